@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* The boxq command line: one binary, one entry per verb (qsub, qstat, ...),
+ * dispatched on argv[0] or on `boxq VERB`. */
+#pragma once
+
+#include "cfg.h"
+#include "job.h"
+#include "proto.h"
+
+struct cli_ctx {
+  const char *prog;   /* the verb, for messages */
+  const char *config; /* -c FILE, or NULL */
+  struct boxq_config cfg;
+  int fd; /* connection to boxqd, -1 until cli_connect */
+  struct pframer fr;
+  char server[256]; /* the server name from the last reply */
+};
+
+struct cli_cmd {
+  const char *name;
+  const char *summary;
+  int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+};
+
+/* client.c */
+int cli_load_config(struct cli_ctx *ctx);
+int cli_connect(struct cli_ctx *ctx);
+/* Sends b and waits for the MSG_REPLY; *ret_status is its T_STATUS. The
+ * reply stays valid until the next request. */
+int cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t *ret_status);
+void cli_close(struct cli_ctx *ctx);
+void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints every T_ERROR of a reply to stderr; returns how many. */
+int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
+
+/* jobid.c: "123", "123.server". -EINVAL with a message otherwise. */
+int cli_parse_jobid(const char *s, int64_t *ret, struct berr *err);
+
+/* fmt.c */
+void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */
+void fmt_hms_usec(int64_t usec, char *buf, size_t len); /* "HH:MM:SS" */
+const char *fmt_mem_src(int64_t src);
+
+int cmd_qsub(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qstat(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qdel(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qhold(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qrls(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qacct(struct cli_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* qstat: the PBS default table, or -f's "Job Id:" / "    key = value". */
+#include "jobs_fetch.h"
+#include "res.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char qstat_usage[] = "Usage: qstat [-x] [-f] [-u user] [job_id ...]\n"
+                                  "  -x  include finished jobs\n"
+                                  "  -f  full display, PBS 'key = value' form\n"
+                                  "  -u  only jobs of this user\n";
+
+/* PBS truncates a column that does not fit and marks it with '*'. */
+static void
+put_col(const char *s, int width) {
+  int len = (int)strlen(s);
+  if (len <= width)
+    printf("%-*s", width, s);
+  else
+    printf("%.*s*", width - 1, s);
+}
+
+static int64_t
+cpu_usec(const struct job_rec *j) {
+  return j->has_usage ? j->usage.cpu_usec : 0;
+}
+
+static void
+print_table(struct cli_ctx *ctx, const struct joblist *l) {
+  (void)ctx;
+  if (l->n == 0) return;
+  printf("Job id            Name             User              Time Use S Queue\n");
+  printf("----------------  ---------------- ----------------  -------- - -----\n");
+  for (size_t i = 0; i < l->n; i++) {
+    const struct job_rec *j = &l->jobs[i];
+    char id[300], hms[32];
+    snprintf(id, sizeof(id), "%lld.%s", (long long)j->id, ctx->server);
+    fmt_hms_usec(cpu_usec(j), hms, sizeof(hms));
+    put_col(id, 17);
+    putchar(' ');
+    put_col(j->name ? j->name : "", 16);
+    putchar(' ');
+    put_col(j->owner ? j->owner : "", 16);
+    printf("  %8s %c %s\n", hms, j->state, j->queue ? j->queue : "");
+  }
+}
+
+static void
+kv(const char *key, const char *value) {
+  printf("    %s = %s\n", key, value);
+}
+
+static void
+kv_time(const char *key, int64_t t) {
+  if (t <= 0) return;
+  char buf[64];
+  fmt_time(t, buf, sizeof(buf));
+  kv(key, buf);
+}
+
+static void
+kv_int(const char *key, long long v) {
+  printf("    %s = %lld\n", key, v);
+}
+
+static void
+print_full(struct cli_ctx *ctx, const struct job_rec *j) {
+  const char *server = ctx->server;
+  char buf[4200];
+  printf("Job Id: %lld.%s\n", (long long)j->id, server);
+  kv("Job_Name", j->name ? j->name : "");
+  snprintf(buf, sizeof(buf), "%s@%s", j->owner ? j->owner : "?",
+           j->submit_host && *j->submit_host ? j->submit_host : server);
+  kv("Job_Owner", buf);
+  if (j->has_usage || j->state == JOB_RUNNING) {
+    const struct job_usage *u = &j->usage;
+    fmt_hms_usec(u->cpu_usec, buf, sizeof(buf));
+    kv("resources_used.cput", buf);
+    res_format_size(u->mem_peak, buf, sizeof(buf));
+    kv("resources_used.mem", buf);
+    kv_int("resources_used.ncpus", (long long)j->ncpus);
+    fmt_hms_usec(u->wall_usec, buf, sizeof(buf));
+    kv("resources_used.walltime", buf);
+  }
+  snprintf(buf, sizeof(buf), "%c", j->state);
+  kv("job_state", buf);
+  kv("queue", j->queue ? j->queue : "");
+  kv("server", server);
+  kv_time("ctime", j->ctime);
+  _cleanup_free_ char *errp = job_err_path(j);
+  _cleanup_free_ char *outp = job_out_path(j);
+  snprintf(buf, sizeof(buf), "%s:", server);
+  printf("    Error_Path = %s%s\n", buf, j->join == JOIN_OE ? outp : errp);
+  if (j->exec_host) printf("    exec_host = %s/0*%lld\n", j->exec_host, (long long)j->ncpus);
+  kv("Hold_Types", j->hold_types && *j->hold_types ? j->hold_types : "n");
+  kv("Join_Path", j->join == JOIN_OE ? "oe" : j->join == JOIN_EO ? "eo" : "n");
+  kv_time("mtime", j->mtime);
+  printf("    Output_Path = %s%s\n", buf, j->join == JOIN_EO ? errp : outp);
+  kv_int("Priority", (long long)j->priority);
+  kv_time("qtime", j->qtime);
+  res_format_size(j->mem, buf, sizeof(buf));
+  kv("Resource_List.mem", buf);
+  kv_int("Resource_List.ncpus", (long long)j->ncpus);
+  if (j->walltime > 0) {
+    res_format_duration(j->walltime, buf, sizeof(buf));
+    kv("Resource_List.walltime", buf);
+  }
+  kv_time("stime", j->stime);
+  if (j->state == JOB_FINISHED) kv_time("obittime", j->etime);
+  kv("euser", j->owner ? j->owner : "");
+  kv_int("egid", (long long)j->gid);
+  if (j->has_exit) kv_int("Exit_status", (long long)j->exit_status);
+  if (j->state == JOB_FINISHED) kv("end_reason", job_end_to_string(j->end_reason));
+  if (j->cgroup) kv("cgroup", j->cgroup);
+  if (j->comment) kv("comment", j->comment);
+  if (j->env) {
+    printf("    Variable_List = ");
+    for (size_t i = 0; j->env[i]; i++) {
+      /* PBS separates with commas and escapes commas inside values. */
+      if (i) putchar(',');
+      for (const char *p = j->env[i]; *p; p++) {
+        if (*p == ',' || *p == '\\') putchar('\\');
+        if (*p == '\n')
+          fputs("\\n", stdout);
+        else
+          putchar(*p);
+      }
+    }
+    putchar('\n');
+  }
+  putchar('\n');
+}
+
+int
+cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, '?'}, {0}};
+  int flags = 0, o;
+  const char *user = NULL;
+  while ((o = getopt_long(argc, argv, "xfu:", opts, NULL)) != -1) {
+    switch (o) {
+      case 'x':
+        flags |= FETCH_FINISHED;
+        break;
+      case 'f':
+        flags |= FETCH_FULL;
+        break;
+      case 'u':
+        user = optarg;
+        break;
+      default:
+        fputs(qstat_usage, o == '?' && optopt == 0 ? stdout : stderr);
+        return 2;
+    }
+  }
+  struct joblist l;
+  int errors;
+  int r = jobs_fetch(ctx, flags, argv + optind, argc - optind, &l, &errors);
+  if (r < 0) return 1;
+  if (user) {
+    size_t k = 0;
+    for (size_t i = 0; i < l.n; i++) {
+      if (streq(l.jobs[i].owner, user))
+        l.jobs[k++] = l.jobs[i];
+      else
+        job_rec_free(&l.jobs[i]);
+    }
+    l.n = k;
+  }
+  if (flags & FETCH_FULL)
+    for (size_t i = 0; i < l.n; i++)
+      print_full(ctx, &l.jobs[i]);
+  else
+    print_table(ctx, &l);
+  joblist_free(&l);
+  return errors ? 1 : 0;
+}

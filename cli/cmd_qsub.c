@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* qsub: read the script as the user, merge #PBS directives with the command
+ * line (the command line wins), send one structured request, print the id
+ * once boxqd has committed the job. */
+#include "cli.h"
+#include "qsub_opts.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* What qsub reads at most; boxqd applies its own, usually smaller, limit. */
+#define QSUB_MAX_SCRIPT (8u << 20)
+
+static const char qsub_usage[] =
+    "Usage: qsub [-N name] [-o path] [-e path] [-j oe|eo|n] [-l resource_list]\n"
+    "            [-v var[=value],...] [-V] [-h] [-p priority] [-q queue] [script | -]\n"
+    "Submits a batch job. The script is read from the file, or from standard input.\n"
+    "#PBS lines at the head of the script take the same options; the command line wins.\n"
+    "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb)\n";
+
+static int
+read_all(int fd, char **ret, size_t *ret_len) {
+  size_t cap = 65536, len = 0;
+  char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (len == cap) {
+      if (cap >= QSUB_MAX_SCRIPT) {
+        free(buf);
+        return -EFBIG;
+      }
+      cap *= 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int r = -errno;
+      free(buf);
+      return r;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  *ret = buf;
+  *ret_len = len;
+  return 0;
+}
+
+static char *
+absolute(const char *cwd, const char *path) {
+  if (path[0] == '/') return xstrdup(path);
+  return xasprintf("%s/%s", cwd, path);
+}
+
+/* An -o/-e naming an existing directory means "the default name in there". */
+static char *
+output_arg(const char *cwd, const char *path) {
+  char *abs = absolute(cwd, path);
+  struct stat st;
+  size_t len = strlen(abs);
+  if (abs[len - 1] != '/' && stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+    char *d = xasprintf("%s/", abs);
+    free(abs);
+    return d;
+  }
+  return abs;
+}
+
+static void
+env_add(struct job_rec *j, size_t *n, const char *kv) {
+  j->env = xrealloc(j->env, (*n + 2) * sizeof(char *));
+  j->env[(*n)++] = xstrdup(kv);
+  j->env[*n] = NULL;
+}
+
+static void
+env_add_pbs_o(struct job_rec *j, size_t *n, const char *var, const char *value) {
+  if (!value) return;
+  _cleanup_free_ char *kv = xasprintf("PBS_O_%s=%s", var, value);
+  env_add(j, n, kv);
+}
+
+static void
+build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
+  size_t n = 0;
+  if (o->export_all)
+    for (char **e = environ; e && *e; e++)
+      if (strchr(*e, '=') && **e != '=') env_add(j, &n, *e);
+  for (size_t i = 0; i < o->nvars; i++) {
+    if (strchr(o->vars[i], '='))
+      env_add(j, &n, o->vars[i]);
+    else {
+      const char *v = getenv(o->vars[i]);
+      _cleanup_free_ char *kv = xasprintf("%s=%s", o->vars[i], v ? v : "");
+      env_add(j, &n, kv);
+    }
+  }
+  static const char *const from_env[] = {"HOME", "LANG", "LOGNAME", "PATH", "MAIL", "SHELL", "TZ"};
+  for (size_t i = 0; i < ARRAY_SIZE(from_env); i++)
+    env_add_pbs_o(j, &n, from_env[i], getenv(from_env[i]));
+  struct utsname u;
+  if (uname(&u) == 0) env_add_pbs_o(j, &n, "HOST", u.nodename);
+  env_add_pbs_o(j, &n, "WORKDIR", cwd);
+  env_add_pbs_o(j, &n, "QUEUE", o->queue ? o->queue : "batch");
+}
+
+int
+cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
+  if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+    fputs(qsub_usage, stdout);
+    return 0;
+  }
+  struct berr err = {{0}};
+  struct qsub_opts cmdline, opts;
+  qsub_opts_init(&cmdline);
+  qsub_opts_init(&opts);
+  int idx, rc = 2;
+  char *script = NULL;
+  size_t script_len = 0;
+  struct job_rec j = {0};
+  if (qsub_parse_args(&cmdline, argc - 1, argv + 1, true, &idx, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    fputs(qsub_usage, stderr);
+    goto out;
+  }
+  idx += 1;
+  if (argc - idx > 1) {
+    cli_error(ctx, "only one script may be given (got '%s' and '%s')", argv[idx], argv[idx + 1]);
+    goto out;
+  }
+  const char *path = idx < argc ? argv[idx] : "-";
+  const char *label = strcmp(path, "-") == 0 ? "STDIN" : path;
+  int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    cli_error(ctx, "cannot read script %s: %s", path, strerror(errno));
+    goto out;
+  }
+  int r = read_all(fd, &script, &script_len);
+  if (fd != STDIN_FILENO) close(fd);
+  if (r < 0) {
+    cli_error(ctx, "cannot read script %s: %s", label,
+              r == -EFBIG ? "larger than 8 MiB" : strerror(-r));
+    goto out;
+  }
+  if (script_len == 0) {
+    cli_error(ctx, "script %s is empty", label);
+    goto out;
+  }
+  if (qsub_parse_directives(&opts, script, script_len, label, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    goto out;
+  }
+  qsub_opts_merge(&opts, &cmdline);
+  if (opts.queue && !streq(opts.queue, "batch")) {
+    cli_error(ctx, "unknown queue '%s' (this server has one queue, 'batch')", opts.queue);
+    goto out;
+  }
+
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof(cwd))) {
+    cli_error(ctx, "cannot determine the current directory: %s", strerror(errno));
+    goto out;
+  }
+  if (opts.name)
+    j.name = xstrdup(opts.name);
+  else if (strcmp(label, "STDIN") == 0)
+    j.name = xstrdup("STDIN");
+  else {
+    _cleanup_free_ char *copy = xstrdup(path);
+    j.name = xstrdup(basename(copy));
+  }
+  if (job_name_check(j.name, &err) < 0) {
+    cli_error(ctx, "%s; name the job with -N", err.msg);
+    goto out;
+  }
+  j.workdir = xstrdup(cwd);
+  if (opts.out_path) j.out_path = output_arg(cwd, opts.out_path);
+  if (opts.err_path) j.err_path = output_arg(cwd, opts.err_path);
+  j.join = opts.join < 0 ? JOIN_NONE : opts.join;
+  j.ncpus = opts.res.ncpus;
+  j.mem = opts.res.mem;
+  j.walltime = opts.res.walltime;
+  j.priority = opts.priority;
+  j.hold_types = xstrdup(opts.hold ? "u" : "");
+  j.script = script;
+  j.script_len = script_len;
+  script = NULL;
+  struct utsname u;
+  if (uname(&u) == 0) j.submit_host = xstrdup(u.nodename);
+  build_env(&j, &opts, cwd);
+
+  if (cli_load_config(ctx) < 0) goto out;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_SUBMIT);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &j);
+  pb_nest_end(&b, mark);
+  pb_end(&b);
+  struct pmsg reply;
+  int64_t status;
+  r = cli_request(ctx, &b, &reply, &status);
+  pbuf_free(&b);
+  if (r < 0) {
+    rc = 1;
+    goto out;
+  }
+  if (status < 0) {
+    const char *msg = pmsg_str(&reply, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    rc = 1;
+    goto out;
+  }
+  int64_t id;
+  const char *server = pmsg_str(&reply, T_SERVER);
+  if (pmsg_i64(&reply, T_JOBID, &id) < 0) {
+    cli_error(ctx, "boxqd did not return a job id");
+    rc = 1;
+    goto out;
+  }
+  printf("%lld.%s\n", (long long)id, server ? server : "");
+  rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+  free(script);
+  job_rec_free(&j);
+  qsub_opts_free(&cmdline);
+  qsub_opts_free(&opts);
+  return rc;
+}

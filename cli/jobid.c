@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <string.h>
+
+int
+cli_parse_jobid(const char *s, int64_t *ret, struct berr *err) {
+  size_t digits = strspn(s, "0123456789");
+  if (digits == 0) return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
+  if (s[digits] == '[') return berr_set(err, -ENOTSUP, "array jobs are not supported yet: %s", s);
+  if (s[digits] != '\0' && (s[digits] != '.' || s[digits + 1] == '\0'))
+    return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
+  _cleanup_free_ char *num = xstrndup(s, digits);
+  int64_t v;
+  if (parse_i64(num, 1, INT64_MAX, &v) < 0)
+    return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
+  *ret = v;
+  return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Fetching job records for qstat and qacct: one MSG_STAT request. */
+#include "jobs_fetch.h"
+
+#include <string.h>
+
+void
+joblist_free(struct joblist *l) {
+  for (size_t i = 0; i < l->n; i++)
+    job_rec_free(&l->jobs[i]);
+  free(l->jobs);
+  *l = (struct joblist){0};
+}
+
+int
+jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
+           int *ret_errors) {
+  *ret = (struct joblist){0};
+  *ret_errors = 0;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_STAT);
+  pb_i64(&b, T_FLAGS, flags);
+  for (int i = 0; i < nids; i++) {
+    int64_t id;
+    struct berr err = {{0}};
+    if (cli_parse_jobid(ids[i], &id, &err) < 0) {
+      cli_error(ctx, "%s", err.msg);
+      (*ret_errors)++;
+      continue;
+    }
+    pb_i64(&b, T_JOBID, id);
+  }
+  pb_end(&b);
+  if (nids > 0 && *ret_errors == nids) {
+    pbuf_free(&b);
+    return 0;
+  }
+  if (cli_load_config(ctx) < 0) {
+    pbuf_free(&b);
+    return -EINVAL;
+  }
+  struct pmsg reply;
+  int64_t status;
+  int r = cli_request(ctx, &b, &reply, &status);
+  pbuf_free(&b);
+  if (r < 0) return r;
+  *ret_errors += cli_print_errors(ctx, &reply);
+  if (status < 0 && status != -ENOENT) {
+    const char *msg = pmsg_str(&reply, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    return (int)status;
+  }
+  size_t off = 0;
+  struct pfield f;
+  while (pmsg_next(&reply, &off, &f)) {
+    struct pmsg sub;
+    if (f.tag != T_JOB || pmsg_sub(&f, &sub) < 0) continue;
+    ret->jobs = xrealloc(ret->jobs, (ret->n + 1) * sizeof(struct job_rec));
+    if (job_rec_decode(&sub, &ret->jobs[ret->n]) == 0) ret->n++;
+  }
+  return 0;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "cli.h"
+
+enum { FETCH_FINISHED = 1, FETCH_FULL = 2 };
+
+struct joblist {
+  struct job_rec *jobs;
+  size_t n;
+};
+
+/* Asks boxqd for the given ids (all active jobs, or all with
+ * FETCH_FINISHED, when nids is 0). Unknown ids are printed to stderr and
+ * counted in *ret_errors; the known ones are returned. */
+int jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
+               int *ret_errors);
+void joblist_free(struct joblist *l);

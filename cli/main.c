@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* boxq: the command line. `qsub ...` (a link to this binary) and
+ * `boxq qsub ...` are the same. Global option before the verb:
+ * `boxq -c FILE VERB ...`; the environment's BOXQ_CONFIG and
+ * BOXQ_STATE_DIR work for every verb. */
+#include "cli.h"
+
+#include <libgen.h>
+#include <string.h>
+
+static const struct cli_cmd commands[] = {
+    {"qsub", "submit a batch job", cmd_qsub},
+    {"qstat", "show jobs", cmd_qstat},
+    {"qdel", "delete jobs", cmd_qdel},
+    {"qhold", "hold queued jobs", cmd_qhold},
+    {"qrls", "release held jobs", cmd_qrls},
+    {"qacct", "show the accounting of finished jobs", cmd_qacct},
+};
+
+static void
+usage(FILE *out) {
+  fprintf(out, "Usage: boxq [-c FILE] VERB [options...]\n       VERB [options...]\nVerbs:\n");
+  for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+    fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+}
+
+int
+main(int argc, char **argv) {
+  struct cli_ctx ctx = {.fd = -1};
+  _cleanup_free_ char *arg0 = xstrdup(argv[0]);
+  const char *verb = basename(arg0);
+  if (strcmp(verb, "boxq") == 0) {
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+      ctx.config = argv[i + 1];
+      i += 2;
+    }
+    if (i >= argc || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(i >= argc ? stderr : stdout);
+      return i >= argc ? 2 : 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("boxq 0.1.0 (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
+      return 0;
+    }
+    verb = argv[i];
+    argc -= i;
+    argv += i;
+  }
+  for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+    if (strcmp(verb, commands[i].name) == 0) {
+      ctx.prog = commands[i].name;
+      int rc = commands[i].run(&ctx, argc, argv);
+      cli_close(&ctx);
+      return rc;
+    }
+  }
+  fprintf(stderr, "boxq: unknown verb '%s'\n", verb);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+#include "qsub_opts.h"
+
+#include "job.h"
+
+#include <ctype.h>
+#include <string.h>
+
+void
+qsub_opts_init(struct qsub_opts *o) {
+  *o = (struct qsub_opts){.join = -1};
+}
+
+static void
+free_vars(char **vars, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(vars[i]);
+  free(vars);
+}
+
+void
+qsub_opts_free(struct qsub_opts *o) {
+  free(o->name);
+  free(o->out_path);
+  free(o->err_path);
+  free(o->queue);
+  free_vars(o->vars, o->nvars);
+  qsub_opts_init(o);
+}
+
+static void
+set_str(char **dst, const char *v) {
+  free(*dst);
+  *dst = xstrdup(v);
+}
+
+static void
+add_var(struct qsub_opts *o, const char *v) {
+  o->vars = xrealloc(o->vars, (o->nvars + 1) * sizeof(char *));
+  o->vars[o->nvars++] = xstrdup(v);
+}
+
+/* -v VAR[=value][,VAR[=value]...]; a value may be quoted to hold commas. */
+static int
+parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
+  const char *p = list;
+  if (!*p) return berr_set(err, -EINVAL, "-v needs a variable list");
+  while (*p) {
+    const char *start = p;
+    char quote = 0;
+    size_t cap = strlen(p) + 1, n = 0;
+    _cleanup_free_ char *item = xmalloc(cap);
+    for (; *p && (quote || *p != ','); p++) {
+      if (!quote && (*p == '"' || *p == '\'')) {
+        quote = *p;
+        continue;
+      }
+      if (quote && *p == quote) {
+        quote = 0;
+        continue;
+      }
+      item[n++] = *p;
+    }
+    item[n] = '\0';
+    if (quote) return berr_set(err, -EINVAL, "-v: unterminated quote in '%s'", start);
+    size_t klen = strcspn(item, "=");
+    if (klen == 0) return berr_set(err, -EINVAL, "-v: empty variable name in '%s'", list);
+    for (size_t i = 0; i < klen; i++)
+      if (!(isalnum((unsigned char)item[i]) || item[i] == '_') ||
+          (i == 0 && isdigit((unsigned char)item[0])))
+        return berr_set(err, -EINVAL, "-v: '%.*s' is not a valid variable name", (int)klen, item);
+    add_var(o, item);
+    if (*p == ',') p++;
+  }
+  return 0;
+}
+
+static int
+parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
+  int64_t v;
+  switch (opt) {
+    case 'N': {
+      int r = job_name_check(arg, err);
+      if (r < 0) return r;
+      set_str(&o->name, arg);
+      return 0;
+    }
+    case 'o':
+    case 'e': {
+      /* PBS allows "host:path"; on one box only the path matters. */
+      const char *colon = strchr(arg, ':');
+      const char *path = arg;
+      if (colon && memchr(arg, '/', (size_t)(colon - arg)) == NULL) path = colon + 1;
+      if (!*path) return berr_set(err, -EINVAL, "-%c needs a path", opt);
+      set_str(opt == 'o' ? &o->out_path : &o->err_path, path);
+      return 0;
+    }
+    case 'j':
+      if (!strcmp(arg, "oe"))
+        o->join = JOIN_OE;
+      else if (!strcmp(arg, "eo"))
+        o->join = JOIN_EO;
+      else if (!strcmp(arg, "n"))
+        o->join = JOIN_NONE;
+      else
+        return berr_set(err, -EINVAL, "-j '%s': use oe, eo or n", arg);
+      return 0;
+    case 'l':
+      return res_parse_list(arg, &o->res, err);
+    case 'v':
+      return parse_vars(o, arg, err);
+    case 'p':
+      if (parse_i64(arg, -1024, 1023, &v) < 0)
+        return berr_set(err, -EINVAL, "-p '%s': priority must be a whole number from -1024 to 1023",
+                        arg);
+      o->priority = v;
+      o->has_priority = true;
+      return 0;
+    case 'q':
+      if (!*arg) return berr_set(err, -EINVAL, "-q needs a queue name");
+      set_str(&o->queue, arg);
+      return 0;
+    default:
+      return berr_set(err, -EINVAL, "unknown option -%c", opt);
+  }
+}
+
+static bool
+takes_arg(char opt) {
+  return strchr("Noejlvpq", opt) != NULL;
+}
+
+static bool
+known_flag(char opt) {
+  return opt == 'V' || opt == 'h';
+}
+
+int
+qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
+                int *ret_index, struct berr *err) {
+  int i = 0;
+  for (; i < argc; i++) {
+    const char *w = argv[i];
+    if (!strcmp(w, "--")) {
+      i++;
+      break;
+    }
+    if (w[0] != '-' || w[1] == '\0') {
+      if (!allow_operands)
+        return berr_set(err, -EINVAL, "unexpected '%s' (options start with '-')", w);
+      break;
+    }
+    /* Clustered flags (-hV) and attached arguments (-Nname) as getopt does. */
+    for (const char *c = w + 1; *c; c++) {
+      if (takes_arg(*c)) {
+        const char *arg = c[1] ? c + 1 : NULL;
+        if (!arg) {
+          if (i + 1 >= argc) return berr_set(err, -EINVAL, "option -%c needs a value", *c);
+          arg = argv[++i];
+        }
+        int r = parse_one(o, *c, arg, err);
+        if (r < 0) return r;
+        break;
+      }
+      if (!known_flag(*c)) {
+        if (strchr("aACcdDfIJkmMPrSuWXz", *c))
+          return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
+        return berr_set(err, -EINVAL, "unknown option -%c", *c);
+      }
+      if (*c == 'V')
+        o->export_all = true;
+      else
+        o->hold = true;
+    }
+  }
+  if (ret_index) *ret_index = i;
+  return 0;
+}
+
+int
+qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct berr *err) {
+  char **words = NULL;
+  int n = 0;
+  const char *p = text;
+  for (;;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (!*p || *p == '\n' || *p == '\r') break;
+    size_t cap = strlen(p) + 1, len = 0;
+    char *w = xmalloc(cap);
+    char quote = 0;
+    for (; *p && *p != '\n' && *p != '\r' && (quote || (*p != ' ' && *p != '\t')); p++) {
+      if (!quote && (*p == '"' || *p == '\'')) {
+        quote = *p;
+        continue;
+      }
+      if (quote && *p == quote) {
+        quote = 0;
+        continue;
+      }
+      w[len++] = *p;
+    }
+    w[len] = '\0';
+    words = xrealloc(words, (size_t)(n + 2) * sizeof(char *));
+    words[n++] = w;
+    words[n] = NULL;
+    if (quote) {
+      for (int i = 0; i < n; i++)
+        free(words[i]);
+      free(words);
+      return berr_set(err, -EINVAL, "unterminated quote");
+    }
+  }
+  *ret_words = words;
+  *ret_count = n;
+  return 0;
+}
+
+int
+qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const char *name,
+                      struct berr *err) {
+  const char *p = script, *end = script + len;
+  for (int lineno = 1; p < end; lineno++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t llen = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    _cleanup_free_ char *line = xstrndup(p, llen);
+    p = nl ? nl + 1 : end;
+    const char *s = line;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    if (*s == '\0' || *s == '\r') continue;
+    if (*s != '#') break; /* the first executable line ends the directives, as in PBS */
+    if (strncmp(s, "#PBS", 4) != 0 || (s[4] != ' ' && s[4] != '\t')) continue;
+    char **words;
+    int n;
+    int r = qsub_split_words(s + 4, &words, &n, err);
+    if (r == 0) {
+      r = qsub_parse_args(o, n, words, false, NULL, err);
+      for (int i = 0; i < n; i++)
+        free(words[i]);
+      free(words);
+    }
+    if (r < 0) return berr_prefix(err, r, "%s:%d: '%s'", name, lineno, s);
+  }
+  return 0;
+}
+
+void
+qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
+  if (over->name) set_str(&base->name, over->name);
+  if (over->out_path) set_str(&base->out_path, over->out_path);
+  if (over->err_path) set_str(&base->err_path, over->err_path);
+  if (over->queue) set_str(&base->queue, over->queue);
+  if (over->join >= 0) base->join = over->join;
+  if (over->res.ncpus) base->res.ncpus = over->res.ncpus;
+  if (over->res.mem) base->res.mem = over->res.mem;
+  if (over->res.walltime) base->res.walltime = over->res.walltime;
+  for (size_t i = 0; i < over->nvars; i++)
+    add_var(base, over->vars[i]);
+  base->export_all |= over->export_all;
+  base->hold |= over->hold;
+  if (over->has_priority) {
+    base->priority = over->priority;
+    base->has_priority = true;
+  }
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* qsub's options, from the command line and from #PBS directives, parsed by
+ * one parser so both accept exactly the same things. Pure: no I/O. */
+#pragma once
+
+#include "res.h"
+#include "util.h"
+
+struct qsub_opts {
+  char *name;             /* -N */
+  char *out_path;         /* -o */
+  char *err_path;         /* -e */
+  int join;               /* -j: -1 unset, else enum job_join */
+  struct res_request res; /* -l (0 = unset) */
+  char **vars;            /* -v, "NAME" or "NAME=value", in order */
+  size_t nvars;
+  bool export_all; /* -V */
+  bool hold;       /* -h */
+  bool has_priority;
+  int64_t priority; /* -p */
+  char *queue;      /* -q */
+};
+
+void qsub_opts_init(struct qsub_opts *o);
+void qsub_opts_free(struct qsub_opts *o);
+
+/* Parses option words (argv without argv[0]). Stops at the first word that
+ * is not an option, or after "--"; *ret_index is that word's index.
+ * allow_operands: false for directives, where anything else is an error. */
+int qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
+                    int *ret_index, struct berr *err);
+
+/* Splits a directive's text into words: blanks separate, '' and "" quote. */
+int qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct berr *err);
+
+/* Reads the #PBS directives at the head of a script (up to the first
+ * executable line) into o. Errors are "NAME:LINE: ...". */
+int qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const char *name,
+                          struct berr *err);
+
+/* Command-line options win over directives: copies every option set in
+ * over into base (resources one by one; -v lists are joined). */
+void qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over);

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+#include "cfg.h"
+
+#include "res.h"
+
+#include <ini.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+enum cfg_type { CFG_STR, CFG_BOOL, CFG_INT, CFG_SIZE, CFG_DURATION, CFG_ENUM };
+
+struct cfg_key {
+  const char *section, *name;
+  enum cfg_type type;
+  size_t offset;
+  const char *dflt;
+  int64_t min, max;           /* CFG_INT, CFG_SIZE, CFG_DURATION */
+  const char *const *choices; /* CFG_ENUM */
+  const char *help;
+};
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
+
+#define OFF(f) offsetof(struct boxq_config, f)
+static const struct cfg_key cfg_table[] = {
+    {"boxq", "state_dir", CFG_STR, OFF(state_dir), BOXQ_DEFAULT_STATE_DIR, 0, 0, NULL,
+     "database, sockets and job spool (BOXQ_STATE_DIR overrides)"},
+    {"boxq", "server_name", CFG_STR, OFF(server_name), "", 0, 0, NULL,
+     "name in job ids (1.NAME); empty: the host name"},
+    {"boxq", "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, log_levels,
+     "error, warn, info or debug"},
+    {"scheduler", "ncpus", CFG_INT, OFF(ncpus), "0", 0, RES_NCPUS_MAX, NULL,
+     "CPUs jobs may request in all; 0: every online CPU"},
+    {"scheduler", "mem", CFG_SIZE, OFF(mem), "0", 0, RES_SIZE_MAX, NULL,
+     "memory jobs may request in all; 0: physical memory less mem_reserve"},
+    {"scheduler", "mem_reserve", CFG_SIZE, OFF(mem_reserve), "512mb", 0, RES_SIZE_MAX, NULL,
+     "memory kept for the system when mem is 0"},
+    {"scheduler", "allow_root_jobs", CFG_BOOL, OFF(allow_root_jobs), "false", 0, 0, NULL,
+     "accept jobs submitted by root (they run as root)"},
+    {"scheduler", "default_queue", CFG_STR, OFF(default_queue), "batch", 0, 0, NULL,
+     "queue for jobs that name none"},
+    {"scheduler", "default_ncpus", CFG_INT, OFF(default_ncpus), "1", 1, RES_NCPUS_MAX, NULL,
+     "ncpus of a job that asks for none"},
+    {"scheduler", "default_mem", CFG_SIZE, OFF(default_mem), "1gb", 1, RES_SIZE_MAX, NULL,
+     "mem of a job that asks for none"},
+    {"scheduler", "default_walltime", CFG_DURATION, OFF(default_walltime), "0", 0, RES_DURATION_MAX,
+     NULL, "walltime of a job that asks for none; 0: unlimited"},
+    {"scheduler", "max_script_size", CFG_SIZE, OFF(max_script_size), "1mb", 1, 8 << 20, NULL,
+     "largest job script accepted"},
+    {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
+     "auto (detect), v2, v1 or hybrid"},
+    {"worker", "cgroup_parent", CFG_STR, OFF(cgroup_parent), "boxq", 0, 0, NULL,
+     "cgroup below each hierarchy's root that holds the jobs"},
+    {"worker", "kill_grace", CFG_DURATION, OFF(kill_grace), "10", 0, 3600, NULL,
+     "seconds between SIGTERM and SIGKILL at walltime or qdel"},
+    {"worker", "job_tmp_dir", CFG_STR, OFF(job_tmp_dir), "", 0, 0, NULL,
+     "where each job's private /tmp is made; empty: STATE_DIR/tmp"},
+};
+#undef OFF
+
+struct parse_ctx {
+  struct boxq_config *cfg;
+  struct berr *err;
+};
+
+static const struct cfg_key *
+find_key(const char *section, const char *name) {
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++)
+    if (strcmp(cfg_table[i].section, section) == 0 && strcmp(cfg_table[i].name, name) == 0)
+      return &cfg_table[i];
+  return NULL;
+}
+
+static bool
+known_section(const char *section) {
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++)
+    if (strcmp(cfg_table[i].section, section) == 0) return true;
+  return false;
+}
+
+static int
+set_value(struct boxq_config *cfg, const struct cfg_key *k, const char *value, struct berr *err) {
+  void *field = (char *)cfg + k->offset;
+  int64_t v = 0;
+  int r = 0;
+  switch (k->type) {
+    case CFG_STR:
+      free(*(char **)field);
+      *(char **)field = xstrdup(value);
+      return 0;
+    case CFG_ENUM:
+      for (size_t i = 0; k->choices[i]; i++)
+        if (strcmp(value, k->choices[i]) == 0) {
+          free(*(char **)field);
+          *(char **)field = xstrdup(value);
+          return 0;
+        }
+      return berr_set(err, -EINVAL, "'%s' is not one of the allowed values", value);
+    case CFG_BOOL:
+      if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1") ||
+          !strcmp(value, "on"))
+        *(bool *)field = true;
+      else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0") ||
+               !strcmp(value, "off"))
+        *(bool *)field = false;
+      else
+        return berr_set(err, -EINVAL, "'%s' is not a boolean (true/false)", value);
+      return 0;
+    case CFG_INT:
+      r = parse_i64(value, INT64_MIN, INT64_MAX, &v);
+      if (r < 0) return berr_set(err, r, "'%s' is not a whole number", value);
+      break;
+    case CFG_SIZE:
+      r = res_parse_size(value, &v, err);
+      if (r < 0) return r;
+      break;
+    case CFG_DURATION:
+      r = res_parse_duration(value, &v, err);
+      if (r < 0) return r;
+      break;
+  }
+  if (v < k->min || v > k->max)
+    return berr_set(err, -ERANGE, "'%s' is out of range [%" PRId64 ", %" PRId64 "]", value, k->min,
+                    k->max);
+  *(int64_t *)field = v;
+  return 0;
+}
+
+static int
+on_ini_entry(void *user, const char *section, const char *name, const char *value) {
+  struct parse_ctx *ctx = user;
+  if (!name) /* section header alone (INI_CALL_HANDLER_ON_NEW_SECTION builds) */
+    return 1;
+  const struct cfg_key *k = find_key(section, name);
+  if (!k) {
+    if (!known_section(section))
+      berr_set(ctx->err, -EINVAL, "unknown section [%s] (key '%s')", section, name);
+    else
+      berr_set(ctx->err, -EINVAL, "unknown key '%s' in section [%s]", name, section);
+    return 0;
+  }
+  struct berr e = {{0}};
+  if (set_value(ctx->cfg, k, value, &e) < 0) {
+    berr_set(ctx->err, -EINVAL, "[%s] %s: %s", section, name, e.msg);
+    return 0;
+  }
+  return 1;
+}
+
+static void
+apply_defaults(struct boxq_config *cfg) {
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++) {
+    int r = set_value(cfg, &cfg_table[i], cfg_table[i].dflt, NULL);
+    if (r < 0) abort(); /* a broken default is a programming error */
+  }
+}
+
+static void
+derive_paths(struct boxq_config *cfg) {
+  free(cfg->sched_socket);
+  free(cfg->worker_socket);
+  free(cfg->db_path);
+  free(cfg->jobs_dir);
+  cfg->sched_socket = xasprintf("%s/boxqd.sock", cfg->state_dir);
+  cfg->worker_socket = xasprintf("%s/worker.sock", cfg->state_dir);
+  cfg->db_path = xasprintf("%s/boxq.db", cfg->state_dir);
+  cfg->jobs_dir = xasprintf("%s/jobs", cfg->state_dir);
+  if (!*cfg->job_tmp_dir) {
+    free(cfg->job_tmp_dir);
+    cfg->job_tmp_dir = xasprintf("%s/tmp", cfg->state_dir);
+  }
+}
+
+static int
+finish(struct boxq_config *cfg, const char *name, struct berr *err) {
+  const char *env_state = getenv("BOXQ_STATE_DIR");
+  if (env_state && *env_state) {
+    free(cfg->state_dir);
+    cfg->state_dir = xstrdup(env_state);
+  }
+  if (cfg->state_dir[0] != '/')
+    return berr_set(err, -EINVAL, "%s: state_dir '%s' must be an absolute path", name,
+                    cfg->state_dir);
+  /* Sockets live in the state directory: keep room for the socket name in
+   * sun_path (108 bytes). */
+  if (strlen(cfg->state_dir) > 90)
+    return berr_set(err, -ENAMETOOLONG, "%s: state_dir '%s' is too long for a socket path", name,
+                    cfg->state_dir);
+  if (strchr(cfg->cgroup_parent, '.') == cfg->cgroup_parent || strstr(cfg->cgroup_parent, ".."))
+    return berr_set(err, -EINVAL, "%s: cgroup_parent '%s' must not contain '..'", name,
+                    cfg->cgroup_parent);
+  derive_paths(cfg);
+  return 0;
+}
+
+static int
+parse_result(int r, const char *name, struct berr *err) {
+  if (r == 0) return 0;
+  if (r == -1)
+    return berr_set(err, -errno ? -errno : -ENOENT, "%s: cannot open: %s", name,
+                    strerror(errno ? errno : ENOENT));
+  if (r == -2) return berr_set(err, -ENOMEM, "%s: out of memory while parsing", name);
+  if (err && err->msg[0]) return berr_prefix(err, -EINVAL, "%s:%d", name, r);
+  return berr_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)", name, r);
+}
+
+int
+cfg_load_string(const char *text, const char *name, struct boxq_config *cfg, struct berr *err) {
+  *cfg = (struct boxq_config){0};
+  apply_defaults(cfg);
+  if (err) err->msg[0] = '\0';
+  struct parse_ctx ctx = {cfg, err};
+  int r = parse_result(ini_parse_string(text, on_ini_entry, &ctx), name, err);
+  if (r == 0) r = finish(cfg, name, err);
+  if (r < 0) cfg_free(cfg);
+  return r;
+}
+
+int
+cfg_load(const char *path, struct boxq_config *cfg, struct berr *err) {
+  *cfg = (struct boxq_config){0};
+  apply_defaults(cfg);
+  if (err) err->msg[0] = '\0';
+  if (!path) {
+    const char *env = getenv("BOXQ_CONFIG");
+    struct stat st;
+    if (env && *env)
+      path = env;
+    else if (stat(BOXQ_DEFAULT_CONFIG, &st) == 0)
+      path = BOXQ_DEFAULT_CONFIG;
+  }
+  int r = 0;
+  if (path) {
+    cfg->config_path = xstrdup(path);
+    struct parse_ctx ctx = {cfg, err};
+    errno = 0;
+    r = parse_result(ini_parse(path, on_ini_entry, &ctx), path, err);
+  }
+  if (r == 0) r = finish(cfg, path ? path : "defaults", err);
+  if (r < 0) cfg_free(cfg);
+  return r;
+}
+
+void
+cfg_free(struct boxq_config *cfg) {
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++)
+    if (cfg_table[i].type == CFG_STR || cfg_table[i].type == CFG_ENUM)
+      free(*(char **)((char *)cfg + cfg_table[i].offset));
+  free(cfg->config_path);
+  free(cfg->sched_socket);
+  free(cfg->worker_socket);
+  free(cfg->db_path);
+  free(cfg->jobs_dir);
+  *cfg = (struct boxq_config){0};
+}
+
+void
+cfg_print(const struct boxq_config *cfg, FILE *out) {
+  const char *section = "";
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++) {
+    const struct cfg_key *k = &cfg_table[i];
+    if (strcmp(section, k->section) != 0) {
+      fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
+      section = k->section;
+    }
+    fprintf(out, "# %s\n%s = ", k->help, k->name);
+    const void *field = (const char *)cfg + k->offset;
+    char buf[64];
+    switch (k->type) {
+      case CFG_STR:
+      case CFG_ENUM:
+        fprintf(out, "%s\n", *(char *const *)field);
+        break;
+      case CFG_BOOL:
+        fprintf(out, "%s\n", *(const bool *)field ? "true" : "false");
+        break;
+      case CFG_INT:
+        fprintf(out, "%" PRId64 "\n", *(const int64_t *)field);
+        break;
+      case CFG_SIZE:
+        if (*(const int64_t *)field == 0)
+          fprintf(out, "0\n");
+        else {
+          res_format_size(*(const int64_t *)field, buf, sizeof(buf));
+          fprintf(out, "%s\n", buf);
+        }
+        break;
+      case CFG_DURATION:
+        fprintf(out, "%" PRId64 "\n", *(const int64_t *)field);
+        break;
+    }
+  }
+}
+
+const char *
+cfg_server_name(const struct boxq_config *cfg) {
+  static char host[256];
+  if (cfg->server_name && *cfg->server_name) return cfg->server_name;
+  if (!host[0]) {
+    struct utsname u;
+    if (uname(&u) == 0)
+      snprintf(host, sizeof(host), "%s", u.nodename);
+    else
+      snprintf(host, sizeof(host), "localhost");
+    char *dot = strchr(host, '.');
+    if (dot) *dot = '\0';
+  }
+  return host;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The job model shared by the scheduler, the worker and the CLI: states,
+ * end reasons, the job record and its wire encoding. */
+#pragma once
+
+#include "proto.h"
+#include "util.h"
+
+#include <stdint.h>
+
+/* PBS state letters. */
+enum job_state {
+  JOB_QUEUED = 'Q',
+  JOB_HELD = 'H',
+  JOB_WAITING = 'W',
+  JOB_RUNNING = 'R',
+  JOB_EXITING = 'E',
+  JOB_FINISHED = 'F',
+};
+
+enum job_end {
+  END_NONE = 0,
+  END_COMPLETED, /* exited 0 */
+  END_FAILED,    /* exited non-zero, or killed by a signal */
+  END_TIMEOUT,   /* walltime exceeded */
+  END_OOM,       /* the kernel's OOM killer ended it */
+  END_CANCELLED, /* qdel */
+  END_LOST,      /* its shepherd or the machine went away */
+  END_LAUNCH,    /* could not be started (no job process ran the script) */
+  END_MAX,
+};
+
+const char *job_end_to_string(enum job_end e);
+int job_end_from_string(const char *s); /* -EINVAL */
+bool job_state_valid(int c);
+
+/* PBS-style special exit statuses for jobs that never ran their script. */
+#define JOB_EXEC_FAIL                (-1) /* setup failed before the script (user, cgroup, output file) */
+#define JOB_EXEC_LOST                (-3) /* the job's supervisor went away */
+#define JOB_EXEC_KILLED_BEFORE_START (-4)
+/* Exit status of a job killed by signal N, as PBS reports it. */
+#define JOB_EXIT_SIGNAL_BASE 256
+
+/* Where a peak memory figure came from. */
+enum mem_peak_src {
+  MEM_PEAK_NONE = 0,
+  MEM_PEAK_KERNEL,  /* memory.peak (v2) or memory.max_usage_in_bytes (v1) */
+  MEM_PEAK_SAMPLED, /* maximum of samples of memory.current */
+  MEM_PEAK_RUSAGE,  /* ru_maxrss of the largest process only */
+};
+
+struct job_usage {
+  int64_t cpu_usec, user_usec, sys_usec;
+  int64_t mem_peak;
+  int64_t mem_peak_src;
+  int64_t oom_kills;
+  int64_t nr_throttled, throttled_usec;
+  int64_t pids_peak;
+  int64_t io_rbytes, io_wbytes; /* -1 when the kernel does not say */
+  int64_t wall_usec;
+  int64_t ru_utime_usec, ru_stime_usec, ru_maxrss_kb; /* wait4() cross-check */
+  char cg_backend[16];
+};
+
+enum job_join { JOIN_NONE = 0, JOIN_OE, JOIN_EO };
+
+struct job_rec {
+  int64_t id;
+  int64_t uid, gid;
+  char *owner, *name, *queue, *submit_host;
+  int state; /* enum job_state */
+  int end_reason;
+  int64_t priority;
+  char *workdir, *out_path, *err_path;
+  int join;
+  int64_t ncpus, mem, walltime;
+  int64_t ctime, qtime, stime, etime, mtime; /* unix seconds, 0 = not yet */
+  bool has_exit;
+  int64_t exit_status;
+  char *comment, *exec_host, *cgroup, *hold_types;
+  char **env; /* NULL-terminated "K=V" list, may be NULL */
+  char *script;
+  size_t script_len;
+  int64_t *groups;
+  size_t ngroups;
+  bool has_usage;
+  struct job_usage usage;
+};
+
+void job_rec_free(struct job_rec *j);
+void job_rec_encode(struct pbuf *b, const struct job_rec *j);
+void job_usage_encode(struct pbuf *b, const struct job_usage *u);
+/* Decodes what job_rec_encode wrote; unknown tags are ignored so that a
+ * newer peer's extra fields do not break an older reader. */
+int job_rec_decode(const struct pmsg *m, struct job_rec *j);
+void job_usage_decode(const struct pmsg *m, struct job_usage *u);
+size_t job_env_count(char *const *env);
+
+/* The stdout/stderr path a job uses: the given one, or PBS's default
+ * WORKDIR/NAME.oID (NAME.eID). Returned string is allocated. */
+char *job_out_path(const struct job_rec *j);
+char *job_err_path(const struct job_rec *j);
+/* "ID.SERVER" */
+char *job_id_string(int64_t id, const char *server);
+/* Validates a job name as PBS does: 1-236 printable characters, no '/',
+ * no whitespace. */
+int job_name_check(const char *name, struct berr *err);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* The boxq wire format, spoken on both unix sockets (client <-> boxqd and
+ * boxqd <-> boxq-worker) and used for the worker's spool files.
+ *
+ * A frame is a 12-byte header {u32 magic, u16 version, u16 type, u32 len}
+ * followed by len bytes of payload. The payload is a sequence of fields
+ * {u16 tag, u32 len, bytes}; a tag may repeat (lists) and a field may hold a
+ * nested payload (a job record). Integers are host order: both ends are on
+ * the same machine. Strings carry their terminating NUL and no other.
+ *
+ * Bump BOXQ_PROTOCOL_VERSION if any of these change. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOXQ_PROTOCOL_VERSION 1
+#define PROTO_MAGIC           0x51584f42u /* "BOXQ" */
+#define PROTO_HDR_SIZE        12u
+#define PROTO_FIELD_HDR_SIZE  6u
+/* Largest payload a peer may send: scripts are capped well below this. */
+#define PROTO_MAX_PAYLOAD (16u << 20)
+
+enum proto_type {
+  /* 100: replies */
+  MSG_REPLY = 100,
+  /* 200: client requests to boxqd */
+  MSG_SUBMIT = 200,
+  MSG_STAT = 201,
+  MSG_DELETE = 202,
+  MSG_HOLD = 203,
+  MSG_RELEASE = 204,
+  MSG_ACCT = 205,
+  MSG_SERVER_INFO = 206,
+  /* 300: boxqd <-> boxq-worker */
+  MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
+  MSG_DISPATCH = 301,     /* sched -> worker: run this job */
+  MSG_STARTED = 302,      /* worker -> sched: the job runs */
+  MSG_ENDED = 303,        /* worker -> sched: final result */
+  MSG_ENDED_ACK = 304,    /* sched -> worker: result stored, forget it */
+  MSG_SIGNAL = 305,       /* sched -> worker: signal or cancel a job */
+};
+
+enum proto_tag {
+  /* generic */
+  T_STATUS = 1,  /* i64: 0 or -errno */
+  T_MESSAGE = 2, /* str: error text for a person */
+  T_JOBID = 3,   /* i64, may repeat */
+  T_JOB = 4,     /* nested job record, may repeat */
+  T_FLAGS = 5,   /* i64 request flags */
+  T_SIGNAL = 6,  /* i64 signal number */
+  T_HOLD = 7,    /* str hold types, e.g. "u" */
+  T_ERROR = 8,   /* str: per-id error in multi-id replies, may repeat */
+  T_INFO = 9,    /* str key=value lines of server info */
+  T_SERVER = 10, /* str: the server name used in job ids */
+
+  /* shepherd settings in a job's spool spec (worker -> shepherd) */
+  S_CG_MOUNT = 60,
+  S_CG_MODE,
+  S_CG_PARENT,
+  S_KILL_GRACE,
+  S_TMP_DIR,
+  S_SERVER_NAME,
+
+  /* job record fields (inside T_JOB) */
+  J_ID = 100,
+  J_UID,
+  J_GID,
+  J_OWNER,
+  J_NAME,
+  J_QUEUE,
+  J_STATE,
+  J_END_REASON,
+  J_PRIORITY,
+  J_WORKDIR,
+  J_OUT_PATH,
+  J_ERR_PATH,
+  J_JOIN,
+  J_NCPUS,
+  J_MEM,
+  J_WALLTIME,
+  J_CTIME,
+  J_QTIME,
+  J_STIME,
+  J_ETIME,
+  J_MTIME,
+  J_EXIT_STATUS,
+  J_COMMENT,
+  J_EXEC_HOST,
+  J_CGROUP,
+  J_ENV,    /* str "K=V", may repeat */
+  J_SCRIPT, /* bytes */
+  J_HOLD_TYPES,
+  J_SUBMIT_HOST,
+  J_GROUPS, /* i64 supplementary gid, may repeat (filled by boxqd) */
+  /* usage (inside T_JOB) */
+  U_CPU_USEC = 200,
+  U_USER_USEC,
+  U_SYS_USEC,
+  U_MEM_PEAK,
+  U_MEM_PEAK_SRC,
+  U_OOM_KILLS,
+  U_NR_THROTTLED,
+  U_THROTTLED_USEC,
+  U_PIDS_PEAK,
+  U_IO_RBYTES,
+  U_IO_WBYTES,
+  U_WALL_USEC,
+  U_RU_UTIME_USEC,
+  U_RU_STIME_USEC,
+  U_RU_MAXRSS_KB,
+  U_CG_BACKEND,
+  U_SIGNAL,
+};
+
+/* A growable buffer that frames and encodes one or more messages. */
+struct pbuf {
+  uint8_t *data;
+  size_t len, cap;
+  size_t frame_start; /* offset of the open frame's header */
+};
+
+void pbuf_free(struct pbuf *b);
+void pbuf_reset(struct pbuf *b);
+void pb_begin(struct pbuf *b, uint16_t type); /* opens a frame */
+void pb_end(struct pbuf *b);                  /* closes it: fills in len */
+void pb_bytes(struct pbuf *b, uint16_t tag, const void *data, size_t len);
+void pb_str(struct pbuf *b, uint16_t tag, const char *s); /* NULL: omitted */
+void pb_i64(struct pbuf *b, uint16_t tag, int64_t v);
+size_t pb_nest_begin(struct pbuf *b, uint16_t tag);
+void pb_nest_end(struct pbuf *b, size_t mark);
+
+/* A read-only view of one payload. Only obtained through pmsg_init or
+ * pmsg_sub, both of which validate the field framing first. */
+struct pmsg {
+  uint16_t type;
+  const uint8_t *p;
+  size_t len;
+};
+
+struct pfield {
+  uint16_t tag;
+  uint32_t len;
+  const uint8_t *data;
+};
+
+int pmsg_init(struct pmsg *m, uint16_t type, const uint8_t *p, size_t len); /* -EBADMSG */
+bool pmsg_next(const struct pmsg *m, size_t *off, struct pfield *f);
+bool pmsg_find(const struct pmsg *m, uint16_t tag, struct pfield *f);
+/* NULL if absent or not a well-formed string (missing NUL, embedded NUL). */
+const char *pfield_str(const struct pfield *f);
+const char *pmsg_str(const struct pmsg *m, uint16_t tag);
+int pfield_i64(const struct pfield *f, int64_t *ret);
+int pmsg_i64(const struct pmsg *m, uint16_t tag, int64_t *ret); /* -ENOENT, -EBADMSG */
+int64_t pmsg_i64_or(const struct pmsg *m, uint16_t tag, int64_t dflt);
+int pmsg_sub(const struct pfield *f, struct pmsg *ret);
+
+/* Reassembles frames from a byte stream. */
+struct pframer {
+  uint8_t *buf;
+  size_t len, cap;
+};
+
+void pframer_free(struct pframer *fr);
+/* Appends received bytes; -E2BIG when a peer sends more than a frame can hold. */
+int pframer_feed(struct pframer *fr, const void *data, size_t len);
+/* 1 and a message when a whole frame is buffered, 0 when more bytes are
+ * needed, -EBADMSG/-EPROTO/-E2BIG for a malformed stream. The message points
+ * into the framer until pframer_consume. */
+int pframer_next(struct pframer *fr, struct pmsg *ret, size_t *ret_frame_len);
+void pframer_consume(struct pframer *fr, size_t n);
+
+/* Blocking helpers for the CLI and the shepherd. */
+int proto_send(int fd, const struct pbuf *b);
+int proto_recv(int fd, struct pframer *fr, struct pmsg *ret, size_t *ret_frame_len);
+/* Parses one whole frame held in memory (a spool file). */
+int proto_parse_frame(const uint8_t *data, size_t len, struct pmsg *ret);

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int
+berr_set(struct berr *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+int
+berr_prefix(struct berr *err, int code, const char *fmt, ...) {
+  if (err) {
+    char prefix[256], old[sizeof(err->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof(old));
+    /* Truncation is fine here: the message is for a person. */
+    size_t n = strnlen(prefix, sizeof(prefix));
+    size_t room = sizeof(err->msg) - 1;
+    if (n > room) n = room;
+    memcpy(err->msg, prefix, n);
+    size_t k = n;
+    if (k + 2 <= room) {
+      err->msg[k++] = ':';
+      err->msg[k++] = ' ';
+    }
+    size_t rest = strnlen(old, sizeof(old));
+    if (rest > room - k) rest = room - k;
+    memcpy(err->msg + k, old, rest);
+    err->msg[k + rest] = '\0';
+  }
+  return code;
+}
+
+static void
+oom(void) {
+  static const char msg[] = "boxq: out of memory\n";
+  ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+  (void)r;
+  abort();
+}
+
+void *
+xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) oom();
+  return p;
+}
+
+void *
+xcalloc(size_t n, size_t m) {
+  void *p = calloc(n ? n : 1, m ? m : 1);
+  if (!p) oom();
+  return p;
+}
+
+void *
+xrealloc(void *p, size_t n) {
+  p = realloc(p, n ? n : 1);
+  if (!p) oom();
+  return p;
+}
+
+char *
+xstrdup(const char *s) {
+  char *p = strdup(s ? s : "");
+  if (!p) oom();
+  return p;
+}
+
+char *
+xstrndup(const char *s, size_t n) {
+  char *p = strndup(s, n);
+  if (!p) oom();
+  return p;
+}
+
+char *
+xasprintf(const char *fmt, ...) {
+  char *p;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&p, fmt, ap);
+  va_end(ap);
+  if (r < 0) oom();
+  return p;
+}
+
+int
+parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
+  if (!s || !*s) return -EINVAL;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end != '\0') return -EINVAL;
+  if (errno == ERANGE || v < min || v > max) return -ERANGE;
+  *ret = v;
+  return 0;
+}
+
+int
+read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -errno;
+  size_t cap = 4096, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (len == cap) {
+      if (cap >= max) return -EFBIG;
+      cap = cap * 2 > max ? max : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  if (ret_len) *ret_len = len;
+  *ret = TAKE_PTR(buf);
+  return 0;
+}
+
+int
+write_file_at(int dirfd, const char *path, const char *data, size_t len) {
+  _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -errno;
+  /* Control files take one write(); a short write is an error there. */
+  ssize_t n = write(fd, data, len);
+  if (n < 0) return -errno;
+  if ((size_t)n != len) return -EIO;
+  return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, int mode) {
+  _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return -errno;
+  if (write_full(fd, data, len) < 0 || fsync(fd) < 0) {
+    int r = -errno;
+    close(fd);
+    unlink(tmp);
+    return r;
+  }
+  if (close(fd) < 0 || rename(tmp, path) < 0) {
+    int r = -errno;
+    unlink(tmp);
+    return r;
+  }
+  return 0;
+}
+
+int
+mkdir_p(const char *path, int mode) {
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST) return -errno;
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST) return -errno;
+  return 0;
+}
+
+static int64_t
+clock_usec(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+now_mono_usec(void) {
+  return clock_usec(CLOCK_MONOTONIC);
+}
+
+int64_t
+now_wall_usec(void) {
+  return clock_usec(CLOCK_REALTIME);
+}
+
+ssize_t
+read_full(int fd, void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = read(fd, (char *)buf + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) break;
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t
+write_full(int fd, const void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, (const char *)buf + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every boxq program: cleanup attributes, error
+ * messages that cross module boundaries, safe integer and string helpers. */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Cleanup attributes (systemd/bubblewrap style). Destructors accept NULL. */
+static inline void
+freep(void *p) {
+  free(*(void **)p);
+}
+static inline void
+closep(int *fd) {
+  if (*fd >= 0) {
+    int saved = errno;
+    close(*fd);
+    errno = saved;
+  }
+}
+static inline void
+fclosep(FILE **f) {
+  if (*f) fclose(*f);
+}
+#define _cleanup_(x)     __attribute__((cleanup(x)))
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Take ownership out of a cleanup variable. */
+#define TAKE_PTR(p)                                                                                \
+  ({                                                                                               \
+    __typeof__(p) _tp = (p);                                                                       \
+    (p) = NULL;                                                                                    \
+    _tp;                                                                                           \
+  })
+#define TAKE_FD(fd)                                                                                \
+  ({                                                                                               \
+    int _tf = (fd);                                                                                \
+    (fd) = -1;                                                                                     \
+    _tf;                                                                                           \
+  })
+
+/* An error message meant for a person, carried next to a -errno return. */
+struct berr {
+  char msg[512];
+};
+
+/* Formats into err (if non-NULL) and returns code (a negative errno), so
+ * callers can write `return berr_set(err, -EINVAL, "...")`. */
+int berr_set(struct berr *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message: "prefix: old message". */
+int berr_prefix(struct berr *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Allocation that aborts: out of memory in boxq's small allocations is not
+ * recoverable in a meaningful way (crun, tmux). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a whole decimal integer within [min, max]; -EINVAL or -ERANGE. */
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
+
+/* Whole-file helpers. read_file_at reads at most max bytes and NUL-terminates. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len);
+/* Writes to path.tmp, fsyncs and renames, so a reader sees all or nothing. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* mkdir -p with a mode for the directories it creates. */
+int mkdir_p(const char *path, int mode);
+
+/* Monotonic and wall clocks in microseconds. */
+int64_t now_mono_usec(void);
+int64_t now_wall_usec(void);
+
+/* Full read/write that retries on EINTR and short counts. */
+ssize_t read_full(int fd, void *buf, size_t len);
+ssize_t write_full(int fd, const void *buf, size_t len);
+
+static inline bool
+streq(const char *a, const char *b) {
+  return a && b && __builtin_strcmp(a, b) == 0;
+}

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+#include "db.h"
+
+#include "migrate.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <string.h>
+
+enum stmt_id {
+  ST_INSERT,
+  ST_GET_BRIEF,
+  ST_GET_FULL,
+  ST_LIST_ACTIVE,
+  ST_LIST_ALL,
+  ST_LIST_ACTIVE_FULL,
+  ST_LIST_ALL_FULL,
+  ST_LIST_QUEUED,
+  ST_LIST_RUNNING,
+  ST_SET_STATE,
+  ST_SET_COMMENT,
+  ST_SET_END_REASON,
+  ST_STARTED,
+  ST_ENDED,
+  ST_USAGE,
+  ST_EVENT,
+  ST_MAX
+};
+
+/* Columns of a job row, in the order row_to_job reads them. */
+#define JOB_COLS                                                                                   \
+  "j.id, j.owner_uid, j.owner_gid, j.owner, j.name, j.queue, j.submit_host, j.state, "             \
+  "j.end_reason, j.priority, j.hold_types, j.workdir, j.out_path, j.err_path, j.join_oe, "         \
+  "j.ncpus, j.mem, j.walltime, j.ctime, j.qtime, j.stime, j.etime, j.mtime, j.exit_status, "       \
+  "j.exec_host, j.cgroup, j.comment, j.groups, "                                                   \
+  "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
+  "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
+  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend"
+#define N_JOB_COLS 44
+#define FULL_COLS  ", j.script, j.env"
+#define FROM       " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
+
+static const char *const stmt_sql[ST_MAX] = {
+    [ST_INSERT] =
+        "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
+        "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, "
+        "ncpus, mem, walltime, ctime, qtime, mtime) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
+    [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
+    [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
+    [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "ORDER BY j.id",
+    [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
+    [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "ORDER BY j.id",
+    [ST_LIST_QUEUED] = "SELECT " JOB_COLS FROM "WHERE j.state = 'Q' ORDER BY j.priority DESC, j.id",
+    [ST_LIST_RUNNING] = "SELECT " JOB_COLS FROM "WHERE j.state IN ('R','E') ORDER BY j.id",
+    [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
+                     "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
+    [ST_SET_COMMENT] = "UPDATE jobs SET comment = ? WHERE id = ?",
+    [ST_SET_END_REASON] = "UPDATE jobs SET end_reason = ? WHERE id = ?",
+    [ST_STARTED] = "UPDATE jobs SET state = 'R', stime = ?, mtime = ?, exec_host = ?, cgroup = ? "
+                   "WHERE id = ?",
+    [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
+                 "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
+                 "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
+    [ST_USAGE] = "INSERT OR REPLACE INTO job_usage (job_id, cpu_usec, user_usec, sys_usec, "
+                 "mem_peak, mem_peak_src, oom_kills, nr_throttled, throttled_usec, pids_peak, "
+                 "io_rbytes, io_wbytes, wall_usec, ru_utime_usec, ru_stime_usec, ru_maxrss_kb, "
+                 "cg_backend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_EVENT] = "INSERT INTO job_events (job_id, time, event, detail) VALUES (?,?,?,?)",
+};
+
+struct db {
+  sqlite3 *sql;
+  sqlite3_stmt *st[ST_MAX];
+  char last_error[256]; /* kept past the ROLLBACK that clears SQLite's own */
+};
+
+const char *
+db_errmsg(struct db *db) {
+  return db->last_error[0] ? db->last_error : sqlite3_errmsg(db->sql);
+}
+
+int
+db_errno(struct db *db) {
+  switch (sqlite3_errcode(db->sql)) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+      return 0;
+    case SQLITE_FULL:
+      return -ENOSPC;
+    case SQLITE_READONLY:
+      return -EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return -EBUSY;
+    case SQLITE_NOMEM:
+      return -ENOMEM;
+    case SQLITE_CONSTRAINT:
+      return -EEXIST;
+    case SQLITE_NOTFOUND:
+      return -ENOENT;
+    default:
+      return -EIO;
+  }
+}
+
+static int
+exec(struct db *db, const char *sql) {
+  if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+  snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
+  return db_errno(db);
+}
+
+int
+db_open(const char *path, struct db **ret, struct berr *err) {
+  struct db *db = xcalloc(1, sizeof(*db));
+  int r;
+  if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+      SQLITE_OK) {
+    r = berr_set(err, -EIO, "cannot open database %s: %s", path,
+                 db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(db->sql, 5000);
+  sqlite3_extended_result_codes(db->sql, 0);
+  /* WAL with synchronous=FULL: a commit is on disk before we acknowledge
+   * it, which is what "qsub printed the id" promises. */
+  if (exec(db, "PRAGMA journal_mode = WAL") < 0 || exec(db, "PRAGMA synchronous = FULL") < 0 ||
+      exec(db, "PRAGMA foreign_keys = ON") < 0) {
+    r = berr_set(err, -EIO, "cannot configure database %s: %s", path, sqlite3_errmsg(db->sql));
+    goto fail;
+  }
+  r = mig_apply(db->sql, err);
+  if (r < 0) {
+    berr_prefix(err, r, "%s", path);
+    goto fail;
+  }
+  for (int i = 0; i < ST_MAX; i++) {
+    if (sqlite3_prepare_v3(db->sql, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
+        SQLITE_OK) {
+      r = berr_set(err, -EIO, "cannot prepare statement %d: %s", i, sqlite3_errmsg(db->sql));
+      goto fail;
+    }
+  }
+  *ret = db;
+  return 0;
+fail:
+  db_close(db);
+  return r;
+}
+
+void
+db_close(struct db *db) {
+  if (!db) return;
+  for (int i = 0; i < ST_MAX; i++)
+    sqlite3_finalize(db->st[i]);
+  sqlite3_close(db->sql);
+  free(db);
+}
+
+int
+db_begin(struct db *db) {
+  db->last_error[0] = '\0';
+  return exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(struct db *db) {
+  int r = exec(db, "COMMIT");
+  if (r < 0) db_rollback(db);
+  return r;
+}
+
+void
+db_rollback(struct db *db) {
+  if (!sqlite3_get_autocommit(db->sql)) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static sqlite3_stmt *
+stmt(struct db *db, enum stmt_id id) {
+  sqlite3_stmt *s = db->st[id];
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return s;
+}
+
+/* Runs a statement that returns no rows. */
+static int
+step_done(struct db *db, sqlite3_stmt *s) {
+  int rc = sqlite3_step(s);
+  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
+  if (r < 0) snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
+  sqlite3_reset(s);
+  return r;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+static char *
+env_pack(char *const *env, size_t *ret_len) {
+  size_t len = 0;
+  for (size_t i = 0; env && env[i]; i++)
+    len += strlen(env[i]) + 1;
+  char *buf = xmalloc(len + 1), *p = buf;
+  for (size_t i = 0; env && env[i]; i++) {
+    size_t n = strlen(env[i]) + 1;
+    memcpy(p, env[i], n);
+    p += n;
+  }
+  *ret_len = len;
+  return buf;
+}
+
+static char **
+env_unpack(const char *buf, size_t len) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '\0') n++;
+  char **env = xcalloc(n + 1, sizeof(char *));
+  size_t k = 0;
+  for (size_t off = 0; off < len && k < n;) {
+    size_t l = strnlen(buf + off, len - off);
+    env[k++] = xstrndup(buf + off, l);
+    off += l + 1;
+  }
+  return env;
+}
+
+static char *
+groups_pack(const int64_t *g, size_t n) {
+  size_t cap = n * 21 + 1, len = 0;
+  char *s = xmalloc(cap);
+  s[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(s + len, cap - len, "%s%" PRId64, i ? " " : "", g[i]);
+  return s;
+}
+
+static void
+groups_unpack(const char *s, struct job_rec *j) {
+  while (s && *s) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s) break;
+    j->groups = xrealloc(j->groups, (j->ngroups + 1) * sizeof(int64_t));
+    j->groups[j->ngroups++] = v;
+    s = end;
+    while (*s == ' ')
+      s++;
+  }
+}
+
+int
+db_insert_job(struct db *db, struct job_rec *j) {
+  sqlite3_stmt *s = stmt(db, ST_INSERT);
+  size_t env_len;
+  _cleanup_free_ char *env = env_pack(j->env, &env_len);
+  _cleanup_free_ char *groups = groups_pack(j->groups, j->ngroups);
+  char state[2] = {(char)j->state, 0};
+  int i = 1;
+  sqlite3_bind_int64(s, i++, j->uid);
+  sqlite3_bind_int64(s, i++, j->gid);
+  bind_text(s, i++, j->owner);
+  bind_text(s, i++, j->name);
+  bind_text(s, i++, j->queue);
+  bind_text(s, i++, j->submit_host ? j->submit_host : "");
+  bind_text(s, i++, state);
+  sqlite3_bind_int64(s, i++, j->priority);
+  bind_text(s, i++, j->hold_types ? j->hold_types : "");
+  sqlite3_bind_blob(s, i++, j->script, (int)j->script_len, SQLITE_STATIC);
+  bind_text(s, i++, j->workdir);
+  bind_text(s, i++, j->out_path ? j->out_path : "");
+  bind_text(s, i++, j->err_path ? j->err_path : "");
+  sqlite3_bind_int(s, i++, j->join);
+  sqlite3_bind_blob(s, i++, env, (int)env_len, SQLITE_STATIC);
+  bind_text(s, i++, groups);
+  sqlite3_bind_int64(s, i++, j->ncpus);
+  sqlite3_bind_int64(s, i++, j->mem);
+  sqlite3_bind_int64(s, i++, j->walltime);
+  sqlite3_bind_int64(s, i++, j->ctime);
+  sqlite3_bind_int64(s, i++, j->qtime);
+  sqlite3_bind_int64(s, i++, j->mtime);
+  int r = step_done(db, s);
+  if (r == 0) j->id = sqlite3_last_insert_rowid(db->sql);
+  return r;
+}
+
+static char *
+col_str(sqlite3_stmt *s, int i) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void
+row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
+  *j = (struct job_rec){0};
+  int i = 0;
+  j->id = sqlite3_column_int64(s, i++);
+  j->uid = sqlite3_column_int64(s, i++);
+  j->gid = sqlite3_column_int64(s, i++);
+  j->owner = col_str(s, i++);
+  j->name = col_str(s, i++);
+  j->queue = col_str(s, i++);
+  j->submit_host = col_str(s, i++);
+  const unsigned char *st = sqlite3_column_text(s, i++);
+  j->state = st ? st[0] : '?';
+  j->end_reason = sqlite3_column_int(s, i++);
+  j->priority = sqlite3_column_int64(s, i++);
+  j->hold_types = col_str(s, i++);
+  j->workdir = col_str(s, i++);
+  j->out_path = col_str(s, i++);
+  j->err_path = col_str(s, i++);
+  j->join = sqlite3_column_int(s, i++);
+  j->ncpus = sqlite3_column_int64(s, i++);
+  j->mem = sqlite3_column_int64(s, i++);
+  j->walltime = sqlite3_column_int64(s, i++);
+  j->ctime = sqlite3_column_int64(s, i++);
+  j->qtime = sqlite3_column_int64(s, i++);
+  j->stime = sqlite3_column_int64(s, i++);
+  j->etime = sqlite3_column_int64(s, i++);
+  j->mtime = sqlite3_column_int64(s, i++);
+  j->has_exit = sqlite3_column_type(s, i) != SQLITE_NULL;
+  j->exit_status = sqlite3_column_int64(s, i++);
+  j->exec_host = col_str(s, i++);
+  j->cgroup = col_str(s, i++);
+  j->comment = col_str(s, i++);
+  const unsigned char *groups = sqlite3_column_text(s, i++);
+  groups_unpack((const char *)groups, j);
+  j->has_usage = sqlite3_column_type(s, i) != SQLITE_NULL;
+  struct job_usage *u = &j->usage;
+  u->cpu_usec = sqlite3_column_int64(s, i++);
+  u->user_usec = sqlite3_column_int64(s, i++);
+  u->sys_usec = sqlite3_column_int64(s, i++);
+  u->mem_peak = sqlite3_column_int64(s, i++);
+  u->mem_peak_src = sqlite3_column_int64(s, i++);
+  u->oom_kills = sqlite3_column_int64(s, i++);
+  u->nr_throttled = sqlite3_column_int64(s, i++);
+  u->throttled_usec = sqlite3_column_int64(s, i++);
+  u->pids_peak = sqlite3_column_int64(s, i++);
+  u->io_rbytes = sqlite3_column_int64(s, i++);
+  u->io_wbytes = sqlite3_column_int64(s, i++);
+  u->wall_usec = sqlite3_column_int64(s, i++);
+  u->ru_utime_usec = sqlite3_column_int64(s, i++);
+  u->ru_stime_usec = sqlite3_column_int64(s, i++);
+  u->ru_maxrss_kb = sqlite3_column_int64(s, i++);
+  const unsigned char *backend = sqlite3_column_text(s, i++);
+  snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", backend ? (const char *)backend : "");
+  if (full) {
+    const void *script = sqlite3_column_blob(s, i);
+    j->script_len = (size_t)sqlite3_column_bytes(s, i++);
+    j->script = xmalloc(j->script_len + 1);
+    if (j->script_len) memcpy(j->script, script, j->script_len);
+    j->script[j->script_len] = '\0';
+    const void *env = sqlite3_column_blob(s, i);
+    size_t env_len = (size_t)sqlite3_column_bytes(s, i++);
+    j->env = env_unpack(env, env_len);
+  }
+}
+
+int
+db_get_job(struct db *db, int64_t id, bool full, struct job_rec *ret) {
+  sqlite3_stmt *s = stmt(db, full ? ST_GET_FULL : ST_GET_BRIEF);
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  int r;
+  if (rc == SQLITE_ROW) {
+    row_to_job(s, full, ret);
+    r = 0;
+  } else
+    r = rc == SQLITE_DONE ? -ENOENT : db_errno(db);
+  sqlite3_reset(s);
+  return r;
+}
+
+static int
+list(struct db *db, enum stmt_id id, bool full, db_job_cb cb, void *ud) {
+  sqlite3_stmt *s = stmt(db, id);
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct job_rec j;
+    row_to_job(s, full, &j);
+    r = cb(ud, &j);
+    job_rec_free(&j);
+    if (r != 0) break;
+  }
+  if (r == 0 && rc != SQLITE_DONE) r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
+}
+
+int
+db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud) {
+  bool fin = flags & DB_LIST_FINISHED, full = flags & DB_LIST_FULL;
+  enum stmt_id id =
+      fin ? (full ? ST_LIST_ALL_FULL : ST_LIST_ALL) : (full ? ST_LIST_ACTIVE_FULL : ST_LIST_ACTIVE);
+  return list(db, id, full, cb, ud);
+}
+
+int
+db_list_queued(struct db *db, db_job_cb cb, void *ud) {
+  return list(db, ST_LIST_QUEUED, false, cb, ud);
+}
+
+int
+db_list_running(struct db *db, db_job_cb cb, void *ud) {
+  return list(db, ST_LIST_RUNNING, false, cb, ud);
+}
+
+int
+db_set_state(struct db *db, int64_t id, int state, const char *hold_types, int64_t now) {
+  sqlite3_stmt *s = stmt(db, ST_SET_STATE);
+  char st[2] = {(char)state, 0};
+  bind_text(s, 1, st);
+  bind_text(s, 2, hold_types ? hold_types : "");
+  sqlite3_bind_int64(s, 3, now);
+  bind_text(s, 4, st);
+  sqlite3_bind_int64(s, 5, now);
+  sqlite3_bind_int64(s, 6, id);
+  return step_done(db, s);
+}
+
+int
+db_set_comment(struct db *db, int64_t id, const char *comment) {
+  sqlite3_stmt *s = stmt(db, ST_SET_COMMENT);
+  bind_text(s, 1, comment);
+  sqlite3_bind_int64(s, 2, id);
+  return step_done(db, s);
+}
+
+int
+db_set_end_reason(struct db *db, int64_t id, int end_reason) {
+  sqlite3_stmt *s = stmt(db, ST_SET_END_REASON);
+  sqlite3_bind_int(s, 1, end_reason);
+  sqlite3_bind_int64(s, 2, id);
+  return step_done(db, s);
+}
+
+int
+db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
+               const char *cgroup) {
+  sqlite3_stmt *s = stmt(db, ST_STARTED);
+  sqlite3_bind_int64(s, 1, stime);
+  sqlite3_bind_int64(s, 2, stime);
+  bind_text(s, 3, exec_host);
+  bind_text(s, 4, cgroup);
+  sqlite3_bind_int64(s, 5, id);
+  return step_done(db, s);
+}
+
+int
+db_job_ended(struct db *db, const struct job_rec *e) {
+  sqlite3_stmt *s = stmt(db, ST_ENDED);
+  int i = 1;
+  sqlite3_bind_int(s, i++, e->end_reason);
+  if (e->has_exit)
+    sqlite3_bind_int64(s, i++, e->exit_status);
+  else
+    sqlite3_bind_null(s, i++);
+  sqlite3_bind_int64(s, i++, e->stime);
+  sqlite3_bind_int64(s, i++, e->stime);
+  sqlite3_bind_int64(s, i++, e->etime);
+  sqlite3_bind_int64(s, i++, e->etime);
+  bind_text(s, i++, e->comment);
+  bind_text(s, i++, e->cgroup);
+  sqlite3_bind_int64(s, i++, e->id);
+  int r = step_done(db, s);
+  if (r < 0 || !e->has_usage) return r;
+  const struct job_usage *u = &e->usage;
+  s = stmt(db, ST_USAGE);
+  const int64_t vals[] = {
+      e->id,           u->cpu_usec,  u->user_usec,    u->sys_usec,       u->mem_peak,
+      u->mem_peak_src, u->oom_kills, u->nr_throttled, u->throttled_usec, u->pids_peak,
+      u->io_rbytes,    u->io_wbytes, u->wall_usec,    u->ru_utime_usec,  u->ru_stime_usec,
+      u->ru_maxrss_kb};
+  for (size_t k = 0; k < ARRAY_SIZE(vals); k++)
+    sqlite3_bind_int64(s, (int)k + 1, vals[k]);
+  bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
+  return step_done(db, s);
+}
+
+int
+db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const char *detail) {
+  sqlite3_stmt *s = stmt(db, ST_EVENT);
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, time);
+  bind_text(s, 3, event);
+  bind_text(s, 4, detail ? detail : "");
+  return step_done(db, s);
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* boxqd: the scheduler daemon. Runs in the foreground, logs to stderr. */
+#include "boxqd.h"
+#include "log.h"
+#include "res.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+usage(FILE *out) {
+  fprintf(out,
+          "Usage: boxqd [-c FILE] [--print-config] [--version]\n"
+          "The boxq scheduler daemon. Runs in the foreground and logs to stderr.\n"
+          "  -c, --config FILE   configuration file (default: $BOXQ_CONFIG or " BOXQ_DEFAULT_CONFIG
+          ")\n"
+          "      --print-config  print the effective configuration and exit\n"
+          "  -V, --version       print the version and exit\n");
+}
+
+static void
+on_signal(uv_signal_t *h, int signum) {
+  struct boxqd *d = h->data;
+  log_info("signal %d: shutting down", signum);
+  worker_link_stop(d);
+  uv_close((uv_handle_t *)&d->server, NULL);
+  uv_close((uv_handle_t *)&d->sig_term, NULL);
+  uv_close((uv_handle_t *)&d->sig_int, NULL);
+}
+
+static void
+compute_capacity(struct boxqd *d) {
+  d->cap.ncpus = d->cfg.ncpus ? d->cfg.ncpus : sysconf(_SC_NPROCESSORS_ONLN);
+  if (d->cfg.mem)
+    d->cap.mem = d->cfg.mem;
+  else {
+    int64_t phys = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    d->cap.mem = phys > d->cfg.mem_reserve ? phys - d->cfg.mem_reserve : phys;
+  }
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+int
+main(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"print-config", no_argument, NULL, 'P'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
+  const char *config = NULL;
+  bool print = false;
+  int o;
+  while ((o = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+    switch (o) {
+      case 'c':
+        config = optarg;
+        break;
+      case 'P':
+        print = true;
+        break;
+      case 'V':
+        printf("boxqd 0.1.0 (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
+        return 0;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
+    }
+  }
+  if (optind != argc) {
+    usage(stderr);
+    return 2;
+  }
+  struct boxqd d = {0};
+  struct berr err = {{0}};
+  if (cfg_load(config, &d.cfg, &err) < 0) {
+    fprintf(stderr, "boxqd: %s\n", err.msg);
+    return 1;
+  }
+  if (print) {
+    cfg_print(&d.cfg, stdout);
+    cfg_free(&d.cfg);
+    return 0;
+  }
+  log_init("boxqd", (enum log_level)log_level_from_string(d.cfg.log_level));
+  compute_capacity(&d);
+  d.server_name = cfg_server_name(&d.cfg);
+
+  /* The state directory is traversable by all (clients reach the socket in
+   * it) but only its owner writes there. */
+  int r = mkdir_p(d.cfg.state_dir, 0755);
+  if (r < 0) {
+    log_error("cannot create state directory %s: %s", d.cfg.state_dir, strerror(-r));
+    cfg_free(&d.cfg);
+    return 1;
+  }
+  if (db_open(d.cfg.db_path, &d.db, &err) < 0) {
+    log_error("%s", err.msg);
+    cfg_free(&d.cfg);
+    return 1;
+  }
+  chmod(d.cfg.db_path, 0600);
+
+  d.loop = uv_default_loop();
+  r = server_start(&d);
+  if (r < 0) {
+    log_error("cannot listen on %s: %s", d.cfg.sched_socket, uv_strerror(r));
+    db_close(d.db);
+    cfg_free(&d.cfg);
+    return 1;
+  }
+  uv_signal_init(d.loop, &d.sig_term);
+  uv_signal_init(d.loop, &d.sig_int);
+  d.sig_term.data = d.sig_int.data = &d;
+  uv_signal_start(&d.sig_term, on_signal, SIGTERM);
+  uv_signal_start(&d.sig_int, on_signal, SIGINT);
+  signal(SIGPIPE, SIG_IGN);
+  worker_link_start(&d);
+
+  char mem[32];
+  res_format_size(d.cap.mem, mem, sizeof(mem));
+  log_info("boxqd ready on %s (server %s, capacity ncpus=%lld mem=%s)", d.cfg.sched_socket,
+           d.server_name, (long long)d.cap.ncpus, mem);
+  uv_run(d.loop, UV_RUN_DEFAULT);
+
+  uv_walk(d.loop, close_walk, NULL);
+  uv_run(d.loop, UV_RUN_DEFAULT);
+  r = uv_loop_close(d.loop);
+  if (r < 0) log_warn("event loop closed with open handles: %s", uv_strerror(r));
+  unlink(d.cfg.sched_socket);
+  db_close(d.db);
+  cfg_free(&d.cfg);
+  log_info("stopped");
+  return 0;
+}

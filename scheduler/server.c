@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The scheduler's client socket: anyone on the box may connect; who they
+ * are comes from SO_PEERCRED in conn_accept. */
+#include "boxqd.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* A client has this long between messages before it is dropped. */
+#define CLIENT_IDLE_MS 60000
+
+static void
+on_client_msg(struct conn *c, const struct pmsg *m) {
+  req_dispatch(c->data, c, m);
+}
+
+static void
+on_connection(uv_stream_t *server, int status) {
+  struct boxqd *d = server->data;
+  if (status < 0) {
+    log_warn("accept: %s", uv_strerror(status));
+    return;
+  }
+  struct conn *c = conn_new(d->loop, d, on_client_msg, NULL);
+  c->idle_timeout_ms = CLIENT_IDLE_MS;
+  int r = conn_accept(server, c);
+  if (r < 0) {
+    log_warn("accept: %s", uv_strerror(r));
+    conn_close(c);
+  }
+}
+
+int
+server_start(struct boxqd *d) {
+  d->server.data = d;
+  /* Every local user may submit: the socket is world-connectable, and the
+   * daemon decides what each caller may do. */
+  int r = conn_listen(d->loop, &d->server, d->cfg.sched_socket, 0666, on_connection);
+  d->server.data = d;
+  return r;
+}
+
+void
+reply_status(struct conn *c, int status, const char *fmt, ...) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_REPLY);
+  pb_i64(&b, T_STATUS, status);
+  if (fmt) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pb_str(&b, T_MESSAGE, msg);
+  }
+  pb_end(&b);
+  conn_send(c, &b);
+  pbuf_free(&b);
+}

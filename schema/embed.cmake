@@ -1,0 +1,16 @@
+# Turns schema/NNN-name.sql files into a C table of migrations.
+# Invoked as: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed.cmake
+set(body "/* Generated from the schema/ SQL files by schema/embed.cmake. Do not edit. */\n#include \"migrate.h\"\n\nconst struct migration boxq_migrations[] = {\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^[0-9]+" num ${name})
+  math(EXPR num "${num}")
+  file(READ ${f} sql)
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n\"" sql "${sql}")
+  string(APPEND body "  {${num}, \"${name}\",\n\"${sql}\"},\n")
+endforeach()
+string(APPEND body "};\nconst unsigned boxq_migration_count = sizeof(boxq_migrations) / sizeof(boxq_migrations[0]);\n")
+file(WRITE ${OUT}.new "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.new ${OUT})

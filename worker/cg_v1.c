@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroup v1 files (also the limits and accounting of hybrid machines):
+ * cpu.cfs_quota_us, memory.limit_in_bytes (+ memsw), pids.max; usage from
+ * cpuacct.usage*, memory.max_usage_in_bytes, memory.oom_control, cpu.stat
+ * and pids.peak. */
+#include "cg_parse.h"
+#include "cgroup.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define CPU_PERIOD_USEC 100000
+
+int
+cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err) {
+  char buf[64];
+  int r;
+  if (lim->ncpus > 0) {
+    int fd = cg->v1_fd[CG_V1_CPU];
+    snprintf(buf, sizeof(buf), "%d", CPU_PERIOD_USEC);
+    if ((r = cg__write(fd, "cpu.cfs_period_us", buf)) < 0)
+      return berr_set(err, r, "cannot set cpu.cfs_period_us: %s", strerror(-r));
+    snprintf(buf, sizeof(buf), "%" PRId64, lim->ncpus * CPU_PERIOD_USEC);
+    if ((r = cg__write(fd, "cpu.cfs_quota_us", buf)) < 0)
+      return berr_set(err, r, "cannot set cpu.cfs_quota_us: %s", strerror(-r));
+  }
+  if (lim->mem > 0) {
+    int fd = cg->v1_fd[CG_V1_MEMORY];
+    snprintf(buf, sizeof(buf), "%" PRId64, lim->mem);
+    if ((r = cg__write(fd, "memory.limit_in_bytes", buf)) < 0)
+      return berr_set(err, r, "cannot set memory.limit_in_bytes: %s", strerror(-r));
+    /* memory+swap equal to memory: no swap. Absent without swap accounting. */
+    r = cg__write(fd, "memory.memsw.limit_in_bytes", buf);
+    if (r < 0 && r != -ENOENT)
+      return berr_set(err, r, "cannot set memory.memsw.limit_in_bytes: %s", strerror(-r));
+    cg__write(fd, "memory.swappiness", "0");
+  }
+  if (lim->pids_max > 0) {
+    snprintf(buf, sizeof(buf), "%" PRId64, lim->pids_max);
+    if ((r = cg__write(cg->v1_fd[CG_V1_PIDS], "pids.max", buf)) < 0)
+      return berr_set(err, r, "cannot set pids.max: %s", strerror(-r));
+  }
+  return 0;
+}
+
+void
+cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
+  int acct = cg->v1_fd[CG_V1_CPUACCT];
+  int64_t ns;
+  if (acct >= 0) {
+    if (cg__read_i64(acct, "cpuacct.usage", &ns) == 0) u->cpu_usec = ns / 1000;
+    if (cg__read_i64(acct, "cpuacct.usage_user", &ns) == 0) u->user_usec = ns / 1000;
+    if (cg__read_i64(acct, "cpuacct.usage_sys", &ns) == 0)
+      u->sys_usec = ns / 1000;
+    else {
+      /* Older kernels: cpuacct.stat in USER_HZ ticks. */
+      int64_t user, sys;
+      long hz = sysconf(_SC_CLK_TCK);
+      if (hz > 0 && cg__read_keyed(acct, "cpuacct.stat", "user", &user) == 0 &&
+          cg__read_keyed(acct, "cpuacct.stat", "system", &sys) == 0) {
+        u->user_usec = user * 1000000 / hz;
+        u->sys_usec = sys * 1000000 / hz;
+      }
+    }
+  }
+  int cpu = cg->v1_fd[CG_V1_CPU];
+  if (cpu >= 0) {
+    cg__read_keyed(cpu, "cpu.stat", "nr_throttled", &u->nr_throttled);
+    if (cg__read_keyed(cpu, "cpu.stat", "throttled_time", &ns) == 0) u->throttled_usec = ns / 1000;
+  }
+  int mem = cg->v1_fd[CG_V1_MEMORY];
+  if (mem >= 0) {
+    if (cg__read_i64(mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
+      u->mem_peak_src = MEM_PEAK_KERNEL;
+    cg__read_keyed(mem, "memory.oom_control", "oom_kill", &u->oom_kills);
+  }
+  if (cg->v1_fd[CG_V1_PIDS] >= 0) cg__read_i64(cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
+}

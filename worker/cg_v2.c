@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroup v2 files: cpu.max, memory.max, memory.swap.max, pids.max; usage
+ * from cpu.stat, memory.peak, memory.events, pids.peak and io.stat. */
+#include "cg_parse.h"
+#include "cgroup.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CPU_PERIOD_USEC 100000
+
+static const char *const wanted_controllers[] = {"cpu", "memory", "pids", "io"};
+
+/* Enables the controllers in every cgroup from the root down to parent's
+ * own subtree_control, so that job cgroups below parent get them. */
+int
+cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
+  _cleanup_free_ char *avail = NULL;
+  int r = read_file_at(root_fd, "cgroup.controllers", 4096, &avail, NULL);
+  if (r < 0) return berr_set(err, r, "cannot read cgroup.controllers: %s", strerror(-r));
+  for (size_t i = 0; i < 3; i++) /* cpu, memory, pids are required */
+    if (!cg_list_has(avail, wanted_controllers[i]))
+      return berr_set(err, -ENOTSUP,
+                      "the cgroup v2 controller '%s' is not available (cgroup.controllers: %s)",
+                      wanted_controllers[i], avail);
+  char enable[64] = "";
+  for (size_t i = 0; i < ARRAY_SIZE(wanted_controllers); i++)
+    if (cg_list_has(avail, wanted_controllers[i])) {
+      strcat(enable, "+");
+      strcat(enable, wanted_controllers[i]);
+      strcat(enable, " ");
+    }
+  /* Walk root -> parent, creating and enabling as we go. */
+  _cleanup_free_ char *path = xstrdup(parent);
+  _cleanup_close_ int fd = dup(root_fd);
+  if (fd < 0) return -errno;
+  char *save = NULL;
+  for (char *comp = strtok_r(path, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
+    r = cg__write(fd, "cgroup.subtree_control", enable);
+    if (r < 0)
+      return berr_set(err, r,
+                      "cannot enable controllers (%s) in the cgroup above %s: %s "
+                      "(is boxq-worker itself in that cgroup? move it to a leaf)",
+                      enable, comp ? comp : parent, strerror(-r));
+    if (!comp) break;
+    if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+      return berr_set(err, -errno, "cannot create cgroup %s: %s", comp, strerror(errno));
+    int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (next < 0) return berr_set(err, -errno, "cannot open cgroup %s: %s", comp, strerror(errno));
+    close(fd);
+    fd = next;
+  }
+  return 0;
+}
+
+int
+cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err) {
+  char buf[64];
+  int r;
+  if (lim->ncpus > 0) {
+    snprintf(buf, sizeof(buf), "%" PRId64 " %d", lim->ncpus * CPU_PERIOD_USEC, CPU_PERIOD_USEC);
+    if ((r = cg__write(fd, "cpu.max", buf)) < 0)
+      return berr_set(err, r, "cannot set cpu.max: %s", strerror(-r));
+  }
+  if (lim->mem > 0) {
+    snprintf(buf, sizeof(buf), "%" PRId64, lim->mem);
+    if ((r = cg__write(fd, "memory.max", buf)) < 0)
+      return berr_set(err, r, "cannot set memory.max: %s", strerror(-r));
+    /* No swap for jobs: a job over its memory is killed, not slowed to a
+     * crawl. The file is absent without swap accounting. */
+    r = cg__write(fd, "memory.swap.max", "0");
+    if (r < 0 && r != -ENOENT)
+      return berr_set(err, r, "cannot set memory.swap.max: %s", strerror(-r));
+  }
+  if (lim->pids_max > 0) {
+    snprintf(buf, sizeof(buf), "%" PRId64, lim->pids_max);
+    if ((r = cg__write(fd, "pids.max", buf)) < 0)
+      return berr_set(err, r, "cannot set pids.max: %s", strerror(-r));
+  }
+  return 0;
+}
+
+void
+cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
+  int fd = cg->v2_fd;
+  _cleanup_free_ char *cpu = NULL;
+  if (read_file_at(fd, "cpu.stat", 65536, &cpu, NULL) == 0) {
+    cg_parse_keyed(cpu, "usage_usec", &u->cpu_usec);
+    cg_parse_keyed(cpu, "user_usec", &u->user_usec);
+    cg_parse_keyed(cpu, "system_usec", &u->sys_usec);
+    cg_parse_keyed(cpu, "nr_throttled", &u->nr_throttled);
+    cg_parse_keyed(cpu, "throttled_usec", &u->throttled_usec);
+  }
+  if (cg->v2_has_peak && cg__read_i64(fd, "memory.peak", &u->mem_peak) == 0)
+    u->mem_peak_src = MEM_PEAK_KERNEL;
+  cg__read_keyed(fd, "memory.events", "oom_kill", &u->oom_kills);
+  cg__read_i64(fd, "pids.peak", &u->pids_peak);
+  _cleanup_free_ char *io = NULL;
+  if (read_file_at(fd, "io.stat", 65536, &io, NULL) == 0)
+    cg_parse_io_stat(io, &u->io_rbytes, &u->io_wbytes);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* One job's cgroup, behind one interface for every layout:
+ *   v2      pure cgroup v2: limits, accounting, cgroup.kill, clone3 into it;
+ *   v1      separate cpu, cpuacct, memory and pids hierarchies;
+ *   hybrid  v1 controllers for limits and accounting, plus a directory in
+ *           the controller-less v2 tree for clone3, cgroup.kill and
+ *           cgroup.events.
+ * cgroup.c orchestrates; cg_v2.c and cg_v1.c know each layout's files, so
+ * v1 can be deleted whole once nobody runs it. */
+#pragma once
+
+#include "job.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cg_mode { CG_MODE_NONE = 0, CG_MODE_V2, CG_MODE_V1, CG_MODE_HYBRID };
+
+enum cg_v1_ctrl { CG_V1_CPU, CG_V1_CPUACCT, CG_V1_MEMORY, CG_V1_PIDS, CG_V1_MAX };
+extern const char *const cg_v1_names[CG_V1_MAX];
+
+/* Version-neutral limits; 0 means "no limit". */
+struct cg_limits {
+  int64_t ncpus;
+  int64_t mem;
+  int64_t pids_max;
+};
+
+/* The hierarchy (or hierarchies) and the parent cgroup that holds jobs. */
+struct cg_system {
+  enum cg_mode mode;
+  char *mount;  /* usually /sys/fs/cgroup */
+  char *parent; /* relative to each hierarchy's root, e.g. "boxq" */
+  int v2_parent_fd;
+  int v1_parent_fd[CG_V1_MAX];
+};
+
+struct cg_job {
+  enum cg_mode mode;
+  char *name; /* "job-<id>" */
+  char *path; /* "<parent>/job-<id>", for people */
+  int v2_parent_fd, v2_fd;
+  int v1_parent_fd[CG_V1_MAX], v1_fd[CG_V1_MAX];
+  bool v2_has_peak;
+  int64_t mem_sampled_peak;
+};
+
+const char *cg_mode_name(enum cg_mode m);
+/* Detects the layout under mount with statfs: v2, hybrid or v1. */
+int cg_detect(const char *mount, enum cg_mode *ret, struct berr *err);
+/* Detects (mode "auto") or checks the layout, then creates the parent
+ * cgroup and, on v2, enables the controllers down to it. */
+int cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const char *parent,
+                   bool prepare, struct berr *err);
+void cg_system_close(struct cg_system *sys);
+
+/* Creates the job's cgroup(s) and writes its limits. A stale cgroup of the
+ * same name (a job that died with the machine) is emptied and replaced. */
+int cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *lim,
+                  struct cg_job **ret, struct berr *err);
+/* Opens an existing job cgroup (recovery); -ENOENT if there is none. */
+int cg_job_open(const struct cg_system *sys, int64_t id, struct cg_job **ret);
+/* The v2 directory for clone3(CLONE_INTO_CGROUP), or -1. */
+int cg_job_clone_fd(const struct cg_job *cg);
+/* Moves pid into the job's v1 cgroups, and into the v2 one unless the
+ * process was cloned straight into it. */
+int cg_job_attach(struct cg_job *cg, pid_t pid, bool in_v2_already, struct berr *err);
+/* Samples memory usage, for kernels without a peak file. */
+void cg_job_sample(struct cg_job *cg);
+/* SIGKILLs every process in the job's cgroup. */
+int cg_job_kill(struct cg_job *cg);
+bool cg_job_populated(struct cg_job *cg);
+/* Kills and waits (bounded) until no process is left. -ETIMEDOUT otherwise. */
+int cg_job_empty(struct cg_job *cg, int timeout_ms);
+void cg_job_stats(struct cg_job *cg, struct job_usage *u);
+/* Removes the cgroup(s) and frees cg. Retries a busy rmdir a bounded number
+ * of times: the kernel may still be releasing the last task. */
+int cg_job_destroy(struct cg_job *cg);
+void cg_job_free(struct cg_job *cg);
+
+/* Backends (cg_v2.c, cg_v1.c); used by cgroup.c only. */
+int cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err);
+int cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err);
+void cg_v2__stats(struct cg_job *cg, struct job_usage *u);
+int cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err);
+void cg_v1__stats(struct cg_job *cg, struct job_usage *u);
+/* Shared helpers for the backends. */
+int cg__read_i64(int dirfd, const char *file, int64_t *ret);
+int cg__read_keyed(int dirfd, const char *file, const char *key, int64_t *ret);
+int cg__write(int dirfd, const char *file, const char *value);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include "jobenv.h"
+
+#include <string.h>
+
+struct envlist {
+  char **v;
+  size_t n;
+};
+
+static void
+env_set(struct envlist *e, const char *key, size_t klen, const char *value) {
+  char *entry = xasprintf("%.*s=%s", (int)klen, key, value);
+  for (size_t i = 0; i < e->n; i++)
+    if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=') {
+      free(e->v[i]);
+      e->v[i] = entry;
+      return;
+    }
+  e->v = xrealloc(e->v, (e->n + 2) * sizeof(char *));
+  e->v[e->n++] = entry;
+  e->v[e->n] = NULL;
+}
+
+static void
+env_put(struct envlist *e, const char *key, const char *value) {
+  env_set(e, key, strlen(key), value);
+}
+
+char **
+jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name) {
+  struct envlist e = {0};
+  env_put(&e, "HOME", pw->pw_dir);
+  env_put(&e, "USER", pw->pw_name);
+  env_put(&e, "LOGNAME", pw->pw_name);
+  env_put(&e, "SHELL", pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
+  env_put(&e, "PATH", "/usr/local/bin:/usr/bin:/bin");
+  for (size_t i = 0; j->env && j->env[i]; i++) {
+    const char *eq = strchr(j->env[i], '=');
+    if (eq && eq != j->env[i]) env_set(&e, j->env[i], (size_t)(eq - j->env[i]), eq + 1);
+  }
+  _cleanup_free_ char *id = job_id_string(j->id, server_name);
+  char num[32];
+  env_put(&e, "PBS_JOBID", id);
+  env_put(&e, "PBS_JOBNAME", j->name);
+  env_put(&e, "PBS_QUEUE", j->queue ? j->queue : "");
+  env_put(&e, "PBS_ENVIRONMENT", "PBS_BATCH");
+  env_put(&e, "PBS_JOBDIR", j->workdir);
+  env_put(&e, "TMPDIR", "/tmp");
+  snprintf(num, sizeof(num), "%lld", (long long)j->ncpus);
+  env_put(&e, "NCPUS", num);
+  env_put(&e, "OMP_NUM_THREADS", num);
+  env_put(&e, "BOXQ_JOBID", id);
+  return e.v;
+}
+
+void
+jobenv_free(char **env) {
+  for (size_t i = 0; env && env[i]; i++)
+    free(env[i]);
+  free(env);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The environment a job starts with: built, never inherited from the
+ * daemons. Lowest to highest precedence: the user's basics from passwd
+ * (HOME, USER, LOGNAME, SHELL, a default PATH), what the submitter sent
+ * (qsub -v/-V and PBS_O_*), then PBS's job variables, which a submitter
+ * cannot override. */
+#pragma once
+
+#include "job.h"
+
+#include <pwd.h>
+
+char **jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name);
+void jobenv_free(char **env);

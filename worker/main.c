@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* boxq-worker: the root half of boxq. Runs in the foreground, logs to
+ * stderr, listens on a root-only socket for the scheduler. */
+#include "log.h"
+#include "spool.h"
+#include "worker.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_SHEPHERD "/usr/libexec/boxq/boxq-shepherd"
+
+static void
+usage(FILE *out) {
+  fprintf(out,
+          "Usage: boxq-worker [-c FILE] [--version]\n"
+          "The boxq job executor (root). Runs in the foreground and logs to stderr.\n"
+          "  -c, --config FILE   configuration file (default: $BOXQ_CONFIG or " BOXQ_DEFAULT_CONFIG
+          ")\n"
+          "  -V, --version       print the version and the cgroup backend, then exit\n");
+}
+
+static void
+on_sched_msg(struct conn *c, const struct pmsg *m) {
+  struct worker *w = c->data;
+  switch (m->type) {
+    case MSG_DISPATCH:
+      wjob_dispatch(w, m);
+      break;
+    case MSG_ENDED_ACK:
+      wjob_ack(w, pmsg_i64_or(m, T_JOBID, 0));
+      break;
+    case MSG_SIGNAL:
+      wjob_signal(w, pmsg_i64_or(m, T_JOBID, 0), (int)pmsg_i64_or(m, T_SIGNAL, 0),
+                  pmsg_i64_or(m, T_FLAGS, 0) != 0);
+      break;
+    default:
+      log_warn("unexpected message %u from the scheduler", m->type);
+      break;
+  }
+}
+
+static void
+on_sched_close(struct conn *c) {
+  struct worker *w = c->data;
+  if (w->sched == c) {
+    w->sched = NULL;
+    log_info("scheduler disconnected");
+  }
+}
+
+static void
+on_connection(uv_stream_t *server, int status) {
+  struct worker *w = server->data;
+  if (status < 0) return;
+  struct conn *c = conn_new(w->loop, w, on_sched_msg, on_sched_close);
+  if (conn_accept(server, c) < 0) {
+    conn_close(c);
+    return;
+  }
+  /* Only root may hand us jobs: whoever can, can run anything as anyone. */
+  if (c->uid != 0) {
+    log_warn("refusing a connection from uid %u: only the scheduler (root) may connect",
+             (unsigned)c->uid);
+    conn_close(c);
+    return;
+  }
+  if (w->sched) {
+    log_info("a new scheduler connection replaces the old one");
+    conn_close(w->sched);
+  }
+  w->sched = c;
+  log_info("scheduler connected (pid %d)", (int)c->pid);
+  wjob_send_hello(w);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum) {
+  struct worker *w = h->data;
+  log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
+  uv_close((uv_handle_t *)&w->server, NULL);
+  if (w->sched) conn_close(w->sched);
+  wjob_close_all(w);
+  uv_close((uv_handle_t *)&w->sig_term, NULL);
+  uv_close((uv_handle_t *)&w->sig_int, NULL);
+}
+
+static char *
+find_shepherd(void) {
+  const char *env = getenv("BOXQ_SHEPHERD");
+  if (env && *env) return xstrdup(env);
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *path = xasprintf("%s/boxq-shepherd", dirname(self));
+    if (access(path, X_OK) == 0) return path;
+    free(path);
+  }
+  return xstrdup(DEFAULT_SHEPHERD);
+}
+
+int
+main(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
+  const char *config = NULL;
+  bool version = false;
+  int o;
+  while ((o = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+    switch (o) {
+      case 'c':
+        config = optarg;
+        break;
+      case 'V':
+        version = true;
+        break;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
+    }
+  }
+  if (optind != argc) {
+    usage(stderr);
+    return 2;
+  }
+  struct worker w = {0};
+  struct berr err = {{0}};
+  if (cfg_load(config, &w.cfg, &err) < 0) {
+    fprintf(stderr, "boxq-worker: %s\n", err.msg);
+    return 1;
+  }
+  if (version) {
+    enum cg_mode mode = CG_MODE_NONE;
+    cg_detect("/sys/fs/cgroup", &mode, NULL);
+    printf("boxq-worker 0.1.0 (protocol %d, cgroup backend: %s)\n", BOXQ_PROTOCOL_VERSION,
+           cg_mode_name(mode));
+    cfg_free(&w.cfg);
+    return 0;
+  }
+  log_init("boxq-worker", (enum log_level)log_level_from_string(w.cfg.log_level));
+  int rc = 1;
+  if (geteuid() != 0) {
+    log_error("boxq-worker must run as root: it creates cgroups and namespaces and starts jobs "
+              "as their users");
+    goto out;
+  }
+  if (cg_system_open(&w.sys, "/sys/fs/cgroup", w.cfg.cgroup_mode, w.cfg.cgroup_parent, true, &err) <
+      0) {
+    log_error("no usable cgroups, refusing to start: %s", err.msg);
+    goto out;
+  }
+  w.server_name = cfg_server_name(&w.cfg);
+  w.shepherd_path = find_shepherd();
+  if (access(w.shepherd_path, X_OK) < 0) {
+    log_error("cannot run the shepherd %s: %s", w.shepherd_path, strerror(errno));
+    goto out;
+  }
+  int r;
+  if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.jobs_dir, 0700)) < 0) {
+    log_error("cannot create %s: %s", w.cfg.jobs_dir, strerror(-r));
+    goto out;
+  }
+  chmod(w.cfg.jobs_dir, 0700);
+  w.loop = uv_default_loop();
+  wjob_recover_all(&w);
+  w.server.data = &w;
+  r = conn_listen(w.loop, &w.server, w.cfg.worker_socket, 0600, on_connection);
+  w.server.data = &w;
+  if (r < 0) {
+    log_error("cannot listen on %s: %s", w.cfg.worker_socket, uv_strerror(r));
+    goto out;
+  }
+  uv_signal_init(w.loop, &w.sig_term);
+  uv_signal_init(w.loop, &w.sig_int);
+  w.sig_term.data = w.sig_int.data = &w;
+  uv_signal_start(&w.sig_term, on_signal, SIGTERM);
+  uv_signal_start(&w.sig_int, on_signal, SIGINT);
+  signal(SIGPIPE, SIG_IGN);
+  log_info("boxq-worker ready on %s (cgroup %s, parent %s)", w.cfg.worker_socket,
+           cg_mode_name(w.sys.mode), w.cfg.cgroup_parent);
+  uv_run(w.loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(w.loop) < 0) log_warn("event loop closed with open handles");
+  unlink(w.cfg.worker_socket);
+  rc = 0;
+out:
+  for (struct wjob *j = w.jobs, *next; j; j = next) {
+    next = j->next;
+    pbuf_free(&j->result);
+    free(j->dir);
+    free(j);
+  }
+  cg_system_close(&w.sys);
+  free(w.shepherd_path);
+  cfg_free(&w.cfg);
+  return rc;
+}

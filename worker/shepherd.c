@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* boxq-shepherd: supervises one job from cgroup creation to accounting.
+ *
+ * Started by boxq-worker as `boxq-shepherd JOBDIR`, in its own session, so
+ * it outlives restarts of the worker and the scheduler. Single-threaded (it
+ * calls clone3), event-driven on a pidfd and a signalfd:
+ *   SIGRTMIN+0  value N: forward signal N to the job (qsig)
+ *   SIGRTMIN+1  cancel the job (qdel): SIGTERM, grace, then kill all
+ *   SIGTERM     the same as cancel
+ * Whatever happens, it ends by writing JOBDIR/result, the record the worker
+ * hands to the scheduler. */
+#include "cgroup.h"
+#include "jobenv.h"
+#include "launch.h"
+#include "log.h"
+#include "rmtree.h"
+#include "spool.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SAMPLE_INTERVAL_MS 1000
+#define MAX_GROUPS         1024
+
+struct shepherd {
+  const char *jobdir;
+  struct job_rec job;
+  char *cg_mount, *cg_mode, *cg_parent, *tmp_root, *server;
+  int64_t kill_grace_sec;
+
+  struct cg_system sys;
+  struct cg_job *cg;
+  char *tmp_name; /* per-job /tmp below tmp_root */
+  int tmp_root_fd;
+
+  struct launched l;
+  int sigfd;
+  int64_t start_mono, start_wall;
+  int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
+  int end_override;             /* END_TIMEOUT or END_CANCELLED once terminating */
+  bool launch_failed;
+  char comment[600];
+};
+
+static int
+load_spec(struct shepherd *sh, struct berr *err) {
+  _cleanup_free_ uint8_t *data = NULL;
+  size_t len;
+  int r = spool_read(sh->jobdir, SPOOL_SPEC, &data, &len);
+  if (r < 0) return berr_set(err, r, "cannot read %s/%s: %s", sh->jobdir, SPOOL_SPEC, strerror(-r));
+  struct pmsg m, sub;
+  struct pfield f;
+  if (proto_parse_frame(data, len, &m) < 0 || !pmsg_find(&m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 ||
+      job_rec_decode(&sub, &sh->job) < 0)
+    return berr_set(err, -EBADMSG, "malformed job spec in %s", sh->jobdir);
+  const char *mount = pmsg_str(&m, S_CG_MOUNT), *mode = pmsg_str(&m, S_CG_MODE),
+             *parent = pmsg_str(&m, S_CG_PARENT), *tmp = pmsg_str(&m, S_TMP_DIR),
+             *server = pmsg_str(&m, S_SERVER_NAME);
+  if (!mount || !mode || !parent || !tmp || !server)
+    return berr_set(err, -EBADMSG, "job spec in %s lacks shepherd settings", sh->jobdir);
+  sh->cg_mount = xstrdup(mount);
+  sh->cg_mode = xstrdup(mode);
+  sh->cg_parent = xstrdup(parent);
+  sh->tmp_root = xstrdup(tmp);
+  sh->server = xstrdup(server);
+  sh->kill_grace_sec = pmsg_i64_or(&m, S_KILL_GRACE, 10);
+  return 0;
+}
+
+static int
+setup_signals(struct shepherd *sh) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGRTMIN);
+  sigaddset(&set, SIGRTMIN + 1);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  sh->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  return sh->sigfd < 0 ? -errno : 0;
+}
+
+/* The per-job /tmp: a directory owned by the user inside a root-only
+ * directory, bind-mounted on /tmp inside the job, removed afterwards. */
+static int
+make_tmp(struct shepherd *sh, struct berr *err) {
+  int r = mkdir_p(sh->tmp_root, 0700);
+  if (r < 0) return berr_set(err, r, "cannot create %s: %s", sh->tmp_root, strerror(-r));
+  sh->tmp_root_fd = open(sh->tmp_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (sh->tmp_root_fd < 0)
+    return berr_set(err, -errno, "cannot open %s: %s", sh->tmp_root, strerror(errno));
+  sh->tmp_name = xasprintf("job-%lld", (long long)sh->job.id);
+  rmtree_at(sh->tmp_root_fd, sh->tmp_name); /* a leftover from a crash */
+  if (mkdirat(sh->tmp_root_fd, sh->tmp_name, 0700) < 0)
+    return berr_set(err, -errno, "cannot create the job's /tmp: %s", strerror(errno));
+  if (fchownat(sh->tmp_root_fd, sh->tmp_name, (uid_t)sh->job.uid, (gid_t)sh->job.gid,
+               AT_SYMLINK_NOFOLLOW) < 0)
+    return berr_set(err, -errno, "cannot hand the job's /tmp to its user: %s", strerror(errno));
+  return 0;
+}
+
+static void
+begin_terminate(struct shepherd *sh, int reason, const char *why) {
+  if (sh->end_override) return;
+  sh->end_override = reason;
+  snprintf(sh->comment, sizeof(sh->comment), "%s", why);
+  log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
+           (long long)sh->kill_grace_sec);
+  kill(sh->l.init_pid, SIGTERM); /* init forwards it to every job process */
+  sh->kill_at = now_mono_usec() + sh->kill_grace_sec * 1000000;
+}
+
+static void
+kill_all(struct shepherd *sh) {
+  if (sh->cg) cg_job_kill(sh->cg);
+  kill(sh->l.init_pid, SIGKILL); /* the kernel then kills the whole namespace */
+}
+
+static void
+handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
+  int sig = (int)si->ssi_signo;
+  if (sig == SIGRTMIN + 1 || sig == SIGTERM || sig == SIGINT)
+    begin_terminate(sh, END_CANCELLED, "deleted (qdel)");
+  else if (sig == SIGRTMIN) {
+    int fwd = si->ssi_int;
+    if (fwd == SIGKILL)
+      kill_all(sh);
+    else if (fwd > 0 && fwd < SIGRTMIN)
+      kill(sh->l.init_pid, fwd);
+  }
+}
+
+/* Waits for init to exit, enforcing walltime and handling requests. */
+static void
+supervise(struct shepherd *sh) {
+  bool sample = sh->cg && sh->cg->mode == CG_MODE_V2 && !sh->cg->v2_has_peak;
+  for (;;) {
+    int64_t now = now_mono_usec();
+    if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
+      _cleanup_free_ char *why = xasprintf("walltime %llds exceeded", (long long)sh->job.walltime);
+      begin_terminate(sh, END_TIMEOUT, why);
+    }
+    if (sh->kill_at && now >= sh->kill_at) {
+      kill_all(sh);
+      sh->kill_at = 0;
+    }
+    int64_t next = INT64_MAX;
+    if (sh->walltime_at && !sh->end_override) next = sh->walltime_at;
+    if (sh->kill_at && sh->kill_at < next) next = sh->kill_at;
+    int timeout = -1;
+    if (next != INT64_MAX) timeout = (int)((next - now + 999) / 1000);
+    if (sample && (timeout < 0 || timeout > SAMPLE_INTERVAL_MS)) timeout = SAMPLE_INTERVAL_MS;
+    struct pollfd p[2] = {{sh->l.pidfd, POLLIN, 0}, {sh->sigfd, POLLIN, 0}};
+    int n = poll(p, 2, timeout);
+    if (n < 0 && errno != EINTR) {
+      log_error("job %lld: poll: %s", (long long)sh->job.id, strerror(errno));
+      return;
+    }
+    if (sample) cg_job_sample(sh->cg);
+    if (n > 0 && (p[1].revents & POLLIN)) {
+      struct signalfd_siginfo si;
+      while (read(sh->sigfd, &si, sizeof(si)) == sizeof(si))
+        handle_signal(sh, &si);
+    }
+    if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) return;
+  }
+}
+
+static int64_t
+tv_usec(struct timeval tv) {
+  return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* Collects the end: statuses, accounting, then removes the cgroup and the
+ * job's /tmp. Fills end (a partial job record for the scheduler). */
+static void
+collect(struct shepherd *sh, struct job_rec *end) {
+  int init_status = 0;
+  struct rusage ru = {0};
+  while (wait4(sh->l.init_pid, &init_status, 0, &ru) < 0 && errno == EINTR)
+    ;
+  int64_t end_mono = now_mono_usec();
+  int32_t main_status;
+  bool have_main =
+      read_full(sh->l.status_fd, &main_status, sizeof(main_status)) == (ssize_t)sizeof(main_status);
+  int status = have_main ? main_status : init_status;
+
+  end->has_exit = true;
+  if (WIFEXITED(status))
+    end->exit_status = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    end->exit_status = JOB_EXIT_SIGNAL_BASE + WTERMSIG(status);
+
+  struct job_usage *u = &end->usage;
+  end->has_usage = true;
+  u->io_rbytes = u->io_wbytes = -1;
+  if (sh->cg) {
+    /* The namespace is gone with init; make sure, then account. */
+    if (cg_job_empty(sh->cg, 5000) < 0)
+      log_error("job %lld: processes remain in cgroup %s", (long long)end->id, sh->cg->path);
+    cg_job_stats(sh->cg, u);
+  }
+  u->wall_usec = end_mono - sh->start_mono;
+  u->ru_utime_usec = tv_usec(ru.ru_utime);
+  u->ru_stime_usec = tv_usec(ru.ru_stime);
+  u->ru_maxrss_kb = ru.ru_maxrss;
+  if (u->mem_peak_src == MEM_PEAK_NONE) {
+    u->mem_peak = ru.ru_maxrss * 1024;
+    u->mem_peak_src = MEM_PEAK_RUSAGE;
+  }
+
+  if (sh->launch_failed) {
+    end->end_reason = END_LAUNCH;
+    end->exit_status = JOB_EXEC_FAIL;
+  } else if (sh->end_override)
+    end->end_reason = sh->end_override;
+  else if (u->oom_kills > 0) {
+    end->end_reason = END_OOM;
+    snprintf(sh->comment, sizeof(sh->comment),
+             "out of memory: the kernel killed %lld process(es) at mem=%lld bytes",
+             (long long)u->oom_kills, (long long)sh->job.mem);
+  } else
+    end->end_reason = end->exit_status == 0 ? END_COMPLETED : END_FAILED;
+  if (sh->comment[0]) end->comment = xstrdup(sh->comment);
+}
+
+static void
+cleanup(struct shepherd *sh) {
+  if (sh->cg) {
+    int r = cg_job_destroy(sh->cg);
+    if (r < 0)
+      log_error("job %lld: cannot remove its cgroup: %s", (long long)sh->job.id, strerror(-r));
+    sh->cg = NULL;
+  }
+  if (sh->tmp_name) {
+    int r = rmtree_at(sh->tmp_root_fd, sh->tmp_name);
+    if (r < 0)
+      log_error("job %lld: cannot remove its /tmp: %s", (long long)sh->job.id, strerror(-r));
+  }
+}
+
+/* Looks the user up now, outside the job: the job side must not call NSS. */
+static int
+lookup_user(struct shepherd *sh, struct passwd *pw, char *buf, size_t buflen, gid_t *groups,
+            int *ngroups, struct berr *err) {
+  struct passwd *res = NULL;
+  if (getpwuid_r((uid_t)sh->job.uid, pw, buf, buflen, &res) != 0 || !res)
+    return berr_set(err, -ENOENT, "user id %lld has no account on this machine",
+                    (long long)sh->job.uid);
+  if (!streq(pw->pw_name, sh->job.owner))
+    return berr_set(err, -EPERM, "user id %lld is now '%s', not the submitter '%s'",
+                    (long long)sh->job.uid, pw->pw_name, sh->job.owner);
+  if (getgrouplist(pw->pw_name, (gid_t)sh->job.gid, groups, ngroups) < 0)
+    return berr_set(err, -E2BIG, "user %s is in more than %d groups", pw->pw_name, MAX_GROUPS);
+  return 0;
+}
+
+static bool
+under_tmp(const char *path) {
+  return path && (strcmp(path, "/tmp") == 0 || strncmp(path, "/tmp/", 5) == 0);
+}
+
+static int
+run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
+  struct passwd pw;
+  char pwbuf[16384];
+  gid_t groups[MAX_GROUPS];
+  int ngroups = MAX_GROUPS;
+  int r = lookup_user(sh, &pw, pwbuf, sizeof(pwbuf), groups, &ngroups, err);
+  if (r < 0) return r;
+  _cleanup_free_ char *script_path = xasprintf("%s/%s", sh->jobdir, SPOOL_SCRIPT);
+  _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
+  if (script_fd < 0)
+    return berr_set(err, -errno, "cannot open the job script: %s", strerror(errno));
+  _cleanup_free_ char *out = job_out_path(&sh->job);
+  _cleanup_free_ char *errp = job_err_path(&sh->job);
+  /* A job submitted from /tmp must still find its directory and files
+   * there, so it keeps the shared /tmp. */
+  bool private_tmp = !under_tmp(sh->job.workdir) && !under_tmp(out) && !under_tmp(errp);
+  if (private_tmp && (r = make_tmp(sh, err)) < 0) return r;
+  if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
+    return r;
+  struct cg_limits lim = {sh->job.ncpus, sh->job.mem, 0};
+  if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0) return r;
+  end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
+
+  char **envp = jobenv_build(&sh->job, &pw, sh->server);
+  _cleanup_free_ char *tmp_path =
+      private_tmp ? xasprintf("%s/%s", sh->tmp_root, sh->tmp_name) : NULL;
+  struct launch_spec spec = {
+      .job_id = sh->job.id,
+      .uid = (uid_t)sh->job.uid,
+      .gid = (gid_t)sh->job.gid,
+      .groups = groups,
+      .ngroups = (size_t)ngroups,
+      .workdir = sh->job.workdir,
+      .out_path = sh->job.join == JOIN_EO ? errp : out,
+      .err_path = sh->job.join == JOIN_NONE ? errp : NULL,
+      .script_fd = script_fd,
+      .envp = envp,
+      .tmp_dir = tmp_path,
+      .new_net = false,
+  };
+  sh->start_mono = now_mono_usec();
+  sh->start_wall = now_wall_usec();
+  end->stime = sh->start_wall / 1000000;
+  r = launch_job(&spec, sh->cg, &sh->l, err);
+  jobenv_free(envp);
+  if (r < 0) return r;
+  if (r == 1) {
+    sh->launch_failed = true;
+    snprintf(sh->comment, sizeof(sh->comment), "%s", err->msg);
+    log_warn("job %lld: %s", (long long)sh->job.id, err->msg);
+  }
+  log_info("job %lld: running as %s in %s, init pid %d", (long long)sh->job.id, pw.pw_name,
+           end->cgroup, (int)sh->l.init_pid);
+  if (sh->job.walltime > 0) sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
+  supervise(sh);
+  collect(sh, end);
+  return 0;
+}
+
+int
+main(int argc, char **argv) {
+  log_init("boxq-shepherd", LOG_LVL_INFO);
+  if (argc != 2 || argv[1][0] != '/') {
+    fprintf(stderr, "Usage: boxq-shepherd /ABSOLUTE/JOB/SPOOL/DIR\n"
+                    "Started by boxq-worker; not meant to be run by hand.\n");
+    return 2;
+  }
+  struct shepherd sh = {.jobdir = argv[1], .tmp_root_fd = -1, .sigfd = -1};
+  sh.l.pidfd = sh.l.status_fd = -1;
+  sh.sys.v2_parent_fd = -1;
+  for (int i = 0; i < CG_V1_MAX; i++)
+    sh.sys.v1_parent_fd[i] = -1;
+  umask(022);
+  char pid[32];
+  snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+  _cleanup_free_ char *pid_path = xasprintf("%s/%s", sh.jobdir, SPOOL_PID);
+  if (write_file_atomic(pid_path, pid, strlen(pid), 0600) < 0) {
+    log_error("cannot write %s: %s", pid_path, strerror(errno));
+    return 1;
+  }
+  struct berr err = {{0}};
+  int r = setup_signals(&sh);
+  if (r == 0)
+    r = load_spec(&sh, &err);
+  else
+    berr_set(&err, r, "signalfd: %s", strerror(-r));
+  if (r < 0 && sh.job.id == 0) {
+    log_error("%s", err.msg);
+    return 1; /* no job to report on; the worker records it as lost */
+  }
+  struct job_rec end = {.id = sh.job.id};
+  if (r == 0) r = run(&sh, &end, &err);
+  if (r < 0) {
+    /* Nothing of the job ever ran. */
+    log_error("job %lld: cannot start: %s", (long long)sh.job.id, err.msg);
+    end.end_reason = END_LAUNCH;
+    end.has_exit = true;
+    end.exit_status = JOB_EXEC_FAIL;
+    end.stime = 0;
+    free(end.comment);
+    end.comment = xstrdup(err.msg);
+  }
+  end.etime = now_wall_usec() / 1000000;
+  cleanup(&sh);
+  r = spool_write_result(sh.jobdir, &end);
+  if (r < 0)
+    log_error("job %lld: cannot write its result: %s", (long long)sh.job.id, strerror(-r));
+  else
+    log_info("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes", (long long)end.id,
+             job_end_to_string(end.end_reason), (long long)end.exit_status,
+             end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
+  job_rec_free(&end);
+  job_rec_free(&sh.job);
+  cg_system_close(&sh.sys);
+  closep(&sh.tmp_root_fd);
+  closep(&sh.sigfd);
+  closep(&sh.l.pidfd);
+  closep(&sh.l.status_fd);
+  free(sh.tmp_name);
+  free(sh.cg_mount);
+  free(sh.cg_mode);
+  free(sh.cg_parent);
+  free(sh.tmp_root);
+  free(sh.server);
+  return r < 0 ? 1 : 0;
+}

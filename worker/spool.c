@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#include "spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+spool_write_result(const char *jobdir, const struct job_rec *end) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_ENDED);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, end);
+  pb_nest_end(&b, mark);
+  pb_end(&b);
+  _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_RESULT);
+  int r = write_file_atomic(path, b.data, b.len, 0600);
+  pbuf_free(&b);
+  return r;
+}
+
+int
+spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len) {
+  _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, name);
+  char *data;
+  int r = read_file_at(AT_FDCWD, path, PROTO_HDR_SIZE + PROTO_MAX_PAYLOAD, &data, ret_len);
+  if (r == 0) *ret_data = (uint8_t *)data;
+  return r;
+}
+
+int
+spool_remove(const char *jobdir) {
+  static const char *const files[] = {SPOOL_SPEC,      SPOOL_SCRIPT,      SPOOL_PID,
+                                      SPOOL_RESULT,    SPOOL_SPEC ".tmp", SPOOL_RESULT ".tmp",
+                                      SPOOL_PID ".tmp"};
+  _cleanup_close_ int fd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno == ENOENT ? 0 : -errno;
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+    unlinkat(fd, files[i], 0);
+  return rmdir(jobdir) < 0 && errno != ENOENT ? -errno : 0;
+}

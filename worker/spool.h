@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* A job's spool directory, JOBS_DIR/<id>/ (root-only), shared by the worker
+ * and the job's shepherd so that either can restart without losing it:
+ *   spec          what to run (written by the worker before the shepherd starts)
+ *   script        the job script (mode 0755: executed through a descriptor)
+ *   shepherd.pid  written by the shepherd first thing
+ *   result        the final record, written atomically by the shepherd
+ *                 (or by the worker for a job whose shepherd vanished) */
+#pragma once
+
+#include "job.h"
+
+#define SPOOL_SPEC   "spec"
+#define SPOOL_SCRIPT "script"
+#define SPOOL_PID    "shepherd.pid"
+#define SPOOL_RESULT "result"
+
+/* Writes the result frame (MSG_ENDED, one T_JOB) atomically. */
+int spool_write_result(const char *jobdir, const struct job_rec *end);
+/* Reads a whole frame file into *ret_data; parse with proto_parse_frame. */
+int spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len);
+/* Removes the spool directory and its files. */
+int spool_remove(const char *jobdir);

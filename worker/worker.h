@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* boxq-worker: runs as root, receives jobs from boxqd, starts one shepherd
+ * per job and relays each job's result back until boxqd has stored it. */
+#pragma once
+
+#include "cfg.h"
+#include "cgroup.h"
+#include "conn.h"
+
+#include <uv.h>
+
+struct wjob {
+  int64_t id;
+  char *dir;
+  pid_t pid; /* the shepherd */
+  bool spawned, adopted, ended;
+  uv_process_t proc; /* spawned by this worker */
+  uv_poll_t poll;    /* adopted after a restart: watched through a pidfd */
+  int pidfd;
+  struct pbuf result; /* the ENDED frame, once ended */
+  struct worker *w;
+  struct wjob *next;
+};
+
+struct worker {
+  struct boxq_config cfg;
+  uv_loop_t *loop;
+  struct cg_system sys;
+  char *shepherd_path;
+  const char *server_name;
+  uv_pipe_t server;
+  uv_signal_t sig_term, sig_int;
+  struct conn *sched;
+  struct wjob *jobs;
+};
+
+/* jobs.c */
+struct wjob *wjob_find(struct worker *w, int64_t id);
+void wjob_recover_all(struct worker *w);
+int wjob_dispatch(struct worker *w, const struct pmsg *m);
+void wjob_ack(struct worker *w, int64_t id);
+void wjob_signal(struct worker *w, int64_t id, int sig, bool cancel);
+void wjob_send_hello(struct worker *w);
+void wjob_close_all(struct worker *w);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* rawclient SOCKET MODE: talks to a boxq socket the way a broken or hostile
+ * client would, to show the daemon survives it.
+ *   garbage    random bytes
+ *   badmagic   a header with a wrong magic
+ *   huge       a header announcing a payload over the limit
+ *   partial    half a frame, then disconnect
+ *   badfields  a valid header whose fields overrun the payload
+ *   badstring  a submit whose strings lack their NUL
+ *   unknown    a well-formed request of an unknown type (expects a reply)
+ *   flood      many well-formed requests without reading the replies
+ * Exits 0 if the daemon behaved (closed the connection or replied). */
+#include "proto.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+static int
+connect_to(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    perror("connect");
+    exit(1);
+  }
+  struct timeval tv = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+/* After a bad frame the daemon must drop us: read returns 0 (or reset). */
+static int
+expect_closed(int fd) {
+  char buf[256];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return 0;
+    if (n < 0) {
+      perror("read");
+      return 1;
+    }
+  }
+}
+
+static void
+header(uint8_t *h, uint32_t magic, uint16_t type, uint32_t len) {
+  uint16_t version = BOXQ_PROTOCOL_VERSION;
+  memcpy(h, &magic, 4);
+  memcpy(h + 4, &version, 2);
+  memcpy(h + 6, &type, 2);
+  memcpy(h + 8, &len, 4);
+}
+
+int
+main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  int fd = connect_to(argv[1]);
+  const char *mode = argv[2];
+  uint8_t h[PROTO_HDR_SIZE];
+  if (!strcmp(mode, "garbage")) {
+    uint8_t junk[4096];
+    srand(42);
+    for (size_t i = 0; i < sizeof(junk); i++)
+      junk[i] = (uint8_t)rand();
+    write_full(fd, junk, sizeof(junk));
+    return expect_closed(fd);
+  }
+  if (!strcmp(mode, "badmagic")) {
+    header(h, 0xdeadbeef, MSG_STAT, 0);
+    write_full(fd, h, sizeof(h));
+    return expect_closed(fd);
+  }
+  if (!strcmp(mode, "huge")) {
+    header(h, PROTO_MAGIC, MSG_SUBMIT, 0xffffffffu);
+    write_full(fd, h, sizeof(h));
+    return expect_closed(fd);
+  }
+  if (!strcmp(mode, "partial")) {
+    header(h, PROTO_MAGIC, MSG_SUBMIT, 1000);
+    write_full(fd, h, sizeof(h));
+    write_full(fd, "abc", 3);
+    return 0; /* exit with the frame half sent */
+  }
+  if (!strcmp(mode, "badfields")) {
+    uint8_t msg[PROTO_HDR_SIZE + 6];
+    header(msg, PROTO_MAGIC, MSG_STAT, 6);
+    uint16_t tag = T_JOBID;
+    uint32_t flen = 1000; /* overruns the 6-byte payload */
+    memcpy(msg + PROTO_HDR_SIZE, &tag, 2);
+    memcpy(msg + PROTO_HDR_SIZE + 2, &flen, 4);
+    write_full(fd, msg, sizeof(msg));
+    return expect_closed(fd);
+  }
+  struct pbuf b = {0};
+  if (!strcmp(mode, "badstring")) {
+    pb_begin(&b, MSG_SUBMIT);
+    size_t mark = pb_nest_begin(&b, T_JOB);
+    pb_bytes(&b, J_NAME, "no-nul", 6);
+    pb_nest_end(&b, mark);
+    pb_end(&b);
+  } else if (!strcmp(mode, "unknown")) {
+    pb_begin(&b, 4242);
+    pb_end(&b);
+  } else if (!strcmp(mode, "flood")) {
+    for (int i = 0; i < 20000; i++) {
+      pb_begin(&b, MSG_STAT);
+      pb_i64(&b, T_FLAGS, 1);
+      pb_end(&b);
+    }
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    write_full(fd, b.data, b.len); /* may stop early once dropped */
+    pbuf_free(&b);
+    return 0;
+  } else {
+    fprintf(stderr, "unknown mode %s\n", mode);
+    return 2;
+  }
+  write_full(fd, b.data, b.len);
+  pbuf_free(&b);
+  struct pframer fr = {0};
+  struct pmsg m;
+  size_t flen;
+  int r = proto_recv(fd, &fr, &m, &flen);
+  if (r < 0) {
+    fprintf(stderr, "no reply: %s\n", strerror(-r));
+    return 1;
+  }
+  int64_t status = pmsg_i64_or(&m, T_STATUS, 0);
+  const char *msg = pmsg_str(&m, T_MESSAGE);
+  printf("status %lld: %s\n", (long long)status, msg ? msg : "");
+  pframer_free(&fr);
+  return status < 0 ? 0 : 1;
+}

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for boxq integration tests: start the real daemons on a
+# private state directory, submit real jobs, check what the kernel did.
+# Each test script sources this file; CTest sets BOXQ_BUILD.
+set -u
+
+BUILD=${BOXQ_BUILD:?BOXQ_BUILD must point at the build directory}
+BIN=$BUILD/cli
+HELPERS=$BUILD/tests
+PASS=0
+FAIL=0
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+require_root_cgroups() {
+  [ "$(id -u)" = 0 ] || skip "needs root (creates cgroups and namespaces)"
+  [ -d /sys/fs/cgroup ] || skip "no /sys/fs/cgroup"
+  if ! unshare --pid --fork --mount-proc true 2>/dev/null; then
+    skip "cannot create PID namespaces here"
+  fi
+}
+
+ok() {
+  PASS=$((PASS + 1))
+  echo "ok - $*"
+}
+
+fail() {
+  FAIL=$((FAIL + 1))
+  echo "not ok - $*"
+}
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+finish() {
+  echo "$PASS passed, $FAIL failed"
+  [ "$FAIL" -eq 0 ]
+}
+
+# start_boxq [ini lines...]: a fresh state directory (outside /tmp, so jobs
+# get their private /tmp), a config, and both daemons.
+start_boxq() {
+  T=$(mktemp -d /var/tmp/boxq-it.XXXXXX)
+  chmod 755 "$T"
+  STATE=$T/state
+  WORK=$T/work
+  mkdir -p "$WORK"
+  chmod 1777 "$WORK"
+  CG_PARENT=boxq-it-$$
+  export BOXQ_CONFIG=$T/boxq.ini
+  unset BOXQ_STATE_DIR
+  {
+    echo "[boxq]"
+    echo "state_dir = $STATE"
+    echo "[scheduler]"
+    echo "allow_root_jobs = true"
+    echo "[worker]"
+    echo "cgroup_parent = $CG_PARENT"
+    echo "kill_grace = 1"
+    for line in "$@"; do echo "$line"; done
+  } > "$BOXQ_CONFIG"
+  trap stop_boxq EXIT
+  start_worker
+  start_sched
+}
+
+start_worker() {
+  "$BUILD/worker/boxq-worker" >> "$T/worker.log" 2>&1 &
+  WORKER_PID=$!
+}
+
+start_sched() {
+  "$BUILD/scheduler/boxqd" >> "$T/sched.log" 2>&1 &
+  SCHED_PID=$!
+  wait_ready
+}
+
+# Waits until boxqd answers and the worker link is up.
+wait_ready() {
+  for _ in $(seq 1 100); do
+    if grep -q "worker ready" "$T/sched.log" 2>/dev/null && "$BIN/qstat" > /dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "daemons did not come up"
+  cat "$T/sched.log" "$T/worker.log"
+  exit 1
+}
+
+stop_boxq() {
+  local rc=$?
+  [ -n "${SCHED_PID:-}" ] && kill "$SCHED_PID" 2>/dev/null
+  [ -n "${WORKER_PID:-}" ] && kill "$WORKER_PID" 2>/dev/null
+  wait 2>/dev/null
+  # Give shepherds of still-running jobs a moment, then clean our cgroups.
+  for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+    [ -d "$d" ] || continue
+    for job in "$d"/job-*; do
+      [ -d "$job" ] || continue
+      [ -f "$job/cgroup.kill" ] && echo 1 > "$job/cgroup.kill" 2>/dev/null
+      for p in $(cat "$job/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+      sleep 0.1
+      rmdir "$job" 2>/dev/null
+    done
+    rmdir "$d" 2>/dev/null
+  done
+  if [ "$rc" -ne 0 ] || [ "$FAIL" -ne 0 ]; then
+    echo "--- sched.log"; tail -n 40 "$T/sched.log" 2>/dev/null
+    echo "--- worker.log"; tail -n 60 "$T/worker.log" 2>/dev/null
+  fi
+  rm -rf "$T"
+}
+
+# submit [qsub args...]: prints the numeric id.
+submit() {
+  local out
+  out=$("$BIN/qsub" "$@") || return 1
+  echo "${out%%.*}"
+}
+
+# jfield ID KEY: a value from `qstat -x -f`.
+jfield() {
+  "$BIN/qstat" -x -f "$1" | sed -n "s/^    $2 = //p"
+}
+
+# afield ID KEY: a value from `qacct -j`.
+afield() {
+  "$BIN/qacct" -j "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'
+}
+
+# wait_job ID [SECONDS]: until the job is finished.
+wait_job() {
+  local id=$1 limit=${2:-30} i
+  for i in $(seq 1 $((limit * 10))); do
+    [ "$(jfield "$id" job_state)" = F ] && return 0
+    sleep 0.1
+  done
+  echo "job $id did not finish in ${limit}s"
+  "$BIN/qstat" -x -f "$id"
+  return 1
+}
+
+# wait_state ID STATE [SECONDS]
+wait_state() {
+  local id=$1 st=$2 limit=${3:-30} i
+  for i in $(seq 1 $((limit * 10))); do
+    [ "$(jfield "$id" job_state)" = "$st" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# job_script BODY: writes a script file in $WORK and prints its path.
+job_script() {
+  local f
+  f=$(mktemp "$WORK/job.XXXXXX")
+  printf '#!/bin/sh\n%s\n' "$1" > "$f"
+  chmod 644 "$f"
+  echo "$f"
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Limits enforced by the kernel, each shown with a workload that would
+# break it: memory (OOM kill), CPU quota, walltime, no stray processes,
+# and accounting that agrees with the kernel's own rusage.
+. "$(dirname "$0")/lib.sh"
+require_root_cgroups
+start_boxq
+cd "$WORK"
+H=$HELPERS
+
+# A job allocating 4x its memory limit is OOM-killed and recorded as such.
+id=$(echo "$H/memhog 256" | submit -N oom -l mem=64mb)
+wait_job "$id" 60
+check "memory hog ends out-of-memory" test "$(jfield "$id" end_reason)" = out-of-memory
+check "qacct says out-of-memory" test "$(afield "$id" end_reason)" = out-of-memory
+check "qacct counts the OOM kill" test "$(afield "$id" oom_kills)" -ge 1
+check "exit status is not success" test "$(jfield "$id" Exit_status)" != 0
+peak=$(afield "$id" mem_peak | awk '{print $1}')
+check "peak memory at the limit, not above ($peak)" test "$peak" -le $((64 << 20))
+check "peak memory close to the limit ($peak)" test "$peak" -ge $((48 << 20))
+check "hog never printed success" sh -c "! grep -q touched '$WORK/oom.o$id'"
+
+# The same hog within its limit completes: the limit, not the hog, failed it.
+id=$(echo "$H/memhog 32" | submit -N fits -l mem=128mb)
+wait_job "$id" 60
+check "job within its memory completes" test "$(jfield "$id" end_reason)" = completed
+peak=$(afield "$id" mem_peak | awk '{print $1}')
+check "peak memory seen by the kernel ($peak >= 32 MiB)" test "$peak" -ge $((32 << 20))
+
+# ncpus=1 on this box: two spinning threads get one CPU's worth of time.
+id=$(echo "$H/cpuburn 2 4" | submit -N burn1 -l ncpus=1)
+wait_job "$id" 60
+cpu=$(afield "$id" cpu | tr -d s)
+wall=$(afield "$id" ru_wallclock | tr -d s)
+ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.2f", c / w }')
+echo "# ncpus=1: cpu ${cpu}s over ${wall}s wall = $ratio CPUs"
+check "ncpus=1 holds 2 threads to about 1 CPU ($ratio)" awk -v r="$ratio" 'BEGIN { exit !(r > 0.7 && r < 1.15) }'
+check "throttling recorded" sh -c "[ \"\$(echo '$("$BIN/qacct" -j "$id" | awk '$1 == "cpu_throttled" {print $4}')')\" -gt 0 ]"
+
+if [ "$(nproc)" -ge 2 ]; then
+  id=$(echo "$H/cpuburn 2 3" | submit -N burn2 -l ncpus=2)
+  wait_job "$id" 60
+  cpu=$(afield "$id" cpu | tr -d s)
+  wall=$(afield "$id" ru_wallclock | tr -d s)
+  ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.2f", c / w }')
+  echo "# ncpus=2: $ratio CPUs"
+  check "ncpus=2 lets the same burner use more than 1.4 CPUs ($ratio)" awk -v r="$ratio" 'BEGIN { exit !(r > 1.4) }'
+fi
+
+# Accounting agrees with the kernel's rusage of the same job.
+id=$(echo "$H/cpuburn 1 2" | submit -N rusage -l ncpus=1)
+wait_job "$id" 60
+cg=$(afield "$id" cpu | tr -d s)
+ru_u=$(afield "$id" rusage_utime | tr -d s)
+ru_s=$(afield "$id" rusage_stime | tr -d s)
+echo "# cgroup cpu ${cg}s, rusage ${ru_u}+${ru_s}s"
+check "cgroup CPU time within 3% of rusage" awk -v c="$cg" -v u="$ru_u" -v s="$ru_s" \
+  'BEGIN { r = u + s; d = c - r; if (d < 0) d = -d; exit !(r > 1.5 && d / r < 0.03) }'
+
+# Walltime: SIGTERM, grace, SIGKILL; recorded as a timeout.
+start=$(date +%s)
+id=$(printf 'trap "echo got TERM" TERM\nwhile :; do sleep 1; done\n' | submit -N wall -l walltime=2)
+wait_job "$id" 30
+took=$(($(date +%s) - start))
+check "walltime exceeded is 'timeout'" test "$(jfield "$id" end_reason)" = timeout
+check "SIGTERM reached the job first" grep -q "got TERM" "$WORK/wall.o$id"
+check "killed after the grace period (${took}s)" test "$took" -le 8
+check "exit status says killed by SIGKILL" test "$(jfield "$id" Exit_status)" = 265
+
+# Nothing escapes: a job that daemonizes leaves no process behind.
+marker=$((7000 + $$ % 1000))
+s=$(job_script "setsid sh -c 'sleep $marker.1' > /dev/null 2>&1 < /dev/null &
+( sleep $marker.2 & ) 
+nohup sleep $marker.3 > /dev/null 2>&1 &
+echo spawned")
+id=$(submit -N escape "$s")
+wait_job "$id"
+sleep 0.3
+check "job itself completed" test "$(jfield "$id" end_reason)" = completed
+check "no daemonized process outlives the job" sh -c "! pgrep -f 'slee[p] $marker' > /dev/null"
+
+# The job's cgroups are gone afterwards.
+left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
+check "no job cgroup left behind ($left)" test "$left" -eq 0
+check "no per-job /tmp left behind" sh -c "[ -z \"\$(ls -A '$STATE/tmp' 2>/dev/null)\" ]"
+
+finish

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "job.h"
+#include "qsub_opts.h"
+
+static void
+command_line(void **state) {
+  (void)state;
+  char *argv[] = {"-N",  "job1", "-lncpus=2",   "-l", "mem=1gb", "-j",        "oe",
+                  "-hV", "-o",   "host:/out/x", "-v", "A=1,B",   "script.sh", "arg"};
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  int idx;
+  struct berr err = {{0}};
+  assert_int_equal(qsub_parse_args(&o, ARRAY_SIZE(argv), argv, true, &idx, &err), 0);
+  assert_int_equal(idx, 12);
+  assert_string_equal(o.name, "job1");
+  assert_int_equal(o.res.ncpus, 2);
+  assert_int_equal(o.res.mem, 1LL << 30);
+  assert_int_equal(o.join, JOIN_OE);
+  assert_true(o.hold);
+  assert_true(o.export_all);
+  assert_string_equal(o.out_path, "/out/x");
+  assert_int_equal(o.nvars, 2);
+  assert_string_equal(o.vars[0], "A=1");
+  assert_string_equal(o.vars[1], "B");
+  qsub_opts_free(&o);
+}
+
+static void
+bad_options(void **state) {
+  (void)state;
+  static const char *const cases[][3] = {
+      {"-l", "mem=lots", "mem"},     {"-j", "xx", "-j"},
+      {"-N", "a b", "name"},         {"-p", "5000", "priority"},
+      {"-v", "1BAD=x", "1BAD"},      {"-Z", NULL, "-Z"},
+      {"-l", NULL, "needs a value"}, {"-W", "depend=afterok:1", "not supported"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+    char *argv[2] = {(char *)cases[i][0], (char *)cases[i][1]};
+    struct qsub_opts o;
+    qsub_opts_init(&o);
+    struct berr err = {{0}};
+    int idx;
+    if (qsub_parse_args(&o, cases[i][1] ? 2 : 1, argv, true, &idx, &err) == 0)
+      fail_msg("case %zu accepted", i);
+    if (!strstr(err.msg, cases[i][2]))
+      fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i][2]);
+    qsub_opts_free(&o);
+  }
+}
+
+static void
+directives(void **state) {
+  (void)state;
+  const char *script = "#!/bin/bash\n"
+                       "# a comment\n"
+                       "\n"
+                       "#PBS -N fromscript\n"
+                       "#PBS -l ncpus=2,walltime=1:00:00\n"
+                       "#PBS -l mem=512mb\n"
+                       "#PBS -v \"MSG=hello world\"\n"
+                       "echo start\n"
+                       "#PBS -N ignored_after_first_command\n";
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  struct berr err = {{0}};
+  assert_int_equal(qsub_parse_directives(&o, script, strlen(script), "job.sh", &err), 0);
+  assert_string_equal(o.name, "fromscript");
+  assert_int_equal(o.res.ncpus, 2);
+  assert_int_equal(o.res.walltime, 3600);
+  assert_int_equal(o.res.mem, 512LL << 20);
+  assert_int_equal(o.nvars, 1);
+  assert_string_equal(o.vars[0], "MSG=hello world");
+
+  /* The command line wins, field by field. */
+  struct qsub_opts cmd;
+  qsub_opts_init(&cmd);
+  char *argv[] = {"-N", "cmdline", "-l", "mem=1gb"};
+  int idx;
+  assert_int_equal(qsub_parse_args(&cmd, 4, argv, true, &idx, &err), 0);
+  qsub_opts_merge(&o, &cmd);
+  assert_string_equal(o.name, "cmdline");
+  assert_int_equal(o.res.mem, 1LL << 30);
+  assert_int_equal(o.res.ncpus, 2);
+  qsub_opts_free(&o);
+  qsub_opts_free(&cmd);
+}
+
+static void
+directive_errors_have_file_and_line(void **state) {
+  (void)state;
+  const char *script = "#!/bin/sh\n#PBS -N ok\n#PBS -l mem=lots\necho\n";
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  struct berr err = {{0}};
+  assert_true(qsub_parse_directives(&o, script, strlen(script), "job.sh", &err) < 0);
+  assert_non_null(strstr(err.msg, "job.sh:3"));
+  assert_non_null(strstr(err.msg, "lots"));
+  qsub_opts_free(&o);
+  const char *quote = "#PBS -N 'unterminated\n";
+  qsub_opts_init(&o);
+  assert_true(qsub_parse_directives(&o, quote, strlen(quote), "q.sh", &err) < 0);
+  assert_non_null(strstr(err.msg, "q.sh:1"));
+  qsub_opts_free(&o);
+  const char *operand = "#PBS stray\n";
+  qsub_opts_init(&o);
+  assert_true(qsub_parse_directives(&o, operand, strlen(operand), "s.sh", &err) < 0);
+  qsub_opts_free(&o);
+}
+
+int
+main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(command_line),
+      cmocka_unit_test(bad_options),
+      cmocka_unit_test(directives),
+      cmocka_unit_test(directive_errors_have_file_and_line),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -101,7 +101,7 @@ out=$("$BIN/qstat" -x "$a" 999999 2>"$WORK/err.txt")
 rc=$?
 check "unknown id: non-zero exit" test "$rc" -ne 0
 check "unknown id named on stderr" grep -q "Unknown Job Id 999999" "$WORK/err.txt"
-check "known id still shown" sh -c "echo '$out' | grep -qE '^$a\\.'"
+check "known id still shown" has "$out" "^$a\\."
 check "bad id is refused" sh -c "! '$BIN/qdel' 12abc 2>/dev/null"
 
 finish

@@ -167,3 +167,8 @@ job_script() {
   chmod 644 "$f"
   echo "$f"
 }
+
+# has TEXT PATTERN: TEXT contains a line matching PATTERN (grep -E).
+has() {
+  grep -qE -- "$2" <<< "$1"
+}

@@ -40,9 +40,24 @@ check() {
   if "$@"; then ok "$what"; else fail "$what"; fi
 }
 
+# finish: stops the daemons, fails on any sanitizer report in their logs
+# (the suite also runs under ASan/UBSan), prints the count.
 finish() {
+  stop_daemons
+  if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+    fail "sanitizer reports in the daemon logs"
+    grep -hE -A30 "AddressSanitizer|LeakSanitizer|runtime error:" "$T"/*.log | head -80
+  fi
   echo "$PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
+}
+
+stop_daemons() {
+  [ -n "${SCHED_PID:-}" ] && kill "$SCHED_PID" 2>/dev/null
+  [ -n "${WORKER_PID:-}" ] && kill "$WORKER_PID" 2>/dev/null
+  wait 2>/dev/null
+  SCHED_PID=
+  WORKER_PID=
 }
 
 # start_boxq [ini lines...]: a fresh state directory (outside /tmp, so jobs
@@ -98,9 +113,7 @@ wait_ready() {
 
 stop_boxq() {
   local rc=$?
-  [ -n "${SCHED_PID:-}" ] && kill "$SCHED_PID" 2>/dev/null
-  [ -n "${WORKER_PID:-}" ] && kill "$WORKER_PID" 2>/dev/null
-  wait 2>/dev/null
+  stop_daemons
   # Give shepherds of still-running jobs a moment, then clean our cgroups.
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
     [ -d "$d" ] || continue

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The cgroup parsers over files recorded from real kernels (tests/data/
  * cgroup/<layout>-<kernel>/): v1 and hybrid from this project's 6.18
- * machine, v2 from the cgroup2 VM, and older layouts whose files lack
- * newer keys. */
+ * machine, v2-6.1 from the cgroup2 VM, and files in the layout of older
+ * kernels (v2 on 5.4, v1 on 4.19) that lack newer keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +89,27 @@ v2_files(void **state) {
   assert_int_equal(w, 314773504 + 299008000);
 }
 
+/* Recorded in the cgroup2 VM (Debian 6.1) by tests/cgroup2/cg2_sandbox_test. */
+static void
+v2_recorded_in_vm(void **state) {
+  (void)state;
+  assert_int_equal(keyed("v2-6.1/cpu.stat", "usage_usec"), 2077522);
+  assert_int_equal(keyed("v2-6.1/cpu.stat", "user_usec"), 2033490);
+  assert_int_equal(keyed("v2-6.1/cpu.stat", "system_usec"), 44032);
+  assert_int_equal(keyed("v2-6.1/cpu.stat", "nr_throttled"), 20);
+  assert_int_equal(keyed("v2-6.1/cpu.stat", "throttled_usec"), 1989438);
+  assert_int_equal(keyed("v2-6.1/memory.events", "oom_kill"), 1);
+  assert_int_equal(keyed("v2-6.1/memory.events", "oom_group_kill"), 0);
+  assert_int_equal(keyed("v2-6.1/pids.events", "max"), 15);
+  _cleanup_free_ char *peak = recorded("v2-6.1/memory.peak");
+  int64_t v;
+  assert_int_equal(cg_parse_single(peak, &v), 0);
+  assert_int_equal(v, 33554432);
+  _cleanup_free_ char *pids = recorded("v2-6.1/pids.peak");
+  assert_int_equal(cg_parse_single(pids, &v), 0);
+  assert_int_equal(v, 8);
+}
+
 static void
 proc_cgroup(void **state) {
   (void)state;
@@ -133,7 +154,8 @@ small_files(void **state) {
 int
 main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(v1_files),    cmocka_unit_test(v1_blkio),    cmocka_unit_test(v2_files),
+      cmocka_unit_test(v1_files),    cmocka_unit_test(v1_blkio),
+      cmocka_unit_test(v2_files),    cmocka_unit_test(v2_recorded_in_vm),
       cmocka_unit_test(proc_cgroup), cmocka_unit_test(small_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,14 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
       }
     }
   }
+  /* v1 splits user/system by sampling ticks, so the parts can exceed the
+   * precise total; scale them to it, as the kernel does for v2's cpu.stat
+   * (cputime_adjust). */
+  int64_t parts = u->user_usec + u->sys_usec;
+  if (parts > 0 && u->cpu_usec > 0) {
+    u->user_usec = (int64_t)((__int128)u->cpu_usec * u->user_usec / parts);
+    u->sys_usec = u->cpu_usec - u->user_usec;
+  }
   int cpu = cg->v1_fd[CG_V1_CPU];
   if (cpu >= 0) {
     cg__read_keyed(cpu, "cpu.stat", "nr_throttled", &u->nr_throttled);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# daemons.sh start|stop|status [BUILD_DIR]: runs boxq-worker and boxqd in
+# the background for a quick try (under systemd, use the units in etc/).
+# Logs and pid files go to the state directory ($BOXQ_STATE_DIR, or the
+# configuration's state_dir, default /var/lib/boxq).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:-status}
+build=${2:-$top/build}
+state=${BOXQ_STATE_DIR:-$("$build/scheduler/boxqd" --print-config | sed -n 's/^state_dir = //p')}
+mkdir -p "$state"
+
+running() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2> /dev/null; }
+
+case "$cmd" in
+  start)
+    [ "$(id -u)" = 0 ] || { echo "daemons.sh: the worker needs root (sudo)" >&2; exit 1; }
+    if ! running worker; then
+      "$build/worker/boxq-worker" >> "$state/worker.log" 2>&1 &
+      echo $! > "$state/worker.pid"
+    fi
+    if ! running boxqd; then
+      "$build/scheduler/boxqd" >> "$state/boxqd.log" 2>&1 &
+      echo $! > "$state/boxqd.pid"
+    fi
+    for _ in $(seq 1 50); do
+      if "$build/cli/qstat" > /dev/null 2>&1; then
+        echo "boxq running: state in $state (logs: $state/boxqd.log, $state/worker.log)"
+        exit 0
+      fi
+      sleep 0.1
+    done
+    echo "daemons.sh: boxqd did not come up; see $state/boxqd.log and $state/worker.log" >&2
+    tail -n 5 "$state/boxqd.log" "$state/worker.log" >&2
+    exit 1
+    ;;
+  stop)
+    for d in boxqd worker; do
+      if running "$d"; then kill "$(cat "$state/$d.pid")"; fi
+      rm -f "$state/$d.pid"
+    done
+    echo "boxq stopped (running jobs finish under their shepherds)"
+    ;;
+  status)
+    for d in boxqd worker; do
+      if running "$d"; then echo "$d: running (pid $(cat "$state/$d.pid"))"; else echo "$d: stopped"; fi
+    done
+    ;;
+  *)
+    echo "usage: daemons.sh start|stop|status [BUILD_DIR]" >&2
+    exit 2
+    ;;
+esac

@@ -81,7 +81,7 @@ print_summary(struct cli_ctx *ctx, const struct joblist *l) {
   for (size_t i = 0; i < l->n; i++) {
     const struct job_rec *j = &l->jobs[i];
     if (j->state != JOB_FINISHED) continue;
-    char id[300], mem[32] = "-";
+    char id[300], mem[32] = "-", exit[32] = "-";
     snprintf(id, sizeof(id), "%lld.%s", (long long)j->id, ctx->server);
     if (j->has_usage) res_format_size(j->usage.mem_peak, mem, sizeof(mem));
     printf("%-16.16s %-12.12s %-12.12s %-14s %11lld %10.2f %12s %6lld\n", id,

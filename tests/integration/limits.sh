@@ -58,6 +58,11 @@ echo "# cgroup cpu ${cg}s, rusage ${ru_u}+${ru_s}s"
 check "cgroup CPU time within 3% of rusage" awk -v c="$cg" -v u="$ru_u" -v s="$ru_s" \
   'BEGIN { r = u + s; d = c - r; if (d < 0) d = -d; exit !(r > 1.5 && d / r < 0.03) }'
 
+cu=$(afield "$id" cpu_user | tr -d s)
+cs=$(afield "$id" cpu_sys | tr -d s)
+check "user + system CPU add up to the total ($cu + $cs = $cg)" awk -v c="$cg" -v u="$cu" -v s="$cs" \
+  'BEGIN { d = c - u - s; if (d < 0) d = -d; exit !(d < 0.002) }'
+
 # Walltime: SIGTERM, grace, SIGKILL; recorded as a timeout.
 start=$(date +%s)
 id=$(printf 'trap "echo got TERM" TERM\nwhile :; do sleep 1; done\n' | submit -N wall -l walltime=2)

@@ -32,7 +32,8 @@ cli_load_config(struct cli_ctx *ctx) {
 int
 cli_connect(struct cli_ctx *ctx) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctx->cfg.sched_socket);
   if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -53,7 +54,8 @@ int
 cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t *ret_status) {
   if (ctx->fd < 0) {
     int r = cli_connect(ctx);
-    if (r < 0) return r;
+    if (r < 0)
+      return r;
   }
   int r = proto_send(ctx->fd, b);
   if (r < 0) {
@@ -77,13 +79,15 @@ cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t
   }
   *ret_status = pmsg_i64_or(ret, T_STATUS, -EPROTO);
   const char *server = pmsg_str(ret, T_SERVER);
-  if (server) snprintf(ctx->server, sizeof(ctx->server), "%s", server);
+  if (server)
+    snprintf(ctx->server, sizeof(ctx->server), "%s", server);
   return 0;
 }
 
 void
 cli_close(struct cli_ctx *ctx) {
-  if (ctx->fd >= 0) close(ctx->fd);
+  if (ctx->fd >= 0)
+    close(ctx->fd);
   ctx->fd = -1;
   pframer_free(&ctx->fr);
   cfg_free(&ctx->cfg);
@@ -95,7 +99,8 @@ cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply) {
   struct pfield f;
   int n = 0;
   while (pmsg_next(reply, &off, &f)) {
-    if (f.tag != T_ERROR) continue;
+    if (f.tag != T_ERROR)
+      continue;
     const char *s = pfield_str(&f);
     cli_error(ctx, "%s", s ? s : "(malformed error)");
     n++;

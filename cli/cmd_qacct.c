@@ -63,15 +63,19 @@ print_record(struct cli_ctx *ctx, const struct job_rec *j) {
     line("mem_peak", "%lld bytes (%s)", (long long)u->mem_peak, fmt_mem_src(u->mem_peak_src));
     line("oom_kills", "%lld", (long long)u->oom_kills);
     line("pids_peak", "%lld", (long long)u->pids_peak);
-    if (u->io_rbytes >= 0) line("io_read", "%lld bytes", (long long)u->io_rbytes);
-    if (u->io_wbytes >= 0) line("io_write", "%lld bytes", (long long)u->io_wbytes);
+    if (u->io_rbytes >= 0)
+      line("io_read", "%lld bytes", (long long)u->io_rbytes);
+    if (u->io_wbytes >= 0)
+      line("io_write", "%lld bytes", (long long)u->io_wbytes);
     line("rusage_utime", "%.3fs", u->ru_utime_usec / 1e6);
     line("rusage_stime", "%.3fs", u->ru_stime_usec / 1e6);
     line("rusage_maxrss", "%lld kb", (long long)u->ru_maxrss_kb);
     line("cgroup_backend", "%s", u->cg_backend);
   }
-  if (j->cgroup) line("cgroup", "%s", j->cgroup);
-  if (j->comment) line("comment", "%s", j->comment);
+  if (j->cgroup)
+    line("cgroup", "%s", j->cgroup);
+  if (j->comment)
+    line("comment", "%s", j->comment);
 }
 
 static void
@@ -80,13 +84,17 @@ print_summary(struct cli_ctx *ctx, const struct joblist *l) {
          "Exit", "CPU (s)", "Mem peak", "OOM");
   for (size_t i = 0; i < l->n; i++) {
     const struct job_rec *j = &l->jobs[i];
-    if (j->state != JOB_FINISHED) continue;
+    if (j->state != JOB_FINISHED)
+      continue;
     char id[300], mem[32] = "-", exit[32] = "-";
     snprintf(id, sizeof(id), "%lld.%s", (long long)j->id, ctx->server);
-    if (j->has_usage) res_format_size(j->usage.mem_peak, mem, sizeof(mem));
-    printf("%-16.16s %-12.12s %-12.12s %-14s %11lld %10.2f %12s %6lld\n", id,
-           j->name ? j->name : "", j->owner ? j->owner : "", job_end_to_string(j->end_reason),
-           (long long)j->exit_status, j->usage.cpu_usec / 1e6, mem, (long long)j->usage.oom_kills);
+    if (j->has_usage)
+      res_format_size(j->usage.mem_peak, mem, sizeof(mem));
+    if (j->has_exit)
+      snprintf(exit, sizeof(exit), "%lld", (long long)j->exit_status);
+    printf("%-16.16s %-12.12s %-12.12s %-14s %11s %10.2f %12s %6lld\n", id, j->name ? j->name : "",
+           j->owner ? j->owner : "", job_end_to_string(j->end_reason), exit,
+           j->usage.cpu_usec / 1e6, mem, (long long)j->usage.oom_kills);
   }
 }
 
@@ -115,7 +123,8 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
   }
   struct joblist l;
   int errors;
-  if (jobs_fetch(ctx, FETCH_FINISHED, argv + optind, argc - optind, &l, &errors) < 0) return 1;
+  if (jobs_fetch(ctx, FETCH_FINISHED, argv + optind, argc - optind, &l, &errors) < 0)
+    return 1;
   if (by_id) {
     for (size_t i = 0; i < l.n; i++) {
       if (l.jobs[i].state != JOB_FINISHED) {

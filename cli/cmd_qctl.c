@@ -35,7 +35,8 @@ job_action(struct cli_ctx *ctx, int argc, char **argv, enum proto_type type) {
     struct pmsg reply;
     int64_t status;
     int r = cli_load_config(ctx);
-    if (r == 0) r = cli_request(ctx, &b, &reply, &status);
+    if (r == 0)
+      r = cli_request(ctx, &b, &reply, &status);
     if (r < 0) {
       pbuf_free(&b);
       return 1;

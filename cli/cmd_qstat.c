@@ -29,7 +29,8 @@ cpu_usec(const struct job_rec *j) {
 static void
 print_table(struct cli_ctx *ctx, const struct joblist *l) {
   (void)ctx;
-  if (l->n == 0) return;
+  if (l->n == 0)
+    return;
   printf("Job id            Name             User              Time Use S Queue\n");
   printf("----------------  ---------------- ----------------  -------- - -----\n");
   for (size_t i = 0; i < l->n; i++) {
@@ -53,7 +54,8 @@ kv(const char *key, const char *value) {
 
 static void
 kv_time(const char *key, int64_t t) {
-  if (t <= 0) return;
+  if (t <= 0)
+    return;
   char buf[64];
   fmt_time(t, buf, sizeof(buf));
   kv(key, buf);
@@ -92,7 +94,8 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
   _cleanup_free_ char *outp = job_out_path(j);
   snprintf(buf, sizeof(buf), "%s:", server);
   printf("    Error_Path = %s%s\n", buf, j->join == JOIN_OE ? outp : errp);
-  if (j->exec_host) printf("    exec_host = %s/0*%lld\n", j->exec_host, (long long)j->ncpus);
+  if (j->exec_host)
+    printf("    exec_host = %s/0*%lld\n", j->exec_host, (long long)j->ncpus);
   kv("Hold_Types", j->hold_types && *j->hold_types ? j->hold_types : "n");
   kv("Join_Path", j->join == JOIN_OE ? "oe" : j->join == JOIN_EO ? "eo" : "n");
   kv_time("mtime", j->mtime);
@@ -107,20 +110,27 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
     kv("Resource_List.walltime", buf);
   }
   kv_time("stime", j->stime);
-  if (j->state == JOB_FINISHED) kv_time("obittime", j->etime);
+  if (j->state == JOB_FINISHED)
+    kv_time("obittime", j->etime);
   kv("euser", j->owner ? j->owner : "");
   kv_int("egid", (long long)j->gid);
-  if (j->has_exit) kv_int("Exit_status", (long long)j->exit_status);
-  if (j->state == JOB_FINISHED) kv("end_reason", job_end_to_string(j->end_reason));
-  if (j->cgroup) kv("cgroup", j->cgroup);
-  if (j->comment) kv("comment", j->comment);
+  if (j->has_exit)
+    kv_int("Exit_status", (long long)j->exit_status);
+  if (j->state == JOB_FINISHED)
+    kv("end_reason", job_end_to_string(j->end_reason));
+  if (j->cgroup)
+    kv("cgroup", j->cgroup);
+  if (j->comment)
+    kv("comment", j->comment);
   if (j->env) {
     printf("    Variable_List = ");
     for (size_t i = 0; j->env[i]; i++) {
       /* PBS separates with commas and escapes commas inside values. */
-      if (i) putchar(',');
+      if (i)
+        putchar(',');
       for (const char *p = j->env[i]; *p; p++) {
-        if (*p == ',' || *p == '\\') putchar('\\');
+        if (*p == ',' || *p == '\\')
+          putchar('\\');
         if (*p == '\n')
           fputs("\\n", stdout);
         else
@@ -156,7 +166,8 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   struct joblist l;
   int errors;
   int r = jobs_fetch(ctx, flags, argv + optind, argc - optind, &l, &errors);
-  if (r < 0) return 1;
+  if (r < 0)
+    return 1;
   if (user) {
     size_t k = 0;
     for (size_t i = 0; i < l.n; i++) {

@@ -39,12 +39,14 @@ read_all(int fd, char **ret, size_t *ret_len) {
     }
     ssize_t n = read(fd, buf + len, cap - len);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       int r = -errno;
       free(buf);
       return r;
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     len += (size_t)n;
   }
   buf[len] = '\0';
@@ -55,7 +57,8 @@ read_all(int fd, char **ret, size_t *ret_len) {
 
 static char *
 absolute(const char *cwd, const char *path) {
-  if (path[0] == '/') return xstrdup(path);
+  if (path[0] == '/')
+    return xstrdup(path);
   return xasprintf("%s/%s", cwd, path);
 }
 
@@ -82,7 +85,8 @@ env_add(struct job_rec *j, size_t *n, const char *kv) {
 
 static void
 env_add_pbs_o(struct job_rec *j, size_t *n, const char *var, const char *value) {
-  if (!value) return;
+  if (!value)
+    return;
   _cleanup_free_ char *kv = xasprintf("PBS_O_%s=%s", var, value);
   env_add(j, n, kv);
 }
@@ -92,7 +96,8 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   size_t n = 0;
   if (o->export_all)
     for (char **e = environ; e && *e; e++)
-      if (strchr(*e, '=') && **e != '=') env_add(j, &n, *e);
+      if (strchr(*e, '=') && **e != '=')
+        env_add(j, &n, *e);
   for (size_t i = 0; i < o->nvars; i++) {
     if (strchr(o->vars[i], '='))
       env_add(j, &n, o->vars[i]);
@@ -106,7 +111,8 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   for (size_t i = 0; i < ARRAY_SIZE(from_env); i++)
     env_add_pbs_o(j, &n, from_env[i], getenv(from_env[i]));
   struct utsname u;
-  if (uname(&u) == 0) env_add_pbs_o(j, &n, "HOST", u.nodename);
+  if (uname(&u) == 0)
+    env_add_pbs_o(j, &n, "HOST", u.nodename);
   env_add_pbs_o(j, &n, "WORKDIR", cwd);
   env_add_pbs_o(j, &n, "QUEUE", o->queue ? o->queue : "batch");
 }
@@ -143,7 +149,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   int r = read_all(fd, &script, &script_len);
-  if (fd != STDIN_FILENO) close(fd);
+  if (fd != STDIN_FILENO)
+    close(fd);
   if (r < 0) {
     cli_error(ctx, "cannot read script %s: %s", label,
               r == -EFBIG ? "larger than 8 MiB" : strerror(-r));
@@ -181,8 +188,10 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   j.workdir = xstrdup(cwd);
-  if (opts.out_path) j.out_path = output_arg(cwd, opts.out_path);
-  if (opts.err_path) j.err_path = output_arg(cwd, opts.err_path);
+  if (opts.out_path)
+    j.out_path = output_arg(cwd, opts.out_path);
+  if (opts.err_path)
+    j.err_path = output_arg(cwd, opts.err_path);
   j.join = opts.join < 0 ? JOIN_NONE : opts.join;
   j.ncpus = opts.res.ncpus;
   j.mem = opts.res.mem;
@@ -193,10 +202,12 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.script_len = script_len;
   script = NULL;
   struct utsname u;
-  if (uname(&u) == 0) j.submit_host = xstrdup(u.nodename);
+  if (uname(&u) == 0)
+    j.submit_host = xstrdup(u.nodename);
   build_env(&j, &opts, cwd);
 
-  if (cli_load_config(ctx) < 0) goto out;
+  if (cli_load_config(ctx) < 0)
+    goto out;
   struct pbuf b = {0};
   pb_begin(&b, MSG_SUBMIT);
   size_t mark = pb_nest_begin(&b, T_JOB);

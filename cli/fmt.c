@@ -18,7 +18,8 @@ fmt_time(int64_t t, char *buf, size_t len) {
 void
 fmt_hms_usec(int64_t usec, char *buf, size_t len) {
   int64_t s = usec / 1000000;
-  if (s < 0) s = 0;
+  if (s < 0)
+    s = 0;
   snprintf(buf, len, "%02lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
            (long long)(s % 60));
 }

@@ -6,8 +6,10 @@
 int
 cli_parse_jobid(const char *s, int64_t *ret, struct berr *err) {
   size_t digits = strspn(s, "0123456789");
-  if (digits == 0) return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
-  if (s[digits] == '[') return berr_set(err, -ENOTSUP, "array jobs are not supported yet: %s", s);
+  if (digits == 0)
+    return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
+  if (s[digits] == '[')
+    return berr_set(err, -ENOTSUP, "array jobs are not supported yet: %s", s);
   if (s[digits] != '\0' && (s[digits] != '.' || s[digits + 1] == '\0'))
     return berr_set(err, -EINVAL, "illegally formed job identifier: %s", s);
   _cleanup_free_ char *num = xstrndup(s, digits);

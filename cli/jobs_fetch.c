@@ -43,7 +43,8 @@ jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist 
   int64_t status;
   int r = cli_request(ctx, &b, &reply, &status);
   pbuf_free(&b);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   *ret_errors += cli_print_errors(ctx, &reply);
   if (status < 0 && status != -ENOENT) {
     const char *msg = pmsg_str(&reply, T_MESSAGE);
@@ -54,9 +55,11 @@ jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist 
   struct pfield f;
   while (pmsg_next(&reply, &off, &f)) {
     struct pmsg sub;
-    if (f.tag != T_JOB || pmsg_sub(&f, &sub) < 0) continue;
+    if (f.tag != T_JOB || pmsg_sub(&f, &sub) < 0)
+      continue;
     ret->jobs = xrealloc(ret->jobs, (ret->n + 1) * sizeof(struct job_rec));
-    if (job_rec_decode(&sub, &ret->jobs[ret->n]) == 0) ret->n++;
+    if (job_rec_decode(&sub, &ret->jobs[ret->n]) == 0)
+      ret->n++;
   }
   return 0;
 }

@@ -44,7 +44,8 @@ add_var(struct qsub_opts *o, const char *v) {
 static int
 parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
   const char *p = list;
-  if (!*p) return berr_set(err, -EINVAL, "-v needs a variable list");
+  if (!*p)
+    return berr_set(err, -EINVAL, "-v needs a variable list");
   while (*p) {
     const char *start = p;
     char quote = 0;
@@ -62,15 +63,18 @@ parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
       item[n++] = *p;
     }
     item[n] = '\0';
-    if (quote) return berr_set(err, -EINVAL, "-v: unterminated quote in '%s'", start);
+    if (quote)
+      return berr_set(err, -EINVAL, "-v: unterminated quote in '%s'", start);
     size_t klen = strcspn(item, "=");
-    if (klen == 0) return berr_set(err, -EINVAL, "-v: empty variable name in '%s'", list);
+    if (klen == 0)
+      return berr_set(err, -EINVAL, "-v: empty variable name in '%s'", list);
     for (size_t i = 0; i < klen; i++)
       if (!(isalnum((unsigned char)item[i]) || item[i] == '_') ||
           (i == 0 && isdigit((unsigned char)item[0])))
         return berr_set(err, -EINVAL, "-v: '%.*s' is not a valid variable name", (int)klen, item);
     add_var(o, item);
-    if (*p == ',') p++;
+    if (*p == ',')
+      p++;
   }
   return 0;
 }
@@ -81,7 +85,8 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
   switch (opt) {
     case 'N': {
       int r = job_name_check(arg, err);
-      if (r < 0) return r;
+      if (r < 0)
+        return r;
       set_str(&o->name, arg);
       return 0;
     }
@@ -90,8 +95,10 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       /* PBS allows "host:path"; on one box only the path matters. */
       const char *colon = strchr(arg, ':');
       const char *path = arg;
-      if (colon && memchr(arg, '/', (size_t)(colon - arg)) == NULL) path = colon + 1;
-      if (!*path) return berr_set(err, -EINVAL, "-%c needs a path", opt);
+      if (colon && memchr(arg, '/', (size_t)(colon - arg)) == NULL)
+        path = colon + 1;
+      if (!*path)
+        return berr_set(err, -EINVAL, "-%c needs a path", opt);
       set_str(opt == 'o' ? &o->out_path : &o->err_path, path);
       return 0;
     }
@@ -117,7 +124,8 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       o->has_priority = true;
       return 0;
     case 'q':
-      if (!*arg) return berr_set(err, -EINVAL, "-q needs a queue name");
+      if (!*arg)
+        return berr_set(err, -EINVAL, "-q needs a queue name");
       set_str(&o->queue, arg);
       return 0;
     default:
@@ -155,11 +163,13 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
       if (takes_arg(*c)) {
         const char *arg = c[1] ? c + 1 : NULL;
         if (!arg) {
-          if (i + 1 >= argc) return berr_set(err, -EINVAL, "option -%c needs a value", *c);
+          if (i + 1 >= argc)
+            return berr_set(err, -EINVAL, "option -%c needs a value", *c);
           arg = argv[++i];
         }
         int r = parse_one(o, *c, arg, err);
-        if (r < 0) return r;
+        if (r < 0)
+          return r;
         break;
       }
       if (!known_flag(*c)) {
@@ -173,7 +183,8 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         o->hold = true;
     }
   }
-  if (ret_index) *ret_index = i;
+  if (ret_index)
+    *ret_index = i;
   return 0;
 }
 
@@ -185,7 +196,8 @@ qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct ber
   for (;;) {
     while (*p == ' ' || *p == '\t')
       p++;
-    if (!*p || *p == '\n' || *p == '\r') break;
+    if (!*p || *p == '\n' || *p == '\r')
+      break;
     size_t cap = strlen(p) + 1, len = 0;
     char *w = xmalloc(cap);
     char quote = 0;
@@ -228,9 +240,12 @@ qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const
     const char *s = line;
     while (*s == ' ' || *s == '\t')
       s++;
-    if (*s == '\0' || *s == '\r') continue;
-    if (*s != '#') break; /* the first executable line ends the directives, as in PBS */
-    if (strncmp(s, "#PBS", 4) != 0 || (s[4] != ' ' && s[4] != '\t')) continue;
+    if (*s == '\0' || *s == '\r')
+      continue;
+    if (*s != '#')
+      break; /* the first executable line ends the directives, as in PBS */
+    if (strncmp(s, "#PBS", 4) != 0 || (s[4] != ' ' && s[4] != '\t'))
+      continue;
     char **words;
     int n;
     int r = qsub_split_words(s + 4, &words, &n, err);
@@ -240,21 +255,30 @@ qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const
         free(words[i]);
       free(words);
     }
-    if (r < 0) return berr_prefix(err, r, "%s:%d: '%s'", name, lineno, s);
+    if (r < 0)
+      return berr_prefix(err, r, "%s:%d: '%s'", name, lineno, s);
   }
   return 0;
 }
 
 void
 qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
-  if (over->name) set_str(&base->name, over->name);
-  if (over->out_path) set_str(&base->out_path, over->out_path);
-  if (over->err_path) set_str(&base->err_path, over->err_path);
-  if (over->queue) set_str(&base->queue, over->queue);
-  if (over->join >= 0) base->join = over->join;
-  if (over->res.ncpus) base->res.ncpus = over->res.ncpus;
-  if (over->res.mem) base->res.mem = over->res.mem;
-  if (over->res.walltime) base->res.walltime = over->res.walltime;
+  if (over->name)
+    set_str(&base->name, over->name);
+  if (over->out_path)
+    set_str(&base->out_path, over->out_path);
+  if (over->err_path)
+    set_str(&base->err_path, over->err_path);
+  if (over->queue)
+    set_str(&base->queue, over->queue);
+  if (over->join >= 0)
+    base->join = over->join;
+  if (over->res.ncpus)
+    base->res.ncpus = over->res.ncpus;
+  if (over->res.mem)
+    base->res.mem = over->res.mem;
+  if (over->res.walltime)
+    base->res.walltime = over->res.walltime;
   for (size_t i = 0; i < over->nvars; i++)
     add_var(base, over->vars[i]);
   base->export_all |= over->export_all;

@@ -77,7 +77,8 @@ find_key(const char *section, const char *name) {
 static bool
 known_section(const char *section) {
   for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++)
-    if (strcmp(cfg_table[i].section, section) == 0) return true;
+    if (strcmp(cfg_table[i].section, section) == 0)
+      return true;
   return false;
 }
 
@@ -111,15 +112,18 @@ set_value(struct boxq_config *cfg, const struct cfg_key *k, const char *value, s
       return 0;
     case CFG_INT:
       r = parse_i64(value, INT64_MIN, INT64_MAX, &v);
-      if (r < 0) return berr_set(err, r, "'%s' is not a whole number", value);
+      if (r < 0)
+        return berr_set(err, r, "'%s' is not a whole number", value);
       break;
     case CFG_SIZE:
       r = res_parse_size(value, &v, err);
-      if (r < 0) return r;
+      if (r < 0)
+        return r;
       break;
     case CFG_DURATION:
       r = res_parse_duration(value, &v, err);
-      if (r < 0) return r;
+      if (r < 0)
+        return r;
       break;
   }
   if (v < k->min || v > k->max)
@@ -154,7 +158,8 @@ static void
 apply_defaults(struct boxq_config *cfg) {
   for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++) {
     int r = set_value(cfg, &cfg_table[i], cfg_table[i].dflt, NULL);
-    if (r < 0) abort(); /* a broken default is a programming error */
+    if (r < 0)
+      abort(); /* a broken default is a programming error */
   }
 }
 
@@ -198,12 +203,15 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
 
 static int
 parse_result(int r, const char *name, struct berr *err) {
-  if (r == 0) return 0;
+  if (r == 0)
+    return 0;
   if (r == -1)
     return berr_set(err, -errno ? -errno : -ENOENT, "%s: cannot open: %s", name,
                     strerror(errno ? errno : ENOENT));
-  if (r == -2) return berr_set(err, -ENOMEM, "%s: out of memory while parsing", name);
-  if (err && err->msg[0]) return berr_prefix(err, -EINVAL, "%s:%d", name, r);
+  if (r == -2)
+    return berr_set(err, -ENOMEM, "%s: out of memory while parsing", name);
+  if (err && err->msg[0])
+    return berr_prefix(err, -EINVAL, "%s:%d", name, r);
   return berr_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)", name, r);
 }
 
@@ -211,11 +219,14 @@ int
 cfg_load_string(const char *text, const char *name, struct boxq_config *cfg, struct berr *err) {
   *cfg = (struct boxq_config){0};
   apply_defaults(cfg);
-  if (err) err->msg[0] = '\0';
+  if (err)
+    err->msg[0] = '\0';
   struct parse_ctx ctx = {cfg, err};
   int r = parse_result(ini_parse_string(text, on_ini_entry, &ctx), name, err);
-  if (r == 0) r = finish(cfg, name, err);
-  if (r < 0) cfg_free(cfg);
+  if (r == 0)
+    r = finish(cfg, name, err);
+  if (r < 0)
+    cfg_free(cfg);
   return r;
 }
 
@@ -223,7 +234,8 @@ int
 cfg_load(const char *path, struct boxq_config *cfg, struct berr *err) {
   *cfg = (struct boxq_config){0};
   apply_defaults(cfg);
-  if (err) err->msg[0] = '\0';
+  if (err)
+    err->msg[0] = '\0';
   if (!path) {
     const char *env = getenv("BOXQ_CONFIG");
     struct stat st;
@@ -239,8 +251,10 @@ cfg_load(const char *path, struct boxq_config *cfg, struct berr *err) {
     errno = 0;
     r = parse_result(ini_parse(path, on_ini_entry, &ctx), path, err);
   }
-  if (r == 0) r = finish(cfg, path ? path : "defaults", err);
-  if (r < 0) cfg_free(cfg);
+  if (r == 0)
+    r = finish(cfg, path ? path : "defaults", err);
+  if (r < 0)
+    cfg_free(cfg);
   return r;
 }
 
@@ -298,7 +312,8 @@ cfg_print(const struct boxq_config *cfg, FILE *out) {
 const char *
 cfg_server_name(const struct boxq_config *cfg) {
   static char host[256];
-  if (cfg->server_name && *cfg->server_name) return cfg->server_name;
+  if (cfg->server_name && *cfg->server_name)
+    return cfg->server_name;
   if (!host[0]) {
     struct utsname u;
     if (uname(&u) == 0)
@@ -306,7 +321,8 @@ cfg_server_name(const struct boxq_config *cfg) {
     else
       snprintf(host, sizeof(host), "localhost");
     char *dot = strchr(host, '.');
-    if (dot) *dot = '\0';
+    if (dot)
+      *dot = '\0';
   }
   return host;
 }

@@ -16,15 +16,18 @@ struct write_req {
 static void
 on_handle_closed(uv_handle_t *h) {
   struct conn *c = h->data;
-  if (--c->handles_open > 0) return;
-  if (c->on_close) c->on_close(c);
+  if (--c->handles_open > 0)
+    return;
+  if (c->on_close)
+    c->on_close(c);
   pframer_free(&c->fr);
   free(c);
 }
 
 void
 conn_close(struct conn *c) {
-  if (c->closing) return;
+  if (c->closing)
+    return;
   c->closing = true;
   uv_close((uv_handle_t *)&c->pipe, on_handle_closed);
   uv_close((uv_handle_t *)&c->idle, on_handle_closed);
@@ -39,7 +42,8 @@ on_idle(uv_timer_t *t) {
 
 static void
 touch(struct conn *c) {
-  if (c->idle_timeout_ms && !c->closing) uv_timer_start(&c->idle, on_idle, c->idle_timeout_ms, 0);
+  if (c->idle_timeout_ms && !c->closing)
+    uv_timer_start(&c->idle, on_idle, c->idle_timeout_ms, 0);
 }
 
 struct conn *
@@ -69,21 +73,24 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void
 read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct conn *c = s->data;
-  if (c->closing) return;
+  if (c->closing)
+    return;
   if (nread < 0) {
     if (nread != UV_EOF)
       log_debug("peer pid %d: read error: %s", (int)c->pid, uv_strerror((int)nread));
     conn_close(c);
     return;
   }
-  if (nread == 0) return;
+  if (nread == 0)
+    return;
   touch(c);
   int r = pframer_feed(&c->fr, buf->base, (size_t)nread);
   while (r >= 0 && !c->closing) {
     struct pmsg m;
     size_t flen;
     r = pframer_next(&c->fr, &m, &flen);
-    if (r <= 0) break;
+    if (r <= 0)
+      break;
     c->on_msg(c, &m);
     pframer_consume(&c->fr, flen);
   }
@@ -104,13 +111,16 @@ conn_start(struct conn *c) {
 int
 conn_accept(uv_stream_t *server, struct conn *c) {
   int r = uv_accept(server, (uv_stream_t *)&c->pipe);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   uv_os_fd_t fd;
   r = uv_fileno((uv_handle_t *)&c->pipe, &fd);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   struct ucred cred;
   socklen_t len = sizeof(cred);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+    return -errno;
   c->uid = cred.uid;
   c->gid = cred.gid;
   c->pid = cred.pid;
@@ -131,7 +141,8 @@ write_cb(uv_write_t *req, int status) {
 
 int
 conn_send(struct conn *c, const struct pbuf *b) {
-  if (c->closing) return -ECONNRESET;
+  if (c->closing)
+    return -ECONNRESET;
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > CONN_MAX_WRITE_QUEUE) {
     log_warn("dropping peer pid %d: it does not read its replies", (int)c->pid);
     conn_close(c);
@@ -153,17 +164,21 @@ int
 conn_listen(uv_loop_t *loop, uv_pipe_t *server, const char *path, int mode, uv_connection_cb cb) {
   struct stat st;
   if (lstat(path, &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return -EEXIST;
+    if (!S_ISSOCK(st.st_mode))
+      return -EEXIST;
     unlink(path);
   }
   int r = uv_pipe_init(loop, server, 0);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   /* Create the socket with no access, then open it up: no window where it
    * is reachable with the process umask's mode. */
   mode_t old = umask(0777);
   r = uv_pipe_bind(server, path);
   umask(old);
-  if (r == 0 && chmod(path, (mode_t)mode) < 0) r = -errno;
-  if (r == 0) r = uv_listen((uv_stream_t *)server, 128, cb);
+  if (r == 0 && chmod(path, (mode_t)mode) < 0)
+    r = -errno;
+  if (r == 0)
+    r = uv_listen((uv_stream_t *)server, 128, cb);
   return r;
 }

@@ -17,7 +17,8 @@ job_end_to_string(enum job_end e) {
 int
 job_end_from_string(const char *s) {
   for (int i = 0; i < END_MAX; i++)
-    if (streq(s, end_names[i])) return i;
+    if (streq(s, end_names[i]))
+      return i;
   return -EINVAL;
 }
 
@@ -100,17 +101,20 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
   pb_i64(b, J_STIME, j->stime);
   pb_i64(b, J_ETIME, j->etime);
   pb_i64(b, J_MTIME, j->mtime);
-  if (j->has_exit) pb_i64(b, J_EXIT_STATUS, j->exit_status);
+  if (j->has_exit)
+    pb_i64(b, J_EXIT_STATUS, j->exit_status);
   pb_str(b, J_COMMENT, j->comment);
   pb_str(b, J_EXEC_HOST, j->exec_host);
   pb_str(b, J_CGROUP, j->cgroup);
   pb_str(b, J_HOLD_TYPES, j->hold_types);
   for (size_t i = 0; j->env && j->env[i]; i++)
     pb_str(b, J_ENV, j->env[i]);
-  if (j->script) pb_bytes(b, J_SCRIPT, j->script, j->script_len);
+  if (j->script)
+    pb_bytes(b, J_SCRIPT, j->script, j->script_len);
   for (size_t i = 0; i < j->ngroups; i++)
     pb_i64(b, J_GROUPS, j->groups[i]);
-  if (j->has_usage) job_usage_encode(b, &j->usage);
+  if (j->has_usage)
+    job_usage_encode(b, &j->usage);
 }
 
 void
@@ -122,10 +126,12 @@ job_usage_decode(const struct pmsg *m, struct job_usage *u) {
     int64_t v = 0;
     if (f.tag == U_CG_BACKEND) {
       const char *s = pfield_str(&f);
-      if (s) snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", s);
+      if (s)
+        snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", s);
       continue;
     }
-    if (pfield_i64(&f, &v) < 0) continue;
+    if (pfield_i64(&f, &v) < 0)
+      continue;
     switch (f.tag) {
       case U_CPU_USEC:
         u->cpu_usec = v;
@@ -181,7 +187,8 @@ job_usage_decode(const struct pmsg *m, struct job_usage *u) {
 static int
 take_str(const struct pfield *f, char **dst) {
   const char *s = pfield_str(f);
-  if (!s) return -EBADMSG;
+  if (!s)
+    return -EBADMSG;
   free(*dst);
   *dst = xstrdup(s);
   return 0;
@@ -253,7 +260,8 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
       default:
         if (f.tag >= J_ID && f.tag <= J_GROUPS) {
           r = pfield_i64(&f, &v);
-          if (r < 0) break;
+          if (r < 0)
+            break;
           switch (f.tag) {
             case J_ID:
               j->id = v;
@@ -321,7 +329,8 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
       return r;
     }
   }
-  if (j->has_usage) job_usage_decode(m, &j->usage);
+  if (j->has_usage)
+    job_usage_decode(m, &j->usage);
   return 0;
 }
 
@@ -334,7 +343,8 @@ default_path(const struct job_rec *j, char kind) {
 /* A given path ending in '/' names a directory for the default file name. */
 static char *
 output_path(const struct job_rec *j, const char *given, char kind) {
-  if (!given || !*given) return default_path(j, kind);
+  if (!given || !*given)
+    return default_path(j, kind);
   size_t len = strlen(given);
   if (given[len - 1] == '/')
     return xasprintf("%s%s.%c%lld", given, j->name ? j->name : "job", kind, (long long)j->id);
@@ -359,8 +369,10 @@ job_id_string(int64_t id, const char *server) {
 int
 job_name_check(const char *name, struct berr *err) {
   size_t len = name ? strlen(name) : 0;
-  if (len == 0) return berr_set(err, -EINVAL, "job name is empty");
-  if (len > 236) return berr_set(err, -EINVAL, "job name is longer than 236 characters");
+  if (len == 0)
+    return berr_set(err, -EINVAL, "job name is empty");
+  if (len > 236)
+    return berr_set(err, -EINVAL, "job name is longer than 236 characters");
   for (const unsigned char *p = (const unsigned char *)name; *p; p++)
     if (*p <= ' ' || *p == 0x7f || *p == '/')
       return berr_set(err, -EINVAL, "job name '%s' contains a space, '/' or a control character",

@@ -21,13 +21,15 @@ log_init(const char *program, enum log_level level) {
 int
 log_level_from_string(const char *s) {
   for (int i = 0; i < (int)(sizeof(level_names) / sizeof(level_names[0])); i++)
-    if (strcmp(s, level_names[i]) == 0) return i;
+    if (strcmp(s, level_names[i]) == 0)
+      return i;
   return -EINVAL;
 }
 
 void
 log_msg(enum log_level level, const char *fmt, ...) {
-  if (level > log_max) return;
+  if (level > log_max)
+    return;
   int saved = errno;
   char line[2048];
   struct timespec ts;
@@ -40,7 +42,8 @@ log_msg(enum log_level level, const char *fmt, ...) {
                    ts.tv_nsec / 1000000, log_program, (int)getpid(), level_names[level]);
   va_list ap;
   va_start(ap, fmt);
-  if (n > 0 && (size_t)n < sizeof(line)) vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+  if (n > 0 && (size_t)n < sizeof(line))
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
   va_end(ap);
   size_t len = strnlen(line, sizeof(line) - 2);
   line[len++] = '\n';

@@ -63,12 +63,14 @@ put_field_hdr(struct pbuf *b, uint16_t tag, uint32_t len) {
 void
 pb_bytes(struct pbuf *b, uint16_t tag, const void *data, size_t len) {
   put_field_hdr(b, tag, (uint32_t)len);
-  if (len) memcpy(pbuf_grow(b, len), data, len);
+  if (len)
+    memcpy(pbuf_grow(b, len), data, len);
 }
 
 void
 pb_str(struct pbuf *b, uint16_t tag, const char *s) {
-  if (s) pb_bytes(b, tag, s, strlen(s) + 1);
+  if (s)
+    pb_bytes(b, tag, s, strlen(s) + 1);
 }
 
 void
@@ -94,11 +96,13 @@ int
 pmsg_init(struct pmsg *m, uint16_t type, const uint8_t *p, size_t len) {
   size_t off = 0;
   while (off < len) {
-    if (len - off < PROTO_FIELD_HDR_SIZE) return -EBADMSG;
+    if (len - off < PROTO_FIELD_HDR_SIZE)
+      return -EBADMSG;
     uint32_t flen;
     memcpy(&flen, p + off + 2, 4);
     off += PROTO_FIELD_HDR_SIZE;
-    if (flen > len - off) return -EBADMSG;
+    if (flen > len - off)
+      return -EBADMSG;
     off += flen;
   }
   *m = (struct pmsg){type, p, len};
@@ -107,7 +111,8 @@ pmsg_init(struct pmsg *m, uint16_t type, const uint8_t *p, size_t len) {
 
 bool
 pmsg_next(const struct pmsg *m, size_t *off, struct pfield *f) {
-  if (*off + PROTO_FIELD_HDR_SIZE > m->len) return false;
+  if (*off + PROTO_FIELD_HDR_SIZE > m->len)
+    return false;
   memcpy(&f->tag, m->p + *off, 2);
   memcpy(&f->len, m->p + *off + 2, 4);
   f->data = m->p + *off + PROTO_FIELD_HDR_SIZE;
@@ -119,14 +124,17 @@ bool
 pmsg_find(const struct pmsg *m, uint16_t tag, struct pfield *f) {
   size_t off = 0;
   while (pmsg_next(m, &off, f))
-    if (f->tag == tag) return true;
+    if (f->tag == tag)
+      return true;
   return false;
 }
 
 const char *
 pfield_str(const struct pfield *f) {
-  if (f->len == 0 || f->data[f->len - 1] != '\0') return NULL;
-  if (memchr(f->data, '\0', f->len) != f->data + f->len - 1) return NULL;
+  if (f->len == 0 || f->data[f->len - 1] != '\0')
+    return NULL;
+  if (memchr(f->data, '\0', f->len) != f->data + f->len - 1)
+    return NULL;
   return (const char *)f->data;
 }
 
@@ -138,7 +146,8 @@ pmsg_str(const struct pmsg *m, uint16_t tag) {
 
 int
 pfield_i64(const struct pfield *f, int64_t *ret) {
-  if (f->len != sizeof(int64_t)) return -EBADMSG;
+  if (f->len != sizeof(int64_t))
+    return -EBADMSG;
   memcpy(ret, f->data, sizeof(int64_t));
   return 0;
 }
@@ -146,7 +155,8 @@ pfield_i64(const struct pfield *f, int64_t *ret) {
 int
 pmsg_i64(const struct pmsg *m, uint16_t tag, int64_t *ret) {
   struct pfield f;
-  if (!pmsg_find(m, tag, &f)) return -ENOENT;
+  if (!pmsg_find(m, tag, &f))
+    return -ENOENT;
   return pfield_i64(&f, ret);
 }
 
@@ -169,7 +179,8 @@ pframer_free(struct pframer *fr) {
 
 int
 pframer_feed(struct pframer *fr, const void *data, size_t len) {
-  if (fr->len + len > PROTO_HDR_SIZE + PROTO_MAX_PAYLOAD) return -E2BIG;
+  if (fr->len + len > PROTO_HDR_SIZE + PROTO_MAX_PAYLOAD)
+    return -E2BIG;
   if (fr->cap - fr->len < len) {
     size_t cap = fr->cap ? fr->cap : 4096;
     while (cap - fr->len < len)
@@ -186,21 +197,28 @@ static int
 parse_hdr(const uint8_t *data, size_t avail, struct frame_hdr *h) {
   memcpy(h, data, sizeof(*h));
   (void)avail;
-  if (h->magic != PROTO_MAGIC) return -EPROTO;
-  if (h->version != BOXQ_PROTOCOL_VERSION) return -EPROTO;
-  if (h->len > PROTO_MAX_PAYLOAD) return -E2BIG;
+  if (h->magic != PROTO_MAGIC)
+    return -EPROTO;
+  if (h->version != BOXQ_PROTOCOL_VERSION)
+    return -EPROTO;
+  if (h->len > PROTO_MAX_PAYLOAD)
+    return -E2BIG;
   return 0;
 }
 
 int
 pframer_next(struct pframer *fr, struct pmsg *ret, size_t *ret_frame_len) {
-  if (fr->len < PROTO_HDR_SIZE) return 0;
+  if (fr->len < PROTO_HDR_SIZE)
+    return 0;
   struct frame_hdr h;
   int r = parse_hdr(fr->buf, fr->len, &h);
-  if (r < 0) return r;
-  if (fr->len - PROTO_HDR_SIZE < h.len) return 0;
+  if (r < 0)
+    return r;
+  if (fr->len - PROTO_HDR_SIZE < h.len)
+    return 0;
   r = pmsg_init(ret, h.type, fr->buf + PROTO_HDR_SIZE, h.len);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   *ret_frame_len = PROTO_HDR_SIZE + h.len;
   return 1;
 }
@@ -225,25 +243,32 @@ int
 proto_recv(int fd, struct pframer *fr, struct pmsg *ret, size_t *ret_frame_len) {
   for (;;) {
     int r = pframer_next(fr, ret, ret_frame_len);
-    if (r != 0) return r < 0 ? r : 0;
+    if (r != 0)
+      return r < 0 ? r : 0;
     uint8_t chunk[16384];
     ssize_t n = read(fd, chunk, sizeof(chunk));
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -errno;
     }
-    if (n == 0) return -ECONNRESET;
+    if (n == 0)
+      return -ECONNRESET;
     r = pframer_feed(fr, chunk, (size_t)n);
-    if (r < 0) return r;
+    if (r < 0)
+      return r;
   }
 }
 
 int
 proto_parse_frame(const uint8_t *data, size_t len, struct pmsg *ret) {
-  if (len < PROTO_HDR_SIZE) return -EBADMSG;
+  if (len < PROTO_HDR_SIZE)
+    return -EBADMSG;
   struct frame_hdr h;
   int r = parse_hdr(data, len, &h);
-  if (r < 0) return r;
-  if (h.len != len - PROTO_HDR_SIZE) return -EBADMSG;
+  if (r < 0)
+    return r;
+  if (h.len != len - PROTO_HDR_SIZE)
+    return -EBADMSG;
   return pmsg_init(ret, h.type, data + PROTO_HDR_SIZE, h.len);
 }

@@ -9,13 +9,15 @@
 int
 res_parse_size(const char *s, int64_t *ret_bytes, struct berr *err) {
   const char *p = s;
-  if (!s || !*s) return berr_set(err, -EINVAL, "empty size");
+  if (!s || !*s)
+    return berr_set(err, -EINVAL, "empty size");
   /* Integer part and optional fraction, parsed by hand: no locale, no
    * floating-point surprises for large values. */
   uint64_t whole = 0, frac = 0, frac_div = 1;
   bool digits = false;
   while (isdigit((unsigned char)*p)) {
-    if (whole > (UINT64_MAX - 9) / 10) return berr_set(err, -ERANGE, "size '%s' is too large", s);
+    if (whole > (UINT64_MAX - 9) / 10)
+      return berr_set(err, -ERANGE, "size '%s' is too large", s);
     whole = whole * 10 + (uint64_t)(*p++ - '0');
     digits = true;
   }
@@ -30,7 +32,8 @@ res_parse_size(const char *s, int64_t *ret_bytes, struct berr *err) {
       digits = true;
     }
   }
-  if (!digits) return berr_set(err, -EINVAL, "size '%s' does not start with a number", s);
+  if (!digits)
+    return berr_set(err, -EINVAL, "size '%s' does not start with a number", s);
   static const struct {
     const char *name;
     int shift;
@@ -66,7 +69,8 @@ res_parse_size(const char *s, int64_t *ret_bytes, struct berr *err) {
 
 int
 res_parse_duration(const char *s, int64_t *ret_seconds, struct berr *err) {
-  if (!s || !*s) return berr_set(err, -EINVAL, "empty duration");
+  if (!s || !*s)
+    return berr_set(err, -EINVAL, "empty duration");
   int64_t parts[4];
   int n = 0;
   const char *p = s;
@@ -75,13 +79,17 @@ res_parse_duration(const char *s, int64_t *ret_seconds, struct berr *err) {
       return berr_set(err, -EINVAL, "duration '%s' is not [[[DD:]HH:]MM:]SS", s);
     int64_t v = 0;
     while (isdigit((unsigned char)*p)) {
-      if (v > RES_DURATION_MAX) return berr_set(err, -ERANGE, "duration '%s' is too long", s);
+      if (v > RES_DURATION_MAX)
+        return berr_set(err, -ERANGE, "duration '%s' is too long", s);
       v = v * 10 + (*p++ - '0');
     }
-    if (n == 4) return berr_set(err, -EINVAL, "duration '%s' has too many ':' parts", s);
+    if (n == 4)
+      return berr_set(err, -EINVAL, "duration '%s' has too many ':' parts", s);
     parts[n++] = v;
-    if (*p == '\0') break;
-    if (*p != ':') return berr_set(err, -EINVAL, "duration '%s' is not [[[DD:]HH:]MM:]SS", s);
+    if (*p == '\0')
+      break;
+    if (*p != ':')
+      return berr_set(err, -EINVAL, "duration '%s' is not [[[DD:]HH:]MM:]SS", s);
     p++;
   }
   static const int64_t scale[4] = {1, 60, 3600, 86400};
@@ -126,13 +134,15 @@ res_format_size(int64_t bytes, char *buf, size_t len) {
     bytes = (bytes + 1023) / 1024;
     i = 1;
   }
-  if (bytes == 0) i = 1;
+  if (bytes == 0)
+    i = 1;
   snprintf(buf, len, "%" PRId64 "%s", bytes, names[i]);
 }
 
 void
 res_format_duration(int64_t seconds, char *buf, size_t len) {
-  if (seconds < 0) seconds = 0;
+  if (seconds < 0)
+    seconds = 0;
   snprintf(buf, len, "%02" PRId64 ":%02" PRId64 ":%02" PRId64, seconds / 3600, seconds / 60 % 60,
            seconds % 60);
 }
@@ -141,7 +151,8 @@ int
 res_parse_list(const char *list, struct res_request *req, struct berr *err) {
   _cleanup_free_ char *copy = xstrdup(list);
   char *save = NULL;
-  if (!*copy) return berr_set(err, -EINVAL, "empty resource list");
+  if (!*copy)
+    return berr_set(err, -EINVAL, "empty resource list");
   for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(item, '=');
     if (!eq)
@@ -153,14 +164,16 @@ res_parse_list(const char *list, struct res_request *req, struct berr *err) {
       r = res_parse_ncpus(value, &req->ncpus, err);
     else if (strcmp(name, "mem") == 0) {
       r = res_parse_size(value, &req->mem, err);
-      if (r == 0 && req->mem == 0) r = berr_set(err, -EINVAL, "mem must be larger than 0");
+      if (r == 0 && req->mem == 0)
+        r = berr_set(err, -EINVAL, "mem must be larger than 0");
     } else if (strcmp(name, "walltime") == 0) {
       r = res_parse_duration(value, &req->walltime, err);
       if (r == 0 && req->walltime == 0)
         r = berr_set(err, -EINVAL, "walltime must be longer than 0");
     } else
       return berr_set(err, -EINVAL, "unknown resource '%s' (known: ncpus, mem, walltime)", name);
-    if (r < 0) return berr_prefix(err, r, "resource %s", name);
+    if (r < 0)
+      return berr_prefix(err, r, "resource %s", name);
   }
   return 0;
 }

@@ -30,7 +30,8 @@ berr_prefix(struct berr *err, int code, const char *fmt, ...) {
     /* Truncation is fine here: the message is for a person. */
     size_t n = strnlen(prefix, sizeof(prefix));
     size_t room = sizeof(err->msg) - 1;
-    if (n > room) n = room;
+    if (n > room)
+      n = room;
     memcpy(err->msg, prefix, n);
     size_t k = n;
     if (k + 2 <= room) {
@@ -38,7 +39,8 @@ berr_prefix(struct berr *err, int code, const char *fmt, ...) {
       err->msg[k++] = ' ';
     }
     size_t rest = strnlen(old, sizeof(old));
-    if (rest > room - k) rest = room - k;
+    if (rest > room - k)
+      rest = room - k;
     memcpy(err->msg + k, old, rest);
     err->msg[k + rest] = '\0';
   }
@@ -56,35 +58,40 @@ oom(void) {
 void *
 xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
-  if (!p) oom();
+  if (!p)
+    oom();
   return p;
 }
 
 void *
 xcalloc(size_t n, size_t m) {
   void *p = calloc(n ? n : 1, m ? m : 1);
-  if (!p) oom();
+  if (!p)
+    oom();
   return p;
 }
 
 void *
 xrealloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
-  if (!p) oom();
+  if (!p)
+    oom();
   return p;
 }
 
 char *
 xstrdup(const char *s) {
   char *p = strdup(s ? s : "");
-  if (!p) oom();
+  if (!p)
+    oom();
   return p;
 }
 
 char *
 xstrndup(const char *s, size_t n) {
   char *p = strndup(s, n);
-  if (!p) oom();
+  if (!p)
+    oom();
   return p;
 }
 
@@ -95,18 +102,22 @@ xasprintf(const char *fmt, ...) {
   va_start(ap, fmt);
   int r = vasprintf(&p, fmt, ap);
   va_end(ap);
-  if (r < 0) oom();
+  if (r < 0)
+    oom();
   return p;
 }
 
 int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
-  if (!s || !*s) return -EINVAL;
+  if (!s || !*s)
+    return -EINVAL;
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (end == s || *end != '\0') return -EINVAL;
-  if (errno == ERANGE || v < min || v > max) return -ERANGE;
+  if (end == s || *end != '\0')
+    return -EINVAL;
+  if (errno == ERANGE || v < min || v > max)
+    return -ERANGE;
   *ret = v;
   return 0;
 }
@@ -114,25 +125,30 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
 int
 read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   size_t cap = 4096, len = 0;
   _cleanup_free_ char *buf = xmalloc(cap + 1);
   for (;;) {
     if (len == cap) {
-      if (cap >= max) return -EFBIG;
+      if (cap >= max)
+        return -EFBIG;
       cap = cap * 2 > max ? max : cap * 2;
       buf = xrealloc(buf, cap + 1);
     }
     ssize_t n = read(fd, buf + len, cap - len);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -errno;
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     len += (size_t)n;
   }
   buf[len] = '\0';
-  if (ret_len) *ret_len = len;
+  if (ret_len)
+    *ret_len = len;
   *ret = TAKE_PTR(buf);
   return 0;
 }
@@ -140,11 +156,14 @@ read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_le
 int
 write_file_at(int dirfd, const char *path, const char *data, size_t len) {
   _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   /* Control files take one write(); a short write is an error there. */
   ssize_t n = write(fd, data, len);
-  if (n < 0) return -errno;
-  if ((size_t)n != len) return -EIO;
+  if (n < 0)
+    return -errno;
+  if ((size_t)n != len)
+    return -EIO;
   return 0;
 }
 
@@ -152,7 +171,8 @@ int
 write_file_atomic(const char *path, const void *data, size_t len, int mode) {
   _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   if (write_full(fd, data, len) < 0 || fsync(fd) < 0) {
     int r = -errno;
     close(fd);
@@ -171,12 +191,15 @@ int
 mkdir_p(const char *path, int mode) {
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
+    if (*s != '/')
+      continue;
     *s = '\0';
-    if (mkdir(p, mode) < 0 && errno != EEXIST) return -errno;
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return -errno;
     *s = '/';
   }
-  if (mkdir(p, mode) < 0 && errno != EEXIST) return -errno;
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return -errno;
   return 0;
 }
 
@@ -203,10 +226,12 @@ read_full(int fd, void *buf, size_t len) {
   while (done < len) {
     ssize_t n = read(fd, (char *)buf + done, len - done);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -errno;
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     done += (size_t)n;
   }
   return (ssize_t)done;
@@ -218,7 +243,8 @@ write_full(int fd, const void *buf, size_t len) {
   while (done < len) {
     ssize_t n = write(fd, (const char *)buf + done, len - done);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -errno;
     }
     done += (size_t)n;

@@ -29,7 +29,8 @@ closep(int *fd) {
 }
 static inline void
 fclosep(FILE **f) {
-  if (*f) fclose(*f);
+  if (*f)
+    fclose(*f);
 }
 #define _cleanup_(x)     __attribute__((cleanup(x)))
 #define _cleanup_free_   _cleanup_(freep)

@@ -108,7 +108,8 @@ db_errno(struct db *db) {
 
 static int
 exec(struct db *db, const char *sql) {
-  if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+  if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK)
+    return 0;
   snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
   return db_errno(db);
 }
@@ -153,7 +154,8 @@ fail:
 
 void
 db_close(struct db *db) {
-  if (!db) return;
+  if (!db)
+    return;
   for (int i = 0; i < ST_MAX; i++)
     sqlite3_finalize(db->st[i]);
   sqlite3_close(db->sql);
@@ -169,13 +171,15 @@ db_begin(struct db *db) {
 int
 db_commit(struct db *db) {
   int r = exec(db, "COMMIT");
-  if (r < 0) db_rollback(db);
+  if (r < 0)
+    db_rollback(db);
   return r;
 }
 
 void
 db_rollback(struct db *db) {
-  if (!sqlite3_get_autocommit(db->sql)) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit(db->sql))
+    sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static sqlite3_stmt *
@@ -191,7 +195,8 @@ static int
 step_done(struct db *db, sqlite3_stmt *s) {
   int rc = sqlite3_step(s);
   int r = rc == SQLITE_DONE ? 0 : db_errno(db);
-  if (r < 0) snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
+  if (r < 0)
+    snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
   sqlite3_reset(s);
   return r;
 }
@@ -223,7 +228,8 @@ static char **
 env_unpack(const char *buf, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
-    if (buf[i] == '\0') n++;
+    if (buf[i] == '\0')
+      n++;
   char **env = xcalloc(n + 1, sizeof(char *));
   size_t k = 0;
   for (size_t off = 0; off < len && k < n;) {
@@ -249,7 +255,8 @@ groups_unpack(const char *s, struct job_rec *j) {
   while (s && *s) {
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (end == s) break;
+    if (end == s)
+      break;
     j->groups = xrealloc(j->groups, (j->ngroups + 1) * sizeof(int64_t));
     j->groups[j->ngroups++] = v;
     s = end;
@@ -289,7 +296,8 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_int64(s, i++, j->qtime);
   sqlite3_bind_int64(s, i++, j->mtime);
   int r = step_done(db, s);
-  if (r == 0) j->id = sqlite3_last_insert_rowid(db->sql);
+  if (r == 0)
+    j->id = sqlite3_last_insert_rowid(db->sql);
   return r;
 }
 
@@ -357,7 +365,8 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);
     j->script = xmalloc(j->script_len + 1);
-    if (j->script_len) memcpy(j->script, script, j->script_len);
+    if (j->script_len)
+      memcpy(j->script, script, j->script_len);
     j->script[j->script_len] = '\0';
     const void *env = sqlite3_column_blob(s, i);
     size_t env_len = (size_t)sqlite3_column_bytes(s, i++);
@@ -389,9 +398,11 @@ list(struct db *db, enum stmt_id id, bool full, db_job_cb cb, void *ud) {
     row_to_job(s, full, &j);
     r = cb(ud, &j);
     job_rec_free(&j);
-    if (r != 0) break;
+    if (r != 0)
+      break;
   }
-  if (r == 0 && rc != SQLITE_DONE) r = db_errno(db);
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
   sqlite3_reset(s);
   return r < 0 ? r : 0;
 }
@@ -472,7 +483,8 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   bind_text(s, i++, e->cgroup);
   sqlite3_bind_int64(s, i++, e->id);
   int r = step_done(db, s);
-  if (r < 0 || !e->has_usage) return r;
+  if (r < 0 || !e->has_usage)
+    return r;
   const struct job_usage *u = &e->usage;
   s = stmt(db, ST_USAGE);
   const int64_t vals[] = {

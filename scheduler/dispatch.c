@@ -69,11 +69,13 @@ send_dispatch(struct boxqd *d, int64_t id) {
 
 static void
 sched_pass(struct boxqd *d) {
-  if (!d->worker_ready || d->stopping) return;
+  if (!d->worker_ready || d->stopping)
+    return;
   struct sched_capacity used = {0, 0};
   struct queue_vec q = {0};
   int r = db_list_running(d->db, sum_running, &used);
-  if (r == 0) r = db_list_queued(d->db, collect_queued, &q);
+  if (r == 0)
+    r = db_list_queued(d->db, collect_queued, &q);
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
     free(q.jobs);
@@ -88,7 +90,8 @@ sched_pass(struct boxqd *d) {
     for (size_t i = 0; r == 0 && i < n; i++) {
       int64_t id = q.jobs[chosen[i]].id;
       r = db_set_state(d->db, id, JOB_RUNNING, "", now);
-      if (r == 0) r = db_add_event(d->db, id, now, "dispatched", NULL);
+      if (r == 0)
+        r = db_add_event(d->db, id, now, "dispatched", NULL);
     }
     if (r == 0)
       r = db_commit(d->db);
@@ -114,7 +117,8 @@ on_sched_idle(uv_idle_t *h) {
 
 void
 sched_request_pass(struct boxqd *d) {
-  if (d->sched_pending || d->stopping) return;
+  if (d->sched_pending || d->stopping)
+    return;
   d->sched_pending = true;
   uv_idle_start(&d->sched_idle, on_sched_idle);
 }
@@ -157,7 +161,8 @@ struct reconcile_ctx {
 static bool
 known(const struct reconcile_ctx *rc, int64_t id) {
   for (size_t i = 0; i < rc->nknown; i++)
-    if (rc->known[i] == id) return true;
+    if (rc->known[i] == id)
+      return true;
   return false;
 }
 
@@ -177,7 +182,8 @@ reconcile_one(void *ud, struct job_rec *j) {
   if (j->stime == 0 && j->end_reason != END_CANCELLED) {
     /* The worker never stored it, so no process of it ever ran. */
     r = db_set_state(d->db, j->id, JOB_QUEUED, "", now);
-    if (r == 0) r = db_add_event(d->db, j->id, now, "requeued", "the worker never received it");
+    if (r == 0)
+      r = db_add_event(d->db, j->id, now, "requeued", "the worker never received it");
     log_warn("job %lld: requeued, the worker never received it", (long long)j->id);
   } else {
     struct job_rec end = {.id = j->id,
@@ -188,7 +194,8 @@ reconcile_one(void *ud, struct job_rec *j) {
                           .etime = now,
                           .comment = (char *)"the worker no longer knows this job"};
     r = db_job_ended(d->db, &end);
-    if (r == 0) r = db_add_event(d->db, j->id, now, "lost", "the worker no longer knows this job");
+    if (r == 0)
+      r = db_add_event(d->db, j->id, now, "lost", "the worker no longer knows this job");
     log_warn("job %lld: lost, the worker no longer knows it", (long long)j->id);
   }
   return r;
@@ -207,12 +214,14 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
     }
   }
   int r = db_begin(d->db);
-  if (r == 0) r = db_list_running(d->db, reconcile_one, &rc);
+  if (r == 0)
+    r = db_list_running(d->db, reconcile_one, &rc);
   if (r == 0)
     r = db_commit(d->db);
   else
     db_rollback(d->db);
-  if (r < 0) log_error("reconciling with the worker: %s", db_errmsg(d->db));
+  if (r < 0)
+    log_error("reconciling with the worker: %s", db_errmsg(d->db));
   d->worker_ready = true;
   log_info("worker ready, %zu job(s) running there", rc.nknown);
   for (size_t i = 0; i < rc.ncancel; i++)
@@ -228,13 +237,16 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
   int r = db_begin(d->db);
-  if (r == 0) r = db_job_started(d->db, id, stime, d->server_name, cg);
-  if (r == 0) r = db_add_event(d->db, id, stime, "started", cg);
+  if (r == 0)
+    r = db_job_started(d->db, id, stime, d->server_name, cg);
+  if (r == 0)
+    r = db_add_event(d->db, id, stime, "started", cg);
   if (r == 0)
     r = db_commit(d->db);
   else
     db_rollback(d->db);
-  if (r < 0) log_error("job %lld: cannot record start: %s", (long long)id, db_errmsg(d->db));
+  if (r < 0)
+    log_error("job %lld: cannot record start: %s", (long long)id, db_errmsg(d->db));
 }
 
 static void
@@ -258,9 +270,11 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
     send_ack(d, end.id);
     goto out;
   }
-  if (cur.end_reason == END_CANCELLED && end.end_reason != END_OOM) end.end_reason = END_CANCELLED;
+  if (cur.end_reason == END_CANCELLED && end.end_reason != END_OOM)
+    end.end_reason = END_CANCELLED;
   r = db_begin(d->db);
-  if (r == 0) r = db_job_ended(d->db, &end);
+  if (r == 0)
+    r = db_job_ended(d->db, &end);
   if (r == 0) {
     _cleanup_free_ char *detail = xasprintf(
         "%s, exit status %lld%s%s", job_end_to_string(end.end_reason), (long long)end.exit_status,
@@ -314,9 +328,11 @@ on_worker_close(struct conn *c) {
   struct boxqd *d = c->data;
   if (d->worker == c) {
     d->worker = NULL;
-    if (d->worker_ready) log_warn("lost the connection to the worker; reconnecting");
+    if (d->worker_ready)
+      log_warn("lost the connection to the worker; reconnecting");
     d->worker_ready = false;
-    if (!d->stopping) uv_timer_start(&d->reconnect, on_reconnect_timer, RECONNECT_MS, 0);
+    if (!d->stopping)
+      uv_timer_start(&d->reconnect, on_reconnect_timer, RECONNECT_MS, 0);
   }
 }
 
@@ -334,7 +350,8 @@ on_connected(uv_connect_t *req, int status) {
 
 static void
 connect_worker(struct boxqd *d) {
-  if (d->stopping || d->worker) return;
+  if (d->stopping || d->worker)
+    return;
   struct conn *c = conn_new(d->loop, d, on_worker_msg, on_worker_close);
   d->worker = c;
   d->connect_req.data = c;
@@ -356,5 +373,6 @@ worker_link_stop(struct boxqd *d) {
   uv_timer_stop(&d->reconnect);
   uv_close((uv_handle_t *)&d->reconnect, NULL);
   uv_close((uv_handle_t *)&d->sched_idle, NULL);
-  if (d->worker) conn_close(d->worker);
+  if (d->worker)
+    conn_close(d->worker);
 }

@@ -44,7 +44,8 @@ compute_capacity(struct boxqd *d) {
 static void
 close_walk(uv_handle_t *h, void *arg) {
   (void)arg;
-  if (!uv_is_closing(h)) uv_close(h, NULL);
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
 }
 
 int
@@ -135,7 +136,8 @@ main(int argc, char **argv) {
   uv_walk(d.loop, close_walk, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   r = uv_loop_close(d.loop);
-  if (r < 0) log_warn("event loop closed with open handles: %s", uv_strerror(r));
+  if (r < 0)
+    log_warn("event loop closed with open handles: %s", uv_strerror(r));
   unlink(d.cfg.sched_socket);
   db_close(d.db);
   cfg_free(&d.cfg);

@@ -4,9 +4,11 @@
 static int
 user_version(sqlite3 *db, int *ret) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -EIO;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    return -EIO;
   int r = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
-  if (r == 0) *ret = sqlite3_column_int(st, 0);
+  if (r == 0)
+    *ret = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   return r;
 }
@@ -33,7 +35,8 @@ mig_apply(sqlite3 *db, struct berr *err) {
   }
   for (unsigned i = 0; i < boxq_migration_count; i++) {
     const struct migration *m = &boxq_migrations[i];
-    if (m->version <= have) continue;
+    if (m->version <= have)
+      continue;
     if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
       r = berr_set(err, -EIO, "schema migration %s failed: %s", m->name, msg ? msg : "?");
       sqlite3_free(msg);

@@ -12,7 +12,8 @@ sched_pick(const struct sched_capacity *cap, struct sched_capacity *used,
   size_t count = 0;
   for (size_t i = 0; i < n && count < max_chosen; i++) {
     const struct sched_job *j = &queue[i];
-    if (used->ncpus + j->ncpus > cap->ncpus || used->mem + j->mem > cap->mem) break;
+    if (used->ncpus + j->ncpus > cap->ncpus || used->mem + j->mem > cap->mem)
+      break;
     used->ncpus += j->ncpus;
     used->mem += j->mem;
     chosen[count++] = i;

@@ -24,15 +24,18 @@ static int
 user_name(uid_t uid, char *buf, size_t len) {
   struct passwd pw, *res = NULL;
   char tmp[4096];
-  if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) != 0 || !res) return -ENOENT;
+  if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) != 0 || !res)
+    return -ENOENT;
   snprintf(buf, len, "%s", pw.pw_name);
   return 0;
 }
 
 static int
 check_path(const char *what, const char *p, bool required, struct berr *err) {
-  if (!p || !*p) return required ? berr_set(err, -EINVAL, "%s is missing", what) : 0;
-  if (p[0] != '/') return berr_set(err, -EINVAL, "%s '%s' is not an absolute path", what, p);
+  if (!p || !*p)
+    return required ? berr_set(err, -EINVAL, "%s is missing", what) : 0;
+  if (p[0] != '/')
+    return berr_set(err, -EINVAL, "%s '%s' is not an absolute path", what, p);
   if (strlen(p) > MAX_PATH_LEN)
     return berr_set(err, -ENAMETOOLONG, "%s is longer than %d bytes", what, MAX_PATH_LEN);
   for (const char *s = p; *s; s++)
@@ -61,13 +64,16 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
   j->ngroups = 0;
 
   int r = job_name_check(j->name, err);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   if ((r = check_path("working directory", j->workdir, true, err)) < 0 ||
       (r = check_path("output path (-o)", j->out_path, false, err)) < 0 ||
       (r = check_path("error path (-e)", j->err_path, false, err)) < 0)
     return r;
-  if (j->join < JOIN_NONE || j->join > JOIN_EO) return berr_set(err, -EINVAL, "bad join option");
-  if (!j->script || j->script_len == 0) return berr_set(err, -EINVAL, "the job script is empty");
+  if (j->join < JOIN_NONE || j->join > JOIN_EO)
+    return berr_set(err, -EINVAL, "bad join option");
+  if (!j->script || j->script_len == 0)
+    return berr_set(err, -EINVAL, "the job script is empty");
   if ((int64_t)j->script_len > cfg->max_script_size)
     return berr_set(err, -E2BIG, "the job script is %zu bytes; the limit is %lld", j->script_len,
                     (long long)cfg->max_script_size);
@@ -80,12 +86,16 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     return berr_set(err, -E2BIG, "the job environment is too large (%zu variables, %zu bytes)",
                     nenv, env_bytes);
 
-  if (j->ncpus == 0) j->ncpus = cfg->default_ncpus;
-  if (j->mem == 0) j->mem = cfg->default_mem;
-  if (j->walltime == 0) j->walltime = cfg->default_walltime;
+  if (j->ncpus == 0)
+    j->ncpus = cfg->default_ncpus;
+  if (j->mem == 0)
+    j->mem = cfg->default_mem;
+  if (j->walltime == 0)
+    j->walltime = cfg->default_walltime;
   if (j->ncpus < 1 || j->ncpus > RES_NCPUS_MAX)
     return berr_set(err, -EINVAL, "ncpus=%lld is out of range", (long long)j->ncpus);
-  if (j->mem < 1 || j->mem > RES_SIZE_MAX) return berr_set(err, -EINVAL, "mem is out of range");
+  if (j->mem < 1 || j->mem > RES_SIZE_MAX)
+    return berr_set(err, -EINVAL, "mem is out of range");
   if (j->walltime < 0 || j->walltime > RES_DURATION_MAX)
     return berr_set(err, -EINVAL, "walltime is out of range");
   if (j->ncpus > d->cap.ncpus)
@@ -144,7 +154,8 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     return;
   }
   r = db_begin(d->db);
-  if (r == 0) r = db_insert_job(d->db, &j);
+  if (r == 0)
+    r = db_insert_job(d->db, &j);
   if (r == 0)
     r = db_add_event(d->db, j.id, j.ctime, "submitted",
                      j.state == JOB_HELD ? "held at submission" : NULL);
@@ -169,7 +180,8 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   pb_end(&b);
   conn_send(c, &b);
   pbuf_free(&b);
-  if (j.state == JOB_QUEUED) sched_request_pass(d);
+  if (j.state == JOB_QUEUED)
+    sched_request_pass(d);
   job_rec_free(&j);
 }
 
@@ -217,7 +229,8 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   bool any_id = false;
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
-    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0) continue;
+    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
+      continue;
     any_id = true;
     struct job_rec j;
     int r = db_get_job(d->db, id, full, &j);
@@ -246,7 +259,8 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     struct stat_ctx sc = {&b, c, full};
     unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0);
     int r = db_list_jobs(d->db, lf, stat_cb, &sc);
-    if (r < 0) status = r;
+    if (r < 0)
+      status = r;
   }
   pb_i64(&b, T_STATUS, status);
   pb_str(&b, T_SERVER, d->server_name);
@@ -269,7 +283,8 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err)
     case JOB_WAITING: {
       struct job_rec end = {.id = j->id, .end_reason = END_CANCELLED, .etime = now};
       int r = db_job_ended(d->db, &end);
-      if (r == 0) r = db_add_event(d->db, j->id, now, "cancelled", who);
+      if (r == 0)
+        r = db_add_event(d->db, j->id, now, "cancelled", who);
       return r;
     }
     case JOB_RUNNING:
@@ -277,7 +292,8 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err)
       /* The worker ends it; its result arrives as for any other end. The
        * intent is stored so that it survives a restart of either daemon. */
       int r = db_set_end_reason(d->db, j->id, END_CANCELLED);
-      if (r == 0) r = db_add_event(d->db, j->id, now, "delete requested", who);
+      if (r == 0)
+        r = db_add_event(d->db, j->id, now, "delete requested", who);
       return r;
     }
     case JOB_FINISHED:
@@ -291,13 +307,15 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err)
 static int
 act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err) {
   (void)c;
-  if (j->state == JOB_HELD) return 0;
+  if (j->state == JOB_HELD)
+    return 0;
   if (j->state != JOB_QUEUED && j->state != JOB_WAITING)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c)",
                     (long long)j->id, d->server_name, j->state);
   int64_t now = now_sec();
   int r = db_set_state(d->db, j->id, JOB_HELD, "u", now);
-  if (r == 0) r = db_add_event(d->db, j->id, now, "held", "user hold");
+  if (r == 0)
+    r = db_add_event(d->db, j->id, now, "held", "user hold");
   return r;
 }
 
@@ -309,7 +327,8 @@ act_release(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err
                     (long long)j->id, d->server_name, j->state);
   int64_t now = now_sec();
   int r = db_set_state(d->db, j->id, JOB_QUEUED, "", now);
-  if (r == 0) r = db_add_event(d->db, j->id, now, "released", NULL);
+  if (r == 0)
+    r = db_add_event(d->db, j->id, now, "released", NULL);
   return r;
 }
 
@@ -324,7 +343,8 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   struct pfield f;
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
-    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0) continue;
+    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
+      continue;
     struct berr err = {{0}};
     struct job_rec j = {0};
     int r = db_get_job(d->db, id, false, &j);
@@ -350,12 +370,14 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       if (r == 0) {
         changed = true;
         log_info("job %lld: %s by uid %u", (long long)id, verb, (unsigned)c->uid);
-        if (fn == act_delete && running) worker_signal_job(d, id, 0, true);
+        if (fn == act_delete && running)
+          worker_signal_job(d, id, 0, true);
       }
     }
     if (r < 0) {
       pb_str(&b, T_ERROR, err.msg);
-      if (status == 0) status = r;
+      if (status == 0)
+        status = r;
     }
     job_rec_free(&j);
   }
@@ -363,7 +385,8 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   pb_end(&b);
   conn_send(c, &b);
   pbuf_free(&b);
-  if (changed) sched_request_pass(d);
+  if (changed)
+    sched_request_pass(d);
 }
 
 static void

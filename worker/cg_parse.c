@@ -9,13 +9,16 @@
 
 static int
 parse_num(const char *p, const char **end, int64_t *ret) {
-  if (!isdigit((unsigned char)*p) && *p != '-') return -EINVAL;
+  if (!isdigit((unsigned char)*p) && *p != '-')
+    return -EINVAL;
   char *e;
   errno = 0;
   long long v = strtoll(p, &e, 10);
-  if (e == p || errno) return -EINVAL;
+  if (e == p || errno)
+    return -EINVAL;
   *ret = v;
-  if (end) *end = e;
+  if (end)
+    *end = e;
   return 0;
 }
 
@@ -41,7 +44,8 @@ cg_parse_single(const char *text, int64_t *ret) {
   }
   const char *end;
   int r = parse_num(text, &end, ret);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   while (isspace((unsigned char)*end))
     end++;
   return *end ? -EINVAL : 0;
@@ -105,13 +109,15 @@ cg_parse_proc_cgroup(const char *text, const char *controller, char *buf, size_t
         for (const char *p = ctrls; p < c2;) {
           const char *comma = memchr(p, ',', (size_t)(c2 - p));
           const char *e = comma ? comma : c2;
-          if ((size_t)(e - p) == nlen && strncmp(p, controller, nlen) == 0) match = true;
+          if ((size_t)(e - p) == nlen && strncmp(p, controller, nlen) == 0)
+            match = true;
           p = e + 1;
         }
       }
       if (match) {
         size_t plen = llen - (size_t)(c2 + 1 - line);
-        if (plen + 1 > len) return -ENAMETOOLONG;
+        if (plen + 1 > len)
+          return -ENAMETOOLONG;
         memcpy(buf, c2 + 1, plen);
         buf[plen] = '\0';
         return 0;
@@ -131,7 +137,8 @@ cg_list_has(const char *list, const char *name) {
     const char *e = p;
     while (*e && !isspace((unsigned char)*e))
       e++;
-    if ((size_t)(e - p) == n && strncmp(p, name, n) == 0) return true;
+    if ((size_t)(e - p) == n && strncmp(p, name, n) == 0)
+      return true;
     p = e;
   }
   return false;
@@ -141,6 +148,7 @@ int
 cg_parse_populated(const char *text, bool *ret) {
   int64_t v;
   int r = cg_parse_keyed(text, "populated", &v);
-  if (r == 0) *ret = v != 0;
+  if (r == 0)
+    *ret = v != 0;
   return r;
 }

@@ -48,8 +48,10 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   int acct = cg->v1_fd[CG_V1_CPUACCT];
   int64_t ns;
   if (acct >= 0) {
-    if (cg__read_i64(acct, "cpuacct.usage", &ns) == 0) u->cpu_usec = ns / 1000;
-    if (cg__read_i64(acct, "cpuacct.usage_user", &ns) == 0) u->user_usec = ns / 1000;
+    if (cg__read_i64(acct, "cpuacct.usage", &ns) == 0)
+      u->cpu_usec = ns / 1000;
+    if (cg__read_i64(acct, "cpuacct.usage_user", &ns) == 0)
+      u->user_usec = ns / 1000;
     if (cg__read_i64(acct, "cpuacct.usage_sys", &ns) == 0)
       u->sys_usec = ns / 1000;
     else {
@@ -74,7 +76,8 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   int cpu = cg->v1_fd[CG_V1_CPU];
   if (cpu >= 0) {
     cg__read_keyed(cpu, "cpu.stat", "nr_throttled", &u->nr_throttled);
-    if (cg__read_keyed(cpu, "cpu.stat", "throttled_time", &ns) == 0) u->throttled_usec = ns / 1000;
+    if (cg__read_keyed(cpu, "cpu.stat", "throttled_time", &ns) == 0)
+      u->throttled_usec = ns / 1000;
   }
   int mem = cg->v1_fd[CG_V1_MEMORY];
   if (mem >= 0) {
@@ -82,5 +85,6 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
       u->mem_peak_src = MEM_PEAK_KERNEL;
     cg__read_keyed(mem, "memory.oom_control", "oom_kill", &u->oom_kills);
   }
-  if (cg->v1_fd[CG_V1_PIDS] >= 0) cg__read_i64(cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
+  if (cg->v1_fd[CG_V1_PIDS] >= 0)
+    cg__read_i64(cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
 }

@@ -19,7 +19,8 @@ int
 cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
   _cleanup_free_ char *avail = NULL;
   int r = read_file_at(root_fd, "cgroup.controllers", 4096, &avail, NULL);
-  if (r < 0) return berr_set(err, r, "cannot read cgroup.controllers: %s", strerror(-r));
+  if (r < 0)
+    return berr_set(err, r, "cannot read cgroup.controllers: %s", strerror(-r));
   for (size_t i = 0; i < 3; i++) /* cpu, memory, pids are required */
     if (!cg_list_has(avail, wanted_controllers[i]))
       return berr_set(err, -ENOTSUP,
@@ -35,7 +36,8 @@ cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
   /* Walk root -> parent, creating and enabling as we go. */
   _cleanup_free_ char *path = xstrdup(parent);
   _cleanup_close_ int fd = dup(root_fd);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   char *save = NULL;
   for (char *comp = strtok_r(path, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
     r = cg__write(fd, "cgroup.subtree_control", enable);
@@ -44,11 +46,13 @@ cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
                       "cannot enable controllers (%s) in the cgroup above %s: %s "
                       "(is boxq-worker itself in that cgroup? move it to a leaf)",
                       enable, comp ? comp : parent, strerror(-r));
-    if (!comp) break;
+    if (!comp)
+      break;
     if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
       return berr_set(err, -errno, "cannot create cgroup %s: %s", comp, strerror(errno));
     int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (next < 0) return berr_set(err, -errno, "cannot open cgroup %s: %s", comp, strerror(errno));
+    if (next < 0)
+      return berr_set(err, -errno, "cannot open cgroup %s: %s", comp, strerror(errno));
     close(fd);
     fd = next;
   }

@@ -80,16 +80,19 @@ open_parent(const char *root, const char *parent, bool create, struct berr *err)
   _cleanup_free_ char *path = xasprintf("%s/%s", root, parent);
   if (create) {
     int r = mkdir_p(path, 0755);
-    if (r < 0) return berr_set(err, r, "cannot create cgroup %s: %s", path, strerror(-r));
+    if (r < 0)
+      return berr_set(err, r, "cannot create cgroup %s: %s", path, strerror(-r));
   }
   int fd = open_dir(path);
-  if (fd < 0) return berr_set(err, -errno, "cannot open cgroup %s: %s", path, strerror(errno));
+  if (fd < 0)
+    return berr_set(err, -errno, "cannot open cgroup %s: %s", path, strerror(errno));
   return fd;
 }
 
 void
 cg_system_close(struct cg_system *sys) {
-  if (!sys->mount) return; /* never opened: its descriptors are not set */
+  if (!sys->mount)
+    return; /* never opened: its descriptors are not set */
   closep(&sys->v2_parent_fd);
   for (int i = 0; i < CG_V1_MAX; i++)
     closep(&sys->v1_parent_fd[i]);
@@ -108,7 +111,8 @@ cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const
     sys->v1_parent_fd[i] = -1;
   enum cg_mode detected;
   int r = cg_detect(mount, &detected, err);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   enum cg_mode want = detected;
   if (streq(mode, "v2"))
     want = CG_MODE_V2;
@@ -131,17 +135,20 @@ cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const
         r = berr_set(err, -errno, "cannot open %s: %s", root, strerror(errno));
       else
         r = cg_v2__enable_controllers(root_fd, parent, err);
-      if (r < 0) goto fail;
+      if (r < 0)
+        goto fail;
     }
     r = open_parent(root, parent, prepare, err);
-    if (r < 0) goto fail;
+    if (r < 0)
+      goto fail;
     sys->v2_parent_fd = r;
   }
   if (want == CG_MODE_V1 || want == CG_MODE_HYBRID) {
     for (int i = 0; i < CG_V1_MAX; i++) {
       _cleanup_free_ char *root = xasprintf("%s/%s", mount, cg_v1_names[i]);
       r = open_parent(root, parent, prepare, err);
-      if (r < 0) goto fail;
+      if (r < 0)
+        goto fail;
       sys->v1_parent_fd[i] = r;
     }
   }
@@ -168,7 +175,8 @@ job_new(const struct cg_system *sys, int64_t id) {
 
 void
 cg_job_free(struct cg_job *cg) {
-  if (!cg) return;
+  if (!cg)
+    return;
   closep(&cg->v2_fd);
   for (int i = 0; i < CG_V1_MAX; i++)
     closep(&cg->v1_fd[i]);
@@ -207,7 +215,8 @@ cg_job_open(const struct cg_system *sys, int64_t id, struct cg_job **ret) {
 
 static int
 mkdir_job(int parent_fd, const char *name, int *ret_fd) {
-  if (mkdirat(parent_fd, name, 0755) < 0) return -errno;
+  if (mkdirat(parent_fd, name, 0755) < 0)
+    return -errno;
   *ret_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return *ret_fd < 0 ? -errno : 0;
 }
@@ -218,7 +227,8 @@ create_dirs(struct cg_job *cg, struct berr *err) {
   if (cg->v2_parent_fd >= 0 && (r = mkdir_job(cg->v2_parent_fd, cg->name, &cg->v2_fd)) < 0)
     return berr_set(err, r, "cannot create cgroup %s (v2): %s", cg->path, strerror(-r));
   for (int i = 0; i < CG_V1_MAX; i++) {
-    if (cg->v1_parent_fd[i] < 0) continue;
+    if (cg->v1_parent_fd[i] < 0)
+      continue;
     r = mkdir_job(cg->v1_parent_fd[i], cg->name, &cg->v1_fd[i]);
     /* cpu and cpuacct are often one hierarchy mounted twice. */
     if (r == -EEXIST && i == CG_V1_CPUACCT && cg->v1_fd[CG_V1_CPU] >= 0) {
@@ -244,14 +254,16 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
     cg_job_destroy(stale);
   }
   int r = create_dirs(cg, err);
-  if (r == 0 && cg->mode == CG_MODE_V2) r = cg_v2__set_limits(cg->v2_fd, lim, err);
+  if (r == 0 && cg->mode == CG_MODE_V2)
+    r = cg_v2__set_limits(cg->v2_fd, lim, err);
   if (r == 0 && (cg->mode == CG_MODE_V1 || cg->mode == CG_MODE_HYBRID))
     r = cg_v1__set_limits(cg, lim, err);
   if (r < 0) {
     cg_job_destroy(cg);
     return r;
   }
-  if (cg->mode == CG_MODE_V2) cg->v2_has_peak = faccessat(cg->v2_fd, "memory.peak", R_OK, 0) == 0;
+  if (cg->mode == CG_MODE_V2)
+    cg->v2_has_peak = faccessat(cg->v2_fd, "memory.peak", R_OK, 0) == 0;
   *ret = cg;
   return 0;
 }
@@ -270,7 +282,8 @@ cg_job_attach(struct cg_job *cg, pid_t pid, bool in_v2_already, struct berr *err
     return berr_set(err, r, "cannot move pid %d into cgroup %s: %s", (int)pid, cg->path,
                     strerror(-r));
   for (int i = 0; i < CG_V1_MAX; i++) {
-    if (cg->v1_fd[i] < 0) continue;
+    if (cg->v1_fd[i] < 0)
+      continue;
     if ((r = cg__write(cg->v1_fd[i], "cgroup.procs", buf)) < 0)
       return berr_set(err, r, "cannot move pid %d into cgroup %s (%s): %s", (int)pid, cg->path,
                       cg_v1_names[i], strerror(-r));
@@ -286,15 +299,18 @@ cg_job_sample(struct cg_job *cg) {
     r = cg__read_i64(cg->v2_fd, "memory.current", &cur);
   else if (cg->v1_fd[CG_V1_MEMORY] >= 0)
     r = cg__read_i64(cg->v1_fd[CG_V1_MEMORY], "memory.usage_in_bytes", &cur);
-  if (r == 0 && cur > cg->mem_sampled_peak) cg->mem_sampled_peak = cur;
+  if (r == 0 && cur > cg->mem_sampled_peak)
+    cg->mem_sampled_peak = cur;
 }
 
 /* The directory whose cgroup.procs lists every process of the job. */
 static int
 procs_fd(const struct cg_job *cg) {
-  if (cg->v2_fd >= 0) return cg->v2_fd;
+  if (cg->v2_fd >= 0)
+    return cg->v2_fd;
   for (int i = 0; i < CG_V1_MAX; i++)
-    if (cg->v1_fd[i] >= 0) return cg->v1_fd[i];
+    if (cg->v1_fd[i] >= 0)
+      return cg->v1_fd[i];
   return -1;
 }
 
@@ -302,12 +318,15 @@ static int
 kill_listed(int dirfd) {
   _cleanup_free_ char *text = NULL;
   int r = read_file_at(dirfd, "cgroup.procs", 1 << 22, &text, NULL);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   int n = 0;
   for (char *p = text, *end; *p; p = end) {
     long pid = strtol(p, &end, 10);
-    if (end == p) break;
-    if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0) n++;
+    if (end == p)
+      break;
+    if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+      n++;
   }
   return n;
 }
@@ -316,15 +335,18 @@ int
 cg_job_kill(struct cg_job *cg) {
   /* cgroup.kill (Linux 5.14) kills atomically, forks included; it exists in
    * the controller-less v2 tree of hybrid machines too. */
-  if (cg->v2_fd >= 0 && cg__write(cg->v2_fd, "cgroup.kill", "1") == 0) return 0;
+  if (cg->v2_fd >= 0 && cg__write(cg->v2_fd, "cgroup.kill", "1") == 0)
+    return 0;
   int fd = procs_fd(cg);
-  if (fd < 0) return -ENOENT;
+  if (fd < 0)
+    return -ENOENT;
   /* Without cgroup.kill: kill what is listed until a pass finds nobody. A
    * job in its own PID namespace cannot outrun this: once its init is gone
    * nothing in it can fork. */
   for (int pass = 0; pass < 100; pass++) {
     int n = kill_listed(fd);
-    if (n <= 0) return n < 0 ? n : 0;
+    if (n <= 0)
+      return n < 0 ? n : 0;
   }
   return -EAGAIN;
 }
@@ -337,10 +359,12 @@ cg_job_populated(struct cg_job *cg) {
       cg_parse_populated(text, &populated) == 0)
     return populated;
   int fd = procs_fd(cg);
-  if (fd < 0) return false;
+  if (fd < 0)
+    return false;
   free(text);
   text = NULL;
-  if (read_file_at(fd, "cgroup.procs", 1 << 22, &text, NULL) < 0) return false;
+  if (read_file_at(fd, "cgroup.procs", 1 << 22, &text, NULL) < 0)
+    return false;
   return text[0] != '\0';
 }
 
@@ -356,7 +380,8 @@ cg_job_empty(struct cg_job *cg, int timeout_ms) {
   /* A bounded retry for a kernel race, the one polling boxq allows: tasks
    * leave cgroup.procs shortly after they are reaped. */
   for (int waited = 0; waited <= timeout_ms; waited += 5) {
-    if (!cg_job_populated(cg)) return 0;
+    if (!cg_job_populated(cg))
+      return 0;
     cg_job_kill(cg);
     sleep_ms(5);
   }
@@ -380,8 +405,10 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
 static int
 remove_dir(int parent_fd, const char *name) {
   for (int attempt = 0; attempt < 200; attempt++) {
-    if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return 0;
-    if (errno != EBUSY) return -errno;
+    if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != EBUSY)
+      return -errno;
     sleep_ms(5);
   }
   return -EBUSY;
@@ -389,18 +416,22 @@ remove_dir(int parent_fd, const char *name) {
 
 int
 cg_job_destroy(struct cg_job *cg) {
-  if (!cg) return 0;
+  if (!cg)
+    return 0;
   int r = 0, q;
-  if (cg_job_populated(cg)) cg_job_empty(cg, 2000);
+  if (cg_job_populated(cg))
+    cg_job_empty(cg, 2000);
   closep(&cg->v2_fd);
   cg->v2_fd = -1;
   for (int i = 0; i < CG_V1_MAX; i++) {
     closep(&cg->v1_fd[i]);
     cg->v1_fd[i] = -1;
   }
-  if (cg->v2_parent_fd >= 0 && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0) r = q;
+  if (cg->v2_parent_fd >= 0 && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0)
+    r = q;
   for (int i = 0; i < CG_V1_MAX; i++)
-    if (cg->v1_parent_fd[i] >= 0 && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0) r = q;
+    if (cg->v1_parent_fd[i] >= 0 && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0)
+      r = q;
   cg_job_free(cg);
   return r;
 }

@@ -37,7 +37,8 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
   env_put(&e, "PATH", "/usr/local/bin:/usr/bin:/bin");
   for (size_t i = 0; j->env && j->env[i]; i++) {
     const char *eq = strchr(j->env[i], '=');
-    if (eq && eq != j->env[i]) env_set(&e, j->env[i], (size_t)(eq - j->env[i]), eq + 1);
+    if (eq && eq != j->env[i])
+      env_set(&e, j->env[i], (size_t)(eq - j->env[i]), eq + 1);
   }
   _cleanup_free_ char *id = job_id_string(j->id, server_name);
   char num[32];

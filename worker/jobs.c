@@ -18,7 +18,8 @@
 struct wjob *
 wjob_find(struct worker *w, int64_t id) {
   for (struct wjob *j = w->jobs; j; j = j->next)
-    if (j->id == id) return j;
+    if (j->id == id)
+      return j;
   return NULL;
 }
 
@@ -48,7 +49,8 @@ on_handle_closed(uv_handle_t *h) {
 
 static void
 send_result(struct worker *w, struct wjob *j) {
-  if (w->sched && j->ended && j->result.len) conn_send(w->sched, &j->result);
+  if (w->sched && j->ended && j->result.len)
+    conn_send(w->sched, &j->result);
 }
 
 /* The shepherd is gone without a result: it was killed, or the machine
@@ -100,7 +102,8 @@ finish_job(struct worker *w, struct wjob *j) {
     _cleanup_free_ char *path = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
     unlink(path);
     write_lost_result(w, j);
-    if (spool_read(j->dir, SPOOL_RESULT, &data, &len) < 0) return;
+    if (spool_read(j->dir, SPOOL_RESULT, &data, &len) < 0)
+      return;
   }
   pbuf_reset(&j->result);
   j->result.data = xrealloc(j->result.data, len);
@@ -164,10 +167,12 @@ spawn_shepherd(struct worker *w, struct wjob *j) {
 static int
 write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   int r = mkdir(dir, 0700);
-  if (r < 0 && errno != EEXIST) return -errno;
+  if (r < 0 && errno != EEXIST)
+    return -errno;
   _cleanup_free_ char *script = xasprintf("%s/%s", dir, SPOOL_SCRIPT);
   r = write_file_atomic(script, job->script, job->script_len, 0755);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   free(job->script);
   job->script = NULL;
   job->script_len = 0;
@@ -205,7 +210,8 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
   }
   struct wjob *j = wjob_add(w, job.id);
   int r = write_spool(w, &job, j->dir);
-  if (r == 0) r = spawn_shepherd(w, j);
+  if (r == 0)
+    r = spawn_shepherd(w, j);
   if (r < 0) {
     log_error("job %lld: cannot start its shepherd: %s", (long long)job.id, strerror(-r));
     struct job_rec end = {.id = job.id,
@@ -228,7 +234,8 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
                                         w->cfg.cgroup_parent, (long long)job.id);
     pb_str(&b, J_CGROUP, cg);
     pb_end(&b);
-    if (w->sched) conn_send(w->sched, &b);
+    if (w->sched)
+      conn_send(w->sched, &b);
     pbuf_free(&b);
   }
   job_rec_free(&job);
@@ -239,10 +246,13 @@ void
 wjob_ack(struct worker *w, int64_t id) {
   for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next) {
     struct wjob *j = *pp;
-    if (j->id != id) continue;
-    if (!j->ended) return; /* an ack for a job still running is a stale message */
+    if (j->id != id)
+      continue;
+    if (!j->ended)
+      return; /* an ack for a job still running is a stale message */
     int r = spool_remove(j->dir);
-    if (r < 0) log_warn("job %lld: cannot remove %s: %s", (long long)id, j->dir, strerror(-r));
+    if (r < 0)
+      log_warn("job %lld: cannot remove %s: %s", (long long)id, j->dir, strerror(-r));
     *pp = j->next;
     wjob_free(j);
     return;
@@ -252,7 +262,8 @@ wjob_ack(struct worker *w, int64_t id) {
 void
 wjob_signal(struct worker *w, int64_t id, int sig, bool cancel) {
   struct wjob *j = wjob_find(w, id);
-  if (!j || j->ended || j->pid <= 0) return;
+  if (!j || j->ended || j->pid <= 0)
+    return;
   union sigval v = {.sival_int = sig};
   if (sigqueue(j->pid, cancel ? SIGRTMIN + 1 : SIGRTMIN, v) < 0)
     log_warn("job %lld: cannot signal shepherd %d: %s", (long long)id, (int)j->pid,
@@ -279,7 +290,8 @@ is_shepherd_of(pid_t pid, const char *dir) {
   snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
   _cleanup_free_ char *cmd = NULL;
   size_t len;
-  if (read_file_at(AT_FDCWD, path, 8192, &cmd, &len) < 0) return false;
+  if (read_file_at(AT_FDCWD, path, 8192, &cmd, &len) < 0)
+    return false;
   /* argv[1] follows argv[0]'s NUL. */
   size_t a0 = strnlen(cmd, len);
   return a0 + 1 < len && strcmp(cmd + a0 + 1, dir) == 0;
@@ -317,11 +329,13 @@ recover_one(struct worker *w, int64_t id) {
 void
 wjob_recover_all(struct worker *w) {
   DIR *d = opendir(w->cfg.jobs_dir);
-  if (!d) return;
+  if (!d)
+    return;
   struct dirent *de;
   while ((de = readdir(d))) {
     int64_t id;
-    if (parse_i64(de->d_name, 1, INT64_MAX, &id) == 0) recover_one(w, id);
+    if (parse_i64(de->d_name, 1, INT64_MAX, &id) == 0)
+      recover_one(w, id);
   }
   closedir(d);
 }

@@ -58,7 +58,8 @@ static void
 reset_signals(void) {
   struct sigaction sa = {.sa_handler = SIG_DFL};
   for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+    if (s != SIGKILL && s != SIGSTOP)
+      sigaction(s, &sa, NULL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -77,23 +78,30 @@ exec_job(const struct launch_spec *s, int err_fd) {
   reset_signals();
   /* Keep the error pipe clear of the descriptors 0-3 about to be set up. */
   int high = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
-  if (high >= 0) err_fd = high;
-  if (setsid() < 0) child_fail(err_fd, errno, "setsid", NULL);
+  if (high >= 0)
+    err_fd = high;
+  if (setsid() < 0)
+    child_fail(err_fd, errno, "setsid", NULL);
   int script = fcntl(s->script_fd, F_DUPFD_CLOEXEC, 10);
-  if (script < 0) child_fail(err_fd, errno, "cannot keep the job script open", NULL);
+  if (script < 0)
+    child_fail(err_fd, errno, "cannot keep the job script open", NULL);
   if (setgroups(s->ngroups, s->groups) < 0)
     child_fail(err_fd, errno, "cannot set supplementary groups", NULL);
-  if (setresgid(s->gid, s->gid, s->gid) < 0) child_fail(err_fd, errno, "cannot set group id", NULL);
-  if (setresuid(s->uid, s->uid, s->uid) < 0) child_fail(err_fd, errno, "cannot set user id", NULL);
+  if (setresgid(s->gid, s->gid, s->gid) < 0)
+    child_fail(err_fd, errno, "cannot set group id", NULL);
+  if (setresuid(s->uid, s->uid, s->uid) < 0)
+    child_fail(err_fd, errno, "cannot set user id", NULL);
   if (s->uid != 0 && setuid(0) == 0)
     child_fail(err_fd, EPERM, "privileges could be regained after dropping them", NULL);
   umask(022);
   if (chdir(s->workdir) < 0)
     child_fail(err_fd, errno, "cannot enter the working directory %s", s->workdir);
   int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) child_fail(err_fd, errno, "cannot open /dev/null", NULL);
+  if (in < 0)
+    child_fail(err_fd, errno, "cannot open /dev/null", NULL);
   int out = open_output(s->out_path);
-  if (out < 0) child_fail(err_fd, errno, "cannot open the output file %s", s->out_path);
+  if (out < 0)
+    child_fail(err_fd, errno, "cannot open the output file %s", s->out_path);
   int errf = out;
   if (s->err_path && (errf = open_output(s->err_path)) < 0)
     child_fail(err_fd, errno, "cannot open the error file %s", s->err_path);
@@ -102,7 +110,8 @@ exec_job(const struct launch_spec *s, int err_fd) {
   /* Nothing else crosses exec: every other descriptor is close-on-exec. */
   if (syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     for (int fd = 4; fd < 65536; fd++)
-      if (fd != err_fd) close(fd);
+      if (fd != err_fd)
+        close(fd);
   char *argv[] = {(char *)"boxq-job", NULL};
   fexecve(3, argv, s->envp);
   if (errno == ENOEXEC) {
@@ -116,7 +125,8 @@ exec_job(const struct launch_spec *s, int err_fd) {
 static void
 loopback_up(void) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
+  if (fd < 0)
+    return;
   struct ifreq ifr = {0};
   strcpy(ifr.ifr_name, "lo");
   if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
@@ -135,7 +145,8 @@ noop_handler(int sig) {
 static __attribute__((noreturn)) void
 job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
   char go;
-  if (read(sync_fd, &go, 1) != 1) _exit(1); /* the shepherd gave up on us */
+  if (read(sync_fd, &go, 1) != 1)
+    _exit(1); /* the shepherd gave up on us */
   close(sync_fd);
   /* If the shepherd dies, the job dies with it: no job runs unsupervised. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -152,7 +163,8 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
   if (access("/dev/shm", F_OK) == 0 &&
       mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
     child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);
-  if (s->new_net) loopback_up();
+  if (s->new_net)
+    loopback_up();
 
   /* Forwarded signals and SIGCHLD are taken synchronously. A PID 1 only
    * receives signals it handles, so each gets a handler, then is blocked. */
@@ -167,7 +179,8 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
   sigprocmask(SIG_BLOCK, &set, NULL);
 
   pid_t main_pid = fork();
-  if (main_pid < 0) child_fail(err_fd, errno, "cannot fork the job process", NULL);
+  if (main_pid < 0)
+    child_fail(err_fd, errno, "cannot fork the job process", NULL);
   if (main_pid == 0) {
     close(status_fd);
     exec_job(s, err_fd);
@@ -177,7 +190,8 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
   for (;;) {
     siginfo_t info;
     int sig = sigwaitinfo(&set, &info);
-    if (sig < 0) continue;
+    if (sig < 0)
+      continue;
     if (sig != SIGCHLD) {
       kill(-1, sig); /* every process of the job but us */
       continue;
@@ -212,7 +226,8 @@ clone_job(int flags, int cgroup_fd, int *pidfd) {
 int
 launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret, struct berr *err) {
   int sync_p[2], err_p[2], status_p[2];
-  if (pipe2(sync_p, O_CLOEXEC) < 0) return berr_set(err, -errno, "pipe: %s", strerror(errno));
+  if (pipe2(sync_p, O_CLOEXEC) < 0)
+    return berr_set(err, -errno, "pipe: %s", strerror(errno));
   if (pipe2(err_p, O_CLOEXEC) < 0) {
     int r = -errno;
     close(sync_p[0]);
@@ -228,7 +243,8 @@ launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret,
     return berr_set(err, r, "pipe: %s", strerror(-r));
   }
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (s->new_net) flags |= CLONE_NEWNET;
+  if (s->new_net)
+    flags |= CLONE_NEWNET;
   int pidfd = -1;
   int cgfd = cg ? cg_job_clone_fd(cg) : -1;
   bool into_cgroup = cgfd >= 0;
@@ -278,9 +294,11 @@ launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret,
   }
   return 0;
 fail:
-  if (sync_p[1] >= 0) close(sync_p[1]);
+  if (sync_p[1] >= 0)
+    close(sync_p[1]);
   close(err_p[0]);
   close(status_p[0]);
-  if (pidfd >= 0) close(pidfd);
+  if (pidfd >= 0)
+    close(pidfd);
   return r;
 }

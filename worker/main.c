@@ -55,7 +55,8 @@ on_sched_close(struct conn *c) {
 static void
 on_connection(uv_stream_t *server, int status) {
   struct worker *w = server->data;
-  if (status < 0) return;
+  if (status < 0)
+    return;
   struct conn *c = conn_new(w->loop, w, on_sched_msg, on_sched_close);
   if (conn_accept(server, c) < 0) {
     conn_close(c);
@@ -82,7 +83,8 @@ on_signal(uv_signal_t *h, int signum) {
   struct worker *w = h->data;
   log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
   uv_close((uv_handle_t *)&w->server, NULL);
-  if (w->sched) conn_close(w->sched);
+  if (w->sched)
+    conn_close(w->sched);
   wjob_close_all(w);
   uv_close((uv_handle_t *)&w->sig_term, NULL);
   uv_close((uv_handle_t *)&w->sig_int, NULL);
@@ -91,13 +93,15 @@ on_signal(uv_signal_t *h, int signum) {
 static char *
 find_shepherd(void) {
   const char *env = getenv("BOXQ_SHEPHERD");
-  if (env && *env) return xstrdup(env);
+  if (env && *env)
+    return xstrdup(env);
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n > 0) {
     self[n] = '\0';
     char *path = xasprintf("%s/boxq-shepherd", dirname(self));
-    if (access(path, X_OK) == 0) return path;
+    if (access(path, X_OK) == 0)
+      return path;
     free(path);
   }
   return xstrdup(DEFAULT_SHEPHERD);
@@ -188,7 +192,8 @@ main(int argc, char **argv) {
   log_info("boxq-worker ready on %s (cgroup %s, parent %s)", w.cfg.worker_socket,
            cg_mode_name(w.sys.mode), w.cfg.cgroup_parent);
   uv_run(w.loop, UV_RUN_DEFAULT);
-  if (uv_loop_close(w.loop) < 0) log_warn("event loop closed with open handles");
+  if (uv_loop_close(w.loop) < 0)
+    log_warn("event loop closed with open handles");
   unlink(w.cfg.worker_socket);
   rc = 0;
 out:

@@ -12,9 +12,11 @@
 
 static int
 rm_contents(int dfd, int depth) {
-  if (depth > RMTREE_MAX_DEPTH) return -ELOOP;
+  if (depth > RMTREE_MAX_DEPTH)
+    return -ELOOP;
   int dup_fd = dup(dfd);
-  if (dup_fd < 0) return -errno;
+  if (dup_fd < 0)
+    return -errno;
   DIR *d = fdopendir(dup_fd);
   if (!d) {
     close(dup_fd);
@@ -23,7 +25,8 @@ rm_contents(int dfd, int depth) {
   int r = 0;
   struct dirent *de;
   while ((de = readdir(d))) {
-    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+      continue;
     bool is_dir = de->d_type == DT_DIR;
     if (de->d_type == DT_UNKNOWN) {
       struct stat st;
@@ -36,10 +39,12 @@ rm_contents(int dfd, int depth) {
         q = rm_contents(sub, depth + 1);
         close(sub);
       }
-      if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) q = q ? q : -errno;
+      if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        q = q ? q : -errno;
     } else if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT)
       q = -errno;
-    if (q < 0 && r == 0) r = q;
+    if (q < 0 && r == 0)
+      r = q;
   }
   closedir(d);
   return r;
@@ -48,9 +53,11 @@ rm_contents(int dfd, int depth) {
 int
 rmtree_at(int parent_fd, const char *name) {
   int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? 0 : -errno;
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -errno;
   int r = rm_contents(fd, 0);
   close(fd);
-  if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0) r = -errno;
+  if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+    r = -errno;
   return r;
 }

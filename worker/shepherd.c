@@ -56,7 +56,8 @@ load_spec(struct shepherd *sh, struct berr *err) {
   _cleanup_free_ uint8_t *data = NULL;
   size_t len;
   int r = spool_read(sh->jobdir, SPOOL_SPEC, &data, &len);
-  if (r < 0) return berr_set(err, r, "cannot read %s/%s: %s", sh->jobdir, SPOOL_SPEC, strerror(-r));
+  if (r < 0)
+    return berr_set(err, r, "cannot read %s/%s: %s", sh->jobdir, SPOOL_SPEC, strerror(-r));
   struct pmsg m, sub;
   struct pfield f;
   if (proto_parse_frame(data, len, &m) < 0 || !pmsg_find(&m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 ||
@@ -97,7 +98,8 @@ setup_signals(struct shepherd *sh) {
 static int
 make_tmp(struct shepherd *sh, struct berr *err) {
   int r = mkdir_p(sh->tmp_root, 0700);
-  if (r < 0) return berr_set(err, r, "cannot create %s: %s", sh->tmp_root, strerror(-r));
+  if (r < 0)
+    return berr_set(err, r, "cannot create %s: %s", sh->tmp_root, strerror(-r));
   sh->tmp_root_fd = open(sh->tmp_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (sh->tmp_root_fd < 0)
     return berr_set(err, -errno, "cannot open %s: %s", sh->tmp_root, strerror(errno));
@@ -113,7 +115,8 @@ make_tmp(struct shepherd *sh, struct berr *err) {
 
 static void
 begin_terminate(struct shepherd *sh, int reason, const char *why) {
-  if (sh->end_override) return;
+  if (sh->end_override)
+    return;
   sh->end_override = reason;
   snprintf(sh->comment, sizeof(sh->comment), "%s", why);
   log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
@@ -124,7 +127,8 @@ begin_terminate(struct shepherd *sh, int reason, const char *why) {
 
 static void
 kill_all(struct shepherd *sh) {
-  if (sh->cg) cg_job_kill(sh->cg);
+  if (sh->cg)
+    cg_job_kill(sh->cg);
   kill(sh->l.init_pid, SIGKILL); /* the kernel then kills the whole namespace */
 }
 
@@ -157,24 +161,30 @@ supervise(struct shepherd *sh) {
       sh->kill_at = 0;
     }
     int64_t next = INT64_MAX;
-    if (sh->walltime_at && !sh->end_override) next = sh->walltime_at;
-    if (sh->kill_at && sh->kill_at < next) next = sh->kill_at;
+    if (sh->walltime_at && !sh->end_override)
+      next = sh->walltime_at;
+    if (sh->kill_at && sh->kill_at < next)
+      next = sh->kill_at;
     int timeout = -1;
-    if (next != INT64_MAX) timeout = (int)((next - now + 999) / 1000);
-    if (sample && (timeout < 0 || timeout > SAMPLE_INTERVAL_MS)) timeout = SAMPLE_INTERVAL_MS;
+    if (next != INT64_MAX)
+      timeout = (int)((next - now + 999) / 1000);
+    if (sample && (timeout < 0 || timeout > SAMPLE_INTERVAL_MS))
+      timeout = SAMPLE_INTERVAL_MS;
     struct pollfd p[2] = {{sh->l.pidfd, POLLIN, 0}, {sh->sigfd, POLLIN, 0}};
     int n = poll(p, 2, timeout);
     if (n < 0 && errno != EINTR) {
       log_error("job %lld: poll: %s", (long long)sh->job.id, strerror(errno));
       return;
     }
-    if (sample) cg_job_sample(sh->cg);
+    if (sample)
+      cg_job_sample(sh->cg);
     if (n > 0 && (p[1].revents & POLLIN)) {
       struct signalfd_siginfo si;
       while (read(sh->sigfd, &si, sizeof(si)) == sizeof(si))
         handle_signal(sh, &si);
     }
-    if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) return;
+    if (n > 0 && (p[0].revents & (POLLIN | POLLHUP)))
+      return;
   }
 }
 
@@ -233,7 +243,8 @@ collect(struct shepherd *sh, struct job_rec *end) {
              (long long)u->oom_kills, (long long)sh->job.mem);
   } else
     end->end_reason = end->exit_status == 0 ? END_COMPLETED : END_FAILED;
-  if (sh->comment[0]) end->comment = xstrdup(sh->comment);
+  if (sh->comment[0])
+    end->comment = xstrdup(sh->comment);
 }
 
 static void
@@ -279,7 +290,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   gid_t groups[MAX_GROUPS];
   int ngroups = MAX_GROUPS;
   int r = lookup_user(sh, &pw, pwbuf, sizeof(pwbuf), groups, &ngroups, err);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   _cleanup_free_ char *script_path = xasprintf("%s/%s", sh->jobdir, SPOOL_SCRIPT);
   _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
   if (script_fd < 0)
@@ -289,11 +301,13 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   /* A job submitted from /tmp must still find its directory and files
    * there, so it keeps the shared /tmp. */
   bool private_tmp = !under_tmp(sh->job.workdir) && !under_tmp(out) && !under_tmp(errp);
-  if (private_tmp && (r = make_tmp(sh, err)) < 0) return r;
+  if (private_tmp && (r = make_tmp(sh, err)) < 0)
+    return r;
   if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
     return r;
   struct cg_limits lim = {sh->job.ncpus, sh->job.mem, 0};
-  if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0) return r;
+  if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
+    return r;
   end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
 
   char **envp = jobenv_build(&sh->job, &pw, sh->server);
@@ -318,7 +332,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   end->stime = sh->start_wall / 1000000;
   r = launch_job(&spec, sh->cg, &sh->l, err);
   jobenv_free(envp);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   if (r == 1) {
     sh->launch_failed = true;
     snprintf(sh->comment, sizeof(sh->comment), "%s", err->msg);
@@ -326,7 +341,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   }
   log_info("job %lld: running as %s in %s, init pid %d", (long long)sh->job.id, pw.pw_name,
            end->cgroup, (int)sh->l.init_pid);
-  if (sh->job.walltime > 0) sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
+  if (sh->job.walltime > 0)
+    sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
   supervise(sh);
   collect(sh, end);
   return 0;
@@ -364,7 +380,8 @@ main(int argc, char **argv) {
     return 1; /* no job to report on; the worker records it as lost */
   }
   struct job_rec end = {.id = sh.job.id};
-  if (r == 0) r = run(&sh, &end, &err);
+  if (r == 0)
+    r = run(&sh, &end, &err);
   if (r < 0) {
     /* Nothing of the job ever ran. */
     log_error("job %lld: cannot start: %s", (long long)sh.job.id, err.msg);

@@ -25,7 +25,8 @@ spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, name);
   char *data;
   int r = read_file_at(AT_FDCWD, path, PROTO_HDR_SIZE + PROTO_MAX_PAYLOAD, &data, ret_len);
-  if (r == 0) *ret_data = (uint8_t *)data;
+  if (r == 0)
+    *ret_data = (uint8_t *)data;
   return r;
 }
 
@@ -35,7 +36,8 @@ spool_remove(const char *jobdir) {
                                       SPOOL_RESULT,    SPOOL_SPEC ".tmp", SPOOL_RESULT ".tmp",
                                       SPOOL_PID ".tmp"};
   _cleanup_close_ int fd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return errno == ENOENT ? 0 : -errno;
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -errno;
   for (size_t i = 0; i < ARRAY_SIZE(files); i++)
     unlinkat(fd, files[i], 0);
   return rmdir(jobdir) < 0 && errno != ENOENT ? -errno : 0;

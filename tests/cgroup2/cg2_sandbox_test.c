@@ -43,7 +43,8 @@ static int
 memhog(long mb) {
   for (long i = 0; i < mb; i++) {
     char *p = malloc(1 << 20);
-    if (!p) return 1;
+    if (!p)
+      return 1;
     memset(p, 1, 1 << 20);
   }
   printf("touched %ld MiB\n", mb);
@@ -133,7 +134,8 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
   char spath[128], opath[128];
   snprintf(spath, sizeof(spath), "/tmp/cg2/job%lld.sh", (long long)jr->id);
   snprintf(opath, sizeof(opath), "/tmp/cg2/job%lld.out", (long long)jr->id);
-  if (write_file_atomic(spath, script, strlen(script), 0755) < 0) return -1;
+  if (write_file_atomic(spath, script, strlen(script), 0755) < 0)
+    return -1;
   int sfd = open(spath, O_RDONLY | O_CLOEXEC);
   struct berr err = {{0}};
   if (cg_job_create(&sys, jr->id, lim, &jr->cg, &err) < 0) {
@@ -184,7 +186,8 @@ dir_exists(const char *path) {
 static void
 dump(struct job_run *jr, const char *file) {
   char *text = NULL;
-  if (read_file_at(jr->cg->v2_fd, file, 65536, &text, NULL) < 0) return;
+  if (read_file_at(jr->cg->v2_fd, file, 65536, &text, NULL) < 0)
+    return;
   printf("#>%s\n", file);
   for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
     printf("#|%s\n", line);
@@ -202,17 +205,22 @@ finish_job(struct job_run *jr) {
 int
 main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  if (argc >= 3 && !strcmp(argv[1], "memhog")) return memhog(atol(argv[2]));
-  if (argc >= 4 && !strcmp(argv[1], "spin")) return spin(atoi(argv[2]), atof(argv[3]));
-  if (argc >= 3 && !strcmp(argv[1], "forkmany")) return forkmany(atoi(argv[2]));
+  if (argc >= 3 && !strcmp(argv[1], "memhog"))
+    return memhog(atol(argv[2]));
+  if (argc >= 4 && !strcmp(argv[1], "spin"))
+    return spin(atoi(argv[2]), atof(argv[3]));
+  if (argc >= 3 && !strcmp(argv[1], "forkmany"))
+    return forkmany(atoi(argv[2]));
 
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return 2;
+  if (n <= 0)
+    return 2;
   self[n] = '\0';
   mkdir("/tmp/cg2", 0755);
   /* fexecve of a script hands the interpreter /dev/fd/N; distributions
    * provide /dev/fd, a bare initramfs does not. */
-  if (access("/dev/fd", F_OK) != 0) symlink("/proc/self/fd", "/dev/fd");
+  if (access("/dev/fd", F_OK) != 0)
+    symlink("/proc/self/fd", "/dev/fd");
 
   enum cg_mode mode = CG_MODE_NONE;
   struct berr err = {{0}};
@@ -220,7 +228,8 @@ main(int argc, char **argv) {
         "pure cgroup v2 detected (%s)", cg_mode_name(mode));
   int r = cg_system_open(&sys, "/sys/fs/cgroup", "auto", "boxq-vm", true, &err);
   CHECK(r == 0, "job parent prepared, controllers enabled (%s)", r ? err.msg : "ok");
-  if (r < 0) goto out;
+  if (r < 0)
+    goto out;
   char *sub = NULL;
   read_file_at(AT_FDCWD, "/sys/fs/cgroup/boxq-vm/cgroup.subtree_control", 4096, &sub, NULL);
   CHECK(sub && strstr(sub, "cpu") && strstr(sub, "memory") && strstr(sub, "pids"),
@@ -290,7 +299,8 @@ main(int argc, char **argv) {
   if (run_job(script, &lim, 0, &jr) == 0) {
     int forked = -1, eagain = -1;
     char *p = strstr(jr.out, "forked=");
-    if (p) sscanf(p, "forked=%d eagain=%d", &forked, &eagain);
+    if (p)
+      sscanf(p, "forked=%d eagain=%d", &forked, &eagain);
     CHECK(forked >= 0 && forked < 8 && eagain > 0, "pids.max=8: %d forks, %d EAGAIN", forked,
           eagain);
     CHECK(jr.u.pids_peak > 0 && jr.u.pids_peak <= 8, "pids.peak %lld <= 8",

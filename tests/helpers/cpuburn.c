@@ -34,7 +34,8 @@ main(int argc, char **argv) {
   int n = atoi(argv[1]);
   deadline = now() + atof(argv[2]);
   pthread_t t[64];
-  if (n < 1 || n > 64) return 2;
+  if (n < 1 || n > 64)
+    return 2;
   for (int i = 0; i < n; i++)
     pthread_create(&t[i], NULL, spin, NULL);
   for (int i = 0; i < n; i++)

@@ -24,6 +24,7 @@ main(int argc, char **argv) {
   }
   printf("memhog: touched %ld MiB\n", mb);
   fflush(stdout);
-  if (hold > 0) sleep((unsigned)hold);
+  if (hold > 0)
+    sleep((unsigned)hold);
   return 0;
 }

@@ -37,7 +37,8 @@ expect_closed(int fd) {
   char buf[256];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) return 0;
+    if (n == 0 || (n < 0 && errno == ECONNRESET))
+      return 0;
     if (n < 0) {
       perror("read");
       return 1;
@@ -56,7 +57,8 @@ header(uint8_t *h, uint32_t magic, uint16_t type, uint32_t len) {
 
 int
 main(int argc, char **argv) {
-  if (argc != 3) return 2;
+  if (argc != 3)
+    return 2;
   int fd = connect_to(argv[1]);
   const char *mode = argv[2];
   uint8_t h[PROTO_HDR_SIZE];

@@ -69,7 +69,8 @@ errors_name_file_line_and_key(void **state) {
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     struct boxq_config c;
     struct berr err = {{0}};
-    if (cfg_load_string(cases[i].ini, "bad.ini", &c, &err) == 0) fail_msg("case %zu accepted", i);
+    if (cfg_load_string(cases[i].ini, "bad.ini", &c, &err) == 0)
+      fail_msg("case %zu accepted", i);
     if (!strstr(err.msg, cases[i].expect1) || !strstr(err.msg, cases[i].expect2))
       fail_msg("case %zu: message '%s' lacks '%s' or '%s'", i, err.msg, cases[i].expect1,
                cases[i].expect2);
@@ -95,7 +96,8 @@ example_config_loads(void **state) {
   snprintf(path, sizeof(path), "%s/../../etc/boxq.ini", data);
   struct boxq_config c;
   struct berr err = {{0}};
-  if (cfg_load(path, &c, &err) < 0) fail_msg("%s", err.msg);
+  if (cfg_load(path, &c, &err) < 0)
+    fail_msg("%s", err.msg);
   cfg_free(&c);
 }
 

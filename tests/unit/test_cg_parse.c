@@ -21,7 +21,8 @@ recorded(const char *rel) {
   char path[4096];
   snprintf(path, sizeof(path), "%s/cgroup/%s", dir, rel);
   char *text = NULL;
-  if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL) < 0) fail_msg("cannot read %s", path);
+  if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL) < 0)
+    fail_msg("cannot read %s", path);
   return text;
 }
 
@@ -29,7 +30,8 @@ static int64_t
 keyed(const char *rel, const char *key) {
   _cleanup_free_ char *t = recorded(rel);
   int64_t v = -12345;
-  if (cg_parse_keyed(t, key, &v) < 0) fail_msg("%s: no key %s", rel, key);
+  if (cg_parse_keyed(t, key, &v) < 0)
+    fail_msg("%s: no key %s", rel, key);
   return v;
 }
 

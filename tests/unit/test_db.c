@@ -18,7 +18,8 @@ static int
 setup(void **state) {
   (void)state;
   snprintf(dir, sizeof(dir), "/tmp/boxq-test-db.XXXXXX");
-  if (!mkdtemp(dir)) return -1;
+  if (!mkdtemp(dir))
+    return -1;
   snprintf(path, sizeof(path), "%s/boxq.db", dir);
   return 0;
 }

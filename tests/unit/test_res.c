@@ -13,7 +13,8 @@ size_ok(const char *s) {
   int64_t v = -1;
   struct berr err = {{0}};
   int r = res_parse_size(s, &v, &err);
-  if (r != 0) fail_msg("'%s' rejected: %s", s, err.msg);
+  if (r != 0)
+    fail_msg("'%s' rejected: %s", s, err.msg);
   return v;
 }
 
@@ -60,7 +61,8 @@ static int64_t
 dur_ok(const char *s) {
   int64_t v = -1;
   struct berr err = {{0}};
-  if (res_parse_duration(s, &v, &err) != 0) fail_msg("'%s' rejected: %s", s, err.msg);
+  if (res_parse_duration(s, &v, &err) != 0)
+    fail_msg("'%s' rejected: %s", s, err.msg);
   return v;
 }
 

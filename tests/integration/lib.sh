@@ -6,7 +6,7 @@ set -u
 
 BUILD=${BOXQ_BUILD:?BOXQ_BUILD must point at the build directory}
 BIN=$BUILD/cli
-HELPERS=$BUILD/tests
+HELPERS=$BUILD/tests # replaced by a copy outside /tmp in start_boxq
 PASS=0
 FAIL=0
 
@@ -67,8 +67,13 @@ start_boxq() {
   chmod 755 "$T"
   STATE=$T/state
   WORK=$T/work
-  mkdir -p "$WORK"
+  mkdir -p "$WORK" "$T/bin"
   chmod 1777 "$WORK"
+  # Jobs get a private /tmp, so workloads must not live below /tmp (a
+  # checkout may): copy the helpers next to the test's state.
+  cp "$BUILD/tests/memhog" "$BUILD/tests/cpuburn" "$BUILD/tests/rawclient" "$T/bin/"
+  chmod 755 "$T/bin" "$T/bin"/*
+  HELPERS=$T/bin
   CG_PARENT=boxq-it-$$
   export BOXQ_CONFIG=$T/boxq.ini
   unset BOXQ_STATE_DIR

@@ -24,37 +24,6 @@ static const char qsub_usage[] =
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb)\n";
 
-static int
-read_all(int fd, char **ret, size_t *ret_len) {
-  size_t cap = 65536, len = 0;
-  char *buf = xmalloc(cap + 1);
-  for (;;) {
-    if (len == cap) {
-      if (cap >= QSUB_MAX_SCRIPT) {
-        free(buf);
-        return -EFBIG;
-      }
-      cap *= 2;
-      buf = xrealloc(buf, cap + 1);
-    }
-    ssize_t n = read(fd, buf + len, cap - len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      int r = -errno;
-      free(buf);
-      return r;
-    }
-    if (n == 0)
-      break;
-    len += (size_t)n;
-  }
-  buf[len] = '\0';
-  *ret = buf;
-  *ret_len = len;
-  return 0;
-}
-
 static char *
 absolute(const char *cwd, const char *path) {
   if (path[0] == '/')
@@ -148,7 +117,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "cannot read script %s: %s", path, strerror(errno));
     goto out;
   }
-  int r = read_all(fd, &script, &script_len);
+  int r = read_fd_all(fd, QSUB_MAX_SCRIPT, &script, &script_len);
   if (fd != STDIN_FILENO)
     close(fd);
   if (r < 0) {

@@ -40,6 +40,30 @@ add_var(struct qsub_opts *o, const char *v) {
   o->vars[o->nvars++] = xstrdup(v);
 }
 
+/* Copies one token from *p into out (which has room for strlen(*p) + 1),
+ * stopping at an unquoted character of stops or at the end; '' and ""
+ * quote and are removed. Returns false on an unterminated quote. */
+static bool
+scan_token(const char **p, const char *stops, char *out) {
+  char quote = 0;
+  size_t n = 0;
+  const char *s = *p;
+  for (; *s && (quote || !strchr(stops, *s)); s++) {
+    if (!quote && (*s == '"' || *s == '\'')) {
+      quote = *s;
+      continue;
+    }
+    if (quote && *s == quote) {
+      quote = 0;
+      continue;
+    }
+    out[n++] = *s;
+  }
+  out[n] = '\0';
+  *p = s;
+  return quote == 0;
+}
+
 /* -v VAR[=value][,VAR[=value]...]; a value may be quoted to hold commas. */
 static int
 parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
@@ -48,22 +72,8 @@ parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
     return berr_set(err, -EINVAL, "-v needs a variable list");
   while (*p) {
     const char *start = p;
-    char quote = 0;
-    size_t cap = strlen(p) + 1, n = 0;
-    _cleanup_free_ char *item = xmalloc(cap);
-    for (; *p && (quote || *p != ','); p++) {
-      if (!quote && (*p == '"' || *p == '\'')) {
-        quote = *p;
-        continue;
-      }
-      if (quote && *p == quote) {
-        quote = 0;
-        continue;
-      }
-      item[n++] = *p;
-    }
-    item[n] = '\0';
-    if (quote)
+    _cleanup_free_ char *item = xmalloc(strlen(p) + 1);
+    if (!scan_token(&p, ",", item))
       return berr_set(err, -EINVAL, "-v: unterminated quote in '%s'", start);
     size_t klen = strcspn(item, "=");
     if (klen == 0)
@@ -198,25 +208,12 @@ qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct ber
       p++;
     if (!*p || *p == '\n' || *p == '\r')
       break;
-    size_t cap = strlen(p) + 1, len = 0;
-    char *w = xmalloc(cap);
-    char quote = 0;
-    for (; *p && *p != '\n' && *p != '\r' && (quote || (*p != ' ' && *p != '\t')); p++) {
-      if (!quote && (*p == '"' || *p == '\'')) {
-        quote = *p;
-        continue;
-      }
-      if (quote && *p == quote) {
-        quote = 0;
-        continue;
-      }
-      w[len++] = *p;
-    }
-    w[len] = '\0';
+    char *w = xmalloc(strlen(p) + 1);
+    bool closed = scan_token(&p, " \t\r\n", w);
     words = xrealloc(words, (size_t)(n + 2) * sizeof(char *));
     words[n++] = w;
     words[n] = NULL;
-    if (quote) {
+    if (!closed) {
       for (int i = 0; i < n; i++)
         free(words[i]);
       free(words);

@@ -123,10 +123,7 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
 }
 
 int
-read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
-  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return -errno;
+read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
   size_t cap = 4096, len = 0;
   _cleanup_free_ char *buf = xmalloc(cap + 1);
   for (;;) {
@@ -151,6 +148,14 @@ read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_le
     *ret_len = len;
   *ret = TAKE_PTR(buf);
   return 0;
+}
+
+int
+read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return -errno;
+  return read_fd_all(fd, max, ret, ret_len);
 }
 
 int

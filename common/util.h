@@ -76,7 +76,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a whole decimal integer within [min, max]; -EINVAL or -ERANGE. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 
-/* Whole-file helpers. read_file_at reads at most max bytes and NUL-terminates. */
+/* Whole-file helpers: at most max bytes (-EFBIG beyond), NUL-terminated. */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len);
 /* Writes to path.tmp, fsyncs and renames, so a reader sees all or nothing. */

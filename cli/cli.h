@@ -47,3 +47,4 @@ int cmd_qdel(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qhold(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qacct(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qsig(struct cli_ctx *ctx, int argc, char **argv);

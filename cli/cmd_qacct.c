@@ -49,6 +49,12 @@ print_record(struct cli_ctx *ctx, const struct job_rec *j) {
   res_format_size(j->mem, buf, sizeof(buf));
   line("req_mem", "%s", buf);
   line("req_ncpus", "%lld", (long long)j->ncpus);
+  if (j->pids > 0)
+    line("req_pids", "%lld", (long long)j->pids);
+  if (j->net && *j->net)
+    line("req_net", "%s", j->net);
+  if (j->cpus && *j->cpus)
+    line("cpus", "%s", j->cpus);
   if (j->walltime > 0) {
     res_format_duration(j->walltime, buf, sizeof(buf));
     line("req_walltime", "%s", buf);
@@ -62,6 +68,12 @@ print_record(struct cli_ctx *ctx, const struct job_rec *j) {
          (long long)u->nr_throttled);
     line("mem_peak", "%lld bytes (%s)", (long long)u->mem_peak, fmt_mem_src(u->mem_peak_src));
     line("oom_kills", "%lld", (long long)u->oom_kills);
+    if (u->oom_events >= 0)
+      line("oom_events", "%lld", (long long)u->oom_events);
+    if (u->mem_max_events >= 0)
+      line("mem_limit_hits", "%lld", (long long)u->mem_max_events);
+    if (u->swap_peak >= 0)
+      line("swap_peak", "%lld bytes", (long long)u->swap_peak);
     line("pids_peak", "%lld", (long long)u->pids_peak);
     if (u->io_rbytes >= 0)
       line("io_read", "%lld bytes", (long long)u->io_rbytes);

@@ -3,18 +3,25 @@
  * forbidden id is reported while the others are still acted on. */
 #include "cli.h"
 
+#include <signal.h>
 #include <string.h>
+#include <strings.h>
 
+/* Sends one request of type naming every id in argv[first..]; sig > 0 adds
+ * the signal (qsig). */
 static int
-job_action(struct cli_ctx *ctx, int argc, char **argv, enum proto_type type) {
-  if (argc < 2 || !strcmp(argv[1], "--help")) {
-    fprintf(argc < 2 ? stderr : stdout, "Usage: %s job_id [job_id ...]\n", ctx->prog);
-    return argc < 2 ? 2 : 0;
+job_action(struct cli_ctx *ctx, int argc, char **argv, int first, enum proto_type type, int sig) {
+  if (first >= argc || !strcmp(argv[first], "--help")) {
+    fprintf(first >= argc ? stderr : stdout, "Usage: %s %sjob_id [job_id ...]\n", ctx->prog,
+            type == MSG_SIGNAL_JOB ? "[-s signal] " : "");
+    return first >= argc ? 2 : 0;
   }
   struct pbuf b = {0};
   pb_begin(&b, type);
+  if (sig > 0)
+    pb_i64(&b, T_SIGNAL, sig);
   int errors = 0, ids = 0;
-  for (int i = 1; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     int64_t id;
     struct berr err = {{0}};
     if (argv[i][0] == '-') {
@@ -55,15 +62,55 @@ job_action(struct cli_ctx *ctx, int argc, char **argv, enum proto_type type) {
 
 int
 cmd_qdel(struct cli_ctx *ctx, int argc, char **argv) {
-  return job_action(ctx, argc, argv, MSG_DELETE);
+  return job_action(ctx, argc, argv, 1, MSG_DELETE, 0);
 }
 
 int
 cmd_qhold(struct cli_ctx *ctx, int argc, char **argv) {
-  return job_action(ctx, argc, argv, MSG_HOLD);
+  return job_action(ctx, argc, argv, 1, MSG_HOLD, 0);
 }
 
 int
 cmd_qrls(struct cli_ctx *ctx, int argc, char **argv) {
-  return job_action(ctx, argc, argv, MSG_RELEASE);
+  return job_action(ctx, argc, argv, 1, MSG_RELEASE, 0);
+}
+
+/* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
+static int
+parse_signal(const char *s) {
+  static const struct {
+    const char *name;
+    int sig;
+  } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},    {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+               {"USR1", SIGUSR1}, {"USR2", SIGUSR2},  {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+               {"STOP", SIGSTOP}, {"CONT", SIGCONT},  {"TSTP", SIGTSTP}, {"PIPE", SIGPIPE},
+               {"CHLD", SIGCHLD}, {"WINCH", SIGWINCH}};
+  int64_t n;
+  if (parse_i64(s, 1, 64, &n) == 0)
+    return (int)n;
+  if (strncasecmp(s, "SIG", 3) == 0)
+    s += 3;
+  for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+    if (strcasecmp(s, names[i].name) == 0)
+      return names[i].sig;
+  return -1;
+}
+
+int
+cmd_qsig(struct cli_ctx *ctx, int argc, char **argv) {
+  int first = 1, sig = SIGTERM;
+  if (first < argc && strncmp(argv[first], "-s", 2) == 0) {
+    const char *name = argv[first][2] ? argv[first] + 2 : (first + 1 < argc ? argv[++first] : NULL);
+    first++;
+    if (!name || (sig = parse_signal(name)) < 0) {
+      cli_error(ctx, "unknown signal '%s'", name ? name : "");
+      return 2;
+    }
+    if (!job_signal_allowed(sig)) {
+      cli_error(ctx, "signal %s cannot be sent to jobs (HUP INT QUIT TERM USR1 USR2 ALRM KILL)",
+                name);
+      return 2;
+    }
+  }
+  return job_action(ctx, argc, argv, first, MSG_SIGNAL_JOB, sig);
 }

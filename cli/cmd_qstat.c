@@ -105,6 +105,10 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
   res_format_size(j->mem, buf, sizeof(buf));
   kv("Resource_List.mem", buf);
   kv_int("Resource_List.ncpus", (long long)j->ncpus);
+  if (j->net && *j->net)
+    kv("Resource_List.net", j->net);
+  if (j->pids > 0)
+    kv_int("Resource_List.pids", (long long)j->pids);
   if (j->walltime > 0) {
     res_format_duration(j->walltime, buf, sizeof(buf));
     kv("Resource_List.walltime", buf);
@@ -118,6 +122,8 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
     kv_int("Exit_status", (long long)j->exit_status);
   if (j->state == JOB_FINISHED)
     kv("end_reason", job_end_to_string(j->end_reason));
+  if (j->cpus && *j->cpus)
+    kv("cpus", j->cpus);
   if (j->cgroup)
     kv("cgroup", j->cgroup);
   if (j->comment)

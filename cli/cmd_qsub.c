@@ -165,6 +165,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.ncpus = opts.res.ncpus;
   j.mem = opts.res.mem;
   j.walltime = opts.res.walltime;
+  j.pids = opts.res.pids;
+  j.net = xstrdup(opts.res.net == 2 ? "none" : "");
   j.priority = opts.priority;
   j.hold_types = xstrdup(opts.hold ? "u" : "");
   j.script = script;

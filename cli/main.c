@@ -14,6 +14,7 @@ static const struct cli_cmd commands[] = {
     {"qdel", "delete jobs", cmd_qdel},
     {"qhold", "hold queued jobs", cmd_qhold},
     {"qrls", "release held jobs", cmd_qrls},
+    {"qsig", "send a signal to running jobs", cmd_qsig},
     {"qacct", "show the accounting of finished jobs", cmd_qacct},
 };
 

@@ -276,6 +276,10 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     base->res.mem = over->res.mem;
   if (over->res.walltime)
     base->res.walltime = over->res.walltime;
+  if (over->res.pids)
+    base->res.pids = over->res.pids;
+  if (over->res.net)
+    base->res.net = over->res.net;
   for (size_t i = 0; i < over->nvars; i++)
     add_var(base, over->vars[i]);
   base->export_all |= over->export_all;

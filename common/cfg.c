@@ -48,6 +48,8 @@ static const struct cfg_key cfg_table[] = {
      "mem of a job that asks for none"},
     {"scheduler", "default_walltime", CFG_DURATION, OFF(default_walltime), "0", 0, RES_DURATION_MAX,
      NULL, "walltime of a job that asks for none; 0: unlimited"},
+    {"scheduler", "default_pids", CFG_INT, OFF(default_pids), "4096", 0, RES_PIDS_MAX, NULL,
+     "processes a job may have at once if it asks for no pids; 0: no limit"},
     {"scheduler", "max_script_size", CFG_SIZE, OFF(max_script_size), "1mb", 1, 8 << 20, NULL,
      "largest job script accepted"},
     {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
@@ -56,6 +58,8 @@ static const struct cfg_key cfg_table[] = {
      "cgroup below each hierarchy's root that holds the jobs"},
     {"worker", "kill_grace", CFG_DURATION, OFF(kill_grace), "10", 0, 3600, NULL,
      "seconds between SIGTERM and SIGKILL at walltime or qdel"},
+    {"worker", "sample_interval", CFG_DURATION, OFF(sample_interval), "10", 1, 3600, NULL,
+     "seconds between usage samples of running jobs (qstat -f resources_used)"},
     {"worker", "job_tmp_dir", CFG_STR, OFF(job_tmp_dir), "", 0, 0, NULL,
      "where each job's private /tmp is made; empty: STATE_DIR/tmp"},
 };

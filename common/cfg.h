@@ -26,12 +26,14 @@ struct boxq_config {
   int64_t default_ncpus;
   int64_t default_mem;
   int64_t default_walltime; /* 0 = none */
+  int64_t default_pids;     /* pids.max of a job that asks for none; 0 = none */
   int64_t max_script_size;
   /* [worker] */
-  char *cgroup_mode;   /* auto, v2, v1, hybrid */
-  char *cgroup_parent; /* below the hierarchy root, e.g. "boxq" */
-  int64_t kill_grace;  /* seconds between SIGTERM and SIGKILL */
-  char *job_tmp_dir;   /* where per-job /tmp directories live; "" = state_dir/tmp */
+  char *cgroup_mode;       /* auto, v2, v1, hybrid */
+  char *cgroup_parent;     /* below the hierarchy root, e.g. "boxq" */
+  int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
+  int64_t sample_interval; /* seconds between usage samples of running jobs */
+  char *job_tmp_dir;       /* where per-job /tmp directories live; "" = state_dir/tmp */
 
   /* Derived paths, filled by cfg_load. */
   char *config_path; /* the file read, or NULL */

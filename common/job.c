@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "job.h"
 
+#include <signal.h>
 #include <string.h>
 
 static const char *const end_names[END_MAX] = {
@@ -20,6 +21,16 @@ job_end_from_string(const char *s) {
     if (streq(s, end_names[i]))
       return i;
   return -EINVAL;
+}
+
+bool
+job_signal_allowed(int sig) {
+  static const int allowed[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
+                                SIGUSR1, SIGUSR2, SIGALRM, SIGKILL};
+  for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+    if (allowed[i] == sig)
+      return true;
+  return false;
 }
 
 bool
@@ -49,6 +60,8 @@ job_rec_free(struct job_rec *j) {
   free(j->exec_host);
   free(j->cgroup);
   free(j->hold_types);
+  free(j->net);
+  free(j->cpus);
   for (size_t i = 0; j->env && j->env[i]; i++)
     free(j->env[i]);
   free(j->env);
@@ -71,6 +84,10 @@ job_usage_encode(struct pbuf *b, const struct job_usage *u) {
   pb_i64(b, U_IO_RBYTES, u->io_rbytes);
   pb_i64(b, U_IO_WBYTES, u->io_wbytes);
   pb_i64(b, U_WALL_USEC, u->wall_usec);
+  pb_i64(b, U_OOM_EVENTS, u->oom_events);
+  pb_i64(b, U_MEM_MAX_EVENTS, u->mem_max_events);
+  pb_i64(b, U_SWAP_PEAK, u->swap_peak);
+  pb_i64(b, U_FINAL, u->final);
   pb_i64(b, U_RU_UTIME_USEC, u->ru_utime_usec);
   pb_i64(b, U_RU_STIME_USEC, u->ru_stime_usec);
   pb_i64(b, U_RU_MAXRSS_KB, u->ru_maxrss_kb);
@@ -96,6 +113,9 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
   pb_i64(b, J_NCPUS, j->ncpus);
   pb_i64(b, J_MEM, j->mem);
   pb_i64(b, J_WALLTIME, j->walltime);
+  pb_i64(b, J_PIDS, j->pids);
+  pb_str(b, J_NET, j->net);
+  pb_str(b, J_CPUS, j->cpus);
   pb_i64(b, J_CTIME, j->ctime);
   pb_i64(b, J_QTIME, j->qtime);
   pb_i64(b, J_STIME, j->stime);
@@ -121,7 +141,12 @@ void
 job_usage_decode(const struct pmsg *m, struct job_usage *u) {
   size_t off = 0;
   struct pfield f;
-  *u = (struct job_usage){.io_rbytes = -1, .io_wbytes = -1};
+  *u = (struct job_usage){.io_rbytes = -1,
+                          .io_wbytes = -1,
+                          .oom_events = -1,
+                          .mem_max_events = -1,
+                          .swap_peak = -1,
+                          .final = true};
   while (pmsg_next(m, &off, &f)) {
     int64_t v = 0;
     if (f.tag == U_CG_BACKEND) {
@@ -168,6 +193,18 @@ job_usage_decode(const struct pmsg *m, struct job_usage *u) {
         break;
       case U_WALL_USEC:
         u->wall_usec = v;
+        break;
+      case U_OOM_EVENTS:
+        u->oom_events = v;
+        break;
+      case U_MEM_MAX_EVENTS:
+        u->mem_max_events = v;
+        break;
+      case U_SWAP_PEAK:
+        u->swap_peak = v;
+        break;
+      case U_FINAL:
+        u->final = v != 0;
         break;
       case U_RU_UTIME_USEC:
         u->ru_utime_usec = v;
@@ -236,6 +273,12 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
       case J_HOLD_TYPES:
         r = take_str(&f, &j->hold_types);
         break;
+      case J_NET:
+        r = take_str(&f, &j->net);
+        break;
+      case J_CPUS:
+        r = take_str(&f, &j->cpus);
+        break;
       case J_ENV: {
         const char *s = pfield_str(&f);
         if (!s || !strchr(s, '=')) {
@@ -258,7 +301,7 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
         j->has_usage = true;
         break;
       default:
-        if (f.tag >= J_ID && f.tag <= J_GROUPS) {
+        if (f.tag >= J_ID && f.tag <= J_PIDS) {
           r = pfield_i64(&f, &v);
           if (r < 0)
             break;
@@ -292,6 +335,9 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
               break;
             case J_WALLTIME:
               j->walltime = v;
+              break;
+            case J_PIDS:
+              j->pids = v;
               break;
             case J_CTIME:
               j->ctime = v;

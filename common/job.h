@@ -38,6 +38,10 @@ bool job_state_valid(int c);
 #define JOB_EXEC_FAIL                (-1) /* setup failed before the script (user, cgroup, output file) */
 #define JOB_EXEC_LOST                (-3) /* the job's supervisor went away */
 #define JOB_EXEC_KILLED_BEFORE_START (-4)
+/* Signals qsig may send: init forwards these to every job process
+ * (SIGKILL ends the whole job at once). */
+bool job_signal_allowed(int sig);
+
 /* Exit status of a job killed by signal N, as PBS reports it. */
 #define JOB_EXIT_SIGNAL_BASE 256
 
@@ -58,6 +62,10 @@ struct job_usage {
   int64_t pids_peak;
   int64_t io_rbytes, io_wbytes; /* -1 when the kernel does not say */
   int64_t wall_usec;
+  int64_t oom_events;     /* times the kernel was out of memory in the job; -1 unknown */
+  int64_t mem_max_events; /* times usage hit the limit; -1 unknown */
+  int64_t swap_peak;      /* -1 unknown */
+  bool final;             /* false for a sample taken while the job runs */
   int64_t ru_utime_usec, ru_stime_usec, ru_maxrss_kb; /* wait4() cross-check */
   char cg_backend[16];
 };
@@ -73,7 +81,9 @@ struct job_rec {
   int64_t priority;
   char *workdir, *out_path, *err_path;
   int join;
-  int64_t ncpus, mem, walltime;
+  int64_t ncpus, mem, walltime, pids;
+  char *net;                                 /* "" or "none" */
+  char *cpus;                                /* pinned CPUs, "" if not pinned */
   int64_t ctime, qtime, stime, etime, mtime; /* unix seconds, 0 = not yet */
   bool has_exit;
   int64_t exit_status;

@@ -33,6 +33,7 @@ enum proto_type {
   MSG_RELEASE = 204,
   MSG_ACCT = 205,
   MSG_SERVER_INFO = 206,
+  MSG_SIGNAL_JOB = 207, /* qsig: T_SIGNAL and T_JOBIDs */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -40,6 +41,7 @@ enum proto_type {
   MSG_ENDED = 303,        /* worker -> sched: final result */
   MSG_ENDED_ACK = 304,    /* sched -> worker: result stored, forget it */
   MSG_SIGNAL = 305,       /* sched -> worker: signal or cancel a job */
+  MSG_USAGE = 306,        /* worker -> sched: a running job's usage so far */
 };
 
 enum proto_tag {
@@ -62,6 +64,7 @@ enum proto_tag {
   S_KILL_GRACE,
   S_TMP_DIR,
   S_SERVER_NAME,
+  S_SAMPLE_SEC,
 
   /* job record fields (inside T_JOB) */
   J_ID = 100,
@@ -93,7 +96,10 @@ enum proto_tag {
   J_SCRIPT, /* bytes */
   J_HOLD_TYPES,
   J_SUBMIT_HOST,
-  J_GROUPS, /* i64 supplementary gid, may repeat (filled by boxqd) */
+  J_GROUPS,    /* i64 supplementary gid, may repeat (filled by boxqd) */
+  J_PIDS,      /* i64 pids.max */
+  J_NET = 150, /* str "" or "none" */
+  J_CPUS,      /* str pinned CPU list */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,
@@ -112,6 +118,10 @@ enum proto_tag {
   U_RU_MAXRSS_KB,
   U_CG_BACKEND,
   U_SIGNAL,
+  U_OOM_EVENTS,
+  U_MEM_MAX_EVENTS,
+  U_SWAP_PEAK,
+  U_FINAL,
 };
 
 /* A growable buffer that frames and encodes one or more messages. */

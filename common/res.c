@@ -170,8 +170,20 @@ res_parse_list(const char *list, struct res_request *req, struct berr *err) {
       r = res_parse_duration(value, &req->walltime, err);
       if (r == 0 && req->walltime == 0)
         r = berr_set(err, -EINVAL, "walltime must be longer than 0");
+    } else if (strcmp(name, "pids") == 0) {
+      r = parse_i64(value, 1, RES_PIDS_MAX, &req->pids);
+      if (r < 0)
+        r = berr_set(err, r, "pids '%s' is not a whole number from 1 to %d", value, RES_PIDS_MAX);
+    } else if (strcmp(name, "net") == 0) {
+      if (strcmp(value, "none") == 0)
+        req->net = 2;
+      else if (strcmp(value, "host") == 0)
+        req->net = 1;
+      else
+        r = berr_set(err, -EINVAL, "net '%s': use none (loopback only) or host", value);
     } else
-      return berr_set(err, -EINVAL, "unknown resource '%s' (known: ncpus, mem, walltime)", name);
+      return berr_set(err, -EINVAL,
+                      "unknown resource '%s' (known: ncpus, mem, walltime, pids, net)", name);
     if (r < 0)
       return berr_prefix(err, r, "resource %s", name);
   }

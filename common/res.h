@@ -26,10 +26,14 @@ void res_format_size(int64_t bytes, char *buf, size_t len);
 void res_format_duration(int64_t seconds, char *buf, size_t len);
 
 /* The resources a job asks for; 0 means "not given". */
+#define RES_PIDS_MAX 4194304
+
 struct res_request {
   int64_t ncpus;
   int64_t mem;
   int64_t walltime;
+  int64_t pids; /* pids.max */
+  int net;      /* 0 unset, 1 host network, 2 none (loopback only) */
 };
 
 /* Parses "ncpus=2,mem=1gb,walltime=1:00:00" into req, keeping fields not

@@ -23,6 +23,7 @@ enum stmt_id {
   ST_STARTED,
   ST_ENDED,
   ST_USAGE,
+  ST_USAGE_SAMPLE,
   ST_EVENT,
   ST_MAX
 };
@@ -35,17 +36,17 @@ enum stmt_id {
   "j.exec_host, j.cgroup, j.comment, j.groups, "                                                   \
   "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
   "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
-  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend"
-#define N_JOB_COLS 44
-#define FULL_COLS  ", j.script, j.env"
-#define FROM       " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
+  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
+  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final"
+#define FULL_COLS ", j.script, j.env"
+#define FROM      " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_INSERT] =
         "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, "
-        "ncpus, mem, walltime, ctime, qtime, mtime) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
     [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
@@ -63,10 +64,16 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
                  "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
                  "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
-    [ST_USAGE] = "INSERT OR REPLACE INTO job_usage (job_id, cpu_usec, user_usec, sys_usec, "
-                 "mem_peak, mem_peak_src, oom_kills, nr_throttled, throttled_usec, pids_peak, "
-                 "io_rbytes, io_wbytes, wall_usec, ru_utime_usec, ru_stime_usec, ru_maxrss_kb, "
-                 "cg_backend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+#define USAGE_COLS                                                                                 \
+  "job_id, cpu_usec, user_usec, sys_usec, mem_peak, mem_peak_src, oom_kills, nr_throttled, "       \
+  "throttled_usec, pids_peak, io_rbytes, io_wbytes, wall_usec, ru_utime_usec, ru_stime_usec, "     \
+  "ru_maxrss_kb, oom_events, mem_max_events, swap_peak, final, cg_backend"
+#define USAGE_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21"
+    [ST_USAGE] = "INSERT OR REPLACE INTO job_usage (" USAGE_COLS ") VALUES (" USAGE_PARAMS ")",
+    /* A live sample never replaces the final record. */
+    [ST_USAGE_SAMPLE] =
+        "INSERT OR REPLACE INTO job_usage (" USAGE_COLS ") SELECT " USAGE_PARAMS
+        " WHERE NOT EXISTS (SELECT 1 FROM job_usage WHERE job_id = ?1 AND final = 1)",
     [ST_EVENT] = "INSERT INTO job_events (job_id, time, event, detail) VALUES (?,?,?,?)",
 };
 
@@ -295,6 +302,8 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_int64(s, i++, j->ctime);
   sqlite3_bind_int64(s, i++, j->qtime);
   sqlite3_bind_int64(s, i++, j->mtime);
+  sqlite3_bind_int64(s, i++, j->pids);
+  bind_text(s, i++, j->net ? j->net : "");
   int r = step_done(db, s);
   if (r == 0)
     j->id = sqlite3_last_insert_rowid(db->sql);
@@ -361,6 +370,13 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
   u->ru_maxrss_kb = sqlite3_column_int64(s, i++);
   const unsigned char *backend = sqlite3_column_text(s, i++);
   snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", backend ? (const char *)backend : "");
+  j->pids = sqlite3_column_int64(s, i++);
+  j->net = col_str(s, i++);
+  j->cpus = col_str(s, i++);
+  u->oom_events = sqlite3_column_int64(s, i++);
+  u->mem_max_events = sqlite3_column_int64(s, i++);
+  u->swap_peak = sqlite3_column_int64(s, i++);
+  u->final = sqlite3_column_int64(s, i++) != 0;
   if (full) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);
@@ -466,6 +482,39 @@ db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
   return step_done(db, s);
 }
 
+static int
+bind_usage_and_step(struct db *db, sqlite3_stmt *s, int64_t id, const struct job_usage *u) {
+  const int64_t vals[] = {id,
+                          u->cpu_usec,
+                          u->user_usec,
+                          u->sys_usec,
+                          u->mem_peak,
+                          u->mem_peak_src,
+                          u->oom_kills,
+                          u->nr_throttled,
+                          u->throttled_usec,
+                          u->pids_peak,
+                          u->io_rbytes,
+                          u->io_wbytes,
+                          u->wall_usec,
+                          u->ru_utime_usec,
+                          u->ru_stime_usec,
+                          u->ru_maxrss_kb,
+                          u->oom_events,
+                          u->mem_max_events,
+                          u->swap_peak,
+                          u->final};
+  for (size_t k = 0; k < ARRAY_SIZE(vals); k++)
+    sqlite3_bind_int64(s, (int)k + 1, vals[k]);
+  bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
+  return step_done(db, s);
+}
+
+int
+db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
+  return bind_usage_and_step(db, stmt(db, ST_USAGE_SAMPLE), id, u);
+}
+
 int
 db_job_ended(struct db *db, const struct job_rec *e) {
   sqlite3_stmt *s = stmt(db, ST_ENDED);
@@ -485,17 +534,7 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   int r = step_done(db, s);
   if (r < 0 || !e->has_usage)
     return r;
-  const struct job_usage *u = &e->usage;
-  s = stmt(db, ST_USAGE);
-  const int64_t vals[] = {
-      e->id,           u->cpu_usec,  u->user_usec,    u->sys_usec,       u->mem_peak,
-      u->mem_peak_src, u->oom_kills, u->nr_throttled, u->throttled_usec, u->pids_peak,
-      u->io_rbytes,    u->io_wbytes, u->wall_usec,    u->ru_utime_usec,  u->ru_stime_usec,
-      u->ru_maxrss_kb};
-  for (size_t k = 0; k < ARRAY_SIZE(vals); k++)
-    sqlite3_bind_int64(s, (int)k + 1, vals[k]);
-  bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
-  return step_done(db, s);
+  return bind_usage_and_step(db, stmt(db, ST_USAGE), e->id, &e->usage);
 }
 
 int

@@ -299,6 +299,23 @@ out:
   job_rec_free(&end);
 }
 
+/* A running job's usage so far: stored for qstat, replaced by the final
+ * record when the job ends. */
+static void
+on_usage(struct boxqd *d, const struct pmsg *m) {
+  struct pfield f;
+  struct pmsg sub;
+  struct job_rec snap;
+  if (!pmsg_find(m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 || job_rec_decode(&sub, &snap) < 0)
+    return;
+  if (snap.has_usage) {
+    snap.usage.final = false;
+    if (db_usage_sample(d->db, snap.id, &snap.usage) < 0)
+      log_warn("job %lld: cannot store a usage sample: %s", (long long)snap.id, db_errmsg(d->db));
+  }
+  job_rec_free(&snap);
+}
+
 static void
 on_worker_msg(struct conn *c, const struct pmsg *m) {
   struct boxqd *d = c->data;
@@ -311,6 +328,9 @@ on_worker_msg(struct conn *c, const struct pmsg *m) {
       break;
     case MSG_ENDED:
       on_ended(d, m);
+      break;
+    case MSG_USAGE:
+      on_usage(d, m);
       break;
     default:
       log_warn("unexpected message %u from the worker", m->type);

@@ -92,6 +92,15 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     j->mem = cfg->default_mem;
   if (j->walltime == 0)
     j->walltime = cfg->default_walltime;
+  if (j->pids == 0)
+    j->pids = cfg->default_pids;
+  if (j->pids < 0 || j->pids > RES_PIDS_MAX)
+    return berr_set(err, -EINVAL, "pids=%lld is out of range", (long long)j->pids);
+  if (j->net && *j->net && strcmp(j->net, "none") != 0)
+    return berr_set(err, -EINVAL, "net='%s': only 'none' (loopback only) is known", j->net);
+  /* CPU pinning is the server's decision, never the submitter's. */
+  free(j->cpus);
+  j->cpus = NULL;
   if (j->ncpus < 1 || j->ncpus > RES_NCPUS_MAX)
     return berr_set(err, -EINVAL, "ncpus=%lld is out of range", (long long)j->ncpus);
   if (j->mem < 1 || j->mem > RES_SIZE_MAX)
@@ -271,10 +280,13 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
 
 /* The action part of qdel/qhold/qrls on one job the caller may touch.
  * Returns 0, or -errno with a message in err. Runs inside a transaction. */
-typedef int (*job_action_fn)(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err);
+typedef int (*job_action_fn)(struct boxqd *d, struct job_rec *j, struct conn *c,
+                             const struct pmsg *req, struct berr *err);
 
 static int
-act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err) {
+act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+           struct berr *err) {
+  (void)req;
   int64_t now = now_sec();
   _cleanup_free_ char *who = xasprintf("by uid %u", (unsigned)c->uid);
   switch (j->state) {
@@ -305,7 +317,9 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err)
 }
 
 static int
-act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err) {
+act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+         struct berr *err) {
+  (void)req;
   (void)c;
   if (j->state == JOB_HELD)
     return 0;
@@ -320,7 +334,9 @@ act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err) {
 }
 
 static int
-act_release(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err) {
+act_release(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+            struct berr *err) {
+  (void)req;
   (void)c;
   if (j->state != JOB_HELD)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not held)",
@@ -330,6 +346,22 @@ act_release(struct boxqd *d, struct job_rec *j, struct conn *c, struct berr *err
   if (r == 0)
     r = db_add_event(d->db, j->id, now, "released", NULL);
   return r;
+}
+
+/* qsig: the signal travels in the request; only running jobs take one. */
+static int
+act_signal(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+           struct berr *err) {
+  if (j->state != JOB_RUNNING)
+    return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not running)",
+                    (long long)j->id, d->server_name, j->state);
+  int sig = (int)pmsg_i64_or(req, T_SIGNAL, 0);
+  int r = worker_signal_job(d, j->id, sig, false);
+  if (r < 0)
+    return berr_set(err, r, "cannot reach the worker to signal job %lld.%s", (long long)j->id,
+                    d->server_name);
+  _cleanup_free_ char *detail = xasprintf("signal %d by uid %u", sig, (unsigned)c->uid);
+  return db_add_event(d->db, j->id, now_sec(), "signalled", detail);
 }
 
 static void
@@ -359,7 +391,7 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       bool running = j.state == JOB_RUNNING || j.state == JOB_EXITING;
       r = db_begin(d->db);
       if (r == 0) {
-        r = fn(d, &j, c, &err);
+        r = fn(d, &j, c, m, &err);
         if (r == 0)
           r = db_commit(d->db);
         else
@@ -426,6 +458,15 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     case MSG_SERVER_INFO:
       req_server_info(d, c);
       break;
+    case MSG_SIGNAL_JOB: {
+      int64_t sig = pmsg_i64_or(m, T_SIGNAL, 0);
+      if (sig <= 0 || sig > 64 || !job_signal_allowed((int)sig)) {
+        reply_status(c, -EINVAL, "signal %lld cannot be sent to boxq jobs", (long long)sig);
+        break;
+      }
+      req_job_action(d, c, m, act_signal, "signal");
+      break;
+    }
     default:
       reply_status(c, -EOPNOTSUPP, "unknown request type %u", m->type);
       break;

@@ -1,5 +1,6 @@
 # Turns schema/NNN-name.sql files into a C table of migrations.
 # Invoked as: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed.cmake
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "/* Generated from the schema/ SQL files by schema/embed.cmake. Do not edit. */\n#include \"migrate.h\"\n\nconst struct migration boxq_migrations[] = {\n")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

@@ -69,28 +69,6 @@ cg_parse_io_stat(const char *text, int64_t *ret_rbytes, int64_t *ret_wbytes) {
 }
 
 int
-cg_parse_blkio_bytes(const char *text, int64_t *ret_rbytes, int64_t *ret_wbytes) {
-  int64_t rb = 0, wb = 0;
-  for (const char *line = text; line && *line;) {
-    const char *nl = strchr(line, '\n');
-    /* "8:0 Read 4096" per device; the "Total N" line is skipped. */
-    char op[16];
-    long long v;
-    unsigned maj, min;
-    if (sscanf(line, "%u:%u %15s %lld", &maj, &min, op, &v) == 4) {
-      if (strcmp(op, "Read") == 0)
-        rb += v;
-      else if (strcmp(op, "Write") == 0)
-        wb += v;
-    }
-    line = nl ? nl + 1 : NULL;
-  }
-  *ret_rbytes = rb;
-  *ret_wbytes = wb;
-  return 0;
-}
-
-int
 cg_parse_proc_cgroup(const char *text, const char *controller, char *buf, size_t len) {
   for (const char *line = text; line && *line;) {
     const char *nl = strchr(line, '\n');

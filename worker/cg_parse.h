@@ -14,8 +14,6 @@ int cg_parse_keyed(const char *text, const char *key, int64_t *ret);
 int cg_parse_single(const char *text, int64_t *ret);
 /* Sums rbytes= and wbytes= over all devices of a v2 io.stat. */
 int cg_parse_io_stat(const char *text, int64_t *ret_rbytes, int64_t *ret_wbytes);
-/* Sums the Read and Write lines of a v1 blkio.*io_service_bytes* file. */
-int cg_parse_blkio_bytes(const char *text, int64_t *ret_rbytes, int64_t *ret_wbytes);
 /* From /proc/PID/cgroup text: the v2 path (the "0::" line) into buf, or the
  * path of a v1 controller when controller is non-NULL. -ENOENT if absent. */
 int cg_parse_proc_cgroup(const char *text, const char *controller, char *buf, size_t len);

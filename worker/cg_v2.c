@@ -99,7 +99,15 @@ cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
   }
   if (cg->v2_has_peak && cg__read_i64(fd, "memory.peak", &u->mem_peak) == 0)
     u->mem_peak_src = MEM_PEAK_KERNEL;
-  cg__read_keyed(fd, "memory.events", "oom_kill", &u->oom_kills);
+  _cleanup_free_ char *events = NULL;
+  if (read_file_at(fd, "memory.events", 4096, &events, NULL) == 0) {
+    cg_parse_keyed(events, "oom_kill", &u->oom_kills);
+    cg_parse_keyed(events, "oom", &u->oom_events);
+    cg_parse_keyed(events, "max", &u->mem_max_events);
+  }
+  /* memory.swap.peak exists from 6.5; without it only the current use. */
+  if (cg__read_i64(fd, "memory.swap.peak", &u->swap_peak) < 0)
+    cg__read_i64(fd, "memory.swap.current", &u->swap_peak);
   cg__read_i64(fd, "pids.peak", &u->pids_peak);
   _cleanup_free_ char *io = NULL;
   if (read_file_at(fd, "io.stat", 65536, &io, NULL) == 0)

@@ -392,6 +392,8 @@ void
 cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", cg_mode_name(cg->mode));
   u->io_rbytes = u->io_wbytes = -1;
+  u->oom_events = u->mem_max_events = u->swap_peak = -1;
+  u->final = true;
   if (cg->mode == CG_MODE_V2)
     cg_v2__stats(cg, u);
   else

@@ -18,6 +18,9 @@
 
 enum cg_mode { CG_MODE_NONE = 0, CG_MODE_V2, CG_MODE_V1, CG_MODE_HYBRID };
 
+/* No blkio: on current kernels v1 blkio counts a cgroup's I/O only while
+ * a throttling rule exists on the device, so v1 jobs record I/O as not
+ * counted (-1) rather than a false 0. */
 enum cg_v1_ctrl { CG_V1_CPU, CG_V1_CPUACCT, CG_V1_MEMORY, CG_V1_PIDS, CG_V1_MAX };
 extern const char *const cg_v1_names[CG_V1_MAX];
 

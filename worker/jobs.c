@@ -69,6 +69,19 @@ write_lost_result(struct worker *w, struct wjob *j) {
     cg_job_stats(cg, &end.usage);
     end.cgroup = xasprintf("%s:%s", cg_mode_name(cg->mode), cg->path);
     cg_job_destroy(cg);
+  } else {
+    /* The cgroup is gone (a reboot): the last snapshot is all there is. */
+    uint8_t *data = NULL;
+    size_t len;
+    struct pmsg m, sub;
+    struct pfield f;
+    if (spool_read(j->dir, SPOOL_USAGE, &data, &len) == 0 &&
+        proto_parse_frame(data, len, &m) == 0 && pmsg_find(&m, T_JOB, &f) &&
+        pmsg_sub(&f, &sub) == 0) {
+      job_usage_decode(&sub, &end.usage);
+      end.has_usage = true;
+    }
+    free(data);
   }
   end.comment = xstrdup("the job's shepherd went away; its processes were ended");
   _cleanup_free_ char *tmp_name = xasprintf("job-%lld", (long long)j->id);
@@ -187,6 +200,7 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   pb_i64(&b, S_KILL_GRACE, w->cfg.kill_grace);
   pb_str(&b, S_TMP_DIR, w->cfg.job_tmp_dir);
   pb_str(&b, S_SERVER_NAME, w->server_name);
+  pb_i64(&b, S_SAMPLE_SEC, w->cfg.sample_interval);
   pb_end(&b);
   _cleanup_free_ char *spec = xasprintf("%s/%s", dir, SPOOL_SPEC);
   r = write_file_atomic(spec, b.data, b.len, 0600);
@@ -338,6 +352,34 @@ wjob_recover_all(struct worker *w) {
       recover_one(w, id);
   }
   closedir(d);
+}
+
+void
+wjob_relay_usage(struct worker *w) {
+  if (!w->sched)
+    return;
+  for (struct wjob *j = w->jobs; j; j = j->next) {
+    if (j->ended)
+      continue;
+    _cleanup_free_ char *path = xasprintf("%s/%s", j->dir, SPOOL_USAGE);
+    struct stat st;
+    if (stat(path, &st) < 0)
+      continue;
+    int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    if (mtime == j->usage_mtime)
+      continue;
+    uint8_t *data = NULL;
+    size_t len;
+    struct pmsg m;
+    if (spool_read(j->dir, SPOOL_USAGE, &data, &len) == 0 &&
+        proto_parse_frame(data, len, &m) == 0 && m.type == MSG_USAGE) {
+      /* The snapshot file is already a MSG_USAGE frame: send it as is. */
+      struct pbuf b = {.data = data, .len = len, .cap = len};
+      conn_send(w->sched, &b);
+      j->usage_mtime = mtime;
+    }
+    free(data);
+  }
 }
 
 void

@@ -25,7 +25,8 @@ struct launch_error {
   char msg[500];
 };
 
-static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+static const int forwarded_signals[] = {SIGTERM, SIGINT,  SIGHUP, SIGUSR1,
+                                        SIGUSR2, SIGQUIT, SIGALRM};
 
 /* Only async-signal-safe work from here to exec or _exit: the child of
  * clone3 must not take locks another thread might have held (there are no

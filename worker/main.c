@@ -79,8 +79,14 @@ on_connection(uv_stream_t *server, int status) {
 }
 
 static void
+on_sample_timer(uv_timer_t *t) {
+  wjob_relay_usage(t->data);
+}
+
+static void
 on_signal(uv_signal_t *h, int signum) {
   struct worker *w = h->data;
+  uv_close((uv_handle_t *)&w->sample_timer, NULL);
   log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
   uv_close((uv_handle_t *)&w->server, NULL);
   if (w->sched)
@@ -183,6 +189,10 @@ main(int argc, char **argv) {
     log_error("cannot listen on %s: %s", w.cfg.worker_socket, uv_strerror(r));
     goto out;
   }
+  uv_timer_init(w.loop, &w.sample_timer);
+  w.sample_timer.data = &w;
+  uv_timer_start(&w.sample_timer, on_sample_timer, (uint64_t)w.cfg.sample_interval * 1000,
+                 (uint64_t)w.cfg.sample_interval * 1000);
   uv_signal_init(w.loop, &w.sig_term);
   uv_signal_init(w.loop, &w.sig_int);
   w.sig_term.data = w.sig_int.data = &w;

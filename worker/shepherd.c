@@ -28,14 +28,15 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define SAMPLE_INTERVAL_MS 1000
-#define MAX_GROUPS         1024
+#define PEAK_SAMPLE_USEC 1000000
+#define MAX_GROUPS       1024
 
 struct shepherd {
   const char *jobdir;
   struct job_rec job;
   char *cg_mount, *cg_mode, *cg_parent, *tmp_root, *server;
   int64_t kill_grace_sec;
+  int64_t sample_sec; /* usage snapshots for qstat */
 
   struct cg_system sys;
   struct cg_job *cg;
@@ -74,6 +75,9 @@ load_spec(struct shepherd *sh, struct berr *err) {
   sh->tmp_root = xstrdup(tmp);
   sh->server = xstrdup(server);
   sh->kill_grace_sec = pmsg_i64_or(&m, S_KILL_GRACE, 10);
+  sh->sample_sec = pmsg_i64_or(&m, S_SAMPLE_SEC, 10);
+  if (sh->sample_sec < 1)
+    sh->sample_sec = 1;
   return 0;
 }
 
@@ -146,10 +150,40 @@ handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
   }
 }
 
-/* Waits for init to exit, enforcing walltime and handling requests. */
+/* Writes JOBDIR/usage: the job's usage so far, for qstat while it runs and
+ * for the record if the shepherd dies. */
+static void
+write_snapshot(struct shepherd *sh) {
+  struct job_rec snap = {.id = sh->job.id, .has_usage = true};
+  cg_job_stats(sh->cg, &snap.usage);
+  snap.usage.final = false;
+  snap.usage.wall_usec = now_mono_usec() - sh->start_mono;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_USAGE);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &snap);
+  pb_nest_end(&b, mark);
+  pb_end(&b);
+  _cleanup_free_ char *path = xasprintf("%s/%s", sh->jobdir, SPOOL_USAGE);
+  write_file_atomic(path, b.data, b.len, 0600);
+  pbuf_free(&b);
+}
+
+static int64_t
+min_deadline(int64_t a, int64_t b) {
+  return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
+}
+
+/* Waits for init to exit, enforcing walltime, handling requests and
+ * sampling usage. */
 static void
 supervise(struct shepherd *sh) {
-  bool sample = sh->cg && sh->cg->mode == CG_MODE_V2 && !sh->cg->v2_has_peak;
+  /* Kernels before 5.19 have no memory.peak: sample memory.current. */
+  int64_t peak_every =
+      sh->cg && sh->cg->mode == CG_MODE_V2 && !sh->cg->v2_has_peak ? PEAK_SAMPLE_USEC : 0;
+  int64_t snap_every = sh->cg ? sh->sample_sec * 1000000 : 0;
+  int64_t next_peak = peak_every ? sh->start_mono + peak_every : 0;
+  int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
   for (;;) {
     int64_t now = now_mono_usec();
     if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
@@ -160,24 +194,25 @@ supervise(struct shepherd *sh) {
       kill_all(sh);
       sh->kill_at = 0;
     }
-    int64_t next = INT64_MAX;
-    if (sh->walltime_at && !sh->end_override)
-      next = sh->walltime_at;
-    if (sh->kill_at && sh->kill_at < next)
-      next = sh->kill_at;
-    int timeout = -1;
-    if (next != INT64_MAX)
-      timeout = (int)((next - now + 999) / 1000);
-    if (sample && (timeout < 0 || timeout > SAMPLE_INTERVAL_MS))
-      timeout = SAMPLE_INTERVAL_MS;
+    if (next_peak && now >= next_peak) {
+      cg_job_sample(sh->cg);
+      next_peak = now + peak_every;
+    }
+    if (next_snap && now >= next_snap) {
+      write_snapshot(sh);
+      next_snap = now + snap_every;
+    }
+    int64_t next = min_deadline(sh->end_override ? 0 : sh->walltime_at, sh->kill_at);
+    next = min_deadline(min_deadline(next, next_peak), next_snap);
+    int timeout = next ? (int)((next - now + 999) / 1000) : -1;
+    if (timeout < -1)
+      timeout = 0;
     struct pollfd p[2] = {{sh->l.pidfd, POLLIN, 0}, {sh->sigfd, POLLIN, 0}};
     int n = poll(p, 2, timeout);
     if (n < 0 && errno != EINTR) {
       log_error("job %lld: poll: %s", (long long)sh->job.id, strerror(errno));
       return;
     }
-    if (sample)
-      cg_job_sample(sh->cg);
     if (n > 0 && (p[1].revents & POLLIN)) {
       struct signalfd_siginfo si;
       while (read(sh->sigfd, &si, sizeof(si)) == sizeof(si))
@@ -215,7 +250,8 @@ collect(struct shepherd *sh, struct job_rec *end) {
 
   struct job_usage *u = &end->usage;
   end->has_usage = true;
-  u->io_rbytes = u->io_wbytes = -1;
+  u->io_rbytes = u->io_wbytes = u->oom_events = u->mem_max_events = u->swap_peak = -1;
+  u->final = true;
   if (sh->cg) {
     /* The namespace is gone with init; make sure, then account. */
     if (cg_job_empty(sh->cg, 5000) < 0)
@@ -305,7 +341,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
     return r;
   if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
     return r;
-  struct cg_limits lim = {sh->job.ncpus, sh->job.mem, 0};
+  struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids};
   if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
     return r;
   end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
@@ -325,7 +361,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .script_fd = script_fd,
       .envp = envp,
       .tmp_dir = tmp_path,
-      .new_net = false,
+      .new_net = streq(sh->job.net, "none"),
   };
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();

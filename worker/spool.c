@@ -32,9 +32,9 @@ spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret
 
 int
 spool_remove(const char *jobdir) {
-  static const char *const files[] = {SPOOL_SPEC,      SPOOL_SCRIPT,      SPOOL_PID,
-                                      SPOOL_RESULT,    SPOOL_SPEC ".tmp", SPOOL_RESULT ".tmp",
-                                      SPOOL_PID ".tmp"};
+  static const char *const files[] = {SPOOL_SPEC,       SPOOL_SCRIPT,      SPOOL_PID,
+                                      SPOOL_RESULT,     SPOOL_SPEC ".tmp", SPOOL_RESULT ".tmp",
+                                      SPOOL_PID ".tmp", SPOOL_USAGE,       SPOOL_USAGE ".tmp"};
   _cleanup_close_ int fd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return errno == ENOENT ? 0 : -errno;

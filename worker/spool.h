@@ -4,6 +4,7 @@
  *   spec          what to run (written by the worker before the shepherd starts)
  *   script        the job script (mode 0755: executed through a descriptor)
  *   shepherd.pid  written by the shepherd first thing
+ *   usage         the usage so far (MSG_USAGE), rewritten while the job runs
  *   result        the final record, written atomically by the shepherd
  *                 (or by the worker for a job whose shepherd vanished) */
 #pragma once
@@ -14,6 +15,7 @@
 #define SPOOL_SCRIPT "script"
 #define SPOOL_PID    "shepherd.pid"
 #define SPOOL_RESULT "result"
+#define SPOOL_USAGE  "usage"
 
 /* Writes the result frame (MSG_ENDED, one T_JOB) atomically. */
 int spool_write_result(const char *jobdir, const struct job_rec *end);

@@ -17,7 +17,8 @@ struct wjob {
   uv_process_t proc; /* spawned by this worker */
   uv_poll_t poll;    /* adopted after a restart: watched through a pidfd */
   int pidfd;
-  struct pbuf result; /* the ENDED frame, once ended */
+  struct pbuf result;  /* the ENDED frame, once ended */
+  int64_t usage_mtime; /* of the last usage snapshot relayed */
   struct worker *w;
   struct wjob *next;
 };
@@ -32,6 +33,7 @@ struct worker {
   uv_signal_t sig_term, sig_int;
   struct conn *sched;
   struct wjob *jobs;
+  uv_timer_t sample_timer;
 };
 
 /* jobs.c */
@@ -42,3 +44,5 @@ void wjob_ack(struct worker *w, int64_t id);
 void wjob_signal(struct worker *w, int64_t id, int sig, bool cancel);
 void wjob_send_hello(struct worker *w);
 void wjob_close_all(struct worker *w);
+/* Relays running jobs' new usage snapshots to the scheduler. */
+void wjob_relay_usage(struct worker *w);

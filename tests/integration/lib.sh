@@ -71,7 +71,8 @@ start_boxq() {
   chmod 1777 "$WORK"
   # Jobs get a private /tmp, so workloads must not live below /tmp (a
   # checkout may): copy the helpers next to the test's state.
-  cp "$BUILD/tests/memhog" "$BUILD/tests/cpuburn" "$BUILD/tests/rawclient" "$T/bin/"
+  cp "$BUILD/tests/memhog" "$BUILD/tests/cpuburn" "$BUILD/tests/forkmany" "$BUILD/tests/rawclient" \
+    "$T/bin/"
   chmod 755 "$T/bin" "$T/bin"/*
   HELPERS=$T/bin
   CG_PARENT=boxq-it-$$

@@ -60,16 +60,6 @@ v1_files(void **state) {
 }
 
 static void
-v1_blkio(void **state) {
-  (void)state;
-  _cleanup_free_ char *t = recorded("v1-4.19/blkio.throttle.io_service_bytes_recursive");
-  int64_t r, w;
-  assert_int_equal(cg_parse_blkio_bytes(t, &r, &w), 0);
-  assert_int_equal(r, 4196);
-  assert_int_equal(w, 8192);
-}
-
-static void
 v2_files(void **state) {
   (void)state;
   assert_int_equal(keyed("v2-5.4/cpu.stat", "usage_usec"), 2004119);
@@ -156,9 +146,9 @@ small_files(void **state) {
 int
 main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(v1_files),    cmocka_unit_test(v1_blkio),
-      cmocka_unit_test(v2_files),    cmocka_unit_test(v2_recorded_in_vm),
-      cmocka_unit_test(proc_cgroup), cmocka_unit_test(small_files),
+      cmocka_unit_test(v1_files),          cmocka_unit_test(v2_files),
+      cmocka_unit_test(v2_recorded_in_vm), cmocka_unit_test(proc_cgroup),
+      cmocka_unit_test(small_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,8 @@ struct boxq_config {
   int64_t max_script_size;
   /* [worker] */
   char *cgroup_mode;       /* auto, v2, v1, hybrid */
+  char *cgroup_mount;      /* where the cgroup file systems are, /sys/fs/cgroup */
+  bool allow_no_cgroups;   /* run jobs without limits when there are no cgroups */
   char *cgroup_parent;     /* below the hierarchy root, e.g. "boxq" */
   int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
   int64_t sample_interval; /* seconds between usage samples of running jobs */

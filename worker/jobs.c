@@ -194,7 +194,7 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, job);
   pb_nest_end(&b, mark);
-  pb_str(&b, S_CG_MOUNT, w->sys.mount);
+  pb_str(&b, S_CG_MOUNT, w->cfg.cgroup_mount);
   pb_str(&b, S_CG_MODE, cg_mode_name(w->sys.mode));
   pb_str(&b, S_CG_PARENT, w->cfg.cgroup_parent);
   pb_i64(&b, S_KILL_GRACE, w->cfg.kill_grace);

@@ -150,7 +150,7 @@ main(int argc, char **argv) {
   }
   if (version) {
     enum cg_mode mode = CG_MODE_NONE;
-    cg_detect("/sys/fs/cgroup", &mode, NULL);
+    cg_detect(w.cfg.cgroup_mount, &mode, NULL);
     printf("boxq-worker 0.1.0 (protocol %d, cgroup backend: %s)\n", BOXQ_PROTOCOL_VERSION,
            cg_mode_name(mode));
     cfg_free(&w.cfg);
@@ -163,10 +163,18 @@ main(int argc, char **argv) {
               "as their users");
     goto out;
   }
-  if (cg_system_open(&w.sys, "/sys/fs/cgroup", w.cfg.cgroup_mode, w.cfg.cgroup_parent, true, &err) <
-      0) {
-    log_error("no usable cgroups, refusing to start: %s", err.msg);
-    goto out;
+  if (cg_system_open(&w.sys, w.cfg.cgroup_mount, w.cfg.cgroup_mode, w.cfg.cgroup_parent, true,
+                     &err) < 0) {
+    if (!w.cfg.allow_no_cgroups) {
+      log_error("no usable cgroups, refusing to start: %s (allow_no_cgroups = true runs jobs "
+                "without limits)",
+                err.msg);
+      goto out;
+    }
+    log_warn("no usable cgroups (%s): jobs run WITHOUT cpu, memory or process limits "
+             "(allow_no_cgroups = true)",
+             err.msg);
+    w.sys.mode = CG_MODE_NONE;
   }
   w.server_name = cfg_server_name(&w.cfg);
   w.shepherd_path = find_shepherd();

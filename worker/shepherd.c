@@ -50,6 +50,7 @@ struct shepherd {
   int end_override;             /* END_TIMEOUT or END_CANCELLED once terminating */
   bool launch_failed;
   char comment[600];
+  char no_limits[128]; /* set when the job runs without cgroups */
 };
 
 static int
@@ -266,6 +267,13 @@ collect(struct shepherd *sh, struct job_rec *end) {
     u->mem_peak = ru.ru_maxrss * 1024;
     u->mem_peak_src = MEM_PEAK_RUSAGE;
   }
+  if (!sh->cg) {
+    /* No cgroup to ask: the kernel's rusage of init and what it reaped. */
+    snprintf(u->cg_backend, sizeof(u->cg_backend), "none");
+    u->user_usec = u->ru_utime_usec;
+    u->sys_usec = u->ru_stime_usec;
+    u->cpu_usec = u->user_usec + u->sys_usec;
+  }
 
   if (sh->launch_failed) {
     end->end_reason = END_LAUNCH;
@@ -279,8 +287,10 @@ collect(struct shepherd *sh, struct job_rec *end) {
              (long long)u->oom_kills, (long long)sh->job.mem);
   } else
     end->end_reason = end->exit_status == 0 ? END_COMPLETED : END_FAILED;
-  if (sh->comment[0])
-    end->comment = xstrdup(sh->comment);
+  if (sh->no_limits[0] && sh->comment[0])
+    end->comment = xasprintf("%s; %s", sh->comment, sh->no_limits);
+  else if (sh->comment[0] || sh->no_limits[0])
+    end->comment = xstrdup(sh->comment[0] ? sh->comment : sh->no_limits);
 }
 
 static void
@@ -339,12 +349,20 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   bool private_tmp = !under_tmp(sh->job.workdir) && !under_tmp(out) && !under_tmp(errp);
   if (private_tmp && (r = make_tmp(sh, err)) < 0)
     return r;
-  if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
-    return r;
-  struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids};
-  if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
-    return r;
-  end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
+  if (streq(sh->cg_mode, "none")) {
+    /* The worker runs with allow_no_cgroups: namespaces and walltime
+     * still apply, limits do not, and the record says so. */
+    snprintf(sh->no_limits, sizeof(sh->no_limits),
+             "ran without cgroup limits: no usable cgroups (allow_no_cgroups = true)");
+    end->cgroup = xstrdup("none");
+  } else {
+    if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
+      return r;
+    struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids};
+    if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
+      return r;
+    end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
+  }
 
   char **envp = jobenv_build(&sh->job, &pw, sh->server);
   _cleanup_free_ char *tmp_path =

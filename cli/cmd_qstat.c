@@ -7,6 +7,8 @@
 #include <string.h>
 
 static const char qstat_usage[] = "Usage: qstat [-x] [-f] [-u user] [job_id ...]\n"
+                                  "       qstat -B [-f]\n"
+                                  "  -B  server status (with -f: every attribute)\n"
                                   "  -x  include finished jobs\n"
                                   "  -f  full display, PBS 'key = value' form\n"
                                   "  -u  only jobs of this user\n";
@@ -148,12 +150,70 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
   putchar('\n');
 }
 
+/* qstat -B: the server's status, from one MSG_SERVER_INFO request. */
+static int
+server_status(struct cli_ctx *ctx, bool full) {
+  if (cli_load_config(ctx) < 0)
+    return 1;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_SERVER_INFO);
+  pb_end(&b);
+  struct pmsg reply;
+  int64_t status;
+  int r = cli_request(ctx, &b, &reply, &status);
+  pbuf_free(&b);
+  if (r < 0)
+    return 1;
+  const char *info = pmsg_str(&reply, T_INFO);
+  if (status < 0 || !info) {
+    cli_error(ctx, "no server status from boxqd");
+    return 1;
+  }
+  char state[32] = "", queued[32] = "0", held[32] = "0", running[32] = "0", total[32];
+  long long sum = 0;
+  _cleanup_free_ char *copy = xstrdup(info);
+  char *save = NULL;
+  if (full)
+    printf("Server: %s\n", ctx->server);
+  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *eq = strchr(line, '=');
+    if (!eq)
+      continue;
+    *eq = '\0';
+    const char *k = line, *v = eq + 1;
+    if (full)
+      printf("    %s = %s\n", k, v);
+    if (!strcmp(k, "server_state"))
+      snprintf(state, sizeof(state), "%s", v);
+    else if (!strcmp(k, "queued"))
+      snprintf(queued, sizeof(queued), "%s", v);
+    else if (!strcmp(k, "held"))
+      snprintf(held, sizeof(held), "%s", v);
+    else if (!strcmp(k, "running"))
+      snprintf(running, sizeof(running), "%s", v);
+    if (!strcmp(k, "queued") || !strcmp(k, "held") || !strcmp(k, "running") ||
+        !strcmp(k, "waiting") || !strcmp(k, "exiting"))
+      sum += atoll(v);
+  }
+  if (full) {
+    putchar('\n');
+    return 0;
+  }
+  snprintf(total, sizeof(total), "%lld", sum);
+  printf("Server             Max   Tot   Que   Run   Hld   Wat   Trn   Ext Status\n");
+  printf("---------------- ----- ----- ----- ----- ----- ----- ----- ----- -----------\n");
+  printf("%-16.16s %5d %5s %5s %5s %5s %5d %5d %5d %s\n", ctx->server, 0, total, queued, running,
+         held, 0, 0, 0, state);
+  return 0;
+}
+
 int
 cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   static const struct option opts[] = {{"help", no_argument, NULL, '?'}, {0}};
   int flags = 0, o;
   const char *user = NULL;
-  while ((o = getopt_long(argc, argv, "xfu:", opts, NULL)) != -1) {
+  bool server = false;
+  while ((o = getopt_long(argc, argv, "xfu:B", opts, NULL)) != -1) {
     switch (o) {
       case 'x':
         flags |= FETCH_FINISHED;
@@ -164,11 +224,16 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
       case 'u':
         user = optarg;
         break;
+      case 'B':
+        server = true;
+        break;
       default:
         fputs(qstat_usage, o == '?' && optopt == 0 ? stdout : stderr);
         return 2;
     }
   }
+  if (server)
+    return server_status(ctx, flags & FETCH_FULL);
   struct joblist l;
   int errors;
   int r = jobs_fetch(ctx, flags, argv + optind, argc - optind, &l, &errors);

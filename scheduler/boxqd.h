@@ -22,6 +22,7 @@ struct boxqd {
   /* The link to boxq-worker: connected, and ready once its hello arrived. */
   struct conn *worker;
   bool worker_ready;
+  char worker_backend[16]; /* the worker's cgroup backend, from its hello */
   uv_timer_t reconnect;
   uv_connect_t connect_req;
 

@@ -204,6 +204,8 @@ reconcile_one(void *ud, struct job_rec *j) {
 static void
 on_worker_hello(struct boxqd *d, const struct pmsg *m) {
   struct reconcile_ctx rc = {.d = d};
+  const char *backend = pmsg_str(m, T_INFO);
+  snprintf(d->worker_backend, sizeof(d->worker_backend), "%s", backend ? backend : "unknown");
   size_t off = 0;
   struct pfield f;
   while (pmsg_next(m, &off, &f)) {
@@ -223,7 +225,8 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
   if (r < 0)
     log_error("reconciling with the worker: %s", db_errmsg(d->db));
   d->worker_ready = true;
-  log_info("worker ready, %zu job(s) running there", rc.nknown);
+  log_info("worker ready (cgroup backend %s), %zu job(s) running there", d->worker_backend,
+           rc.nknown);
   for (size_t i = 0; i < rc.ncancel; i++)
     worker_signal_job(d, rc.cancel[i], 0, true);
   free(rc.known);

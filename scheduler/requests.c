@@ -421,15 +421,33 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     sched_request_pass(d);
 }
 
+struct state_counts {
+  int64_t n[128];
+};
+
+static int
+count_state(void *ud, struct job_rec *j) {
+  ((struct state_counts *)ud)->n[j->state & 127]++;
+  return 0;
+}
+
+/* Server status for qstat -B: capacity, the worker and its cgroup backend,
+ * jobs by state. */
 static void
 req_server_info(struct boxqd *d, struct conn *c) {
+  struct state_counts sc = {{0}};
+  db_list_jobs(d->db, 0, count_state, &sc);
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   pb_i64(&b, T_STATUS, 0);
-  _cleanup_free_ char *info =
-      xasprintf("server_name=%s\nncpus=%lld\nmem=%lld\nworker=%s\nprotocol=%d\n", d->server_name,
-                (long long)d->cap.ncpus, (long long)d->cap.mem,
-                d->worker_ready ? "connected" : "disconnected", BOXQ_PROTOCOL_VERSION);
+  _cleanup_free_ char *info = xasprintf(
+      "server_state=%s\nworker=%s\ncgroup_backend=%s\nncpus=%lld\nmem=%lld\nqueued=%lld\n"
+      "held=%lld\nwaiting=%lld\nrunning=%lld\nexiting=%lld\nprotocol=%d\n",
+      d->worker_ready ? "Active" : "Idle", d->worker_ready ? "connected" : "disconnected",
+      d->worker_ready ? d->worker_backend : "unknown", (long long)d->cap.ncpus,
+      (long long)d->cap.mem, (long long)sc.n[JOB_QUEUED], (long long)sc.n[JOB_HELD],
+      (long long)sc.n[JOB_WAITING], (long long)sc.n[JOB_RUNNING], (long long)sc.n[JOB_EXITING],
+      BOXQ_PROTOCOL_VERSION);
   pb_str(&b, T_INFO, info);
   pb_str(&b, T_SERVER, d->server_name);
   pb_end(&b);

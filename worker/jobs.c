@@ -288,6 +288,7 @@ void
 wjob_send_hello(struct worker *w) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_WORKER_HELLO);
+  pb_str(&b, T_INFO, cg_mode_name(w->sys.mode));
   for (struct wjob *j = w->jobs; j; j = j->next)
     pb_i64(&b, T_JOBID, j->id);
   pb_end(&b);

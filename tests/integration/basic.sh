@@ -104,4 +104,10 @@ check "unknown id named on stderr" grep -q "Unknown Job Id 999999" "$WORK/err.tx
 check "known id still shown" has "$out" "^$a\\."
 check "bad id is refused" sh -c "! '$BIN/qdel' 12abc 2>/dev/null"
 
+# The cgroup backend is named by the worker and in the server's status.
+backend=$("$BUILD/worker/boxq-worker" --version | sed -n 's/.*cgroup backend: \([a-z0-9]*\).*/\1/p')
+check "boxq-worker --version names the cgroup backend ($backend)" has "$backend" '^(v2|v1|hybrid)$'
+check "qstat -B -f names the same backend" has "$("$BIN/qstat" -B -f)" "cgroup_backend = $backend"
+check "qstat -B shows the server active" has "$("$BIN/qstat" -B)" "Active"
+
 finish

@@ -40,6 +40,8 @@ static const struct cfg_key cfg_table[] = {
      "memory kept for the system when mem is 0"},
     {"scheduler", "allow_root_jobs", CFG_BOOL, OFF(allow_root_jobs), "false", 0, 0, NULL,
      "accept jobs submitted by root (they run as root)"},
+    {"scheduler", "pin_cpus", CFG_BOOL, OFF(pin_cpus), "false", 0, 0, NULL,
+     "pin each job to CPUs of its own (cpuset), so running jobs never share a CPU"},
     {"scheduler", "default_queue", CFG_STR, OFF(default_queue), "batch", 0, 0, NULL,
      "queue for jobs that name none"},
     {"scheduler", "default_ncpus", CFG_INT, OFF(default_ncpus), "1", 1, RES_NCPUS_MAX, NULL,

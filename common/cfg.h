@@ -22,6 +22,7 @@ struct boxq_config {
   int64_t mem;         /* capacity in bytes; 0 = the machine's memory less reserve */
   int64_t mem_reserve; /* kept back for the system when mem is 0 */
   bool allow_root_jobs;
+  bool pin_cpus; /* give each job its own CPUs (cpuset) */
   char *default_queue;
   int64_t default_ncpus;
   int64_t default_mem;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cfg.h"
+#include "cpuset.h"
 #include "conn.h"
 #include "db.h"
 #include "policy.h"
@@ -15,6 +16,7 @@ struct boxqd {
   struct db *db;
   const char *server_name;
   struct sched_capacity cap;
+  struct cpuset pin_cpus; /* CPUs jobs are pinned to, with pin_cpus */
 
   uv_pipe_t server;
   uv_signal_t sig_term, sig_int;

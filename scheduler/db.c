@@ -20,6 +20,7 @@ enum stmt_id {
   ST_SET_STATE,
   ST_SET_COMMENT,
   ST_SET_END_REASON,
+  ST_SET_CPUS,
   ST_STARTED,
   ST_ENDED,
   ST_USAGE,
@@ -58,6 +59,7 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_COMMENT] = "UPDATE jobs SET comment = ? WHERE id = ?",
+    [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
     [ST_SET_END_REASON] = "UPDATE jobs SET end_reason = ? WHERE id = ?",
     [ST_STARTED] = "UPDATE jobs SET state = 'R', stime = ?, mtime = ?, exec_host = ?, cgroup = ? "
                    "WHERE id = ?",
@@ -458,6 +460,14 @@ int
 db_set_comment(struct db *db, int64_t id, const char *comment) {
   sqlite3_stmt *s = stmt(db, ST_SET_COMMENT);
   bind_text(s, 1, comment);
+  sqlite3_bind_int64(s, 2, id);
+  return step_done(db, s);
+}
+
+int
+db_set_cpus(struct db *db, int64_t id, const char *cpus) {
+  sqlite3_stmt *s = stmt(db, ST_SET_CPUS);
+  bind_text(s, 1, cpus);
   sqlite3_bind_int64(s, 2, id);
   return step_done(db, s);
 }

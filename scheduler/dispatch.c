@@ -41,12 +41,35 @@ collect_queued(void *ud, struct job_rec *j) {
   return 0;
 }
 
+struct running_ctx {
+  struct sched_capacity used;
+  struct cpuset busy; /* CPUs of running pinned jobs */
+};
+
 static int
 sum_running(void *ud, struct job_rec *j) {
-  struct sched_capacity *used = ud;
-  used->ncpus += j->ncpus;
-  used->mem += j->mem;
+  struct running_ctx *rc = ud;
+  rc->used.ncpus += j->ncpus;
+  rc->used.mem += j->mem;
+  struct cpuset s;
+  if (j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
+    for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
+      rc->busy.bits[i] |= s.bits[i];
   return 0;
+}
+
+/* With pin_cpus: the lowest free CPUs for job id, recorded with it. */
+static int
+pin_job(struct boxqd *d, struct running_ctx *rc, int64_t id, int64_t ncpus) {
+  struct cpuset got;
+  char list[CPUSET_MAX * 5];
+  int r = cpuset_pick(&d->pin_cpus, &rc->busy, (int)ncpus, &got);
+  if (r < 0)
+    return r;
+  for (size_t i = 0; i < ARRAY_SIZE(got.bits); i++)
+    rc->busy.bits[i] |= got.bits[i];
+  cpuset_format(&got, list, sizeof(list));
+  return db_set_cpus(d->db, id, list);
 }
 
 static void
@@ -71,9 +94,9 @@ static void
 sched_pass(struct boxqd *d) {
   if (!d->worker_ready || d->stopping)
     return;
-  struct sched_capacity used = {0, 0};
+  struct running_ctx rc = {{0, 0}, {{0}}};
   struct queue_vec q = {0};
-  int r = db_list_running(d->db, sum_running, &used);
+  int r = db_list_running(d->db, sum_running, &rc);
   if (r == 0)
     r = db_list_queued(d->db, collect_queued, &q);
   if (r < 0) {
@@ -82,7 +105,7 @@ sched_pass(struct boxqd *d) {
     return;
   }
   size_t *chosen = xcalloc(q.n ? q.n : 1, sizeof(size_t));
-  size_t n = sched_pick(&d->cap, &used, q.jobs, q.n, chosen, q.n);
+  size_t n = sched_pick(&d->cap, &rc.used, q.jobs, q.n, chosen, q.n);
   if (n > 0) {
     /* One transaction for the whole pass: all of its starts, or none. */
     int64_t now = now_sec();
@@ -90,6 +113,8 @@ sched_pass(struct boxqd *d) {
     for (size_t i = 0; r == 0 && i < n; i++) {
       int64_t id = q.jobs[chosen[i]].id;
       r = db_set_state(d->db, id, JOB_RUNNING, "", now);
+      if (r == 0 && d->cfg.pin_cpus)
+        r = pin_job(d, &rc, id, q.jobs[chosen[i]].ncpus);
       if (r == 0)
         r = db_add_event(d->db, id, now, "dispatched", NULL);
     }

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "res.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,9 +31,31 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&d->sig_int, NULL);
 }
 
+/* The first n online CPUs: those pinned jobs are given. */
+static void
+pinnable_cpus(int64_t n, struct cpuset *ret) {
+  struct cpuset online = {{0}};
+  char *text = NULL;
+  if (read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &text, NULL) < 0 ||
+      cpuset_parse(text, &online) < 0)
+    for (int c = 0; c < sysconf(_SC_NPROCESSORS_ONLN); c++)
+      cpuset_add(&online, c);
+  free(text);
+  *ret = (struct cpuset){{0}};
+  for (int c = 0, got = 0; c < CPUSET_MAX && got < n; c++)
+    if (cpuset_has(&online, c)) {
+      cpuset_add(ret, c);
+      got++;
+    }
+}
+
 static void
 compute_capacity(struct boxqd *d) {
   d->cap.ncpus = d->cfg.ncpus ? d->cfg.ncpus : sysconf(_SC_NPROCESSORS_ONLN);
+  pinnable_cpus(d->cap.ncpus, &d->pin_cpus);
+  /* Pinned jobs need real CPUs: capacity cannot exceed them. */
+  if (d->cfg.pin_cpus && cpuset_count(&d->pin_cpus) < d->cap.ncpus)
+    d->cap.ncpus = cpuset_count(&d->pin_cpus);
   if (d->cfg.mem)
     d->cap.mem = d->cfg.mem;
   else {

@@ -6,15 +6,59 @@
 #include "cg_parse.h"
 #include "cgroup.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #define CPU_PERIOD_USEC 100000
+
+/* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no
+ * process may join it like that: give each level of parent its parent's. */
+int
+cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err) {
+  _cleanup_free_ char *path = xstrdup(root), *rest = xstrdup(parent);
+  char *save = NULL;
+  for (char *comp = strtok_r(rest, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+    _cleanup_close_ int up = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *next = xasprintf("%s/%s", path, comp);
+    free(path);
+    path = next;
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+      return berr_set(err, -errno, "cannot create cgroup %s: %s", path, strerror(errno));
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (up < 0 || fd < 0)
+      return berr_set(err, -errno, "cannot open cgroup %s: %s", path, strerror(errno));
+    static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+      _cleanup_free_ char *mine = NULL, *theirs = NULL;
+      if (read_file_at(fd, files[i], 65536, &mine, NULL) == 0 && mine[0] && mine[0] != '\n')
+        continue;
+      int r = read_file_at(up, files[i], 65536, &theirs, NULL);
+      if (r == 0)
+        r = cg__write(fd, files[i], theirs);
+      if (r < 0)
+        return berr_set(err, r, "cannot initialize %s/%s: %s", path, files[i], strerror(-r));
+    }
+  }
+  return 0;
+}
 
 int
 cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err) {
   char buf[64];
   int r;
+  if (lim->cpus && *lim->cpus) {
+    int fd = cg->v1_fd[CG_V1_CPUSET];
+    _cleanup_free_ char *mems = NULL;
+    r = read_file_at(cg->v1_parent_fd[CG_V1_CPUSET], "cpuset.mems", 65536, &mems, NULL);
+    if (r == 0)
+      r = cg__write(fd, "cpuset.mems", mems);
+    if (r == 0)
+      r = cg__write(fd, "cpuset.cpus", lim->cpus);
+    if (r < 0)
+      return berr_set(err, r, "cannot pin to CPUs %s: %s", lim->cpus, strerror(-r));
+  }
   if (lim->ncpus > 0) {
     int fd = cg->v1_fd[CG_V1_CPU];
     snprintf(buf, sizeof(buf), "%d", CPU_PERIOD_USEC);

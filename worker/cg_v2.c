@@ -11,7 +11,8 @@
 
 #define CPU_PERIOD_USEC 100000
 
-static const char *const wanted_controllers[] = {"cpu", "memory", "pids", "io"};
+/* cpu, memory, pids are required; io and cpuset are used where present. */
+static const char *const wanted_controllers[] = {"cpu", "memory", "pids", "io", "cpuset"};
 
 /* Enables the controllers in every cgroup from the root down to parent's
  * own subtree_control, so that job cgroups below parent get them. */
@@ -83,6 +84,8 @@ cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err) {
     if ((r = cg__write(fd, "pids.max", buf)) < 0)
       return berr_set(err, r, "cannot set pids.max: %s", strerror(-r));
   }
+  if (lim->cpus && *lim->cpus && (r = cg__write(fd, "cpuset.cpus", lim->cpus)) < 0)
+    return berr_set(err, r, "cannot pin to CPUs %s (cpuset.cpus): %s", lim->cpus, strerror(-r));
   return 0;
 }
 

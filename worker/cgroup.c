@@ -11,7 +11,7 @@
 #include <sys/statfs.h>
 #include <time.h>
 
-const char *const cg_v1_names[CG_V1_MAX] = {"cpu", "cpuacct", "memory", "pids"};
+const char *const cg_v1_names[CG_V1_MAX] = {"cpu", "cpuacct", "memory", "pids", "cpuset"};
 
 const char *
 cg_mode_name(enum cg_mode m) {
@@ -146,6 +146,12 @@ cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const
   if (want == CG_MODE_V1 || want == CG_MODE_HYBRID) {
     for (int i = 0; i < CG_V1_MAX; i++) {
       _cleanup_free_ char *root = xasprintf("%s/%s", mount, cg_v1_names[i]);
+      if (i == CG_V1_CPUSET) {
+        if (access(root, F_OK) != 0)
+          continue; /* optional: only pinning needs it */
+        if (prepare && (r = cg_v1__cpuset_prepare(root, parent, err)) < 0)
+          goto fail;
+      }
       r = open_parent(root, parent, prepare, err);
       if (r < 0)
         goto fail;
@@ -222,12 +228,12 @@ mkdir_job(int parent_fd, const char *name, int *ret_fd) {
 }
 
 static int
-create_dirs(struct cg_job *cg, struct berr *err) {
+create_dirs(struct cg_job *cg, bool pinned, struct berr *err) {
   int r;
   if (cg->v2_parent_fd >= 0 && (r = mkdir_job(cg->v2_parent_fd, cg->name, &cg->v2_fd)) < 0)
     return berr_set(err, r, "cannot create cgroup %s (v2): %s", cg->path, strerror(-r));
   for (int i = 0; i < CG_V1_MAX; i++) {
-    if (cg->v1_parent_fd[i] < 0)
+    if (cg->v1_parent_fd[i] < 0 || (i == CG_V1_CPUSET && !pinned))
       continue;
     r = mkdir_job(cg->v1_parent_fd[i], cg->name, &cg->v1_fd[i]);
     /* cpu and cpuacct are often one hierarchy mounted twice. */
@@ -253,7 +259,12 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
     cg_job_empty(stale, 2000);
     cg_job_destroy(stale);
   }
-  int r = create_dirs(cg, err);
+  bool pinned = lim->cpus && *lim->cpus;
+  if (pinned && cg->mode != CG_MODE_V2 && cg->v1_parent_fd[CG_V1_CPUSET] < 0) {
+    cg_job_free(cg);
+    return berr_set(err, -ENOTSUP, "CPU pinning needs the cpuset controller, not mounted here");
+  }
+  int r = create_dirs(cg, pinned, err);
   if (r == 0 && cg->mode == CG_MODE_V2)
     r = cg_v2__set_limits(cg->v2_fd, lim, err);
   if (r == 0 && (cg->mode == CG_MODE_V1 || cg->mode == CG_MODE_HYBRID))

@@ -21,7 +21,8 @@ enum cg_mode { CG_MODE_NONE = 0, CG_MODE_V2, CG_MODE_V1, CG_MODE_HYBRID };
 /* No blkio: on current kernels v1 blkio counts a cgroup's I/O only while
  * a throttling rule exists on the device, so v1 jobs record I/O as not
  * counted (-1) rather than a false 0. */
-enum cg_v1_ctrl { CG_V1_CPU, CG_V1_CPUACCT, CG_V1_MEMORY, CG_V1_PIDS, CG_V1_MAX };
+/* cpuset is optional: used where mounted, and only for pinned jobs. */
+enum cg_v1_ctrl { CG_V1_CPU, CG_V1_CPUACCT, CG_V1_MEMORY, CG_V1_PIDS, CG_V1_CPUSET, CG_V1_MAX };
 extern const char *const cg_v1_names[CG_V1_MAX];
 
 /* Version-neutral limits; 0 means "no limit". */
@@ -29,6 +30,7 @@ struct cg_limits {
   int64_t ncpus;
   int64_t mem;
   int64_t pids_max;
+  const char *cpus; /* pin to these CPUs ("0-1"); NULL or "" = not pinned */
 };
 
 /* The hierarchy (or hierarchies) and the parent cgroup that holds jobs. */
@@ -87,6 +89,7 @@ void cg_job_free(struct cg_job *cg);
 int cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err);
 int cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err);
 void cg_v2__stats(struct cg_job *cg, struct job_usage *u);
+int cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err);
 int cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err);
 void cg_v1__stats(struct cg_job *cg, struct job_usage *u);
 /* Shared helpers for the backends. */

@@ -358,7 +358,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   } else {
     if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
       return r;
-    struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids};
+    struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids, sh->job.cpus};
     if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
       return r;
     end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);

@@ -320,6 +320,15 @@ main(int argc, char **argv) {
     finish_job(&jr);
   }
 
+  /* cpuset.cpus pins a job to its CPUs. */
+  snprintf(script, sizeof(script), "#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status\n");
+  lim = (struct cg_limits){.ncpus = 1, .mem = 64 << 20, .cpus = "1"};
+  if (run_job(script, &lim, 0, &jr) == 0) {
+    CHECK(strstr(jr.out, "Cpus_allowed_list:\t1\n") != NULL, "cpuset.cpus pins the job to CPU 1");
+    finish_job(&jr);
+  }
+  lim = (struct cg_limits){.ncpus = 1, .mem = 64 << 20};
+
   /* A job whose PID 1 exits takes every process with it. */
   snprintf(script, sizeof(script), "#!/bin/sh\nsetsid sleep 1004 &\nexit 7\n");
   if (run_job(script, &lim, 0, &jr) == 0) {

@@ -5,7 +5,7 @@
 # accounting, and 200 jobs that leave nothing behind.
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
-start_boxq "sample_interval = 1"
+start_boxq "sample_interval = 1" "[scheduler]" "pin_cpus = true"
 cd "$WORK"
 H=$HELPERS
 
@@ -87,6 +87,23 @@ if [ "$(afield "$id" cgroup_backend)" = v2 ]; then
   check "16 MiB of direct writes accounted (${wbytes:-none})" test "${wbytes:-0}" -ge $((16 << 20))
 else
   check "v1 I/O recorded as not counted, never as a false 0" test -z "$wbytes"
+fi
+
+# CPU pinning: running jobs get CPUs of their own.
+if [ "$(nproc)" -ge 2 ]; then
+  s=$(job_script 'sleep 1; grep Cpus_allowed_list /proc/self/status | cut -f2')
+  a=$(submit -N pin -l ncpus=1 "$s")
+  b=$(submit -N pin -l ncpus=1 "$s")
+  wait_job "$a"
+  wait_job "$b"
+  ca=$(cat "$WORK/pin.o$a")
+  cb=$(cat "$WORK/pin.o$b")
+  check "a pinned job runs on one CPU ($ca)" has "$ca" '^[0-9]+$'
+  check "two running pinned jobs never share a CPU ($ca, $cb)" test "$ca" != "$cb"
+  check "qstat -f shows the job's CPUs" test "$(jfield "$a" cpus)" = "$ca"
+  c=$(submit -N pin2 -l ncpus=2 "$s")
+  wait_job "$c"
+  check "ncpus=2 is pinned to two CPUs" has "$(cat "$WORK/pin2.o$c")" '^[0-9]+[-,][0-9]+$'
 fi
 
 # 200 short jobs, then nothing of theirs is left anywhere.

@@ -440,14 +440,14 @@ req_server_info(struct boxqd *d, struct conn *c) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   pb_i64(&b, T_STATUS, 0);
-  _cleanup_free_ char *info = xasprintf(
-      "server_state=%s\nworker=%s\ncgroup_backend=%s\nncpus=%lld\nmem=%lld\nqueued=%lld\n"
-      "held=%lld\nwaiting=%lld\nrunning=%lld\nexiting=%lld\nprotocol=%d\n",
-      d->worker_ready ? "Active" : "Idle", d->worker_ready ? "connected" : "disconnected",
-      d->worker_ready ? d->worker_backend : "unknown", (long long)d->cap.ncpus,
-      (long long)d->cap.mem, (long long)sc.n[JOB_QUEUED], (long long)sc.n[JOB_HELD],
-      (long long)sc.n[JOB_WAITING], (long long)sc.n[JOB_RUNNING], (long long)sc.n[JOB_EXITING],
-      BOXQ_PROTOCOL_VERSION);
+  _cleanup_free_ char *info =
+      xasprintf("server_state=%s\nworker=%s\ncgroup_backend=%s\nncpus=%lld\nmem=%lld\nqueued=%lld\n"
+                "held=%lld\nwaiting=%lld\nrunning=%lld\nexiting=%lld\nprotocol=%d\n",
+                d->worker_ready ? "Active" : "Idle", d->worker_ready ? "connected" : "disconnected",
+                d->worker_ready ? d->worker_backend : "unknown", (long long)d->cap.ncpus,
+                (long long)d->cap.mem, (long long)sc.n[JOB_QUEUED], (long long)sc.n[JOB_HELD],
+                (long long)sc.n[JOB_WAITING], (long long)sc.n[JOB_RUNNING],
+                (long long)sc.n[JOB_EXITING], BOXQ_PROTOCOL_VERSION);
   pb_str(&b, T_INFO, info);
   pb_str(&b, T_SERVER, d->server_name);
   pb_end(&b);

@@ -128,7 +128,8 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
     if (cg__read_i64(mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
       u->mem_peak_src = MEM_PEAK_KERNEL;
     cg__read_keyed(mem, "memory.oom_control", "oom_kill", &u->oom_kills);
-    cg__read_i64(mem, "memory.failcnt", &u->mem_max_events);
+    /* memory.failcnt stays 0 through an OOM kill on current kernels (seen
+     * on 6.18): limit hits are left uncounted (-1) on v1. */
     /* memory+swap peak less memory peak: what swap held at most. */
     int64_t memsw;
     if (cg__read_i64(mem, "memory.memsw.max_usage_in_bytes", &memsw) == 0 &&

@@ -261,6 +261,8 @@ main(int argc, char **argv) {
   if (run_job(script, &lim, 0, &jr) == 0) {
     CHECK(!strstr(jr.out, "touched"), "memory hog did not complete");
     CHECK(jr.u.oom_kills >= 1, "memory.events oom_kill = %lld", (long long)jr.u.oom_kills);
+    CHECK(jr.u.oom_events >= 1 && jr.u.mem_max_events >= 1, "memory.events oom %lld, max %lld",
+          (long long)jr.u.oom_events, (long long)jr.u.mem_max_events);
     CHECK(jr.u.mem_peak_src == MEM_PEAK_KERNEL && jr.u.mem_peak <= (32 << 20) &&
               jr.u.mem_peak > (24 << 20),
           "memory.peak %lld bytes, at the 32 MiB limit", (long long)jr.u.mem_peak);

@@ -242,7 +242,8 @@ main(int argc, char **argv) {
   /* clone3(CLONE_INTO_CGROUP), namespaces, limits written. */
   snprintf(script, sizeof(script),
            "#!/bin/sh\necho \"pid=$$\"\ncat /proc/self/cgroup\n"
-           "cat /sys/fs/cgroup/boxq-vm/job-1/memory.max /sys/fs/cgroup/boxq-vm/job-1/cpu.max\n");
+           "cat /sys/fs/cgroup/boxq-vm/job-1/memory.max /sys/fs/cgroup/boxq-vm/job-1/cpu.max\n"
+           "echo swap=$(cat /sys/fs/cgroup/boxq-vm/job-1/memory.swap.max)\n");
   struct cg_limits lim = {.ncpus = 1, .mem = 64 << 20, .pids_max = 0};
   if (run_job(script, &lim, 0, &jr) == 0) {
     CHECK(strstr(jr.out, "pid=2\n") != NULL, "job runs as PID 2 in its own PID namespace");
@@ -250,6 +251,7 @@ main(int argc, char **argv) {
           "the job started inside its cgroup (clone3 CLONE_INTO_CGROUP)");
     CHECK(strstr(jr.out, "67108864\n") && strstr(jr.out, "100000 100000"),
           "memory.max and cpu.max written from mem and ncpus");
+    CHECK(strstr(jr.out, "swap=0\n") != NULL, "memory.swap.max = 0: no swap for jobs");
     CHECK(WIFEXITED(jr.status) && WEXITSTATUS(jr.status) == 0, "exit status 0 reported by init");
     finish_job(&jr);
   } else

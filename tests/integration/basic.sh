@@ -53,6 +53,7 @@ check "-e DIR uses the default name inside" grep -qx bad "$WORK/errs/failing.e$i
 s=$(job_script 'echo "pid=$$"
 echo "init=$(cat /proc/1/comm)"
 echo "sid=$(ps -o sid= -p $$ | tr -d " ")"
+echo "tty=$(ps -o tty= -p $$ | tr -d " ")"
 echo "nprocs=$(ls -d /proc/[0-9]* | wc -l)"
 echo private > /tmp/boxq-private-marker
 ls -A /tmp | wc -l | sed "s/^/tmpfiles=/"
@@ -64,6 +65,7 @@ o="$WORK/iso.o$id"
 check "job script is PID 2 under its own init" grep -qx "pid=2" "$o"
 check "PID 1 of the job is boxq-init" grep -qx "init=boxq-init" "$o"
 check "job leads its own session" grep -qx "sid=2" "$o"
+check "job has no controlling terminal" grep -qx "tty=?" "$o"
 check "only the job's processes are visible" sh -c "n=\$(sed -n 's/^nprocs=//p' '$o'); [ \"\$n\" -le 6 ]"
 check "private /tmp starts empty" grep -qx "tmpfiles=1" "$o"
 check "private /tmp does not leak to the host" test ! -e /tmp/boxq-private-marker

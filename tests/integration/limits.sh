@@ -22,6 +22,27 @@ check "peak memory at the limit, not above ($peak)" test "$peak" -le $((64 << 20
 check "peak memory close to the limit ($peak)" test "$peak" -ge $((48 << 20))
 check "hog never printed success" sh -c "! grep -q touched '$WORK/oom.o$id'"
 
+# /dev/shm is the job's own tmpfs, and what it holds is the job's memory.
+id=$(echo 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=256 2>&1 | tail -1' | submit -N shm -l mem=64mb)
+wait_job "$id" 60
+check "filling /dev/shm counts against the job's memory" test "$(jfield "$id" end_reason)" = out-of-memory
+check "and never touched the host's /dev/shm" test ! -e /dev/shm/fill
+
+# No swap for jobs: memory+swap is held to the memory limit.
+id=$(printf 'sleep 2
+' | submit -N noswap -l mem=96mb)
+wait_state "$id" R
+sleep 0.5
+if [ -e "/sys/fs/cgroup/memory/$CG_PARENT/job-$id/memory.memsw.limit_in_bytes" ]; then
+  check "v1: memsw limit equals the memory limit" \
+    test "$(cat "/sys/fs/cgroup/memory/$CG_PARENT/job-$id/memory.memsw.limit_in_bytes")" = $((96 << 20))
+elif [ -e "/sys/fs/cgroup/$CG_PARENT/job-$id/memory.swap.max" ]; then
+  check "v2: memory.swap.max is 0" test "$(cat "/sys/fs/cgroup/$CG_PARENT/job-$id/memory.swap.max")" = 0
+else
+  echo "# no swap accounting in this kernel: nothing to limit"
+fi
+wait_job "$id"
+
 # The same hog within its limit completes: the limit, not the hog, failed it.
 id=$(echo "$H/memhog 32" | submit -N fits -l mem=128mb)
 wait_job "$id" 60

@@ -26,7 +26,7 @@ id=$(printf 'setsid sleep %s.5 > /dev/null 2>&1 < /dev/null &\nsleep %s.6\n' "$m
   submit -N kill -l walltime=2)
 wait_job "$id" 30
 check "v1: walltime ends the job" test "$(jfield "$id" end_reason)" = timeout
-check "v1: nothing of it survives" sh -c "! pgrep -f 'slee[p] $marker' > /dev/null"
+check "v1: nothing of it survives" no_process "sleep $marker"
 left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
 check "v1: no job cgroup left ($left)" test "$left" -eq 0
 check "v1: nothing in the v2 tree either" test ! -e "/sys/fs/cgroup/unified/$CG_PARENT"

@@ -191,3 +191,17 @@ job_script() {
 has() {
   grep -qE -- "$2" <<< "$1"
 }
+
+# no_process REGEX: no live (non-zombie) process has a command line
+# matching REGEX, allowing the kernel up to 3 s to finish tearing a job
+# down; prints any that remain.
+no_process() {
+  local i left
+  for i in $(seq 1 30); do
+    left=$(ps -eo pid=,stat=,args= | awk -v re="$1" '$2 !~ /^Z/ && $0 ~ re && !/awk -v re/')
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  echo "# still running: $left"
+  return 1
+}

@@ -117,7 +117,7 @@ id=$(submit -N escape "$s")
 wait_job "$id"
 sleep 0.3
 check "job itself completed" test "$(jfield "$id" end_reason)" = completed
-check "no daemonized process outlives the job" sh -c "! pgrep -f 'slee[p] $marker' > /dev/null"
+check "no daemonized process outlives the job" no_process "sleep $marker"
 
 # The job's cgroups are gone afterwards.
 left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)

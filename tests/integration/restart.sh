@@ -49,6 +49,6 @@ check "found the job's shepherd" test -n "$shep"
 kill -9 $shep
 wait_job "$id" 30
 check "a job whose shepherd died is 'lost'" test "$(jfield "$id" end_reason)" = lost
-check "and none of its processes remain" sh -c "! pgrep -f 'slee[p] 60' >/dev/null"
+check "and none of its processes remain" no_process 'sleep 60$'
 
 finish

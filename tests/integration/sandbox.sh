@@ -124,7 +124,8 @@ left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PAR
 check "no job cgroup left ($left)" test "$left" -eq 0
 check "no spool directory left" test -z "$(ls -A "$STATE/jobs")"
 check "no private /tmp left" test -z "$(ls -A "$STATE/tmp" 2>/dev/null)"
-check "no shepherd or job init left" sh -c "! pgrep -f 'boxq-shephe[r]d $STATE/' > /dev/null && ! pgrep -x boxq-init > /dev/null"
+check "no shepherd left" no_process "boxq-shepherd $STATE/"
+check "no job init left" sh -c "! pgrep -x boxq-init > /dev/null"
 check "no mount left on the host" test "$(wc -l < /proc/self/mountinfo)" -eq "$mounts_before"
 
 finish

@@ -159,7 +159,7 @@ res_parse_list(const char *list, struct res_request *req, struct berr *err) {
       return berr_set(err, -EINVAL, "resource '%s' has no value (expected name=value)", item);
     *eq = '\0';
     const char *name = item, *value = eq + 1;
-    int r;
+    int r = 0;
     if (strcmp(name, "ncpus") == 0)
       r = res_parse_ncpus(value, &req->ncpus, err);
     else if (strcmp(name, "mem") == 0) {

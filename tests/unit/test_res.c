@@ -107,6 +107,15 @@ lists(void **state) {
   assert_true(res_parse_list("ncpus=-1", &r, &err) < 0);
   assert_true(res_parse_list("ncpus", &r, &err) < 0);
   assert_true(res_parse_list("mem=0", &r, &err) < 0);
+  /* pids and net (a value that once left the result uninitialized). */
+  assert_int_equal(res_parse_list("pids=64,net=none", &r, &err), 0);
+  assert_int_equal(r.pids, 64);
+  assert_int_equal(r.net, 2);
+  assert_int_equal(res_parse_list("net=host", &r, &err), 0);
+  assert_int_equal(r.net, 1);
+  assert_true(res_parse_list("net=wifi", &r, &err) < 0);
+  assert_true(res_parse_list("pids=0", &r, &err) < 0);
+  assert_true(res_parse_list("pids=99999999", &r, &err) < 0);
   assert_true(res_parse_list("", &r, &err) < 0);
 }
 

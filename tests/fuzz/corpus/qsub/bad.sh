@@ -1,0 +1,2 @@
+#PBS -l mem=-5mb
+#PBS -q "

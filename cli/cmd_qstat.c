@@ -103,6 +103,8 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
   kv_time("mtime", j->mtime);
   printf("    Output_Path = %s%s\n", buf, j->join == JOIN_EO ? errp : outp);
   kv_int("Priority", (long long)j->priority);
+  kv("Rerunable", j->rerunnable ? "True" : "False");
+  kv_int("run_count", (long long)j->run_count);
   kv_time("qtime", j->qtime);
   res_format_size(j->mem, buf, sizeof(buf));
   kv("Resource_List.mem", buf);

@@ -19,7 +19,8 @@ extern char **environ;
 
 static const char qsub_usage[] =
     "Usage: qsub [-N name] [-o path] [-e path] [-j oe|eo|n] [-l resource_list]\n"
-    "            [-v var[=value],...] [-V] [-h] [-p priority] [-q queue] [script | -]\n"
+    "            [-v var[=value],...] [-V] [-h] [-p priority] [-r y|n] [-q queue]\n"
+    "            [script | -]\n"
     "Submits a batch job. The script is read from the file, or from standard input.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb)\n";
@@ -166,6 +167,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.mem = opts.res.mem;
   j.walltime = opts.res.walltime;
   j.pids = opts.res.pids;
+  j.rerunnable = opts.rerunnable == 1;
   j.net = xstrdup(opts.res.net == 2 ? "none" : "");
   j.priority = opts.priority;
   j.hold_types = xstrdup(opts.hold ? "u" : "");

@@ -8,7 +8,7 @@
 
 void
 qsub_opts_init(struct qsub_opts *o) {
-  *o = (struct qsub_opts){.join = -1};
+  *o = (struct qsub_opts){.join = -1, .rerunnable = -1};
 }
 
 static void
@@ -133,6 +133,14 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       o->priority = v;
       o->has_priority = true;
       return 0;
+    case 'r':
+      if (strcmp(arg, "y") == 0)
+        o->rerunnable = 1;
+      else if (strcmp(arg, "n") == 0)
+        o->rerunnable = 0;
+      else
+        return berr_set(err, -EINVAL, "-r '%s': use y or n", arg);
+      return 0;
     case 'q':
       if (!*arg)
         return berr_set(err, -EINVAL, "-q needs a queue name");
@@ -145,7 +153,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
 
 static bool
 takes_arg(char opt) {
-  return strchr("Noejlvpq", opt) != NULL;
+  return strchr("Noejlvpqr", opt) != NULL;
 }
 
 static bool
@@ -183,7 +191,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("aACcdDfIJkmMPrSuWXz", *c))
+        if (strchr("aACcdDfIJkmMPSuWXz", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
@@ -270,6 +278,8 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->queue, over->queue);
   if (over->join >= 0)
     base->join = over->join;
+  if (over->rerunnable >= 0)
+    base->rerunnable = over->rerunnable;
   if (over->res.ncpus)
     base->res.ncpus = over->res.ncpus;
   if (over->res.mem)

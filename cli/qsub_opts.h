@@ -19,6 +19,7 @@ struct qsub_opts {
   bool has_priority;
   int64_t priority; /* -p */
   char *queue;      /* -q */
+  int rerunnable;   /* -r: -1 unset, 0 n, 1 y */
 };
 
 void qsub_opts_init(struct qsub_opts *o);

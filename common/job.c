@@ -114,6 +114,8 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
   pb_i64(b, J_MEM, j->mem);
   pb_i64(b, J_WALLTIME, j->walltime);
   pb_i64(b, J_PIDS, j->pids);
+  pb_i64(b, J_RERUNNABLE, j->rerunnable);
+  pb_i64(b, J_RUN_COUNT, j->run_count);
   pb_str(b, J_NET, j->net);
   pb_str(b, J_CPUS, j->cpus);
   pb_i64(b, J_CTIME, j->ctime);
@@ -301,7 +303,7 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
         j->has_usage = true;
         break;
       default:
-        if (f.tag >= J_ID && f.tag <= J_PIDS) {
+        if (f.tag >= J_ID && f.tag <= J_RUN_COUNT) {
           r = pfield_i64(&f, &v);
           if (r < 0)
             break;
@@ -338,6 +340,12 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
               break;
             case J_PIDS:
               j->pids = v;
+              break;
+            case J_RERUNNABLE:
+              j->rerunnable = v != 0;
+              break;
+            case J_RUN_COUNT:
+              j->run_count = v;
               break;
             case J_CTIME:
               j->ctime = v;

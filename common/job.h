@@ -82,8 +82,10 @@ struct job_rec {
   char *workdir, *out_path, *err_path;
   int join;
   int64_t ncpus, mem, walltime, pids;
-  char *net;                                 /* "" or "none" */
-  char *cpus;                                /* pinned CPUs, "" if not pinned */
+  char *net;         /* "" or "none" */
+  char *cpus;        /* pinned CPUs, "" if not pinned */
+  bool rerunnable;   /* qsub -r y: requeued, not lost, when its run is lost */
+  int64_t run_count; /* times the job was started */
   int64_t ctime, qtime, stime, etime, mtime; /* unix seconds, 0 = not yet */
   bool has_exit;
   int64_t exit_status;

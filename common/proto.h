@@ -96,8 +96,10 @@ enum proto_tag {
   J_SCRIPT, /* bytes */
   J_HOLD_TYPES,
   J_SUBMIT_HOST,
-  J_GROUPS,    /* i64 supplementary gid, may repeat (filled by boxqd) */
-  J_PIDS,      /* i64 pids.max */
+  J_GROUPS, /* i64 supplementary gid, may repeat (filled by boxqd) */
+  J_PIDS,   /* i64 pids.max */
+  J_RERUNNABLE,
+  J_RUN_COUNT,
   J_NET = 150, /* str "" or "none" */
   J_CPUS,      /* str pinned CPU list */
   /* usage (inside T_JOB) */

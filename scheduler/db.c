@@ -21,6 +21,8 @@ enum stmt_id {
   ST_SET_COMMENT,
   ST_SET_END_REASON,
   ST_SET_CPUS,
+  ST_REQUEUE,
+  ST_DROP_USAGE,
   ST_STARTED,
   ST_ENDED,
   ST_USAGE,
@@ -38,7 +40,8 @@ enum stmt_id {
   "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
   "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
   "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
-  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final"
+  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
+  "j.rerunnable, j.run_count"
 #define FULL_COLS ", j.script, j.env"
 #define FROM      " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
 
@@ -46,8 +49,8 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_INSERT] =
         "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, "
-        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net, rerunnable) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
     [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
@@ -60,9 +63,12 @@ static const char *const stmt_sql[ST_MAX] = {
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_COMMENT] = "UPDATE jobs SET comment = ? WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
+    [ST_REQUEUE] = "UPDATE jobs SET state = 'Q', end_reason = 0, exit_status = NULL, stime = 0, "
+                   "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ? WHERE id = ?",
+    [ST_DROP_USAGE] = "DELETE FROM job_usage WHERE job_id = ?",
     [ST_SET_END_REASON] = "UPDATE jobs SET end_reason = ? WHERE id = ?",
-    [ST_STARTED] = "UPDATE jobs SET state = 'R', stime = ?, mtime = ?, exec_host = ?, cgroup = ? "
-                   "WHERE id = ?",
+    [ST_STARTED] = "UPDATE jobs SET state = 'R', stime = ?, mtime = ?, exec_host = ?, cgroup = ?, "
+                   "run_count = run_count + 1 WHERE id = ?",
     [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
                  "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
                  "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
@@ -306,6 +312,7 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_int64(s, i++, j->mtime);
   sqlite3_bind_int64(s, i++, j->pids);
   bind_text(s, i++, j->net ? j->net : "");
+  sqlite3_bind_int(s, i++, j->rerunnable);
   int r = step_done(db, s);
   if (r == 0)
     j->id = sqlite3_last_insert_rowid(db->sql);
@@ -379,6 +386,8 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
   u->mem_max_events = sqlite3_column_int64(s, i++);
   u->swap_peak = sqlite3_column_int64(s, i++);
   u->final = sqlite3_column_int64(s, i++) != 0;
+  j->rerunnable = sqlite3_column_int(s, i++) != 0;
+  j->run_count = sqlite3_column_int64(s, i++);
   if (full) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);
@@ -461,6 +470,20 @@ db_set_comment(struct db *db, int64_t id, const char *comment) {
   sqlite3_stmt *s = stmt(db, ST_SET_COMMENT);
   bind_text(s, 1, comment);
   sqlite3_bind_int64(s, 2, id);
+  return step_done(db, s);
+}
+
+int
+db_requeue(struct db *db, int64_t id, int64_t now) {
+  sqlite3_stmt *s = stmt(db, ST_REQUEUE);
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int64(s, 3, id);
+  int r = step_done(db, s);
+  if (r < 0)
+    return r;
+  s = stmt(db, ST_DROP_USAGE);
+  sqlite3_bind_int64(s, 1, id);
   return step_done(db, s);
 }
 

@@ -38,6 +38,8 @@ int db_list_running(struct db *db, db_job_cb cb, void *ud);
 
 int db_set_state(struct db *db, int64_t id, int state, const char *hold_types, int64_t now);
 int db_set_comment(struct db *db, int64_t id, const char *comment);
+/* Back to the queue for another run: clears the last run's state. */
+int db_requeue(struct db *db, int64_t id, int64_t now);
 int db_set_cpus(struct db *db, int64_t id, const char *cpus);
 int db_set_end_reason(struct db *db, int64_t id, int end_reason);
 int db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,

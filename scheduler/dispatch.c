@@ -210,6 +210,11 @@ reconcile_one(void *ud, struct job_rec *j) {
     if (r == 0)
       r = db_add_event(d->db, j->id, now, "requeued", "the worker never received it");
     log_warn("job %lld: requeued, the worker never received it", (long long)j->id);
+  } else if (j->rerunnable && j->end_reason != END_CANCELLED) {
+    r = db_requeue(d->db, j->id, now);
+    if (r == 0)
+      r = db_add_event(d->db, j->id, now, "requeued", "the worker no longer knows it; rerunnable");
+    log_warn("job %lld: requeued, its run was lost (rerunnable)", (long long)j->id);
   } else {
     struct job_rec end = {.id = j->id,
                           .end_reason = j->stime == 0 ? END_CANCELLED : END_LOST,
@@ -300,7 +305,26 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   if (cur.end_reason == END_CANCELLED && end.end_reason != END_OOM)
     end.end_reason = END_CANCELLED;
+  bool requeue = end.end_reason == END_LOST && cur.rerunnable;
   r = db_begin(d->db);
+  if (r == 0 && requeue) {
+    /* qsub -r y: a run lost with its machine or supervisor runs again. */
+    r = db_requeue(d->db, end.id, end.etime);
+    if (r == 0)
+      r = db_add_event(d->db, end.id, end.etime, "requeued", "its run was lost; rerunnable");
+    if (r == 0)
+      r = db_commit(d->db);
+    else
+      db_rollback(d->db);
+    if (r < 0)
+      log_error("job %lld: cannot requeue: %s", (long long)end.id, db_errmsg(d->db));
+    else {
+      log_warn("job %lld: its run was lost; requeued (rerunnable)", (long long)end.id);
+      send_ack(d, end.id);
+      sched_request_pass(d);
+    }
+    goto out;
+  }
   if (r == 0)
     r = db_job_ended(d->db, &end);
   if (r == 0) {

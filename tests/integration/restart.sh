@@ -10,8 +10,10 @@ cd "$WORK"
 
 held=$(echo 'echo ran-after-restart' | submit -h -N held -l mem=32mb)
 queued_name=$(jfield "$held" Job_Name)
-run=$(echo 'sleep 3; echo finished' | submit -N across)
+run=$(echo 'sleep 3; echo finished' | submit -N across -l ncpus=2)
 wait_state "$run" R
+queued=$(echo 'echo queued-ran' | submit -N queued)
+check "a job waits for room while the box is full" test "$(jfield "$queued" job_state)" = Q
 kill -9 "$SCHED_PID"
 wait "$SCHED_PID" 2> /dev/null
 check "boxqd is gone" sh -c "! kill -0 $SCHED_PID 2>/dev/null"
@@ -25,6 +27,8 @@ wait_job "$run" 20
 check "job that ended while boxqd was down is recorded" test "$(jfield "$run" end_reason)" = completed
 check "with its accounting" test -n "$(afield "$run" cpu)"
 check "its output is complete" grep -qx finished "$WORK/across.o$run"
+wait_job "$queued" 20
+check "the queued job then starts and completes" grep -qx queued-ran "$WORK/queued.o$queued"
 "$BIN/qrls" "$held"
 wait_job "$held"
 check "the held job runs after release" grep -qx ran-after-restart "$WORK/held.o$held"
@@ -40,6 +44,21 @@ wait_job "$id" 30
 check "job survives a worker restart" test "$(jfield "$id" end_reason)" = completed
 check "and finishes its work" grep -qx survived "$WORK/wrestart.o$id"
 
+# The worker is down when a job ends: its result waits in the spool, the
+# restarted worker reports it, and the job is never run twice.
+id=$(echo 'echo ran >> once.log; sleep 2' | submit -N once)
+wait_state "$id" R
+sleep 0.3
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2> /dev/null
+sleep 3
+check "the job ended while the worker was down" test -f "$STATE/jobs/$id/result"
+start_worker
+wait_job "$id" 30
+check "its result is recorded after the worker restarts" test "$(jfield "$id" end_reason)" = completed
+check "it ran exactly once" test "$(wc -l < "$WORK/once.log")" -eq 1
+check "run_count is 1" test "$(jfield "$id" run_count)" = 1
+
 # A shepherd killed: the job is ended and recorded as lost.
 id=$(echo 'sleep 60' | submit -N lost)
 wait_state "$id" R
@@ -50,5 +69,40 @@ kill -9 $shep
 wait_job "$id" 30
 check "a job whose shepherd died is 'lost'" test "$(jfield "$id" end_reason)" = lost
 check "and none of its processes remain" no_process 'sleep 60$'
+
+# qsub -r y: a lost run is requeued and runs again.
+id=$(echo 'echo run >> rerun.log; sleep 2' | submit -N rerun -r y)
+wait_state "$id" R
+sleep 0.5
+kill -9 $(pgrep -f "boxq-shepherd $STATE/jobs/$id\$")
+for _ in $(seq 1 100); do [ "$(jfield "$id" run_count)" = 2 ] && break; sleep 0.1; done
+wait_job "$id" 30
+check "a rerunnable job whose run was lost ran again" test "$(jfield "$id" end_reason)" = completed
+check "twice in all" test "$(wc -l < "$WORK/rerun.log")" -eq 2
+check "Rerunable = True" test "$(jfield "$id" Rerunable)" = True
+check "run_count = 2" test "$(jfield "$id" run_count)" = 2
+
+# The box "reboots": every boxq process dies, the job cgroups vanish. Running
+# jobs are recorded as lost, or requeued when rerunnable.
+lost=$(echo 'sleep 60' | submit -N rebootlost)
+again=$(echo 'echo boot >> boot.log; sleep 1' | submit -N rebootagain -r y)
+wait_state "$lost" R
+wait_state "$again" R
+sleep 0.5
+kill -9 "$SCHED_PID" "$WORKER_PID" $(pgrep -f "boxq-shepherd $STATE/jobs/") 2> /dev/null
+wait 2> /dev/null
+check "every job process died with its shepherd" no_process 'sleep 60$'
+for d in /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-*; do
+  [ -d "$d" ] && rmdir "$d"
+done
+: > "$T/sched.log"
+start_worker
+start_sched
+wait_job "$lost" 30
+check "after the reboot the running job is lost" test "$(jfield "$lost" end_reason)" = lost
+check "with the lost exit status" test "$(jfield "$lost" Exit_status)" = -3
+wait_job "$again" 30
+check "the rerunnable one ran again to completion" test "$(jfield "$again" end_reason)" = completed
+check "twice in all" test "$(wc -l < "$WORK/boot.log")" -eq 2
 
 finish

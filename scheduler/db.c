@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 enum stmt_id {
   ST_INSERT,
@@ -98,6 +99,11 @@ db_errmsg(struct db *db) {
 
 int
 db_errno(struct db *db) {
+  /* The OS error behind an I/O failure says more than SQLite's code: a
+   * full disk or a read-only file system during a WAL write is IOERR. */
+  int sys = sqlite3_system_errno(db->sql);
+  if (sys == ENOSPC || sys == EROFS || sys == EDQUOT)
+    return -sys;
   switch (sqlite3_errcode(db->sql)) {
     case SQLITE_OK:
     case SQLITE_DONE:
@@ -129,10 +135,26 @@ exec(struct db *db, const char *sql) {
   return db_errno(db);
 }
 
+/* A read-only file system makes SQLite say only "unable to open database
+ * file"; say what it is. */
+static int
+check_writable(const char *path, struct berr *err) {
+  _cleanup_free_ char *dir = xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir)
+    *slash = '\0';
+  struct statvfs vfs;
+  if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+    return berr_set(err, -EROFS, "the queue database %s is on a read-only file system", path);
+  return 0;
+}
+
 int
 db_open(const char *path, struct db **ret, struct berr *err) {
+  int r = check_writable(path, err);
+  if (r < 0)
+    return r;
   struct db *db = xcalloc(1, sizeof(*db));
-  int r;
   if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
       SQLITE_OK) {
     r = berr_set(err, -EIO, "cannot open database %s: %s", path,

@@ -138,10 +138,12 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
 
 static void
 store_error(struct conn *c, struct boxqd *d, int r) {
-  if (r == -ENOSPC)
-    reply_status(c, r, "cannot store the job: the disk holding the queue is full");
+  if (r == -ENOSPC || r == -EDQUOT)
+    reply_status(c, r, "cannot store the job: the disk holding the queue is full (%s)",
+                 d->cfg.state_dir);
   else if (r == -EROFS)
-    reply_status(c, r, "cannot store the job: the queue database is read-only");
+    reply_status(c, r, "cannot store the job: the queue database is read-only (%s)",
+                 d->cfg.state_dir);
   else
     reply_status(c, r, "cannot store the job: %s", db_errmsg(d->db));
 }

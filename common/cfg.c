@@ -54,6 +54,8 @@ static const struct cfg_key cfg_table[] = {
      "processes a job may have at once if it asks for no pids; 0: no limit"},
     {"scheduler", "max_script_size", CFG_SIZE, OFF(max_script_size), "1mb", 1, 8 << 20, NULL,
      "largest job script accepted"},
+    {"scheduler", "max_connections_per_user", CFG_INT, OFF(max_connections_per_user), "64", 1,
+     65536, NULL, "open client connections one user may hold; more are refused"},
     {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
      "auto (detect), v2, v1 or hybrid"},
     {"worker", "cgroup_mount", CFG_STR, OFF(cgroup_mount), "/sys/fs/cgroup", 0, 0, NULL,

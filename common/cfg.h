@@ -29,6 +29,7 @@ struct boxq_config {
   int64_t default_walltime; /* 0 = none */
   int64_t default_pids;     /* pids.max of a job that asks for none; 0 = none */
   int64_t max_script_size;
+  int64_t max_connections_per_user; /* open client connections per uid */
   /* [worker] */
   char *cgroup_mode;       /* auto, v2, v1, hybrid */
   char *cgroup_mount;      /* where the cgroup file systems are, /sys/fs/cgroup */

@@ -98,6 +98,18 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     log_warn("dropping peer pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid,
              r == -E2BIG ? "message too large" : "malformed message");
     conn_close(c);
+    return;
+  }
+  if (c->closing)
+    return;
+  if (c->fr.len == 0)
+    c->partial_since = 0;
+  else if (c->partial_since == 0)
+    c->partial_since = now_mono_usec();
+  else if (now_mono_usec() - c->partial_since > CONN_FRAME_DEADLINE_USEC) {
+    log_warn("dropping peer pid %d uid %u: a frame took over %llds to arrive", (int)c->pid,
+             (unsigned)c->uid, CONN_FRAME_DEADLINE_USEC / 1000000);
+    conn_close(c);
   }
 }
 

@@ -29,7 +29,11 @@ struct conn {
   bool connected;
   int handles_open;
   uint64_t idle_timeout_ms; /* 0: none */
+  int64_t partial_since;    /* monotonic usec when a frame began to arrive, 0 if none */
 };
+
+/* A frame must arrive whole within this long, however slowly it drips. */
+#define CONN_FRAME_DEADLINE_USEC (30 * 1000000LL)
 
 /* The queued replies a peer may leave unread before it is dropped. */
 #define CONN_MAX_WRITE_QUEUE (64u << 20)

@@ -32,6 +32,14 @@ struct boxqd {
   uv_idle_t sched_idle;
   bool sched_pending;
   bool stopping;
+  /* Open client connections per uid, to cap what one user can hold. */
+  struct uid_count *conns_by_uid;
+};
+
+struct uid_count {
+  uid_t uid;
+  int n;
+  struct uid_count *next;
 };
 
 /* server.c: the client socket. */

@@ -163,6 +163,11 @@ main(int argc, char **argv) {
     log_warn("event loop closed with open handles: %s", uv_strerror(r));
   unlink(d.cfg.sched_socket);
   db_close(d.db);
+  while (d.conns_by_uid) {
+    struct uid_count *e = d.conns_by_uid;
+    d.conns_by_uid = e->next;
+    free(e);
+  }
   cfg_free(&d.cfg);
   log_info("stopped");
   return 0;

@@ -15,6 +15,35 @@ on_client_msg(struct conn *c, const struct pmsg *m) {
   req_dispatch(c->data, c, m);
 }
 
+static struct uid_count *
+uid_entry(struct boxqd *d, uid_t uid) {
+  for (struct uid_count *e = d->conns_by_uid; e; e = e->next)
+    if (e->uid == uid)
+      return e;
+  struct uid_count *e = xcalloc(1, sizeof(*e));
+  e->uid = uid;
+  e->next = d->conns_by_uid;
+  d->conns_by_uid = e;
+  return e;
+}
+
+static void
+on_client_close(struct conn *c) {
+  struct boxqd *d = c->data;
+  if (c->uid == (uid_t)-1)
+    return;
+  struct uid_count **pp = &d->conns_by_uid;
+  for (; *pp; pp = &(*pp)->next)
+    if ((*pp)->uid == c->uid) {
+      if (--(*pp)->n <= 0) {
+        struct uid_count *e = *pp;
+        *pp = e->next;
+        free(e);
+      }
+      return;
+    }
+}
+
 static void
 on_connection(uv_stream_t *server, int status) {
   struct boxqd *d = server->data;
@@ -22,12 +51,22 @@ on_connection(uv_stream_t *server, int status) {
     log_warn("accept: %s", uv_strerror(status));
     return;
   }
-  struct conn *c = conn_new(d->loop, d, on_client_msg, NULL);
+  struct conn *c = conn_new(d->loop, d, on_client_msg, on_client_close);
   c->idle_timeout_ms = CLIENT_IDLE_MS;
   int r = conn_accept(server, c);
   if (r < 0) {
     log_warn("accept: %s", uv_strerror(r));
+    c->uid = (uid_t)-1;
     conn_close(c);
+    return;
+  }
+  struct uid_count *e = uid_entry(d, c->uid);
+  e->n++;
+  if (c->uid != 0 && e->n > d->cfg.max_connections_per_user) {
+    if (e->n == d->cfg.max_connections_per_user + 1)
+      log_warn("uid %u holds %lld connections, the most allowed: refusing more", (unsigned)c->uid,
+               (long long)d->cfg.max_connections_per_user);
+    conn_close(c); /* on_client_close gives the count back */
   }
 }
 

@@ -9,12 +9,14 @@
  *   badstring  a submit whose strings lack their NUL
  *   unknown    a well-formed request of an unknown type (expects a reply)
  *   flood      many well-formed requests without reading the replies
+ *   hold N     opens N connections, counts those the daemon keeps open
  * Exits 0 if the daemon behaved (closed the connection or replied). */
 #include "proto.h"
 #include "util.h"
 
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 static int
@@ -57,6 +59,23 @@ header(uint8_t *h, uint32_t magic, uint16_t type, uint32_t len) {
 
 int
 main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[2], "hold")) {
+    int n = atoi(argv[3]), kept = 0;
+    int *fds = calloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++)
+      fds[i] = connect_to(argv[1]);
+    usleep(300000);
+    for (int i = 0; i < n; i++) {
+      /* A dropped connection reads EOF at once; a kept one would block. */
+      struct timeval tv = {0, 20000};
+      setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      char c;
+      if (read(fds[i], &c, 1) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        kept++;
+    }
+    printf("kept=%d\n", kept);
+    return 0;
+  }
   if (argc != 3)
     return 2;
   int fd = connect_to(argv[1]);

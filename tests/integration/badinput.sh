@@ -6,6 +6,7 @@
 require_root_cgroups
 start_boxq
 cd "$WORK"
+chmod 755 "$T/bin" "$T/bin/rawclient"
 SOCK=$STATE/boxqd.sock
 
 for mode in garbage badmagic huge partial badfields; do
@@ -16,6 +17,12 @@ check "malformed strings get an error reply" "$HELPERS/rawclient" "$SOCK" badstr
 check "unknown request gets an error reply" "$HELPERS/rawclient" "$SOCK" unknown
 "$HELPERS/rawclient" "$SOCK" flood
 check "boxqd alive after a flood of unread replies" kill -0 "$SCHED_PID"
+if id nobody > /dev/null 2>&1; then
+  out=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    "$HELPERS/rawclient" "$SOCK" hold 100)
+  check "one user holds at most 64 connections ($out)" test "$out" = kept=64
+  check "others are still served meanwhile" "$BIN/qstat"
+fi
 check "boxqd still answers" "$BIN/qstat"
 id=$(echo 'echo still-working' | submit)
 wait_job "$id"

@@ -22,7 +22,9 @@ struct boxq_config {
   int64_t mem;         /* capacity in bytes; 0 = the machine's memory less reserve */
   int64_t mem_reserve; /* kept back for the system when mem is 0 */
   bool allow_root_jobs;
-  bool pin_cpus; /* give each job its own CPUs (cpuset) */
+  bool pin_cpus;   /* give each job its own CPUs (cpuset) */
+  char *managers;  /* users and @groups who may act on any job (and, later, the server) */
+  char *operators; /* users and @groups who may act on any job */
   char *default_queue;
   int64_t default_ncpus;
   int64_t default_mem;

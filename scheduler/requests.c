@@ -7,6 +7,7 @@
 #include "log.h"
 #include "res.h"
 
+#include <grp.h>
 #include <pwd.h>
 #include <string.h>
 #include <time.h>
@@ -280,6 +281,53 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   pbuf_free(&b);
 }
 
+/* Is user (with primary group gid) named in list ("alice,@admins")? */
+static bool
+in_list(const char *list, const char *user, gid_t gid) {
+  if (!list || !*list)
+    return false;
+  gid_t groups[256];
+  int ngroups = -1;
+  _cleanup_free_ char *copy = xstrdup(list);
+  char *save = NULL;
+  for (char *item = strtok_r(copy, ", ", &save); item; item = strtok_r(NULL, ", ", &save)) {
+    if (item[0] != '@') {
+      if (strcmp(item, user) == 0)
+        return true;
+      continue;
+    }
+    if (ngroups < 0) {
+      ngroups = (int)ARRAY_SIZE(groups);
+      if (getgrouplist(user, gid, groups, &ngroups) < 0)
+        ngroups = 0; /* more groups than we look at: only named users match */
+    }
+    struct group gr, *res = NULL;
+    char buf[16384];
+    if (getgrnam_r(item + 1, &gr, buf, sizeof(buf), &res) != 0 || !res)
+      continue;
+    for (int i = 0; i < ngroups; i++)
+      if (groups[i] == res->gr_gid)
+        return true;
+  }
+  return false;
+}
+
+/* May the caller act on other users' jobs? root, managers and operators
+ * may; the check uses the account of the socket's uid, never the payload. */
+static bool
+may_act_on_any(struct boxqd *d, struct conn *c) {
+  if (c->uid == 0)
+    return true;
+  if (!*d->cfg.managers && !*d->cfg.operators)
+    return false;
+  struct passwd pw, *res = NULL;
+  char buf[16384];
+  if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+    return false;
+  return in_list(d->cfg.managers, pw.pw_name, pw.pw_gid) ||
+         in_list(d->cfg.operators, pw.pw_name, pw.pw_gid);
+}
+
 /* The action part of qdel/qhold/qrls on one job the caller may touch.
  * Returns 0, or -errno with a message in err. Runs inside a transaction. */
 typedef int (*job_action_fn)(struct boxqd *d, struct job_rec *j, struct conn *c,
@@ -386,7 +434,7 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       r = berr_set(&err, r, "Unknown Job Id %lld.%s", (long long)id, d->server_name);
     else if (r < 0)
       r = berr_set(&err, r, "%s", db_errmsg(d->db));
-    else if (c->uid != 0 && (int64_t)c->uid != j.uid)
+    else if ((int64_t)c->uid != j.uid && !may_act_on_any(d, c))
       r = berr_set(&err, -EPERM, "Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
                    d->server_name, j.owner);
     else {

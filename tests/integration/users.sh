@@ -90,6 +90,29 @@ id=$(echo 'echo "id=$PBS_JOBID"' | as_nobody "$BIN/qsub" -v PBS_JOBID=fake -N pb
 wait_job "$id"
 check "PBS_JOBID set by boxq, not the submitter" grep -q "^id=$id\\." "$WORK/pbsid.o$id"
 
+# Operators, named by group, may act on other users' jobs.
+if command -v useradd > /dev/null; then
+  opuser=bqop$$
+  opgroup=bqops$$
+  groupadd "$opgroup" && useradd -M -N -g nogroup -G "$opgroup" -s /bin/sh "$opuser"
+  trap 'userdel "$opuser" 2>/dev/null; groupdel "$opgroup" 2>/dev/null; stop_boxq' EXIT
+  as_op() { setpriv --reuid="$opuser" --regid=nogroup --init-groups env BOXQ_CONFIG="$BOXQ_CONFIG" "$@"; }
+  printf '[scheduler]\noperators = @%s\n' "$opgroup" >> "$BOXQ_CONFIG"
+  kill "$SCHED_PID"
+  wait "$SCHED_PID" 2> /dev/null
+  start_sched
+  nid=$(echo 'sleep 60' | as_nobody "$BIN/qsub" -h -N victim | cut -d. -f1)
+  as_op "$BIN/qhold" "$nid"
+  check "an operator (by group) may act on another user's job" as_op "$BIN/qdel" "$nid"
+  check "the job was cancelled by the operator" test "$(jfield "$nid" end_reason)" = cancelled
+  oid=$(echo 'sleep 60' | as_op "$BIN/qsub" -h -N opjob | cut -d. -f1)
+  as_nobody "$BIN/qdel" "$oid" 2> /dev/null
+  check "a plain user still may not touch the operator's job" test "$(jfield "$oid" job_state)" = H
+  "$BIN/qdel" "$oid"
+else
+  echo "# useradd missing: operator test skipped"
+fi
+
 # Root's jobs are refused by default.
 sed -i 's/allow_root_jobs = true/allow_root_jobs = false/' "$BOXQ_CONFIG"
 kill "$SCHED_PID"

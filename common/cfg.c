@@ -62,6 +62,8 @@ static const struct cfg_key cfg_table[] = {
      65536, NULL, "open client connections one user may hold; more are refused"},
     {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
      "auto (detect), v2, v1 or hybrid"},
+    {"worker", "scheduler_user", CFG_STR, OFF(scheduler_user), "root", 0, 0, NULL,
+     "the account boxqd runs as: the only one (besides root) the worker accepts"},
     {"worker", "cgroup_mount", CFG_STR, OFF(cgroup_mount), "/sys/fs/cgroup", 0, 0, NULL,
      "where the cgroup file systems are mounted"},
     {"worker", "allow_no_cgroups", CFG_BOOL, OFF(allow_no_cgroups), "false", 0, 0, NULL,

@@ -38,6 +38,7 @@ struct boxq_config {
   bool allow_no_cgroups;   /* run jobs without limits when there are no cgroups */
   char *cgroup_parent;     /* below the hierarchy root, e.g. "boxq" */
   int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
+  char *scheduler_user;    /* the account boxqd runs as; only it (and root) reach the worker */
   int64_t sample_interval; /* seconds between usage samples of running jobs */
   char *job_tmp_dir;       /* where per-job /tmp directories live; "" = state_dir/tmp */
 

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,10 +63,11 @@ on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
-  /* Only root may hand us jobs: whoever can, can run anything as anyone. */
-  if (c->uid != 0) {
-    log_warn("refusing a connection from uid %u: only the scheduler (root) may connect",
-             (unsigned)c->uid);
+  /* Only the scheduler may hand us jobs: whoever can, can run anything as
+   * anyone. */
+  if (c->uid != 0 && c->uid != w->sched_uid) {
+    log_warn("refusing a connection from uid %u: only the scheduler (%s) may connect",
+             (unsigned)c->uid, w->cfg.scheduler_user);
     conn_close(c);
     return;
   }
@@ -177,6 +179,12 @@ main(int argc, char **argv) {
     w.sys.mode = CG_MODE_NONE;
   }
   w.server_name = cfg_server_name(&w.cfg);
+  struct passwd *spw = getpwnam(w.cfg.scheduler_user);
+  if (!spw) {
+    log_error("scheduler_user '%s' has no account on this machine", w.cfg.scheduler_user);
+    goto out;
+  }
+  w.sched_uid = spw->pw_uid;
   w.shepherd_path = find_shepherd();
   if (access(w.shepherd_path, X_OK) < 0) {
     log_error("cannot run the shepherd %s: %s", w.shepherd_path, strerror(errno));
@@ -195,6 +203,12 @@ main(int argc, char **argv) {
   w.server.data = &w;
   if (r < 0) {
     log_error("cannot listen on %s: %s", w.cfg.worker_socket, uv_strerror(r));
+    goto out;
+  }
+  /* Mode 0600, owned by the scheduler's account: nobody else can connect. */
+  if (chown(w.cfg.worker_socket, w.sched_uid, 0) < 0) {
+    log_error("cannot hand %s to %s: %s", w.cfg.worker_socket, w.cfg.scheduler_user,
+              strerror(errno));
     goto out;
   }
   uv_timer_init(w.loop, &w.sample_timer);

@@ -34,6 +34,7 @@ struct worker {
   struct conn *sched;
   struct wjob *jobs;
   uv_timer_t sample_timer;
+  uid_t sched_uid; /* scheduler_user's uid */
 };
 
 /* jobs.c */

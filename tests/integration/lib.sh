@@ -99,7 +99,9 @@ start_worker() {
 }
 
 start_sched() {
-  "$BUILD/scheduler/boxqd" >> "$T/sched.log" 2>&1 &
+  # SCHED_AS=user runs boxqd unprivileged, as the systemd unit does.
+  ${SCHED_AS:+setpriv --reuid="$SCHED_AS" --regid="$(id -g "${SCHED_AS:-root}")" --clear-groups} \
+    "$BUILD/scheduler/boxqd" >> "$T/sched.log" 2>&1 &
   SCHED_PID=$!
   wait_ready
 }

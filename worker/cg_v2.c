@@ -27,26 +27,31 @@ cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
       return berr_set(err, -ENOTSUP,
                       "the cgroup v2 controller '%s' is not available (cgroup.controllers: %s)",
                       wanted_controllers[i], avail);
-  char enable[64] = "";
-  for (size_t i = 0; i < ARRAY_SIZE(wanted_controllers); i++)
-    if (cg_list_has(avail, wanted_controllers[i])) {
-      strcat(enable, "+");
-      strcat(enable, wanted_controllers[i]);
-      strcat(enable, " ");
-    }
-  /* Walk root -> parent, creating and enabling as we go. */
+  /* Walk root -> parent, creating and enabling as we go. Only controllers
+   * still missing are written: levels above a delegated subtree are not
+   * ours to change, and there they are enabled already. */
   _cleanup_free_ char *path = xstrdup(parent);
   _cleanup_close_ int fd = dup(root_fd);
   if (fd < 0)
     return -errno;
   char *save = NULL;
   for (char *comp = strtok_r(path, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
-    r = cg__write(fd, "cgroup.subtree_control", enable);
+    _cleanup_free_ char *have = NULL;
+    char missing[64] = "";
+    if (read_file_at(fd, "cgroup.subtree_control", 4096, &have, NULL) < 0)
+      have = xstrdup("");
+    for (size_t i = 0; i < ARRAY_SIZE(wanted_controllers); i++)
+      if (cg_list_has(avail, wanted_controllers[i]) && !cg_list_has(have, wanted_controllers[i])) {
+        strcat(missing, "+");
+        strcat(missing, wanted_controllers[i]);
+        strcat(missing, " ");
+      }
+    r = missing[0] ? cg__write(fd, "cgroup.subtree_control", missing) : 0;
     if (r < 0)
       return berr_set(err, r,
                       "cannot enable controllers (%s) in the cgroup above %s: %s "
                       "(is boxq-worker itself in that cgroup? move it to a leaf)",
-                      enable, comp ? comp : parent, strerror(-r));
+                      missing, comp ? comp : parent, strerror(-r));
     if (!comp)
       break;
     if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)

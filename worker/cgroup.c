@@ -103,8 +103,42 @@ cg_system_close(struct cg_system *sys) {
     sys->v1_parent_fd[i] = -1;
 }
 
+/* The process's own v2 cgroup, without the leading '/' ("" for the root). */
+static int
+own_v2_cgroup(char *buf, size_t len) {
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &text, NULL);
+  if (r < 0)
+    return r;
+  char path[4096];
+  r = cg_parse_proc_cgroup(text, NULL, path, sizeof(path));
+  if (r < 0)
+    return r;
+  snprintf(buf, len, "%s", path[0] == '/' ? path + 1 : path);
+  return 0;
+}
+
+/* Under delegation (systemd Delegate=yes) the worker sits in the cgroup it
+ * was given, which must hold no process once it has children with
+ * controllers: move ourselves into a leaf, OWN/supervisor. Shepherds are
+ * started from there too. */
+static int
+leave_inner_node(const char *root, const char *own, const char *parent, struct berr *err) {
+  size_t n = strlen(own);
+  if (n == 0 || strncmp(parent, own, n) != 0 || parent[n] != '/')
+    return 0; /* we are not above the jobs: nothing to do */
+  _cleanup_free_ char *leaf = xasprintf("%s/%s/supervisor", root, own);
+  if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+    return berr_set(err, -errno, "cannot create %s: %s", leaf, strerror(errno));
+  _cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", leaf);
+  int r = write_file_at(AT_FDCWD, procs, "0", 1);
+  if (r < 0)
+    return berr_set(err, r, "cannot move the worker into %s: %s", leaf, strerror(-r));
+  return 0;
+}
+
 int
-cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const char *parent,
+cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const char *parent_cfg,
                bool prepare, struct berr *err) {
   *sys = (struct cg_system){.v2_parent_fd = -1};
   for (int i = 0; i < CG_V1_MAX; i++)
@@ -123,6 +157,27 @@ cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const
   if (want != detected && !(want == CG_MODE_V1 && detected == CG_MODE_HYBRID))
     return berr_set(err, -EINVAL, "cgroup_mode = %s, but %s is %s", mode, mount,
                     cg_mode_name(detected));
+  /* "./jobs": below the worker's own cgroup, as a systemd unit with
+   * Delegate=yes wants it. */
+  _cleanup_free_ char *parent = NULL;
+  char own[4096] = "";
+  if (strncmp(parent_cfg, "./", 2) == 0) {
+    if (want != CG_MODE_V2)
+      return berr_set(err, -EINVAL,
+                      "cgroup_parent '%s' (relative to the worker's own cgroup) "
+                      "needs pure cgroup v2",
+                      parent_cfg);
+    if ((r = own_v2_cgroup(own, sizeof(own))) < 0)
+      return berr_set(err, r, "cannot read /proc/self/cgroup: %s", strerror(-r));
+    parent = own[0] ? xasprintf("%s/%s", own, parent_cfg + 2) : xstrdup(parent_cfg + 2);
+  } else
+    parent = xstrdup(parent_cfg);
+  if (prepare && want == CG_MODE_V2) {
+    if (!own[0] && (r = own_v2_cgroup(own, sizeof(own))) < 0)
+      own[0] = '\0';
+    if ((r = leave_inner_node(mount, own, parent, err)) < 0)
+      return r;
+  }
   sys->mode = want;
   sys->mount = xstrdup(mount);
   sys->parent = xstrdup(parent);

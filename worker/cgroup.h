@@ -56,7 +56,9 @@ const char *cg_mode_name(enum cg_mode m);
 /* Detects the layout under mount with statfs: v2, hybrid or v1. */
 int cg_detect(const char *mount, enum cg_mode *ret, struct berr *err);
 /* Detects (mode "auto") or checks the layout, then creates the parent
- * cgroup and, on v2, enables the controllers down to it. */
+ * cgroup and, on v2, enables the controllers down to it. A parent starting
+ * with "./" lies below the caller's own v2 cgroup (systemd delegation); if
+ * the caller sits above the parent it moves itself into OWN/supervisor. */
 int cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const char *parent,
                    bool prepare, struct berr *err);
 void cg_system_close(struct cg_system *sys);

@@ -196,7 +196,8 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   pb_nest_end(&b, mark);
   pb_str(&b, S_CG_MOUNT, w->cfg.cgroup_mount);
   pb_str(&b, S_CG_MODE, cg_mode_name(w->sys.mode));
-  pb_str(&b, S_CG_PARENT, w->cfg.cgroup_parent);
+  /* The resolved parent: a relative one means the worker's own cgroup. */
+  pb_str(&b, S_CG_PARENT, w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent);
   pb_i64(&b, S_KILL_GRACE, w->cfg.kill_grace);
   pb_str(&b, S_TMP_DIR, w->cfg.job_tmp_dir);
   pb_str(&b, S_SERVER_NAME, w->server_name);
@@ -244,8 +245,9 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     pb_begin(&b, MSG_STARTED);
     pb_i64(&b, T_JOBID, job.id);
     pb_i64(&b, J_STIME, time(NULL));
-    _cleanup_free_ char *cg = xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
-                                        w->cfg.cgroup_parent, (long long)job.id);
+    _cleanup_free_ char *cg =
+        xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
+                  w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job.id);
     pb_str(&b, J_CGROUP, cg);
     pb_end(&b);
     if (w->sched)

@@ -222,7 +222,7 @@ main(int argc, char **argv) {
   uv_signal_start(&w.sig_int, on_signal, SIGINT);
   signal(SIGPIPE, SIG_IGN);
   log_info("boxq-worker ready on %s (cgroup %s, parent %s)", w.cfg.worker_socket,
-           cg_mode_name(w.sys.mode), w.cfg.cgroup_parent);
+           cg_mode_name(w.sys.mode), w.sys.parent ? w.sys.parent : "none");
   uv_run(w.loop, UV_RUN_DEFAULT);
   if (uv_loop_close(w.loop) < 0)
     log_warn("event loop closed with open handles");

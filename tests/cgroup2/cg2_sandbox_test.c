@@ -22,6 +22,7 @@ static int passed, failed;
 static char self[4096];
 static struct cg_system sys;
 static int64_t next_id = 1;
+static char parent_dir[512];
 
 #define CHECK(cond, ...)                                                                           \
   do {                                                                                             \
@@ -196,8 +197,8 @@ dump(struct job_run *jr, const char *file) {
 
 static void
 finish_job(struct job_run *jr) {
-  char path[256];
-  snprintf(path, sizeof(path), "/sys/fs/cgroup/boxq-vm/job-%lld", (long long)jr->id);
+  char path[4200];
+  snprintf(path, sizeof(path), "%s/job-%lld", parent_dir, (long long)jr->id);
   CHECK(cg_job_destroy(jr->cg) == 0 && !dir_exists(path), "job %lld: cgroup removed",
         (long long)jr->id);
 }
@@ -226,28 +227,37 @@ main(int argc, char **argv) {
   struct berr err = {{0}};
   CHECK(cg_detect("/sys/fs/cgroup", &mode, &err) == 0 && mode == CG_MODE_V2,
         "pure cgroup v2 detected (%s)", cg_mode_name(mode));
-  int r = cg_system_open(&sys, "/sys/fs/cgroup", "auto", "boxq-vm", true, &err);
+  /* BOXQ_CG2_PARENT="./jobs": the worker's systemd setup, run from a
+   * delegated cgroup. */
+  const char *parent_cfg = getenv("BOXQ_CG2_PARENT") ? getenv("BOXQ_CG2_PARENT") : "boxq-vm";
+  int r = cg_system_open(&sys, "/sys/fs/cgroup", "auto", parent_cfg, true, &err);
   CHECK(r == 0, "job parent prepared, controllers enabled (%s)", r ? err.msg : "ok");
   if (r < 0)
     goto out;
-  char *sub = NULL;
-  read_file_at(AT_FDCWD, "/sys/fs/cgroup/boxq-vm/cgroup.subtree_control", 4096, &sub, NULL);
+  snprintf(parent_dir, sizeof(parent_dir), "/sys/fs/cgroup/%s", sys.parent);
+  printf("# jobs go below %s\n", parent_dir);
+  char *sub = NULL, subpath[4200];
+  snprintf(subpath, sizeof(subpath), "%s/cgroup.subtree_control", parent_dir);
+  read_file_at(AT_FDCWD, subpath, 4096, &sub, NULL);
   CHECK(sub && strstr(sub, "cpu") && strstr(sub, "memory") && strstr(sub, "pids"),
         "cpu, memory, pids enabled for jobs: %s", sub ? strtok(sub, "\n") : "?");
   free(sub);
 
-  char script[5000];
+  char script[16384];
   struct job_run jr;
 
   /* clone3(CLONE_INTO_CGROUP), namespaces, limits written. */
   snprintf(script, sizeof(script),
            "#!/bin/sh\necho \"pid=$$\"\ncat /proc/self/cgroup\n"
-           "cat /sys/fs/cgroup/boxq-vm/job-1/memory.max /sys/fs/cgroup/boxq-vm/job-1/cpu.max\n"
-           "echo swap=$(cat /sys/fs/cgroup/boxq-vm/job-1/memory.swap.max)\n");
+           "cat %s/job-1/memory.max %s/job-1/cpu.max\n"
+           "echo swap=$(cat %s/job-1/memory.swap.max)\n",
+           parent_dir, parent_dir, parent_dir);
   struct cg_limits lim = {.ncpus = 1, .mem = 64 << 20, .pids_max = 0};
   if (run_job(script, &lim, 0, &jr) == 0) {
     CHECK(strstr(jr.out, "pid=2\n") != NULL, "job runs as PID 2 in its own PID namespace");
-    CHECK(strstr(jr.out, "0::/boxq-vm/job-1\n") != NULL,
+    char want[4200];
+    snprintf(want, sizeof(want), "0::/%s/job-1\n", sys.parent);
+    CHECK(strstr(jr.out, want) != NULL,
           "the job started inside its cgroup (clone3 CLONE_INTO_CGROUP)");
     CHECK(strstr(jr.out, "67108864\n") && strstr(jr.out, "100000 100000"),
           "memory.max and cpu.max written from mem and ncpus");
@@ -341,7 +351,16 @@ main(int argc, char **argv) {
     finish_job(&jr);
   }
 
-  CHECK(rmdir("/sys/fs/cgroup/boxq-vm") == 0, "job parent removable: nothing left behind");
+  CHECK(rmdir(parent_dir) == 0, "job parent removable: nothing left behind");
+  if (getenv("BOXQ_CG2_PARENT")) {
+    char own[4096] = "";
+    char *text = NULL;
+    if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 4096, &text, NULL) == 0)
+      snprintf(own, sizeof(own), "%s", text);
+    free(text);
+    CHECK(strstr(own, "/supervisor\n") != NULL,
+          "under delegation the worker moved itself into a leaf: %s", strtok(own, "\n"));
+  }
 out:
   cg_system_close(&sys);
   printf("%d passed, %d failed, 0 skipped\n", passed, failed);

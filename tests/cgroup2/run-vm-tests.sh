@@ -88,7 +88,19 @@ for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
 done
 echo "guest: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 stty -F /dev/ttyS1 raw -echo 2> /dev/null
-/t/cg2_sandbox_test > /dev/ttyS1 2>&1 < /dev/null
+# Round 1: boxq's own cgroup below the root. Round 2: as under systemd with
+# Delegate=yes: the test starts inside a delegated scope whose ancestors
+# enabled the controllers for it, and puts jobs below itself (./jobs).
+(
+  /t/cg2_sandbox_test || exit $?
+  mkdir -p /sys/fs/cgroup/test.slice/test.scope
+  for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+    echo "+$c" > /sys/fs/cgroup/test.slice/cgroup.subtree_control
+  done
+  echo "# delegated: running in /test.slice/test.scope, jobs in ./jobs"
+  echo 0 > /sys/fs/cgroup/test.slice/test.scope/cgroup.procs
+  BOXQ_CG2_PARENT=./jobs exec /t/cg2_sandbox_test
+) > /dev/ttyS1 2>&1 < /dev/null
 echo "BOXQ_VM_STATUS=$?" > /dev/ttyS2
 sync
 poweroff -f

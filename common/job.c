@@ -33,12 +33,6 @@ job_signal_allowed(int sig) {
   return false;
 }
 
-bool
-job_state_valid(int c) {
-  return c == JOB_QUEUED || c == JOB_HELD || c == JOB_WAITING || c == JOB_RUNNING ||
-         c == JOB_EXITING || c == JOB_FINISHED;
-}
-
 size_t
 job_env_count(char *const *env) {
   size_t n = 0;

@@ -32,7 +32,6 @@ enum job_end {
 
 const char *job_end_to_string(enum job_end e);
 int job_end_from_string(const char *s); /* -EINVAL */
-bool job_state_valid(int c);
 
 /* PBS-style special exit statuses for jobs that never ran their script. */
 #define JOB_EXEC_FAIL                (-1) /* setup failed before the script (user, cgroup, output file) */

@@ -31,7 +31,6 @@ enum proto_type {
   MSG_DELETE = 202,
   MSG_HOLD = 203,
   MSG_RELEASE = 204,
-  MSG_ACCT = 205,
   MSG_SERVER_INFO = 206,
   MSG_SIGNAL_JOB = 207, /* qsig: T_SIGNAL and T_JOBIDs */
   /* 300: boxqd <-> boxq-worker */

@@ -19,7 +19,6 @@ enum stmt_id {
   ST_LIST_QUEUED,
   ST_LIST_RUNNING,
   ST_SET_STATE,
-  ST_SET_COMMENT,
   ST_SET_END_REASON,
   ST_SET_CPUS,
   ST_REQUEUE,
@@ -62,7 +61,6 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_LIST_RUNNING] = "SELECT " JOB_COLS FROM "WHERE j.state IN ('R','E') ORDER BY j.id",
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
-    [ST_SET_COMMENT] = "UPDATE jobs SET comment = ? WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
     [ST_REQUEUE] = "UPDATE jobs SET state = 'Q', end_reason = 0, exit_status = NULL, stime = 0, "
                    "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ? WHERE id = ?",
@@ -484,14 +482,6 @@ db_set_state(struct db *db, int64_t id, int state, const char *hold_types, int64
   bind_text(s, 4, st);
   sqlite3_bind_int64(s, 5, now);
   sqlite3_bind_int64(s, 6, id);
-  return step_done(db, s);
-}
-
-int
-db_set_comment(struct db *db, int64_t id, const char *comment) {
-  sqlite3_stmt *s = stmt(db, ST_SET_COMMENT);
-  bind_text(s, 1, comment);
-  sqlite3_bind_int64(s, 2, id);
   return step_done(db, s);
 }
 

@@ -37,7 +37,6 @@ int db_list_queued(struct db *db, db_job_cb cb, void *ud);
 int db_list_running(struct db *db, db_job_cb cb, void *ud);
 
 int db_set_state(struct db *db, int64_t id, int state, const char *hold_types, int64_t now);
-int db_set_comment(struct db *db, int64_t id, const char *comment);
 /* Back to the queue for another run: clears the last run's state. */
 int db_requeue(struct db *db, int64_t id, int64_t now);
 int db_set_cpus(struct db *db, int64_t id, const char *cpus);

@@ -74,6 +74,7 @@ main(int argc, char **argv) {
         kept++;
     }
     printf("kept=%d\n", kept);
+    fflush(stdout); /* before any sanitizer exit hook that might _exit */
     return 0;
   }
   if (argc != 3)

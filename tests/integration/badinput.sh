@@ -18,8 +18,9 @@ check "unknown request gets an error reply" "$HELPERS/rawclient" "$SOCK" unknown
 "$HELPERS/rawclient" "$SOCK" flood
 check "boxqd alive after a flood of unread replies" kill -0 "$SCHED_PID"
 if id nobody > /dev/null 2>&1; then
-  out=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-    "$HELPERS/rawclient" "$SOCK" hold 100)
+  # LeakSanitizer cannot trace a process whose uid changed: not for this one.
+  out=$(ASAN_OPTIONS=detect_leaks=0 setpriv --reuid=nobody --regid="$(id -g nobody)" \
+    --clear-groups "$HELPERS/rawclient" "$SOCK" hold 100)
   check "one user holds at most 64 connections ($out)" test "$out" = kept=64
   check "others are still served meanwhile" "$BIN/qstat"
 fi

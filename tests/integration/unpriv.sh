@@ -25,6 +25,10 @@ check "the worker runs as root" test "$(ps -o user= -p "$WORKER_PID" | tr -d ' '
 check "the worker socket belongs to the scheduler's account, mode 600" \
   test "$(stat -c '%U %a' "$STATE/worker.sock")" = "$suser 600"
 check "the job spool is root-only" test "$(stat -c '%U %a' "$STATE/jobs")" = "root 700"
+check "the state directory: the scheduler's, others may only enter" \
+  test "$(stat -c '%U %a' "$STATE")" = "$suser 755"
+check "the client socket: every local user may connect" \
+  test "$(stat -c '%U %a' "$STATE/boxqd.sock")" = "$suser 666"
 check "the database belongs to the scheduler, mode 600" \
   test "$(stat -c '%U %a' "$STATE/boxq.db")" = "$suser 600"
 id=$(echo 'echo "uid=$(id -un)"' | setpriv --reuid=nobody --regid="$(id -g nobody)" --init-groups \

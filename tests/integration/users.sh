@@ -70,6 +70,13 @@ check "qdel of another's job: non-zero exit" test "$rc" -ne 0
 check "qdel of another's job: says unauthorized" grep -q "Unauthorized" "$WORK/e1"
 as_nobody "$BIN/qrls" "$rid" 2> /dev/null
 check "nobody cannot qrls root's job" test "$(jfield "$rid" job_state)" = H
+sid=$(echo 'trap "echo got-usr1" USR1; while :; do sleep 0.1; done' | submit -N sigvictim)
+wait_state "$sid" R
+out=$(as_nobody "$BIN/qsig" -s USR1 "$sid" 2>&1)
+check "nobody cannot qsig root's job" has "$out" "Unauthorized"
+"$BIN/qdel" "$sid"
+wait_job "$sid"
+check "the signal never reached it" sh -c "! grep -q got-usr1 '$WORK/sigvictim.o$sid'"
 nid=$(echo 'sleep 60' | as_nobody "$BIN/qsub" -h -N nobodyjob | cut -d. -f1)
 as_nobody "$BIN/qhold" "$rid" 2> /dev/null
 check "root's job untouched" test "$(jfield "$rid" job_state)" = H
@@ -90,14 +97,18 @@ id=$(echo 'echo "id=$PBS_JOBID"' | as_nobody "$BIN/qsub" -v PBS_JOBID=fake -N pb
 wait_job "$id"
 check "PBS_JOBID set by boxq, not the submitter" grep -q "^id=$id\\." "$WORK/pbsid.o$id"
 
-# Operators, named by group, may act on other users' jobs.
+# Operators (here by group) and managers (here by name) may act on other
+# users' jobs; nobody else may.
 if command -v useradd > /dev/null; then
   opuser=bqop$$
+  mgruser=bqmgr$$
   opgroup=bqops$$
-  groupadd "$opgroup" && useradd -M -N -g nogroup -G "$opgroup" -s /bin/sh "$opuser"
-  trap 'userdel "$opuser" 2>/dev/null; groupdel "$opgroup" 2>/dev/null; stop_boxq' EXIT
+  groupadd "$opgroup" && useradd -M -N -g nogroup -G "$opgroup" -s /bin/sh "$opuser" &&
+    useradd -M -N -g nogroup -s /bin/sh "$mgruser"
+  trap 'userdel "$opuser" 2>/dev/null; userdel "$mgruser" 2>/dev/null; groupdel "$opgroup" 2>/dev/null; stop_boxq' EXIT
   as_op() { setpriv --reuid="$opuser" --regid=nogroup --init-groups env BOXQ_CONFIG="$BOXQ_CONFIG" "$@"; }
-  printf '[scheduler]\noperators = @%s\n' "$opgroup" >> "$BOXQ_CONFIG"
+  as_mgr() { setpriv --reuid="$mgruser" --regid=nogroup --init-groups env BOXQ_CONFIG="$BOXQ_CONFIG" "$@"; }
+  printf '[scheduler]\noperators = @%s\nmanagers = %s\n' "$opgroup" "$mgruser" >> "$BOXQ_CONFIG"
   kill "$SCHED_PID"
   wait "$SCHED_PID" 2> /dev/null
   start_sched
@@ -108,9 +119,11 @@ if command -v useradd > /dev/null; then
   oid=$(echo 'sleep 60' | as_op "$BIN/qsub" -h -N opjob | cut -d. -f1)
   as_nobody "$BIN/qdel" "$oid" 2> /dev/null
   check "a plain user still may not touch the operator's job" test "$(jfield "$oid" job_state)" = H
-  "$BIN/qdel" "$oid"
+  as_mgr "$BIN/qrls" "$oid"
+  check "a manager (by name) may release another user's job" test "$(jfield "$oid" job_state)" != H
+  check "and delete it" as_mgr "$BIN/qdel" "$oid"
 else
-  echo "# useradd missing: operator test skipped"
+  echo "# useradd missing: operator and manager tests skipped"
 fi
 
 # Root's jobs are refused by default.

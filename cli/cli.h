@@ -48,3 +48,4 @@ int cmd_qhold(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qacct(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qsig(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct cli_cmd commands[] = {
     {"qrls", "release held jobs", cmd_qrls},
     {"qsig", "send a signal to running jobs", cmd_qsig},
     {"qacct", "show the accounting of finished jobs", cmd_qacct},
+    {"tracejob", "show a job's history", cmd_tracejob},
 };
 
 static void

@@ -33,6 +33,7 @@ enum proto_type {
   MSG_RELEASE = 204,
   MSG_SERVER_INFO = 206,
   MSG_SIGNAL_JOB = 207, /* qsig: T_SIGNAL and T_JOBIDs */
+  MSG_EVENTS = 208,     /* tracejob: a job's event log */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -55,6 +56,11 @@ enum proto_tag {
   T_ERROR = 8,   /* str: per-id error in multi-id replies, may repeat */
   T_INFO = 9,    /* str key=value lines of server info */
   T_SERVER = 10, /* str: the server name used in job ids */
+  T_EVENT = 11,  /* nested event: EV_* fields, may repeat */
+  EV_JOBID = 20,
+  EV_TIME,
+  EV_NAME,
+  EV_DETAIL,
 
   /* shepherd settings in a job's spool spec (worker -> shepherd) */
   S_CG_MOUNT = 60,

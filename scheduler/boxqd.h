@@ -47,6 +47,8 @@ int server_start(struct boxqd *d);
 
 /* requests.c: one handler per client request; each sends one reply. */
 void req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m);
+/* Root, managers and operators may act on any job. */
+bool may_act_on_any(struct boxqd *d, struct conn *c);
 
 /* dispatch.c: the worker link and the scheduling pass. */
 void worker_link_start(struct boxqd *d);

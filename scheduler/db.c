@@ -28,6 +28,7 @@ enum stmt_id {
   ST_USAGE,
   ST_USAGE_SAMPLE,
   ST_EVENT,
+  ST_EVENTS,
   ST_MAX
 };
 
@@ -82,6 +83,7 @@ static const char *const stmt_sql[ST_MAX] = {
         "INSERT OR REPLACE INTO job_usage (" USAGE_COLS ") SELECT " USAGE_PARAMS
         " WHERE NOT EXISTS (SELECT 1 FROM job_usage WHERE job_id = ?1 AND final = 1)",
     [ST_EVENT] = "INSERT INTO job_events (job_id, time, event, detail) VALUES (?,?,?,?)",
+    [ST_EVENTS] = "SELECT time, event, detail FROM job_events WHERE job_id = ? ORDER BY id",
 };
 
 struct db {
@@ -580,6 +582,24 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   if (r < 0 || !e->has_usage)
     return r;
   return bind_usage_and_step(db, stmt(db, ST_USAGE), e->id, &e->usage);
+}
+
+int
+db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud) {
+  sqlite3_stmt *s = stmt(db, ST_EVENTS);
+  sqlite3_bind_int64(s, 1, id);
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const unsigned char *name = sqlite3_column_text(s, 1), *detail = sqlite3_column_text(s, 2);
+    r = cb(ud, sqlite3_column_int64(s, 0), name ? (const char *)name : "",
+           detail ? (const char *)detail : "");
+    if (r != 0)
+      break;
+  }
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
 }
 
 int

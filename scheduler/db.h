@@ -47,6 +47,9 @@ int db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_ho
 int db_job_ended(struct db *db, const struct job_rec *end);
 /* Stores a running job's usage so far, unless its final record exists. */
 int db_usage_sample(struct db *db, int64_t id, const struct job_usage *u);
+typedef int (*db_event_cb)(void *ud, int64_t time, const char *event, const char *detail);
+/* A job's event log, oldest first. */
+int db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud);
 int db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const char *detail);
 
 /* Maps the last SQLite error to -errno (-ENOSPC for a full disk, ...). */

@@ -9,6 +9,7 @@
  * never started (requeued) or lost with its shepherd (recorded as lost). */
 #include "boxqd.h"
 #include "log.h"
+#include "res.h"
 
 #include <signal.h>
 #include <string.h>
@@ -269,11 +270,22 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
+  struct job_rec j = {0};
+  _cleanup_free_ char *detail = NULL;
+  char mem[32];
+  if (db_get_job(d->db, id, false, &j) == 0) {
+    res_format_size(j.mem, mem, sizeof(mem));
+    detail = xasprintf("in cgroup %s with ncpus=%lld%s%s mem=%s walltime=%lld pids=%lld%s",
+                       cg ? cg : "?", (long long)j.ncpus, j.cpus && *j.cpus ? " cpus=" : "",
+                       j.cpus && *j.cpus ? j.cpus : "", mem, (long long)j.walltime,
+                       (long long)j.pids, j.net && *j.net ? " net=none" : "");
+  }
+  job_rec_free(&j);
   int r = db_begin(d->db);
   if (r == 0)
     r = db_job_started(d->db, id, stime, d->server_name, cg);
   if (r == 0)
-    r = db_add_event(d->db, id, stime, "started", cg);
+    r = db_add_event(d->db, id, stime, "started", detail ? detail : cg);
   if (r == 0)
     r = db_commit(d->db);
   else
@@ -332,6 +344,16 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
         "%s, exit status %lld%s%s", job_end_to_string(end.end_reason), (long long)end.exit_status,
         end.comment ? ": " : "", end.comment ? end.comment : "");
     r = db_add_event(d->db, end.id, end.etime, "ended", detail);
+  }
+  if (r == 0 && end.has_usage) {
+    char peak[32];
+    res_format_size(end.usage.mem_peak, peak, sizeof(peak));
+    _cleanup_free_ char *acct = xasprintf(
+        "cpu %.3fs (user %.3fs, system %.3fs), wall %.3fs, peak memory %s, oom kills %lld, "
+        "backend %s",
+        end.usage.cpu_usec / 1e6, end.usage.user_usec / 1e6, end.usage.sys_usec / 1e6,
+        end.usage.wall_usec / 1e6, peak, (long long)end.usage.oom_kills, end.usage.cg_backend);
+    r = db_add_event(d->db, end.id, end.etime, "accounted", acct);
   }
   if (r == 0)
     r = db_commit(d->db);

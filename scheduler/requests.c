@@ -314,7 +314,7 @@ in_list(const char *list, const char *user, gid_t gid) {
 
 /* May the caller act on other users' jobs? root, managers and operators
  * may; the check uses the account of the socket's uid, never the payload. */
-static bool
+bool
 may_act_on_any(struct boxqd *d, struct conn *c) {
   if (c->uid == 0)
     return true;
@@ -505,6 +505,69 @@ req_server_info(struct boxqd *d, struct conn *c) {
   pbuf_free(&b);
 }
 
+struct events_ctx {
+  struct pbuf *b;
+  int64_t id;
+};
+
+static int
+put_event(void *ud, int64_t time, const char *event, const char *detail) {
+  struct events_ctx *ec = ud;
+  size_t mark = pb_nest_begin(ec->b, T_EVENT);
+  pb_i64(ec->b, EV_JOBID, ec->id);
+  pb_i64(ec->b, EV_TIME, time);
+  pb_str(ec->b, EV_NAME, event);
+  pb_str(ec->b, EV_DETAIL, detail);
+  pb_nest_end(ec->b, mark);
+  return 0;
+}
+
+/* tracejob: the event log of each job, for its owner and the privileged. */
+static void
+req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_REPLY);
+  int status = 0;
+  size_t off = 0;
+  struct pfield f;
+  while (pmsg_next(m, &off, &f)) {
+    int64_t id;
+    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
+      continue;
+    struct job_rec j = {0};
+    int r = db_get_job(d->db, id, false, &j);
+    _cleanup_free_ char *msg = NULL;
+    if (r == -ENOENT)
+      msg = xasprintf("Unknown Job Id %lld.%s", (long long)id, d->server_name);
+    else if (r < 0)
+      msg = xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
+    else if ((int64_t)c->uid != j.uid && !may_act_on_any(d, c)) {
+      msg = xasprintf("Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
+                      d->server_name, j.owner);
+      r = -EPERM;
+    } else {
+      size_t mark = pb_nest_begin(&b, T_JOB);
+      job_rec_encode(&b, &j);
+      pb_nest_end(&b, mark);
+      struct events_ctx ec = {&b, id};
+      r = db_list_events(d->db, id, put_event, &ec);
+      if (r < 0)
+        msg = xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
+    }
+    if (msg) {
+      pb_str(&b, T_ERROR, msg);
+      if (status == 0)
+        status = r;
+    }
+    job_rec_free(&j);
+  }
+  pb_i64(&b, T_STATUS, status);
+  pb_str(&b, T_SERVER, d->server_name);
+  pb_end(&b);
+  conn_send(c, &b);
+  pbuf_free(&b);
+}
+
 void
 req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   switch (m->type) {
@@ -525,6 +588,9 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_SERVER_INFO:
       req_server_info(d, c);
+      break;
+    case MSG_EVENTS:
+      req_events(d, c, m);
       break;
     case MSG_SIGNAL_JOB: {
       int64_t sig = pmsg_i64_or(m, T_SIGNAL, 0);

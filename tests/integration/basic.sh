@@ -106,6 +106,21 @@ check "unknown id named on stderr" grep -q "Unknown Job Id 999999" "$WORK/err.tx
 check "known id still shown" has "$out" "^$a\\."
 check "bad id is refused" sh -c "! '$BIN/qdel' 12abc 2>/dev/null"
 
+# tracejob: the job's history, with the limits and cgroup it started with.
+id=$(echo 'sleep 1' | submit -h -N traced -l mem=128mb)
+"$BIN/qrls" "$id"
+wait_job "$id"
+trace=$("$BIN/tracejob" "$id")
+echo "$trace" | sed 's/^/# /'
+check "tracejob names the job" has "$trace" "^Job: $id\\..* \\(traced, owner "
+check "tracejob: submitted held" has "$trace" "submitted +held at submission"
+check "tracejob: released, dispatched" has "$trace" "released" 
+check "tracejob: started with its limits and cgroup" has "$trace" "started +in cgroup .*job-$id with ncpus=1 mem=128mb"
+check "tracejob: ended" has "$trace" "ended +completed, exit status 0"
+check "tracejob: accounted" has "$trace" "accounted +cpu .*peak memory"
+out=$("$BIN/tracejob" 999999 2>&1)
+check "tracejob of an unknown job fails, naming it" has "$out" "Unknown Job Id 999999"
+
 # The cgroup backend is named by the worker and in the server's status.
 backend=$("$BUILD/worker/boxq-worker" --version | sed -n 's/.*cgroup backend: \([a-z0-9]*\).*/\1/p')
 check "boxq-worker --version names the cgroup backend ($backend)" has "$backend" '^(v2|v1|hybrid)$'

@@ -77,6 +77,8 @@ check "nobody cannot qsig root's job" has "$out" "Unauthorized"
 "$BIN/qdel" "$sid"
 wait_job "$sid"
 check "the signal never reached it" sh -c "! grep -q got-usr1 '$WORK/sigvictim.o$sid'"
+out=$(as_nobody "$BIN/tracejob" "$sid" 2>&1)
+check "nobody cannot read the history of root's job" has "$out" "Unauthorized"
 nid=$(echo 'sleep 60' | as_nobody "$BIN/qsub" -h -N nobodyjob | cut -d. -f1)
 as_nobody "$BIN/qhold" "$rid" 2> /dev/null
 check "root's job untouched" test "$(jfield "$rid" job_state)" = H

@@ -281,7 +281,14 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
           r = -EBADMSG;
           break;
         }
-        j->env = xrealloc(j->env, (nenv + 2) * sizeof(char *));
+        /* A frame can hold millions of tiny variables: refuse early, and
+         * grow geometrically so decoding stays linear. */
+        if (nenv >= JOB_ENV_MAX) {
+          r = -E2BIG;
+          break;
+        }
+        if ((nenv & (nenv + 1)) == 0 || nenv == 0) /* nenv+1 is a power of two */
+          j->env = xrealloc(j->env, (2 * nenv + 2) * sizeof(char *));
         j->env[nenv++] = xstrdup(s);
         j->env[nenv] = NULL;
         break;

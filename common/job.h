@@ -98,6 +98,9 @@ struct job_rec {
   struct job_usage usage;
 };
 
+/* Most environment variables a job record may carry. */
+#define JOB_ENV_MAX 65536
+
 void job_rec_free(struct job_rec *j);
 void job_rec_encode(struct pbuf *b, const struct job_rec *j);
 void job_usage_encode(struct pbuf *b, const struct job_usage *u);

@@ -190,6 +190,35 @@ job_record_rejects_bad_env(void **state) {
   pbuf_free(&b);
 }
 
+static void
+job_record_env_is_capped(void **state) {
+  (void)state;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_SUBMIT);
+  for (int i = 0; i < JOB_ENV_MAX + 1; i++)
+    pb_str(&b, J_ENV, "A=");
+  pb_end(&b);
+  struct pmsg m;
+  assert_int_equal(proto_parse_frame(b.data, b.len, &m), 0);
+  struct job_rec d;
+  assert_int_equal(job_rec_decode(&m, &d), -E2BIG);
+  pbuf_free(&b);
+  /* Just under the cap decodes, every variable kept in order. */
+  pb_begin(&b, MSG_SUBMIT);
+  char kv[32];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(kv, sizeof(kv), "V%d=%d", i, i);
+    pb_str(&b, J_ENV, kv);
+  }
+  pb_end(&b);
+  assert_int_equal(proto_parse_frame(b.data, b.len, &m), 0);
+  assert_int_equal(job_rec_decode(&m, &d), 0);
+  assert_int_equal(job_env_count(d.env), 1000);
+  assert_string_equal(d.env[999], "V999=999");
+  job_rec_free(&d);
+  pbuf_free(&b);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -199,6 +228,7 @@ main(void) {
       cmocka_unit_test(strings_must_be_terminated),
       cmocka_unit_test(job_record_roundtrip),
       cmocka_unit_test(job_record_rejects_bad_env),
+      cmocka_unit_test(job_record_env_is_capped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

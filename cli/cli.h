@@ -35,6 +35,11 @@ int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
 
 /* jobid.c: "123", "123.server". -EINVAL with a message otherwise. */
 int cli_parse_jobid(const char *s, int64_t *ret, struct berr *err);
+/* Adds a T_JOBID for each of ids[0..n) to b; a malformed one is reported
+ * on stderr and counted in *errors. Returns how many were added, or -1 for
+ * a word that is an option (starts with '-') when options are not allowed. */
+int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
+                   int *errors);
 
 /* fmt.c */
 void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */

@@ -20,22 +20,11 @@ job_action(struct cli_ctx *ctx, int argc, char **argv, int first, enum proto_typ
   pb_begin(&b, type);
   if (sig > 0)
     pb_i64(&b, T_SIGNAL, sig);
-  int errors = 0, ids = 0;
-  for (int i = first; i < argc; i++) {
-    int64_t id;
-    struct berr err = {{0}};
-    if (argv[i][0] == '-') {
-      cli_error(ctx, "unknown option %s", argv[i]);
-      pbuf_free(&b);
-      return 2;
-    }
-    if (cli_parse_jobid(argv[i], &id, &err) < 0) {
-      cli_error(ctx, "%s", err.msg);
-      errors++;
-      continue;
-    }
-    pb_i64(&b, T_JOBID, id);
-    ids++;
+  int errors = 0;
+  int ids = cli_put_jobids(ctx, &b, argv + first, argc - first, true, &errors);
+  if (ids < 0) {
+    pbuf_free(&b);
+    return 2;
   }
   pb_end(&b);
   if (ids > 0) {

@@ -27,22 +27,12 @@ cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv) {
   }
   struct pbuf b = {0};
   pb_begin(&b, MSG_EVENTS);
-  int errors = 0, ids = 0;
-  for (int i = 1; i < argc; i++) {
-    int64_t id;
-    struct berr err = {{0}};
-    if (cli_parse_jobid(argv[i], &id, &err) < 0) {
-      cli_error(ctx, "%s", err.msg);
-      errors++;
-      continue;
-    }
-    pb_i64(&b, T_JOBID, id);
-    ids++;
-  }
+  int errors = 0;
+  int ids = cli_put_jobids(ctx, &b, argv + 1, argc - 1, true, &errors);
   pb_end(&b);
-  if (ids == 0) {
+  if (ids <= 0) {
     pbuf_free(&b);
-    return 1;
+    return ids < 0 ? 2 : 1;
   }
   struct pmsg reply;
   int64_t status;

@@ -4,6 +4,28 @@
 #include <string.h>
 
 int
+cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
+               int *errors) {
+  int added = 0;
+  for (int i = 0; i < n; i++) {
+    int64_t id;
+    struct berr err = {{0}};
+    if (reject_options && ids[i][0] == '-') {
+      cli_error(ctx, "unknown option %s", ids[i]);
+      return -1;
+    }
+    if (cli_parse_jobid(ids[i], &id, &err) < 0) {
+      cli_error(ctx, "%s", err.msg);
+      (*errors)++;
+      continue;
+    }
+    pb_i64(b, T_JOBID, id);
+    added++;
+  }
+  return added;
+}
+
+int
 cli_parse_jobid(const char *s, int64_t *ret, struct berr *err) {
   size_t digits = strspn(s, "0123456789");
   if (digits == 0)

@@ -20,16 +20,7 @@ jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist 
   struct pbuf b = {0};
   pb_begin(&b, MSG_STAT);
   pb_i64(&b, T_FLAGS, flags);
-  for (int i = 0; i < nids; i++) {
-    int64_t id;
-    struct berr err = {{0}};
-    if (cli_parse_jobid(ids[i], &id, &err) < 0) {
-      cli_error(ctx, "%s", err.msg);
-      (*ret_errors)++;
-      continue;
-    }
-    pb_i64(&b, T_JOBID, id);
-  }
+  cli_put_jobids(ctx, &b, ids, nids, false, ret_errors);
   pb_end(&b);
   if (nids > 0 && *ret_errors == nids) {
     pbuf_free(&b);

@@ -414,6 +414,21 @@ act_signal(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   return db_add_event(d->db, j->id, now_sec(), "signalled", detail);
 }
 
+/* Loads job id for a caller who must own it (or be privileged). 0, or
+ * -errno with the PBS-style message in err. */
+static int
+load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, struct berr *err) {
+  int r = db_get_job(d->db, id, false, j);
+  if (r == -ENOENT)
+    return berr_set(err, r, "Unknown Job Id %lld.%s", (long long)id, d->server_name);
+  if (r < 0)
+    return berr_set(err, r, "%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
+  if ((int64_t)c->uid != j->uid && !may_act_on_any(d, c))
+    return berr_set(err, -EPERM, "Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
+                    d->server_name, j->owner);
+  return 0;
+}
+
 static void
 req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action_fn fn,
                const char *verb) {
@@ -429,15 +444,8 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       continue;
     struct berr err = {{0}};
     struct job_rec j = {0};
-    int r = db_get_job(d->db, id, false, &j);
-    if (r == -ENOENT)
-      r = berr_set(&err, r, "Unknown Job Id %lld.%s", (long long)id, d->server_name);
-    else if (r < 0)
-      r = berr_set(&err, r, "%s", db_errmsg(d->db));
-    else if ((int64_t)c->uid != j.uid && !may_act_on_any(d, c))
-      r = berr_set(&err, -EPERM, "Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
-                   d->server_name, j.owner);
-    else {
+    int r = load_own_job(d, c, id, &j, &err);
+    if (r == 0) {
       bool running = j.state == JOB_RUNNING || j.state == JOB_EXITING;
       r = db_begin(d->db);
       if (r == 0) {
@@ -535,27 +543,19 @@ req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
       continue;
     struct job_rec j = {0};
-    int r = db_get_job(d->db, id, false, &j);
-    _cleanup_free_ char *msg = NULL;
-    if (r == -ENOENT)
-      msg = xasprintf("Unknown Job Id %lld.%s", (long long)id, d->server_name);
-    else if (r < 0)
-      msg = xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
-    else if ((int64_t)c->uid != j.uid && !may_act_on_any(d, c)) {
-      msg = xasprintf("Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
-                      d->server_name, j.owner);
-      r = -EPERM;
-    } else {
+    struct berr err = {{0}};
+    int r = load_own_job(d, c, id, &j, &err);
+    if (r == 0) {
       size_t mark = pb_nest_begin(&b, T_JOB);
       job_rec_encode(&b, &j);
       pb_nest_end(&b, mark);
       struct events_ctx ec = {&b, id};
       r = db_list_events(d->db, id, put_event, &ec);
       if (r < 0)
-        msg = xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
+        berr_set(&err, r, "%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
     }
-    if (msg) {
-      pb_str(&b, T_ERROR, msg);
+    if (r < 0) {
+      pb_str(&b, T_ERROR, err.msg);
       if (status == 0)
         status = r;
     }

@@ -122,17 +122,24 @@ wait_ready() {
 stop_boxq() {
   local rc=$?
   stop_daemons
-  # Give shepherds of still-running jobs a moment, then clean our cgroups.
+  # Shepherds of jobs still running are ours too: end them (their jobs die
+  # with them), then remove every cgroup this test made. The kernel may
+  # report a cgroup busy for a moment after its last task or child went,
+  # so removal is retried for a while.
+  local shepherds
+  shepherds=$(pgrep -f "boxq-shepherd $STATE/" 2> /dev/null)
+  [ -n "$shepherds" ] && kill -9 $shepherds 2> /dev/null
+  local d job i
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
     [ -d "$d" ] || continue
-    for job in "$d"/job-*; do
+    for job in "$d"/job-* "$d"/supervisor; do
       [ -d "$job" ] || continue
       [ -f "$job/cgroup.kill" ] && echo 1 > "$job/cgroup.kill" 2>/dev/null
       for p in $(cat "$job/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-      sleep 0.1
-      rmdir "$job" 2>/dev/null
+      for i in $(seq 1 50); do rmdir "$job" 2>/dev/null || [ ! -d "$job" ] && break; sleep 0.1; done
     done
-    rmdir "$d" 2>/dev/null
+    for i in $(seq 1 50); do rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break; sleep 0.1; done
+    [ -d "$d" ] && echo "# warning: could not remove $d"
   done
   if [ "$rc" -ne 0 ] || [ "$FAIL" -ne 0 ]; then
     echo "--- sched.log"; tail -n 40 "$T/sched.log" 2>/dev/null

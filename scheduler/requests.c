@@ -229,6 +229,25 @@ stat_cb(void *ud, struct job_rec *j) {
   return 0;
 }
 
+/* A per-id failure in a multi-id reply: the message goes to the client,
+ * the first failure's code becomes the reply's status. */
+static void
+reply_add_error(struct pbuf *b, int *status, int r, const char *msg) {
+  pb_str(b, T_ERROR, msg);
+  if (*status == 0)
+    *status = r;
+}
+
+/* Closes a reply begun with pb_begin(MSG_REPLY), sends it and frees it. */
+static void
+reply_finish(struct boxqd *d, struct conn *c, struct pbuf *b, int status) {
+  pb_i64(b, T_STATUS, status);
+  pb_str(b, T_SERVER, d->server_name);
+  pb_end(b);
+  conn_send(c, b);
+  pbuf_free(b);
+}
+
 static void
 req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   int64_t flags = pmsg_i64_or(m, T_FLAGS, 0);
@@ -274,11 +293,7 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     if (r < 0)
       status = r;
   }
-  pb_i64(&b, T_STATUS, status);
-  pb_str(&b, T_SERVER, d->server_name);
-  pb_end(&b);
-  conn_send(c, &b);
-  pbuf_free(&b);
+  reply_finish(d, c, &b, status);
 }
 
 /* Is user (with primary group gid) named in list ("alice,@admins")? */
@@ -464,17 +479,11 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
           worker_signal_job(d, id, 0, true);
       }
     }
-    if (r < 0) {
-      pb_str(&b, T_ERROR, err.msg);
-      if (status == 0)
-        status = r;
-    }
+    if (r < 0)
+      reply_add_error(&b, &status, r, err.msg);
     job_rec_free(&j);
   }
-  pb_i64(&b, T_STATUS, status);
-  pb_end(&b);
-  conn_send(c, &b);
-  pbuf_free(&b);
+  reply_finish(d, c, &b, status);
   if (changed)
     sched_request_pass(d);
 }
@@ -554,18 +563,11 @@ req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       if (r < 0)
         berr_set(&err, r, "%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
     }
-    if (r < 0) {
-      pb_str(&b, T_ERROR, err.msg);
-      if (status == 0)
-        status = r;
-    }
+    if (r < 0)
+      reply_add_error(&b, &status, r, err.msg);
     job_rec_free(&j);
   }
-  pb_i64(&b, T_STATUS, status);
-  pb_str(&b, T_SERVER, d->server_name);
-  pb_end(&b);
-  conn_send(c, &b);
-  pbuf_free(&b);
+  reply_finish(d, c, &b, status);
 }
 
 void

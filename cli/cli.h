@@ -33,9 +33,8 @@ void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(
 /* Prints every T_ERROR of a reply to stderr; returns how many. */
 int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
 
-/* jobid.c: "123", "123.server". -EINVAL with a message otherwise. */
-int cli_parse_jobid(const char *s, int64_t *ret, struct berr *err);
-/* Adds a T_JOBID for each of ids[0..n) to b; a malformed one is reported
+/* jobid.c: adds a T_JOBREF ("123", "123[]", "123[7]", with or without
+ * ".server") for each of ids[0..n) to b; a malformed one is reported
  * on stderr and counted in *errors. Returns how many were added, or -1 for
  * a word that is an option (starts with '-') when options are not allowed. */
 int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
@@ -54,3 +53,6 @@ int cmd_qrls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qacct(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qsig(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qalter(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);

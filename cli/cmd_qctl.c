@@ -64,6 +64,11 @@ cmd_qrls(struct cli_ctx *ctx, int argc, char **argv) {
   return job_action(ctx, argc, argv, 1, MSG_RELEASE, 0);
 }
 
+int
+cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv) {
+  return job_action(ctx, argc, argv, 1, MSG_RERUN, 0);
+}
+
 /* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
 static int
 parse_signal(const char *s) {

@@ -6,12 +6,14 @@
 #include <getopt.h>
 #include <string.h>
 
-static const char qstat_usage[] = "Usage: qstat [-x] [-f] [-u user] [job_id ...]\n"
+static const char qstat_usage[] = "Usage: qstat [-x] [-f] [-t] [-u user] [job_id ...]\n"
                                   "       qstat -B [-f]\n"
                                   "  -B  server status (with -f: every attribute)\n"
                                   "  -x  include finished jobs\n"
                                   "  -f  full display, PBS 'key = value' form\n"
-                                  "  -u  only jobs of this user\n";
+                                  "  -t  array jobs with each of their tasks\n"
+                                  "  -u  only jobs of this user\n"
+                                  "job_id: 123, 123.server, 123[] (an array), 123[7] (a task)\n";
 
 /* PBS truncates a column that does not fit and marks it with '*'. */
 static void
@@ -37,8 +39,8 @@ print_table(struct cli_ctx *ctx, const struct joblist *l) {
   printf("----------------  ---------------- ----------------  -------- - -----\n");
   for (size_t i = 0; i < l->n; i++) {
     const struct job_rec *j = &l->jobs[i];
-    char id[300], hms[32];
-    snprintf(id, sizeof(id), "%lld.%s", (long long)j->id, ctx->server);
+    char hms[32];
+    _cleanup_free_ char *id = job_display_id(j, ctx->server);
     fmt_hms_usec(cpu_usec(j), hms, sizeof(hms));
     put_col(id, 17);
     putchar(' ');
@@ -72,7 +74,8 @@ static void
 print_full(struct cli_ctx *ctx, const struct job_rec *j) {
   const char *server = ctx->server;
   char buf[4200];
-  printf("Job Id: %lld.%s\n", (long long)j->id, server);
+  _cleanup_free_ char *id = job_display_id(j, server);
+  printf("Job Id: %s\n", id);
   kv("Job_Name", j->name ? j->name : "");
   snprintf(buf, sizeof(buf), "%s@%s", j->owner ? j->owner : "?",
            j->submit_host && *j->submit_host ? j->submit_host : server);
@@ -132,6 +135,25 @@ print_full(struct cli_ctx *ctx, const struct job_rec *j) {
     kv("cgroup", j->cgroup);
   if (j->comment)
     kv("comment", j->comment);
+  if (j->sched_info)
+    kv("sched_priority", j->sched_info);
+  if (j->depend)
+    kv("depend", j->depend);
+  if (j->exec_time)
+    kv_time("Execution_Time", j->exec_time);
+  if (j->array_spec) {
+    kv("array", "True");
+    kv("array_indices_submitted", j->array_spec);
+    if (j->array_limit)
+      kv_int("max_run_subjobs", (long long)j->array_limit);
+    if (j->array_counts)
+      kv("array_state_count", j->array_counts);
+  }
+  if (j->array_id) {
+    snprintf(buf, sizeof(buf), "%lld[].%s", (long long)j->array_id, server);
+    kv("array_id", buf);
+    kv_int("array_index", (long long)j->array_index);
+  }
   if (j->env) {
     printf("    Variable_List = ");
     for (size_t i = 0; j->env[i]; i++) {
@@ -215,13 +237,16 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   int flags = 0, o;
   const char *user = NULL;
   bool server = false;
-  while ((o = getopt_long(argc, argv, "xfu:B", opts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "xftu:B", opts, NULL)) != -1) {
     switch (o) {
       case 'x':
         flags |= FETCH_FINISHED;
         break;
       case 'f':
         flags |= FETCH_FULL;
+        break;
+      case 't':
+        flags |= FETCH_TASKS;
         break;
       case 'u':
         user = optarg;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -20,7 +21,8 @@ extern char **environ;
 static const char qsub_usage[] =
     "Usage: qsub [-N name] [-o path] [-e path] [-j oe|eo|n] [-l resource_list]\n"
     "            [-v var[=value],...] [-V] [-h] [-p priority] [-r y|n] [-q queue]\n"
-    "            [script | -]\n"
+    "            [-J first-last[:step][%max]] [-W depend=type:id[:id...][,...]]\n"
+    "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [script | -]\n"
     "Submits a batch job. The script is read from the file, or from standard input.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb)\n";
@@ -84,7 +86,6 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   if (uname(&u) == 0)
     env_add_pbs_o(j, &n, "HOST", u.nodename);
   env_add_pbs_o(j, &n, "WORKDIR", cwd);
-  env_add_pbs_o(j, &n, "QUEUE", o->queue ? o->queue : "batch");
 }
 
 int
@@ -97,6 +98,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   struct qsub_opts cmdline, opts;
   qsub_opts_init(&cmdline);
   qsub_opts_init(&opts);
+  cmdline.now = opts.now = (int64_t)time(NULL);
   int idx, rc = 2;
   char *script = NULL;
   size_t script_len = 0;
@@ -135,10 +137,6 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   qsub_opts_merge(&opts, &cmdline);
-  if (opts.queue && !streq(opts.queue, "batch")) {
-    cli_error(ctx, "unknown queue '%s' (this server has one queue, 'batch')", opts.queue);
-    goto out;
-  }
 
   char cwd[4096];
   if (!getcwd(cwd, sizeof(cwd))) {
@@ -171,6 +169,10 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.net = xstrdup(opts.res.net == 2 ? "none" : "");
   j.priority = opts.priority;
   j.hold_types = xstrdup(opts.hold ? "u" : "");
+  j.queue = opts.queue ? xstrdup(opts.queue) : NULL; /* none: the server's default queue */
+  j.array_spec = opts.array_spec ? xstrdup(opts.array_spec) : NULL;
+  j.depend = opts.depend ? xstrdup(opts.depend) : NULL;
+  j.exec_time = opts.exec_time;
   j.script = script;
   j.script_len = script_len;
   script = NULL;
@@ -208,7 +210,11 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     rc = 1;
     goto out;
   }
-  printf("%lld.%s\n", (long long)id, server ? server : "");
+  const char *ref = pmsg_str(&reply, T_JOBREF);
+  if (ref)
+    printf("%s.%s\n", ref, server ? server : "");
+  else
+    printf("%lld.%s\n", (long long)id, server ? server : "");
   rc = fflush(stdout) == 0 ? 0 : 1;
 out:
   free(script);

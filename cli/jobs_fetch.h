@@ -3,7 +3,8 @@
 
 #include "cli.h"
 
-enum { FETCH_FINISHED = 1, FETCH_FULL = 2 };
+/* The same bits as MSG_STAT's STAT_* flags. */
+enum { FETCH_FINISHED = STAT_FINISHED, FETCH_FULL = STAT_FULL, FETCH_TASKS = STAT_TASKS };
 
 struct joblist {
   struct job_rec *jobs;

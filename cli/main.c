@@ -15,6 +15,9 @@ static const struct cli_cmd commands[] = {
     {"qhold", "hold queued jobs", cmd_qhold},
     {"qrls", "release held jobs", cmd_qrls},
     {"qsig", "send a signal to running jobs", cmd_qsig},
+    {"qalter", "change a job that has not started", cmd_qalter},
+    {"qselect", "list the ids of jobs that match", cmd_qselect},
+    {"qrerun", "run finished jobs again", cmd_qrerun},
     {"qacct", "show the accounting of finished jobs", cmd_qacct},
     {"tracejob", "show a job's history", cmd_tracejob},
 };

@@ -2,9 +2,58 @@
 #include "qsub_opts.h"
 
 #include "job.h"
+#include "jobref.h"
 
 #include <ctype.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
+
+int
+qsub_parse_datetime(const char *s, int64_t now, int64_t *ret, struct berr *err) {
+  const char *dot = strchr(s, '.');
+  size_t digits = dot ? (size_t)(dot - s) : strlen(s);
+  if (strspn(s, "0123456789") != digits || digits < 4 || digits > 12 || digits % 2 ||
+      (dot && (strlen(dot + 1) != 2 || strspn(dot + 1, "0123456789") != 2)))
+    return berr_set(err, -EINVAL, "-a '%s': use [[[[CC]YY]MM]DD]hhmm[.SS]", s);
+  int parts[6], n = (int)digits / 2; /* from the right: mm hh DD MM YY CC */
+  for (int i = 0; i < n; i++)
+    parts[i] = (s[digits - 2 * i - 2] - '0') * 10 + (s[digits - 2 * i - 1] - '0');
+  time_t t = (time_t)now;
+  struct tm tm;
+  localtime_r(&t, &tm);
+  tm.tm_sec = dot ? atoi(dot + 1) : 0;
+  tm.tm_min = parts[0];
+  tm.tm_hour = parts[1];
+  if (n > 2)
+    tm.tm_mday = parts[2];
+  if (n > 3)
+    tm.tm_mon = parts[3] - 1;
+  if (n > 4)
+    tm.tm_year = (n > 5 ? parts[5] * 100 + parts[4] : 2000 + parts[4]) - 1900;
+  if (tm.tm_min > 59 || tm.tm_hour > 23 || tm.tm_sec > 60 ||
+      (n > 2 && (tm.tm_mday < 1 || tm.tm_mday > 31)) ||
+      (n > 3 && (tm.tm_mon < 0 || tm.tm_mon > 11)))
+    return berr_set(err, -EINVAL, "-a '%s': no such date or time", s);
+  tm.tm_isdst = -1;
+  int mday = tm.tm_mday, mon = tm.tm_mon;
+  time_t when = mktime(&tm);
+  if (when == (time_t)-1 || tm.tm_mday != mday || tm.tm_mon != mon)
+    return berr_set(err, -EINVAL, "-a '%s': no such date or time", s);
+  /* Left-out parts mean the next such time: tomorrow, next month, next year. */
+  if (when < now && n < 5) {
+    if (n == 2)
+      tm.tm_mday++;
+    else if (n == 3)
+      tm.tm_mon++;
+    else
+      tm.tm_year++;
+    tm.tm_isdst = -1;
+    when = mktime(&tm);
+  }
+  *ret = (int64_t)when;
+  return 0;
+}
 
 void
 qsub_opts_init(struct qsub_opts *o) {
@@ -24,8 +73,12 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->out_path);
   free(o->err_path);
   free(o->queue);
+  free(o->array_spec);
+  free(o->depend);
   free_vars(o->vars, o->nvars);
+  int64_t now = o->now;
   qsub_opts_init(o);
+  o->now = now;
 }
 
 static void
@@ -146,6 +199,29 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
         return berr_set(err, -EINVAL, "-q needs a queue name");
       set_str(&o->queue, arg);
       return 0;
+    case 'J': {
+      struct job_array_range range;
+      int r = job_array_parse(arg, &range, err);
+      if (r < 0)
+        return berr_prefix(err, r, "-J");
+      set_str(&o->array_spec, arg);
+      return 0;
+    }
+    case 'W': {
+      if (strncmp(arg, "depend=", 7) != 0)
+        return berr_set(err, -ENOTSUP, "-W '%s': boxq knows only -W depend=...", arg);
+      struct job_dep *deps;
+      size_t n;
+      int r = job_depend_parse(arg + 7, &deps, &n, err);
+      if (r < 0)
+        return r;
+      free(o->depend);
+      o->depend = job_depend_format(deps, n);
+      free(deps);
+      return 0;
+    }
+    case 'a':
+      return qsub_parse_datetime(arg, o->now, &o->exec_time, err);
     default:
       return berr_set(err, -EINVAL, "unknown option -%c", opt);
   }
@@ -153,7 +229,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
 
 static bool
 takes_arg(char opt) {
-  return strchr("Noejlvpqr", opt) != NULL;
+  return strchr("NoejlvpqrJWa", opt) != NULL;
 }
 
 static bool
@@ -191,7 +267,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("aACcdDfIJkmMPSuWXz", *c))
+        if (strchr("ACcdDfIkmMPSuXz", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
@@ -292,6 +368,12 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     base->res.net = over->res.net;
   for (size_t i = 0; i < over->nvars; i++)
     add_var(base, over->vars[i]);
+  if (over->array_spec)
+    set_str(&base->array_spec, over->array_spec);
+  if (over->depend)
+    set_str(&base->depend, over->depend);
+  if (over->exec_time)
+    base->exec_time = over->exec_time;
   base->export_all |= over->export_all;
   base->hold |= over->hold;
   if (over->has_priority) {

@@ -17,10 +17,18 @@ struct qsub_opts {
   bool export_all; /* -V */
   bool hold;       /* -h */
   bool has_priority;
-  int64_t priority; /* -p */
-  char *queue;      /* -q */
-  int rerunnable;   /* -r: -1 unset, 0 n, 1 y */
+  int64_t priority;  /* -p */
+  char *queue;       /* -q */
+  int rerunnable;    /* -r: -1 unset, 0 n, 1 y */
+  char *array_spec;  /* -J "1-100:2%5" */
+  char *depend;      /* -W depend=... */
+  int64_t exec_time; /* -a, unix seconds; 0 unset */
+  int64_t now;       /* the time -a is relative to (set by the caller) */
 };
+
+/* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the
+ * next such time after now (hhmm already past today means tomorrow). */
+int qsub_parse_datetime(const char *s, int64_t now, int64_t *ret, struct berr *err);
 
 void qsub_opts_init(struct qsub_opts *o);
 void qsub_opts_free(struct qsub_opts *o);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "cfg.h"
 
+#include "jobref.h"
 #include "res.h"
 
+#include <ctype.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <string.h>
@@ -58,8 +60,28 @@ static const struct cfg_key cfg_table[] = {
      "processes a job may have at once if it asks for no pids; 0: no limit"},
     {"scheduler", "max_script_size", CFG_SIZE, OFF(max_script_size), "1mb", 1, 8 << 20, NULL,
      "largest job script accepted"},
+    {"scheduler", "max_array_size", CFG_INT, OFF(max_array_size), "100000", 1, JOB_ARRAY_MAX, NULL,
+     "tasks one array job (qsub -J) may have"},
     {"scheduler", "max_connections_per_user", CFG_INT, OFF(max_connections_per_user), "64", 1,
      65536, NULL, "open client connections one user may hold; more are refused"},
+    {"scheduler", "ncpus_reserve", CFG_INT, OFF(ncpus_reserve), "0", 0, RES_NCPUS_MAX, NULL,
+     "CPUs kept for the system when ncpus is 0"},
+    {"scheduler", "backfill", CFG_BOOL, OFF(backfill), "true", 0, 0, NULL,
+     "let later jobs start if, by their walltime, they cannot delay the next job in line"},
+    {"scheduler", "priority_weight_queue", CFG_INT, OFF(weight_queue), "10000", 0, 1000000, NULL,
+     "weight of the queue's priority in a job's priority"},
+    {"scheduler", "priority_weight_fairshare", CFG_INT, OFF(weight_fairshare), "10000", 0, 1000000,
+     NULL, "weight of the user's fair share (less recent usage, more priority)"},
+    {"scheduler", "priority_weight_age", CFG_INT, OFF(weight_age), "1000", 0, 1000000, NULL,
+     "weight of the time a job has waited"},
+    {"scheduler", "priority_weight_size", CFG_INT, OFF(weight_size), "1000", 0, 1000000, NULL,
+     "weight of a job's share of the server's CPUs (favours big jobs against starvation)"},
+    {"scheduler", "priority_weight_job", CFG_INT, OFF(weight_job), "1000", 0, 1000000, NULL,
+     "weight of the job's own priority (qsub -p)"},
+    {"scheduler", "priority_max_age", CFG_DURATION, OFF(priority_max_age), "7:00:00:00", 1,
+     RES_DURATION_MAX, NULL, "waiting time that earns the full age factor"},
+    {"scheduler", "fairshare_half_life", CFG_DURATION, OFF(fairshare_half_life), "7:00:00:00", 0,
+     RES_DURATION_MAX, NULL, "time after which past usage counts half; 0: never forgotten"},
     {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
      "auto (detect), v2, v1 or hybrid"},
     {"worker", "scheduler_user", CFG_STR, OFF(scheduler_user), "root", 0, 0, NULL,
@@ -78,6 +100,54 @@ static const struct cfg_key cfg_table[] = {
      "where each job's private /tmp is made; empty: STATE_DIR/tmp"},
 };
 #undef OFF
+
+/* Keys of a [queue NAME] section. A NULL default means "inherit" (-1). */
+#define QOFF(f) offsetof(struct boxq_queue, f)
+static const struct cfg_key queue_table[] = {
+    {"queue", "enabled", CFG_BOOL, QOFF(enabled), "true", 0, 0, NULL, "accepts new jobs (qsub)"},
+    {"queue", "started", CFG_BOOL, QOFF(started), "true", 0, 0, NULL,
+     "its jobs may start; false keeps them queued"},
+    {"queue", "priority", CFG_INT, QOFF(priority), "0", 0, 1000000, NULL,
+     "weighs in every job's priority (priority_weight_queue)"},
+    {"queue", "default_ncpus", CFG_INT, QOFF(default_ncpus), NULL, 1, RES_NCPUS_MAX, NULL,
+     "ncpus of a job that asks for none; unset: [scheduler]'s"},
+    {"queue", "default_mem", CFG_SIZE, QOFF(default_mem), NULL, 1, RES_SIZE_MAX, NULL,
+     "mem of a job that asks for none"},
+    {"queue", "default_walltime", CFG_DURATION, QOFF(default_walltime), NULL, 0, RES_DURATION_MAX,
+     NULL, "walltime of a job that asks for none; 0: unlimited"},
+    {"queue", "default_pids", CFG_INT, QOFF(default_pids), NULL, 0, RES_PIDS_MAX, NULL,
+     "pids of a job that asks for none; 0: no limit"},
+    {"queue", "max_ncpus", CFG_INT, QOFF(max_ncpus), "0", 0, RES_NCPUS_MAX, NULL,
+     "most ncpus one job may ask for; 0: the server's"},
+    {"queue", "max_mem", CFG_SIZE, QOFF(max_mem), "0", 0, RES_SIZE_MAX, NULL,
+     "most mem one job may ask for"},
+    {"queue", "max_walltime", CFG_DURATION, QOFF(max_walltime), "0", 0, RES_DURATION_MAX, NULL,
+     "longest walltime one job may ask for (jobs must then give one)"},
+    {"queue", "max_pids", CFG_INT, QOFF(max_pids), "0", 0, RES_PIDS_MAX, NULL,
+     "most pids one job may ask for (jobs must then have a limit)"},
+    {"queue", "max_job_priority", CFG_INT, QOFF(max_job_priority), "1023", -1024, 1023, NULL,
+     "highest priority a job may give itself with qsub -p"},
+    {"queue", "acl_users", CFG_STR, QOFF(acl_users), "", 0, 0, NULL,
+     "users who may submit, comma-separated; empty (with acl_groups empty): anyone"},
+    {"queue", "acl_groups", CFG_STR, QOFF(acl_groups), "", 0, 0, NULL,
+     "groups whose members may submit, comma-separated"},
+    {"queue", "max_running", CFG_INT, QOFF(max_running), "0", 0, INT32_MAX, NULL,
+     "jobs of this queue running at once"},
+    {"queue", "max_running_ncpus", CFG_INT, QOFF(max_running_ncpus), "0", 0, RES_NCPUS_MAX, NULL,
+     "CPUs the running jobs of this queue hold in all"},
+    {"queue", "max_running_mem", CFG_SIZE, QOFF(max_running_mem), "0", 0, RES_SIZE_MAX, NULL,
+     "memory the running jobs of this queue hold in all"},
+    {"queue", "max_user_running", CFG_INT, QOFF(max_user_running), "0", 0, INT32_MAX, NULL,
+     "jobs one user may have running in this queue"},
+    {"queue", "max_user_ncpus", CFG_INT, QOFF(max_user_ncpus), "0", 0, RES_NCPUS_MAX, NULL,
+     "CPUs one user's running jobs in this queue may hold"},
+    {"queue", "max_user_mem", CFG_SIZE, QOFF(max_user_mem), "0", 0, RES_SIZE_MAX, NULL,
+     "memory one user's running jobs in this queue may hold"},
+};
+#undef QOFF
+
+#define QUEUE_PREFIX   "queue "
+#define QUEUE_NAME_MAX 15
 
 struct parse_ctx {
   struct boxq_config *cfg;
@@ -100,9 +170,18 @@ known_section(const char *section) {
   return false;
 }
 
+static const struct cfg_key *
+find_queue_key(const char *name) {
+  for (size_t i = 0; i < ARRAY_SIZE(queue_table); i++)
+    if (strcmp(queue_table[i].name, name) == 0)
+      return &queue_table[i];
+  return NULL;
+}
+
+/* Sets one key in base (a struct boxq_config or a struct boxq_queue). */
 static int
-set_value(struct boxq_config *cfg, const struct cfg_key *k, const char *value, struct berr *err) {
-  void *field = (char *)cfg + k->offset;
+set_value(void *base, const struct cfg_key *k, const char *value, struct berr *err) {
+  void *field = (char *)base + k->offset;
   int64_t v = 0;
   int r = 0;
   switch (k->type) {
@@ -151,11 +230,72 @@ set_value(struct boxq_config *cfg, const struct cfg_key *k, const char *value, s
   return 0;
 }
 
+static void
+queue_defaults(struct boxq_queue *q) {
+  for (size_t i = 0; i < ARRAY_SIZE(queue_table); i++) {
+    if (queue_table[i].dflt) {
+      if (set_value(q, &queue_table[i], queue_table[i].dflt, NULL) < 0)
+        abort();
+    } else
+      *(int64_t *)((char *)q + queue_table[i].offset) = -1;
+  }
+}
+
+static struct boxq_queue *
+add_queue(struct boxq_config *cfg, const char *name) {
+  cfg->queues = xrealloc(cfg->queues, (cfg->nqueues + 1) * sizeof(*cfg->queues));
+  struct boxq_queue *q = &cfg->queues[cfg->nqueues++];
+  *q = (struct boxq_queue){.name = xstrdup(name)};
+  queue_defaults(q);
+  return q;
+}
+
+static int
+check_queue_name(const char *name, struct berr *err) {
+  size_t len = strlen(name);
+  if (len == 0 || len > QUEUE_NAME_MAX || !isalpha((unsigned char)name[0]))
+    return berr_set(err, -EINVAL, "queue name '%s' must be 1-%d characters and start with a letter",
+                    name, QUEUE_NAME_MAX);
+  for (size_t i = 0; i < len; i++)
+    if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
+      return berr_set(err, -EINVAL, "queue name '%s' may hold only letters, digits, '_' and '-'",
+                      name);
+  return 0;
+}
+
+/* A key of a [queue NAME] section. */
+static int
+on_queue_entry(struct parse_ctx *ctx, const char *section, const char *name, const char *value) {
+  const char *qname = section + strlen(QUEUE_PREFIX);
+  while (*qname == ' ')
+    qname++;
+  struct berr e = {{0}};
+  if (check_queue_name(qname, &e) < 0) {
+    berr_set(ctx->err, -EINVAL, "[%s]: %s", section, e.msg);
+    return 0;
+  }
+  const struct cfg_key *k = find_queue_key(name);
+  if (!k) {
+    berr_set(ctx->err, -EINVAL, "unknown key '%s' in section [%s]", name, section);
+    return 0;
+  }
+  struct boxq_queue *q = (struct boxq_queue *)cfg_queue(ctx->cfg, qname);
+  if (!q)
+    q = add_queue(ctx->cfg, qname);
+  if (set_value(q, k, value, &e) < 0) {
+    berr_set(ctx->err, -EINVAL, "[%s] %s: %s", section, name, e.msg);
+    return 0;
+  }
+  return 1;
+}
+
 static int
 on_ini_entry(void *user, const char *section, const char *name, const char *value) {
   struct parse_ctx *ctx = user;
   if (!name) /* section header alone (INI_CALL_HANDLER_ON_NEW_SECTION builds) */
     return 1;
+  if (strncmp(section, QUEUE_PREFIX, strlen(QUEUE_PREFIX)) == 0)
+    return on_queue_entry(ctx, section, name, value);
   const struct cfg_key *k = find_key(section, name);
   if (!k) {
     if (!known_section(section))
@@ -197,6 +337,49 @@ derive_paths(struct boxq_config *cfg) {
   }
 }
 
+/* Fills what queues inherit and checks that each is consistent. */
+static int
+finish_queues(struct boxq_config *cfg, const char *name, struct berr *err) {
+  if (cfg->nqueues == 0) {
+    struct berr e = {{0}};
+    if (check_queue_name(cfg->default_queue, &e) < 0)
+      return berr_set(err, -EINVAL, "%s: [scheduler] default_queue: %s", name, e.msg);
+    add_queue(cfg, cfg->default_queue);
+  } else if (!cfg_queue(cfg, cfg->default_queue))
+    return berr_set(err, -EINVAL, "%s: [scheduler] default_queue '%s' is not a [queue %s] section",
+                    name, cfg->default_queue, cfg->default_queue);
+  for (size_t i = 0; i < cfg->nqueues; i++) {
+    struct boxq_queue *q = &cfg->queues[i];
+    if (q->default_ncpus < 0)
+      q->default_ncpus = cfg->default_ncpus;
+    if (q->default_mem < 0)
+      q->default_mem = cfg->default_mem;
+    if (q->default_walltime < 0)
+      q->default_walltime = cfg->default_walltime;
+    if (q->default_pids < 0)
+      q->default_pids = cfg->default_pids;
+    const struct {
+      const char *what;
+      int64_t dflt, max;
+    } pairs[] = {{"ncpus", q->default_ncpus, q->max_ncpus},
+                 {"mem", q->default_mem, q->max_mem},
+                 {"walltime", q->default_walltime, q->max_walltime},
+                 {"pids", q->default_pids, q->max_pids}};
+    for (size_t k = 0; k < ARRAY_SIZE(pairs); k++) {
+      if (pairs[k].max == 0)
+        continue;
+      /* A 0 default for walltime or pids means "unlimited", which a max forbids. */
+      if (pairs[k].dflt > pairs[k].max || pairs[k].dflt == 0)
+        return berr_set(err, -EINVAL,
+                        "%s: [queue %s] default_%s (%lld, inherited unless set) must be from 1 to "
+                        "max_%s (%lld)",
+                        name, q->name, pairs[k].what, (long long)pairs[k].dflt, pairs[k].what,
+                        (long long)pairs[k].max);
+    }
+  }
+  return 0;
+}
+
 static int
 finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   const char *env_state = getenv("BOXQ_STATE_DIR");
@@ -215,6 +398,9 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   if (strchr(cfg->cgroup_parent, '.') == cfg->cgroup_parent || strstr(cfg->cgroup_parent, ".."))
     return berr_set(err, -EINVAL, "%s: cgroup_parent '%s' must not contain '..'", name,
                     cfg->cgroup_parent);
+  int r = finish_queues(cfg, name, err);
+  if (r < 0)
+    return r;
   derive_paths(cfg);
   return 0;
 }
@@ -286,20 +472,20 @@ cfg_free(struct boxq_config *cfg) {
   free(cfg->worker_socket);
   free(cfg->db_path);
   free(cfg->jobs_dir);
+  for (size_t i = 0; i < cfg->nqueues; i++) {
+    free(cfg->queues[i].name);
+    free(cfg->queues[i].acl_users);
+    free(cfg->queues[i].acl_groups);
+  }
+  free(cfg->queues);
   *cfg = (struct boxq_config){0};
 }
 
-void
-cfg_print(const struct boxq_config *cfg, FILE *out) {
-  const char *section = "";
-  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++) {
-    const struct cfg_key *k = &cfg_table[i];
-    if (strcmp(section, k->section) != 0) {
-      fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
-      section = k->section;
-    }
-    fprintf(out, "# %s\n%s = ", k->help, k->name);
-    const void *field = (const char *)cfg + k->offset;
+static void
+print_key(const struct cfg_key *k, const void *base, FILE *out) {
+  fprintf(out, "# %s\n%s = ", k->help, k->name);
+  const void *field = (const char *)base + k->offset;
+  {
     char buf[64];
     switch (k->type) {
       case CFG_STR:
@@ -325,6 +511,32 @@ cfg_print(const struct boxq_config *cfg, FILE *out) {
         break;
     }
   }
+}
+
+void
+cfg_print(const struct boxq_config *cfg, FILE *out) {
+  const char *section = "";
+  for (size_t i = 0; i < ARRAY_SIZE(cfg_table); i++) {
+    const struct cfg_key *k = &cfg_table[i];
+    if (strcmp(section, k->section) != 0) {
+      fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
+      section = k->section;
+    }
+    print_key(k, cfg, out);
+  }
+  for (size_t q = 0; q < cfg->nqueues; q++) {
+    fprintf(out, "\n[queue %s]\n", cfg->queues[q].name);
+    for (size_t i = 0; i < ARRAY_SIZE(queue_table); i++)
+      print_key(&queue_table[i], &cfg->queues[q], out);
+  }
+}
+
+const struct boxq_queue *
+cfg_queue(const struct boxq_config *cfg, const char *name) {
+  for (size_t i = 0; i < cfg->nqueues; i++)
+    if (strcmp(cfg->queues[i].name, name) == 0)
+      return &cfg->queues[i];
+  return NULL;
 }
 
 const char *

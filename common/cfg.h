@@ -12,6 +12,22 @@
 #define BOXQ_DEFAULT_CONFIG    "/etc/boxq/boxq.ini"
 #define BOXQ_DEFAULT_STATE_DIR "/var/lib/boxq"
 
+/* One [queue NAME] section. Per-job defaults of -1 inherit [scheduler]'s;
+ * every max_* of 0 means "no limit". */
+struct boxq_queue {
+  char *name;
+  bool enabled; /* accepts new jobs */
+  bool started; /* its jobs may start */
+  int64_t priority;
+  int64_t default_ncpus, default_mem, default_walltime, default_pids;
+  int64_t max_ncpus, max_mem, max_walltime, max_pids; /* per job */
+  int64_t max_job_priority;                           /* highest qsub -p allowed */
+  char *acl_users;  /* who may submit: user names, comma-separated; "" = anyone */
+  char *acl_groups; /* or members of these groups */
+  int64_t max_running, max_running_ncpus, max_running_mem; /* the queue in all */
+  int64_t max_user_running, max_user_ncpus, max_user_mem;  /* each user in it */
+};
+
 struct boxq_config {
   /* [boxq] */
   char *state_dir;
@@ -31,7 +47,13 @@ struct boxq_config {
   int64_t default_walltime; /* 0 = none */
   int64_t default_pids;     /* pids.max of a job that asks for none; 0 = none */
   int64_t max_script_size;
+  int64_t max_array_size;           /* tasks one array job may have */
   int64_t max_connections_per_user; /* open client connections per uid */
+  int64_t ncpus_reserve;            /* CPUs kept for the system when ncpus is 0 */
+  bool backfill;                    /* start later jobs that cannot delay the top one */
+  int64_t weight_queue, weight_fairshare, weight_age, weight_size, weight_job;
+  int64_t priority_max_age;    /* seconds of waiting that earn the full age factor */
+  int64_t fairshare_half_life; /* seconds for past usage to count half */
   /* [worker] */
   char *cgroup_mode;       /* auto, v2, v1, hybrid */
   char *cgroup_mount;      /* where the cgroup file systems are, /sys/fs/cgroup */
@@ -41,6 +63,11 @@ struct boxq_config {
   char *scheduler_user;    /* the account boxqd runs as; only it (and root) reach the worker */
   int64_t sample_interval; /* seconds between usage samples of running jobs */
   char *job_tmp_dir;       /* where per-job /tmp directories live; "" = state_dir/tmp */
+
+  /* [queue NAME] sections, in file order; without any, one queue named
+   * default_queue with the [scheduler] defaults. */
+  struct boxq_queue *queues;
+  size_t nqueues;
 
   /* Derived paths, filled by cfg_load. */
   char *config_path; /* the file read, or NULL */
@@ -57,3 +84,5 @@ void cfg_free(struct boxq_config *cfg);
 void cfg_print(const struct boxq_config *cfg, FILE *out);
 /* The server name used in job ids ("1.myhost"). */
 const char *cfg_server_name(const struct boxq_config *cfg);
+/* The queue named name, or NULL. */
+const struct boxq_queue *cfg_queue(const struct boxq_config *cfg, const char *name);

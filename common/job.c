@@ -5,9 +5,15 @@
 #include <string.h>
 
 static const char *const end_names[END_MAX] = {
-    [END_NONE] = "none",       [END_COMPLETED] = "completed",  [END_FAILED] = "failed",
-    [END_TIMEOUT] = "timeout", [END_OOM] = "out-of-memory",    [END_CANCELLED] = "cancelled",
-    [END_LOST] = "lost",       [END_LAUNCH] = "launch-failed",
+    [END_NONE] = "none",
+    [END_COMPLETED] = "completed",
+    [END_FAILED] = "failed",
+    [END_TIMEOUT] = "timeout",
+    [END_OOM] = "out-of-memory",
+    [END_CANCELLED] = "cancelled",
+    [END_LOST] = "lost",
+    [END_LAUNCH] = "launch-failed",
+    [END_DEPENDENCY] = "dependency-never-satisfied",
 };
 
 const char *
@@ -56,6 +62,10 @@ job_rec_free(struct job_rec *j) {
   free(j->hold_types);
   free(j->net);
   free(j->cpus);
+  free(j->array_spec);
+  free(j->depend);
+  free(j->sched_info);
+  free(j->array_counts);
   for (size_t i = 0; j->env && j->env[i]; i++)
     free(j->env[i]);
   free(j->env);
@@ -112,6 +122,18 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
   pb_i64(b, J_RUN_COUNT, j->run_count);
   pb_str(b, J_NET, j->net);
   pb_str(b, J_CPUS, j->cpus);
+  pb_str(b, J_ARRAY_SPEC, j->array_spec);
+  pb_str(b, J_DEPEND, j->depend);
+  pb_str(b, J_SCHED_INFO, j->sched_info);
+  pb_str(b, J_ARRAY_COUNTS, j->array_counts);
+  if (j->array_id) {
+    pb_i64(b, J_ARRAY_ID, j->array_id);
+    pb_i64(b, J_ARRAY_INDEX, j->array_index);
+  }
+  if (j->array_limit)
+    pb_i64(b, J_ARRAY_LIMIT, j->array_limit);
+  if (j->exec_time)
+    pb_i64(b, J_EXEC_TIME, j->exec_time);
   pb_i64(b, J_CTIME, j->ctime);
   pb_i64(b, J_QTIME, j->qtime);
   pb_i64(b, J_STIME, j->stime);
@@ -275,6 +297,30 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
       case J_CPUS:
         r = take_str(&f, &j->cpus);
         break;
+      case J_ARRAY_SPEC:
+        r = take_str(&f, &j->array_spec);
+        break;
+      case J_DEPEND:
+        r = take_str(&f, &j->depend);
+        break;
+      case J_SCHED_INFO:
+        r = take_str(&f, &j->sched_info);
+        break;
+      case J_ARRAY_COUNTS:
+        r = take_str(&f, &j->array_counts);
+        break;
+      case J_ARRAY_ID:
+        r = pfield_i64(&f, &j->array_id);
+        break;
+      case J_ARRAY_INDEX:
+        r = pfield_i64(&f, &j->array_index);
+        break;
+      case J_ARRAY_LIMIT:
+        r = pfield_i64(&f, &j->array_limit);
+        break;
+      case J_EXEC_TIME:
+        r = pfield_i64(&f, &j->exec_time);
+        break;
       case J_ENV: {
         const char *s = pfield_str(&f);
         if (!s || !strchr(s, '=')) {
@@ -389,21 +435,39 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
   return 0;
 }
 
+/* NAME.oID, or NAME.oARRAY.INDEX for a task (as PBS Pro names them). */
 static char *
-default_path(const struct job_rec *j, char kind) {
-  return xasprintf("%s/%s.%c%lld", j->workdir ? j->workdir : "", j->name ? j->name : "job", kind,
-                   (long long)j->id);
+default_name(const struct job_rec *j, char kind) {
+  const char *name = j->name ? j->name : "job";
+  if (j->array_id)
+    return xasprintf("%s.%c%lld.%lld", name, kind, (long long)j->array_id,
+                     (long long)j->array_index);
+  return xasprintf("%s.%c%lld", name, kind, (long long)j->id);
+}
+
+/* Replaces every ^array_index^ in path with the task's index. */
+static char *
+expand_array_index(const struct job_rec *j, const char *path) {
+  static const char token[] = "^array_index^";
+  const char *hit = strstr(path, token);
+  if (!hit)
+    return xstrdup(path);
+  char idx[24];
+  snprintf(idx, sizeof(idx), "%lld", (long long)(j->array_id ? j->array_index : 0));
+  _cleanup_free_ char *rest = expand_array_index(j, hit + sizeof(token) - 1);
+  return xasprintf("%.*s%s%s", (int)(hit - path), path, idx, rest);
 }
 
 /* A given path ending in '/' names a directory for the default file name. */
 static char *
 output_path(const struct job_rec *j, const char *given, char kind) {
+  _cleanup_free_ char *name = default_name(j, kind);
   if (!given || !*given)
-    return default_path(j, kind);
+    return xasprintf("%s/%s", j->workdir ? j->workdir : "", name);
   size_t len = strlen(given);
   if (given[len - 1] == '/')
-    return xasprintf("%s%s.%c%lld", given, j->name ? j->name : "job", kind, (long long)j->id);
-  return xstrdup(given);
+    return xasprintf("%s%s", given, name);
+  return expand_array_index(j, given);
 }
 
 char *
@@ -419,6 +483,15 @@ job_err_path(const struct job_rec *j) {
 char *
 job_id_string(int64_t id, const char *server) {
   return xasprintf("%lld.%s", (long long)id, server);
+}
+
+char *
+job_display_id(const struct job_rec *j, const char *server) {
+  if (j->array_id)
+    return xasprintf("%lld[%lld].%s", (long long)j->array_id, (long long)j->array_index, server);
+  if (j->array_spec)
+    return xasprintf("%lld[].%s", (long long)j->id, server);
+  return job_id_string(j->id, server);
 }
 
 int

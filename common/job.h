@@ -20,13 +20,14 @@ enum job_state {
 
 enum job_end {
   END_NONE = 0,
-  END_COMPLETED, /* exited 0 */
-  END_FAILED,    /* exited non-zero, or killed by a signal */
-  END_TIMEOUT,   /* walltime exceeded */
-  END_OOM,       /* the kernel's OOM killer ended it */
-  END_CANCELLED, /* qdel */
-  END_LOST,      /* its shepherd or the machine went away */
-  END_LAUNCH,    /* could not be started (no job process ran the script) */
+  END_COMPLETED,  /* exited 0 */
+  END_FAILED,     /* exited non-zero, or killed by a signal */
+  END_TIMEOUT,    /* walltime exceeded */
+  END_OOM,        /* the kernel's OOM killer ended it */
+  END_CANCELLED,  /* qdel */
+  END_LOST,       /* its shepherd or the machine went away */
+  END_LAUNCH,     /* could not be started (no job process ran the script) */
+  END_DEPENDENCY, /* its dependencies can never be satisfied; it never ran */
   END_MAX,
 };
 
@@ -81,10 +82,18 @@ struct job_rec {
   char *workdir, *out_path, *err_path;
   int join;
   int64_t ncpus, mem, walltime, pids;
-  char *net;         /* "" or "none" */
-  char *cpus;        /* pinned CPUs, "" if not pinned */
-  bool rerunnable;   /* qsub -r y: requeued, not lost, when its run is lost */
-  int64_t run_count; /* times the job was started */
+  char *net;           /* "" or "none" */
+  char *cpus;          /* pinned CPUs, "" if not pinned */
+  bool rerunnable;     /* qsub -r y: requeued, not lost, when its run is lost */
+  int64_t array_id;    /* a task: the id of its array job; 0 for any other job */
+  int64_t array_index; /* a task: its index in the array */
+  char *array_spec;    /* an array job: its index range ("1-100:2"); NULL otherwise */
+  int64_t array_limit; /* an array job's %N: tasks running at once; 0 = no cap */
+  char *depend;        /* dependencies, "afterok:12:13,afterany:14", or NULL */
+  int64_t exec_time;   /* qsub -a: eligible from this time; 0 = at once */
+  char *sched_info;    /* stat replies: why a queued job waits, its priority */
+  char *array_counts;  /* stat replies: an array's tasks by state */
+  int64_t run_count;   /* times the job was started */
   int64_t ctime, qtime, stime, etime, mtime; /* unix seconds, 0 = not yet */
   bool has_exit;
   int64_t exit_status;
@@ -116,6 +125,9 @@ char *job_out_path(const struct job_rec *j);
 char *job_err_path(const struct job_rec *j);
 /* "ID.SERVER" */
 char *job_id_string(int64_t id, const char *server);
+/* How PBS names the job: "ID.SERVER", "ID[].SERVER" for an array job,
+ * "ARRAY[INDEX].SERVER" for one of its tasks. */
+char *job_display_id(const struct job_rec *j, const char *server);
 /* Validates a job name as PBS does: 1-236 printable characters, no '/',
  * no whitespace. */
 int job_name_check(const char *name, struct berr *err);

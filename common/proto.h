@@ -34,6 +34,8 @@ enum proto_type {
   MSG_SERVER_INFO = 206,
   MSG_SIGNAL_JOB = 207, /* qsig: T_SIGNAL and T_JOBIDs */
   MSG_EVENTS = 208,     /* tracejob: a job's event log */
+  MSG_ALTER = 209,      /* qalter: T_JOB with the new values, T_FLAGS which (ALTER_*) */
+  MSG_RERUN = 210,      /* qrerun: finished jobs run again */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -57,6 +59,7 @@ enum proto_tag {
   T_INFO = 9,    /* str key=value lines of server info */
   T_SERVER = 10, /* str: the server name used in job ids */
   T_EVENT = 11,  /* nested event: EV_* fields, may repeat */
+  T_JOBREF = 12, /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
   EV_JOBID = 20,
   EV_TIME,
   EV_NAME,
@@ -105,8 +108,16 @@ enum proto_tag {
   J_PIDS,   /* i64 pids.max */
   J_RERUNNABLE,
   J_RUN_COUNT,
-  J_NET = 150, /* str "" or "none" */
-  J_CPUS,      /* str pinned CPU list */
+  J_NET = 150,      /* str "" or "none" */
+  J_CPUS,           /* str pinned CPU list */
+  J_ARRAY_SPEC,     /* str: an array job's index range, "1-100:2" */
+  J_DEPEND,         /* str: "afterok:12:13,afterany:14" */
+  J_SCHED_INFO,     /* str: the scheduler's view of a queued job (stat replies) */
+  J_ARRAY_COUNTS,   /* str: an array's tasks by state (stat replies) */
+  J_ARRAY_ID = 170, /* i64: a task's array; 0 for other jobs */
+  J_ARRAY_INDEX,    /* i64: a task's index */
+  J_ARRAY_LIMIT,    /* i64: tasks of the array running at once (%N); 0 = any */
+  J_EXEC_TIME,      /* i64: qsub -a, not before this time */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,
@@ -129,6 +140,30 @@ enum proto_tag {
   U_MEM_MAX_EVENTS,
   U_SWAP_PEAK,
   U_FINAL,
+};
+
+/* T_FLAGS of MSG_STAT. */
+enum stat_flags {
+  STAT_FINISHED = 1 << 0, /* finished jobs too */
+  STAT_FULL = 1 << 1,     /* environment (to its owner) */
+  STAT_TASKS = 1 << 2,    /* an array's tasks, not only the array job */
+};
+
+/* T_FLAGS of MSG_ALTER: which fields of the T_JOB to apply. */
+enum alter_flags {
+  ALTER_NAME = 1 << 0,
+  ALTER_PRIORITY = 1 << 1,
+  ALTER_NCPUS = 1 << 2,
+  ALTER_MEM = 1 << 3,
+  ALTER_WALLTIME = 1 << 4,
+  ALTER_PIDS = 1 << 5,
+  ALTER_DEPEND = 1 << 6,
+  ALTER_EXEC_TIME = 1 << 7,
+  ALTER_RERUNNABLE = 1 << 8,
+  ALTER_OUT_PATH = 1 << 9,
+  ALTER_ERR_PATH = 1 << 10,
+  ALTER_JOIN = 1 << 11,
+  ALTER_ARRAY_LIMIT = 1 << 12,
 };
 
 /* A growable buffer that frames and encodes one or more messages. */

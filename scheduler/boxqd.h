@@ -34,6 +34,31 @@ struct boxqd {
   bool stopping;
   /* Open client connections per uid, to cap what one user can hold. */
   struct uid_count *conns_by_uid;
+
+  /* The last pass's verdict on each queued job, sorted by id (qstat). */
+  struct sched_note *notes;
+  size_t nnotes;
+  int64_t reserved_id, reserved_time;
+  int64_t last_pass;
+
+  /* Fair share: each user's accounted usage (workflow.c). */
+  struct user_usage *usage;
+  size_t nusage;
+  /* Fires when the next deferred job (qsub -a) becomes eligible. */
+  uv_timer_t deferred;
+};
+
+struct sched_note {
+  int64_t id;
+  double priority;
+  float factor[SF_MAX];
+  uint8_t reason; /* enum sched_reason */
+};
+
+struct user_usage {
+  int64_t uid;
+  double usage;    /* CPU-seconds allocated, decayed to updated */
+  int64_t updated; /* unix seconds */
 };
 
 struct uid_count {
@@ -56,6 +81,37 @@ void worker_link_stop(struct boxqd *d);
 void sched_request_pass(struct boxqd *d);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
+
+/* dispatch.c: the last pass's verdict on a queued job, or NULL. */
+const struct sched_note *sched_note_of(struct boxqd *d, int64_t id);
+
+/* workflow.c: arrays, dependencies, fair share and deferred jobs. The
+ * wf_job_* functions run inside the caller's transaction. */
+int wf_start(struct boxqd *d, struct berr *err);
+void wf_stop(struct boxqd *d);
+/* Job id reached F: ends its array after the last task, settles dependents. */
+int wf_job_finished(struct boxqd *d, int64_t id, int64_t now);
+/* An array job whose tasks may all have ended: ends it if so. */
+int wf_array_check(struct boxqd *d, int64_t array_id, int64_t now);
+/* Job id started: its array has begun; 'after' dependents may go. */
+int wf_job_started(struct boxqd *d, int64_t id, int64_t now);
+/* Applies job id's dependencies now (after submit or qalter). */
+int wf_settle(struct boxqd *d, int64_t id, int64_t now);
+/* Adds a finished run's allocated CPU-seconds to its owner's usage. */
+int wf_charge(struct boxqd *d, int64_t uid, double cpu_seconds, int64_t now);
+struct user_usage *wf_usage_of(struct boxqd *d, int64_t uid);
+double wf_usage_now(struct boxqd *d, const struct user_usage *u, int64_t now);
+/* Moves due deferred jobs to the queue and arms the timer for the next. */
+void wf_deferred_check(struct boxqd *d);
+
+/* queues.c: admission of a job into a queue. */
+/* Checks that the caller may use the job's queue (j->queue, or the default
+ * one) and that its resources are within the queue's maxima, filling in
+ * the queue's defaults for what the job left at 0 when fill_defaults. */
+int queue_admit(struct boxqd *d, uid_t uid, gid_t gid, const char *user, struct job_rec *j,
+                bool fill_defaults, struct berr *err);
+/* Is user (with primary group gid) named in list ("alice,@admins")? */
+bool principal_in_list(const char *list, const char *user, gid_t gid);
 
 /* Sends a reply with a status and an optional message. */
 void reply_status(struct conn *c, int status, const char *fmt, ...)

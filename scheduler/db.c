@@ -29,6 +29,30 @@ enum stmt_id {
   ST_USAGE_SAMPLE,
   ST_EVENT,
   ST_EVENTS,
+  ST_INSERT_TASKS,
+  ST_SCHED_QUEUED,
+  ST_SCHED_RUNNING,
+  ST_ARRAY_BEGUN,
+  ST_ARRAY_UNFINISHED,
+  ST_ARRAY_OUTCOME,
+  ST_ARRAY_COUNTS,
+  ST_ARRAY_TASKS,
+  ST_TASK_ID,
+  ST_DEP_ADD,
+  ST_DEP_DROP,
+  ST_DEPENDENTS,
+  ST_DEPS_OF,
+  ST_DEFERRED_DUE,
+  ST_DEFERRED_NEXT,
+  ST_USAGE_LOAD,
+  ST_USAGE_SAVE,
+  ST_ARCHIVE_RUN,
+  ST_ALTER,
+  ST_SET_HOLD_ONLY,
+  ST_HOLD_ADD,
+  ST_HOLD_REMOVE,
+  ST_FINISH_UNSTARTED,
+  ST_TASK_DEPENDENTS,
   ST_MAX
 };
 
@@ -42,16 +66,23 @@ enum stmt_id {
   "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
   "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
   "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
-  "j.rerunnable, j.run_count"
-#define FULL_COLS ", j.script, j.env"
-#define FROM      " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
+  "j.rerunnable, j.run_count, j.array_id, j.array_index, j.array_spec, j.array_limit, j.depend, "  \
+  "j.exec_time"
+/* A task runs its array's script with its array's environment. */
+#define FULL_COLS                                                                                  \
+  ", CASE WHEN j.array_id <> 0 THEN (SELECT p.script FROM jobs p WHERE p.id = j.array_id) "        \
+  "ELSE j.script END, "                                                                            \
+  "CASE WHEN j.array_id <> 0 THEN (SELECT p.env FROM jobs p WHERE p.id = j.array_id) "             \
+  "ELSE j.env END"
+#define FROM " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_INSERT] =
         "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, "
-        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net, rerunnable) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_spec, "
+        "array_limit, depend, exec_time) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
     [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
@@ -84,6 +115,69 @@ static const char *const stmt_sql[ST_MAX] = {
         " WHERE NOT EXISTS (SELECT 1 FROM job_usage WHERE job_id = ?1 AND final = 1)",
     [ST_EVENT] = "INSERT INTO job_events (job_id, time, event, detail) VALUES (?,?,?,?)",
     [ST_EVENTS] = "SELECT time, event, detail FROM job_events WHERE job_id = ? ORDER BY id",
+    /* One row per index, copied from the array job in one statement. */
+    [ST_INSERT_TASKS] =
+        "WITH RECURSIVE idx(i) AS (SELECT ?2 UNION ALL SELECT i + ?4 FROM idx WHERE i + ?4 <= ?3) "
+        "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
+        "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, ncpus, "
+        "mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_id, array_index, "
+        "array_limit, exec_time) "
+        "SELECT owner_uid, owner_gid, owner, name, queue, submit_host, state, priority, "
+        "hold_types, x'', workdir, out_path, err_path, join_oe, x'', groups, ncpus, mem, "
+        "walltime, ctime, qtime, mtime, pids, net, rerunnable, id, i, array_limit, exec_time "
+        "FROM idx, jobs WHERE jobs.id = ?1",
+#define SCHED_COLS                                                                                 \
+  "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"
+    [ST_SCHED_QUEUED] = "SELECT " SCHED_COLS ", 0 FROM jobs WHERE state = 'Q' AND array_spec = ''",
+    /* A job dispatched but not yet started holds its resources from then. */
+    [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END "
+                         "FROM jobs WHERE state IN ('R','E')",
+    [ST_ARRAY_BEGUN] = "UPDATE jobs SET state = 'B', stime = CASE WHEN stime = 0 THEN ?2 ELSE "
+                       "stime END, mtime = ?2 WHERE id = ?1 AND state IN ('Q','H','W')",
+    [ST_ARRAY_UNFINISHED] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE array_id = ? AND "
+                            "state IN ('Q','H','W','R','E'))",
+    [ST_ARRAY_OUTCOME] = "SELECT end_reason, COUNT(*), MAX(stime) FROM jobs WHERE array_id = ? "
+                         "GROUP BY end_reason",
+    [ST_ARRAY_COUNTS] = "SELECT state, COUNT(*) FROM jobs WHERE array_id = ? GROUP BY state",
+    [ST_ARRAY_TASKS] = "SELECT id FROM jobs WHERE array_id = ? ORDER BY array_index",
+    [ST_TASK_ID] = "SELECT id FROM jobs WHERE array_id = ? AND array_index = ?",
+    [ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (job_id, kind, dep_id) VALUES (?,?,?)",
+    [ST_DEP_DROP] = "DELETE FROM job_deps WHERE job_id = ?",
+    [ST_DEPENDENTS] = "SELECT DISTINCT job_id FROM job_deps WHERE dep_id = ?",
+    [ST_DEPS_OF] = "SELECT d.kind, d.dep_id, j.state, j.end_reason, j.stime, j.run_count "
+                   "FROM job_deps d LEFT JOIN jobs j ON j.id = d.dep_id WHERE d.job_id = ?",
+    [ST_DEFERRED_DUE] = "SELECT id FROM jobs WHERE state = 'W' AND exec_time <= ?",
+    [ST_DEFERRED_NEXT] = "SELECT MIN(exec_time) FROM jobs WHERE state = 'W'",
+    [ST_USAGE_LOAD] = "SELECT uid, usage, updated FROM user_usage",
+    [ST_USAGE_SAVE] = "INSERT OR REPLACE INTO user_usage (uid, usage, updated) VALUES (?,?,?)",
+    [ST_ARCHIVE_RUN] =
+        "INSERT OR REPLACE INTO job_runs (job_id, run, stime, etime, end_reason, exit_status, "
+        "cpu_usec, mem_peak, wall_usec, oom_kills) SELECT j.id, j.run_count, j.stime, j.etime, "
+        "j.end_reason, j.exit_status, u.cpu_usec, u.mem_peak, u.wall_usec, u.oom_kills "
+        "FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id WHERE j.id = ?",
+    /* qalter: an array job and its tasks that have not started change together. */
+    [ST_ALTER] = "UPDATE jobs SET name = ?2, priority = ?3, ncpus = ?4, mem = ?5, walltime = ?6, "
+                 "pids = ?7, rerunnable = ?8, out_path = ?9, err_path = ?10, join_oe = ?11, "
+                 "array_limit = ?12, exec_time = ?13, mtime = ?14, "
+                 "depend = CASE WHEN id = ?1 THEN ?15 ELSE depend END "
+                 "WHERE id = ?1 OR (array_id = ?1 AND state IN ('Q','H','W'))",
+    [ST_SET_HOLD_ONLY] = "UPDATE jobs SET hold_types = ?, mtime = ? WHERE id = ?",
+/* Holds and ends of jobs that have not started: the job, or an array
+ * job with every task that has not started. */
+#define UNSTARTED "(id = ?1 OR array_id = ?1) AND state IN ('Q','H','W')"
+    [ST_HOLD_ADD] = "UPDATE jobs SET hold_types = hold_types || ?2, state = 'H', mtime = ?3 "
+                    "WHERE " UNSTARTED " AND instr(hold_types, ?2) = 0",
+    [ST_HOLD_REMOVE] =
+        "UPDATE jobs SET hold_types = replace(hold_types, ?2, ''), mtime = ?3, "
+        "state = CASE WHEN replace(hold_types, ?2, '') <> '' THEN 'H' "
+        "WHEN exec_time > ?3 THEN 'W' ELSE 'Q' END, "
+        "qtime = CASE WHEN replace(hold_types, ?2, '') = '' AND exec_time <= ?3 THEN ?3 "
+        "ELSE qtime END WHERE " UNSTARTED " AND instr(hold_types, ?2) > 0",
+    [ST_FINISH_UNSTARTED] = "UPDATE jobs SET state = 'F', end_reason = ?2, etime = ?3, mtime = ?3 "
+                            "WHERE " UNSTARTED,
+    [ST_TASK_DEPENDENTS] =
+        "SELECT DISTINCT d.job_id FROM job_deps d JOIN jobs t ON t.id = d.dep_id "
+        "WHERE t.array_id = ?",
 };
 
 struct db {
@@ -165,14 +259,19 @@ db_open(const char *path, struct db **ret, struct berr *err) {
   sqlite3_extended_result_codes(db->sql, 0);
   /* WAL with synchronous=FULL: a commit is on disk before we acknowledge
    * it, which is what "qsub printed the id" promises. */
-  if (exec(db, "PRAGMA journal_mode = WAL") < 0 || exec(db, "PRAGMA synchronous = FULL") < 0 ||
-      exec(db, "PRAGMA foreign_keys = ON") < 0) {
+  if (exec(db, "PRAGMA journal_mode = WAL") < 0 || exec(db, "PRAGMA synchronous = FULL") < 0) {
     r = berr_set(err, -EIO, "cannot configure database %s: %s", path, sqlite3_errmsg(db->sql));
     goto fail;
   }
+  /* Foreign keys are enforced only after the migrations: a migration that
+   * rebuilds a table drops the old one, which the keys would refuse. */
   r = mig_apply(db->sql, err);
   if (r < 0) {
     berr_prefix(err, r, "%s", path);
+    goto fail;
+  }
+  if (exec(db, "PRAGMA foreign_keys = ON") < 0) {
+    r = berr_set(err, -EIO, "cannot configure database %s: %s", path, sqlite3_errmsg(db->sql));
     goto fail;
   }
   for (int i = 0; i < ST_MAX; i++) {
@@ -335,10 +434,24 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_int64(s, i++, j->pids);
   bind_text(s, i++, j->net ? j->net : "");
   sqlite3_bind_int(s, i++, j->rerunnable);
+  bind_text(s, i++, j->array_spec ? j->array_spec : "");
+  sqlite3_bind_int64(s, i++, j->array_limit);
+  bind_text(s, i++, j->depend ? j->depend : "");
+  sqlite3_bind_int64(s, i++, j->exec_time);
   int r = step_done(db, s);
   if (r == 0)
     j->id = sqlite3_last_insert_rowid(db->sql);
   return r;
+}
+
+int
+db_insert_tasks(struct db *db, int64_t array_id, int64_t first, int64_t last, int64_t step) {
+  sqlite3_stmt *s = stmt(db, ST_INSERT_TASKS);
+  sqlite3_bind_int64(s, 1, array_id);
+  sqlite3_bind_int64(s, 2, first);
+  sqlite3_bind_int64(s, 3, last);
+  sqlite3_bind_int64(s, 4, step);
+  return step_done(db, s);
 }
 
 static char *
@@ -410,6 +523,20 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
   u->final = sqlite3_column_int64(s, i++) != 0;
   j->rerunnable = sqlite3_column_int(s, i++) != 0;
   j->run_count = sqlite3_column_int64(s, i++);
+  j->array_id = sqlite3_column_int64(s, i++);
+  j->array_index = sqlite3_column_int64(s, i++);
+  j->array_spec = col_str(s, i++);
+  if (j->array_spec && !*j->array_spec) {
+    free(j->array_spec);
+    j->array_spec = NULL;
+  }
+  j->array_limit = sqlite3_column_int64(s, i++);
+  j->depend = col_str(s, i++);
+  if (j->depend && !*j->depend) {
+    free(j->depend);
+    j->depend = NULL;
+  }
+  j->exec_time = sqlite3_column_int64(s, i++);
   if (full) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);
@@ -610,4 +737,325 @@ db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const c
   bind_text(s, 3, event);
   bind_text(s, 4, detail ? detail : "");
   return step_done(db, s);
+}
+
+/* ---- the scheduler's projection of the queue ---- */
+
+int
+db_list_sched(struct db *db, bool running, db_sched_cb cb, void *ud) {
+  sqlite3_stmt *s = stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED);
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const unsigned char *queue = sqlite3_column_text(s, 2);
+    struct db_sched_row row = {
+        .id = sqlite3_column_int64(s, 0),
+        .uid = sqlite3_column_int64(s, 1),
+        .queue = queue ? (const char *)queue : "",
+        .ncpus = sqlite3_column_int64(s, 3),
+        .mem = sqlite3_column_int64(s, 4),
+        .walltime = sqlite3_column_int64(s, 5),
+        .priority = sqlite3_column_int64(s, 6),
+        .qtime = sqlite3_column_int64(s, 7),
+        .array_id = sqlite3_column_int64(s, 8),
+        .array_limit = sqlite3_column_int64(s, 9),
+        .stime = sqlite3_column_int64(s, 10),
+    };
+    r = cb(ud, &row);
+    if (r != 0)
+      break;
+  }
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
+}
+
+/* ---- arrays ---- */
+
+int
+db_array_begun(struct db *db, int64_t array_id, int64_t now) {
+  sqlite3_stmt *s = stmt(db, ST_ARRAY_BEGUN);
+  sqlite3_bind_int64(s, 1, array_id);
+  sqlite3_bind_int64(s, 2, now);
+  return step_done(db, s);
+}
+
+/* Runs a statement that returns one integer. */
+static int
+step_int(struct db *db, sqlite3_stmt *s, int64_t *ret) {
+  int rc = sqlite3_step(s);
+  int r = 0;
+  if (rc == SQLITE_ROW)
+    *ret = sqlite3_column_int64(s, 0);
+  else
+    r = rc == SQLITE_DONE ? -ENOENT : db_errno(db);
+  sqlite3_reset(s);
+  return r;
+}
+
+int
+db_array_unfinished(struct db *db, int64_t array_id, bool *ret) {
+  sqlite3_stmt *s = stmt(db, ST_ARRAY_UNFINISHED);
+  sqlite3_bind_int64(s, 1, array_id);
+  int64_t v = 0;
+  int r = step_int(db, s, &v);
+  *ret = v != 0;
+  return r;
+}
+
+int
+db_array_outcome(struct db *db, int64_t array_id, struct db_array_outcome *ret) {
+  *ret = (struct db_array_outcome){0};
+  sqlite3_stmt *s = stmt(db, ST_ARRAY_OUTCOME);
+  sqlite3_bind_int64(s, 1, array_id);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int reason = sqlite3_column_int(s, 0);
+    int64_t n = sqlite3_column_int64(s, 1);
+    ret->tasks += n;
+    if (reason == END_COMPLETED)
+      ret->completed += n;
+    else if (reason == END_CANCELLED || reason == END_DEPENDENCY)
+      ret->cancelled += n;
+    else
+      ret->failed += n;
+    int64_t st = sqlite3_column_int64(s, 2);
+    if (st > 0)
+      ret->any_started = true;
+  }
+  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
+  sqlite3_reset(s);
+  return r;
+}
+
+int
+db_array_counts(struct db *db, int64_t array_id, int64_t counts[128]) {
+  memset(counts, 0, 128 * sizeof(int64_t));
+  sqlite3_stmt *s = stmt(db, ST_ARRAY_COUNTS);
+  sqlite3_bind_int64(s, 1, array_id);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const unsigned char *st = sqlite3_column_text(s, 0);
+    if (st)
+      counts[st[0] & 127] += sqlite3_column_int64(s, 1);
+  }
+  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
+  sqlite3_reset(s);
+  return r;
+}
+
+/* Collects the integers of the first column of a statement's rows. */
+static int
+collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
+  int64_t *ids = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      ids = xrealloc(ids, cap * sizeof(int64_t));
+    }
+    ids[n++] = sqlite3_column_int64(s, 0);
+  }
+  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
+  sqlite3_reset(s);
+  if (r < 0) {
+    free(ids);
+    return r;
+  }
+  *ret = ids;
+  *ret_n = n;
+  return 0;
+}
+
+int
+db_array_tasks(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n) {
+  sqlite3_stmt *s = stmt(db, ST_ARRAY_TASKS);
+  sqlite3_bind_int64(s, 1, array_id);
+  return collect_ids(db, s, ret, ret_n);
+}
+
+int
+db_task_id(struct db *db, int64_t array_id, int64_t index, int64_t *ret) {
+  sqlite3_stmt *s = stmt(db, ST_TASK_ID);
+  sqlite3_bind_int64(s, 1, array_id);
+  sqlite3_bind_int64(s, 2, index);
+  return step_int(db, s, ret);
+}
+
+/* ---- dependencies ---- */
+
+int
+db_dep_add(struct db *db, int64_t job_id, int kind, int64_t dep_id) {
+  sqlite3_stmt *s = stmt(db, ST_DEP_ADD);
+  sqlite3_bind_int64(s, 1, job_id);
+  sqlite3_bind_int(s, 2, kind);
+  sqlite3_bind_int64(s, 3, dep_id);
+  return step_done(db, s);
+}
+
+int
+db_dep_drop(struct db *db, int64_t job_id) {
+  sqlite3_stmt *s = stmt(db, ST_DEP_DROP);
+  sqlite3_bind_int64(s, 1, job_id);
+  return step_done(db, s);
+}
+
+int
+db_dependents(struct db *db, int64_t dep_id, int64_t **ret, size_t *ret_n) {
+  sqlite3_stmt *s = stmt(db, ST_DEPENDENTS);
+  sqlite3_bind_int64(s, 1, dep_id);
+  return collect_ids(db, s, ret, ret_n);
+}
+
+int
+db_deps_of(struct db *db, int64_t job_id, db_dep_cb cb, void *ud) {
+  sqlite3_stmt *s = stmt(db, ST_DEPS_OF);
+  sqlite3_bind_int64(s, 1, job_id);
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const unsigned char *st = sqlite3_column_text(s, 2);
+    struct db_dep_row row = {
+        .kind = sqlite3_column_int(s, 0),
+        .dep_id = sqlite3_column_int64(s, 1),
+        .exists = st != NULL,
+        .state = st ? st[0] : 0,
+        .end_reason = sqlite3_column_int(s, 3),
+        .stime = sqlite3_column_int64(s, 4),
+        .run_count = sqlite3_column_int64(s, 5),
+    };
+    r = cb(ud, &row);
+    if (r != 0)
+      break;
+  }
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
+}
+
+/* ---- deferred start (qsub -a) ---- */
+
+int
+db_deferred_due(struct db *db, int64_t now, int64_t **ret, size_t *ret_n) {
+  sqlite3_stmt *s = stmt(db, ST_DEFERRED_DUE);
+  sqlite3_bind_int64(s, 1, now);
+  return collect_ids(db, s, ret, ret_n);
+}
+
+int
+db_deferred_next(struct db *db, int64_t *ret) {
+  sqlite3_stmt *s = stmt(db, ST_DEFERRED_NEXT);
+  int64_t v = 0;
+  int rc = sqlite3_step(s);
+  int r = 0;
+  if (rc == SQLITE_ROW)
+    v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+  else
+    r = db_errno(db);
+  sqlite3_reset(s);
+  *ret = v;
+  return r;
+}
+
+/* ---- fair share ---- */
+
+int
+db_usage_load(struct db *db, db_usage_cb cb, void *ud) {
+  sqlite3_stmt *s = stmt(db, ST_USAGE_LOAD);
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    r = cb(ud, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1), sqlite3_column_int64(s, 2));
+    if (r != 0)
+      break;
+  }
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
+}
+
+int
+db_usage_save(struct db *db, int64_t uid, double usage, int64_t updated) {
+  sqlite3_stmt *s = stmt(db, ST_USAGE_SAVE);
+  sqlite3_bind_int64(s, 1, uid);
+  sqlite3_bind_double(s, 2, usage);
+  sqlite3_bind_int64(s, 3, updated);
+  return step_done(db, s);
+}
+
+/* ---- qrerun and qalter ---- */
+
+int
+db_archive_run(struct db *db, int64_t id) {
+  sqlite3_stmt *s = stmt(db, ST_ARCHIVE_RUN);
+  sqlite3_bind_int64(s, 1, id);
+  return step_done(db, s);
+}
+
+int
+db_alter(struct db *db, const struct job_rec *j, int64_t now) {
+  sqlite3_stmt *s = stmt(db, ST_ALTER);
+  sqlite3_bind_int64(s, 1, j->id);
+  bind_text(s, 2, j->name);
+  sqlite3_bind_int64(s, 3, j->priority);
+  sqlite3_bind_int64(s, 4, j->ncpus);
+  sqlite3_bind_int64(s, 5, j->mem);
+  sqlite3_bind_int64(s, 6, j->walltime);
+  sqlite3_bind_int64(s, 7, j->pids);
+  sqlite3_bind_int(s, 8, j->rerunnable);
+  bind_text(s, 9, j->out_path ? j->out_path : "");
+  bind_text(s, 10, j->err_path ? j->err_path : "");
+  sqlite3_bind_int(s, 11, j->join);
+  sqlite3_bind_int64(s, 12, j->array_limit);
+  sqlite3_bind_int64(s, 13, j->exec_time);
+  sqlite3_bind_int64(s, 14, now);
+  bind_text(s, 15, j->depend ? j->depend : "");
+  return step_done(db, s);
+}
+
+int
+db_set_hold_types(struct db *db, int64_t id, const char *hold_types, int64_t now) {
+  sqlite3_stmt *s = stmt(db, ST_SET_HOLD_ONLY);
+  bind_text(s, 1, hold_types);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int64(s, 3, id);
+  return step_done(db, s);
+}
+
+static int
+bulk(struct db *db, enum stmt_id id, int64_t job, const char *text, int64_t v, int64_t now) {
+  sqlite3_stmt *s = stmt(db, id);
+  sqlite3_bind_int64(s, 1, job);
+  if (text)
+    bind_text(s, 2, text);
+  else
+    sqlite3_bind_int64(s, 2, v);
+  sqlite3_bind_int64(s, 3, now);
+  int r = step_done(db, s);
+  return r < 0 ? r : sqlite3_changes(db->sql);
+}
+
+int
+db_hold_add(struct db *db, int64_t id, char type, int64_t now) {
+  char t[2] = {type, 0};
+  return bulk(db, ST_HOLD_ADD, id, t, 0, now);
+}
+
+int
+db_hold_remove(struct db *db, int64_t id, char type, int64_t now) {
+  char t[2] = {type, 0};
+  return bulk(db, ST_HOLD_REMOVE, id, t, 0, now);
+}
+
+int
+db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now) {
+  return bulk(db, ST_FINISH_UNSTARTED, id, NULL, end_reason, now);
+}
+
+int
+db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n) {
+  sqlite3_stmt *s = stmt(db, ST_TASK_DEPENDENTS);
+  sqlite3_bind_int64(s, 1, array_id);
+  return collect_ids(db, s, ret, ret_n);
 }

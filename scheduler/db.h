@@ -52,5 +52,77 @@ typedef int (*db_event_cb)(void *ud, int64_t time, const char *event, const char
 int db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud);
 int db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const char *detail);
 
+/* Creates the tasks first, first+step, ... <= last of array job array_id,
+ * copying its fields (state, holds, resources). */
+int db_insert_tasks(struct db *db, int64_t array_id, int64_t first, int64_t last, int64_t step);
+
+/* What the scheduling pass needs of a job, without its script or
+ * environment. queue points into the row: copy it to keep it. */
+struct db_sched_row {
+  int64_t id, uid;
+  const char *queue;
+  int64_t ncpus, mem, walltime, priority, qtime, stime;
+  int64_t array_id, array_limit;
+};
+typedef int (*db_sched_cb)(void *ud, const struct db_sched_row *row);
+/* running: jobs in R or E (stime is their dispatch time until they start);
+ * else jobs in Q that can run (array jobs themselves never do). */
+int db_list_sched(struct db *db, bool running, db_sched_cb cb, void *ud);
+
+/* Arrays. An array job is Q/H/W until a task is dispatched (then B, with
+ * that time as its stime), F once every task has ended. */
+int db_array_begun(struct db *db, int64_t array_id, int64_t now);
+int db_array_unfinished(struct db *db, int64_t array_id, bool *ret);
+struct db_array_outcome {
+  int64_t tasks, completed, failed, cancelled;
+  bool any_started;
+};
+int db_array_outcome(struct db *db, int64_t array_id, struct db_array_outcome *ret);
+/* Tasks by state letter. */
+int db_array_counts(struct db *db, int64_t array_id, int64_t counts[128]);
+/* Task ids in index order (allocated). */
+int db_array_tasks(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n);
+/* The id of task index of an array; -ENOENT if it has none. */
+int db_task_id(struct db *db, int64_t array_id, int64_t index, int64_t *ret);
+
+/* Dependencies: job_id waits on dep_id (kind: enum dep_kind). */
+int db_dep_add(struct db *db, int64_t job_id, int kind, int64_t dep_id);
+int db_dep_drop(struct db *db, int64_t job_id);
+int db_dependents(struct db *db, int64_t dep_id, int64_t **ret, size_t *ret_n);
+struct db_dep_row {
+  int kind;
+  int64_t dep_id;
+  bool exists; /* false: the job it names is gone from the database */
+  int state, end_reason;
+  int64_t stime, run_count;
+};
+typedef int (*db_dep_cb)(void *ud, const struct db_dep_row *row);
+int db_deps_of(struct db *db, int64_t job_id, db_dep_cb cb, void *ud);
+
+/* Deferred jobs (state W, qsub -a): those due by now; the next due time (0: none). */
+int db_deferred_due(struct db *db, int64_t now, int64_t **ret, size_t *ret_n);
+int db_deferred_next(struct db *db, int64_t *ret);
+
+/* Fair share: per-user decayed usage. */
+typedef int (*db_usage_cb)(void *ud, int64_t uid, double usage, int64_t updated);
+int db_usage_load(struct db *db, db_usage_cb cb, void *ud);
+int db_usage_save(struct db *db, int64_t uid, double usage, int64_t updated);
+
+/* qrerun: keeps the last run's figures in job_runs before it is cleared. */
+int db_archive_run(struct db *db, int64_t id);
+/* qalter: stores the alterable fields of j (and of its unstarted tasks). */
+int db_alter(struct db *db, const struct job_rec *j, int64_t now);
+int db_set_hold_types(struct db *db, int64_t id, const char *hold_types, int64_t now);
+
+/* On a job that has not started, or on an array job and every task of it
+ * that has not: add or remove a hold type (the state follows: H while any
+ * hold remains, else W before its -a time, else Q), or end them (state F,
+ * no exit status). Return how many rows changed, or -errno. */
+int db_hold_add(struct db *db, int64_t id, char type, int64_t now);
+int db_hold_remove(struct db *db, int64_t id, char type, int64_t now);
+int db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now);
+/* Jobs that depend on some task of an array. */
+int db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n);
+
 /* Maps the last SQLite error to -errno (-ENOSPC for a full disk, ...). */
 int db_errno(struct db *db);

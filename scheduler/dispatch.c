@@ -26,49 +26,148 @@ now_sec(void) {
 
 /* ---- scheduling pass ---- */
 
-struct queue_vec {
-  struct sched_job *jobs;
-  size_t n, cap;
-};
-
-static int
-collect_queued(void *ud, struct job_rec *j) {
-  struct queue_vec *q = ud;
-  if (q->n == q->cap) {
-    q->cap = q->cap ? q->cap * 2 : 64;
-    q->jobs = xrealloc(q->jobs, q->cap * sizeof(*q->jobs));
-  }
-  q->jobs[q->n++] = (struct sched_job){j->id, j->ncpus, j->mem};
-  return 0;
-}
-
-struct running_ctx {
-  struct sched_capacity used;
+/* The pass's input, read from the database: jobs keep the owner's uid in
+ * .user until users are numbered densely for the policy. */
+struct pass_input {
+  struct boxqd *d;
+  struct sched_job *running, *queued;
+  size_t nrunning, nqueued, cap_running, cap_queued;
   struct cpuset busy; /* CPUs of running pinned jobs */
 };
 
+static uint32_t
+queue_index(const struct boxqd *d, const char *name) {
+  for (size_t i = 0; i < d->cfg.nqueues; i++)
+    if (strcmp(d->cfg.queues[i].name, name) == 0)
+      return (uint32_t)i;
+  return (uint32_t)d->cfg.nqueues; /* a queue since removed from the config: no queue limits */
+}
+
+static struct sched_job
+sched_job_of(const struct boxqd *d, const struct db_sched_row *row) {
+  return (struct sched_job){.id = row->id,
+                            .user = (uint32_t)row->uid,
+                            .queue = queue_index(d, row->queue),
+                            .ncpus = row->ncpus,
+                            .mem = row->mem,
+                            .walltime = row->walltime,
+                            .job_priority = row->priority,
+                            .qtime = row->qtime,
+                            .stime = row->stime,
+                            .array_id = row->array_id,
+                            .array_limit = row->array_limit};
+}
+
+static void
+append(struct sched_job **v, size_t *n, size_t *cap, struct sched_job j) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 256;
+    *v = xrealloc(*v, *cap * sizeof(**v));
+  }
+  (*v)[(*n)++] = j;
+}
+
 static int
-sum_running(void *ud, struct job_rec *j) {
-  struct running_ctx *rc = ud;
-  rc->used.ncpus += j->ncpus;
-  rc->used.mem += j->mem;
+collect_queued(void *ud, const struct db_sched_row *row) {
+  struct pass_input *p = ud;
+  append(&p->queued, &p->nqueued, &p->cap_queued, sched_job_of(p->d, row));
+  return 0;
+}
+
+static int
+collect_running(void *ud, const struct db_sched_row *row) {
+  struct pass_input *p = ud;
+  append(&p->running, &p->nrunning, &p->cap_running, sched_job_of(p->d, row));
+  return 0;
+}
+
+static int
+busy_cpus(void *ud, struct job_rec *j) {
+  struct pass_input *p = ud;
   struct cpuset s;
   if (j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
     for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
-      rc->busy.bits[i] |= s.bits[i];
+      p->busy.bits[i] |= s.bits[i];
   return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Numbers the users of the pass 0..n-1 (in place in the jobs) and gives
+ * each its decayed usage. Returns the users array (allocated). */
+static struct sched_user *
+number_users(struct boxqd *d, struct pass_input *p, int64_t now, size_t *ret_n) {
+  size_t total = p->nrunning + p->nqueued;
+  uint32_t *uids = xmalloc((total ? total : 1) * sizeof(uint32_t));
+  size_t n = 0;
+  for (size_t i = 0; i < p->nrunning; i++)
+    uids[n++] = p->running[i].user;
+  for (size_t i = 0; i < p->nqueued; i++)
+    uids[n++] = p->queued[i].user;
+  qsort(uids, n, sizeof(uint32_t), cmp_u32);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || uids[u - 1] != uids[i])
+      uids[u++] = uids[i];
+  struct sched_user *users = xcalloc(u ? u : 1, sizeof(*users));
+  for (size_t i = 0; i < u; i++)
+    users[i].usage = wf_usage_now(d, wf_usage_of(d, uids[i]), now);
+  for (size_t i = 0; i < p->nrunning; i++) {
+    uint32_t *hit = bsearch(&p->running[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    p->running[i].user = (uint32_t)(hit - uids);
+  }
+  for (size_t i = 0; i < p->nqueued; i++) {
+    uint32_t *hit = bsearch(&p->queued[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    p->queued[i].user = (uint32_t)(hit - uids);
+  }
+  free(uids);
+  *ret_n = u;
+  return users;
+}
+
+static struct sched_queue *
+policy_queues(const struct boxqd *d) {
+  struct sched_queue *qs = xcalloc(d->cfg.nqueues + 1, sizeof(*qs));
+  for (size_t i = 0; i < d->cfg.nqueues; i++) {
+    const struct boxq_queue *q = &d->cfg.queues[i];
+    qs[i] = (struct sched_queue){.priority = q->priority,
+                                 .started = q->started,
+                                 .max_running = q->max_running,
+                                 .max_running_ncpus = q->max_running_ncpus,
+                                 .max_running_mem = q->max_running_mem,
+                                 .max_user_running = q->max_user_running,
+                                 .max_user_ncpus = q->max_user_ncpus,
+                                 .max_user_mem = q->max_user_mem};
+  }
+  return qs;
+}
+
+static int
+cmp_note(const void *a, const void *b) {
+  const struct sched_note *x = a, *y = b;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+const struct sched_note *
+sched_note_of(struct boxqd *d, int64_t id) {
+  struct sched_note key = {.id = id};
+  return bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
 }
 
 /* With pin_cpus: the lowest free CPUs for job id, recorded with it. */
 static int
-pin_job(struct boxqd *d, struct running_ctx *rc, int64_t id, int64_t ncpus) {
+pin_job(struct boxqd *d, struct cpuset *busy, int64_t id, int64_t ncpus) {
   struct cpuset got;
   char list[CPUSET_MAX * 5];
-  int r = cpuset_pick(&d->pin_cpus, &rc->busy, (int)ncpus, &got);
+  int r = cpuset_pick(&d->pin_cpus, busy, (int)ncpus, &got);
   if (r < 0)
     return r;
   for (size_t i = 0; i < ARRAY_SIZE(got.bits); i++)
-    rc->busy.bits[i] |= got.bits[i];
+    busy->bits[i] |= got.bits[i];
   cpuset_format(&got, list, sizeof(list));
   return db_set_cpus(d->db, id, list);
 }
@@ -91,46 +190,104 @@ send_dispatch(struct boxqd *d, int64_t id) {
   job_rec_free(&j);
 }
 
+/* Records the starts of a pass in one transaction (all or none), then
+ * sends them to the worker. */
+static void
+start_jobs(struct boxqd *d, struct pass_input *p, const size_t *starts, size_t n, int64_t now) {
+  int r = 0;
+  if (d->cfg.pin_cpus)
+    r = db_list_running(d->db, busy_cpus, p);
+  if (r == 0)
+    r = db_begin(d->db);
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    const struct sched_job *j = &p->queued[starts[i]];
+    r = db_set_state(d->db, j->id, JOB_RUNNING, "", now);
+    if (r == 0 && d->cfg.pin_cpus)
+      r = pin_job(d, &p->busy, j->id, j->ncpus);
+    if (r == 0 && j->array_id)
+      r = db_array_begun(d->db, j->array_id, now);
+    if (r == 0)
+      r = db_add_event(d->db, j->id, now, "dispatched", NULL);
+  }
+  if (r == 0)
+    r = db_commit(d->db);
+  else
+    db_rollback(d->db);
+  if (r < 0) {
+    log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    send_dispatch(d, p->queued[starts[i]].id);
+}
+
 static void
 sched_pass(struct boxqd *d) {
-  if (!d->worker_ready || d->stopping)
+  if (d->stopping)
     return;
-  struct running_ctx rc = {{0, 0}, {{0}}};
-  struct queue_vec q = {0};
-  int r = db_list_running(d->db, sum_running, &rc);
+  int64_t now = now_sec();
+  struct pass_input p = {.d = d};
+  int r = db_list_sched(d->db, true, collect_running, &p);
   if (r == 0)
-    r = db_list_queued(d->db, collect_queued, &q);
+    r = db_list_sched(d->db, false, collect_queued, &p);
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
-    free(q.jobs);
-    return;
+    goto out;
   }
-  size_t *chosen = xcalloc(q.n ? q.n : 1, sizeof(size_t));
-  size_t n = sched_pick(&d->cap, &rc.used, q.jobs, q.n, chosen, q.n);
-  if (n > 0) {
-    /* One transaction for the whole pass: all of its starts, or none. */
-    int64_t now = now_sec();
-    r = db_begin(d->db);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-      int64_t id = q.jobs[chosen[i]].id;
-      r = db_set_state(d->db, id, JOB_RUNNING, "", now);
-      if (r == 0 && d->cfg.pin_cpus)
-        r = pin_job(d, &rc, id, q.jobs[chosen[i]].ncpus);
-      if (r == 0)
-        r = db_add_event(d->db, id, now, "dispatched", NULL);
+  size_t nusers;
+  struct sched_user *users = number_users(d, &p, now, &nusers);
+  struct sched_queue *queues = policy_queues(d);
+  struct sched_input in = {
+      .cap = d->cap,
+      .queues = queues,
+      .nqueues = d->cfg.nqueues,
+      .users = users,
+      .nusers = nusers,
+      .running = p.running,
+      .nrunning = p.nrunning,
+      .queued = p.queued,
+      .nqueued = p.nqueued,
+      .params = {.weight = {[SF_QUEUE] = (double)d->cfg.weight_queue,
+                            [SF_FAIRSHARE] = (double)d->cfg.weight_fairshare,
+                            [SF_AGE] = (double)d->cfg.weight_age,
+                            [SF_SIZE] = (double)d->cfg.weight_size,
+                            [SF_JOB] = (double)d->cfg.weight_job},
+                 .max_age = d->cfg.priority_max_age,
+                 .backfill = d->cfg.backfill},
+      .now = now,
+  };
+  size_t nq = p.nqueued ? p.nqueued : 1;
+  struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
+                             .starts = xcalloc(nq, sizeof(size_t))};
+  r = sched_plan(&in, &res);
+  if (r == 0) {
+    /* Keep the verdicts for qstat, by id. */
+    free(d->notes);
+    d->notes = xcalloc(nq, sizeof(struct sched_note));
+    for (size_t i = 0; i < p.nqueued; i++) {
+      struct sched_note *n = &d->notes[i];
+      n->id = p.queued[i].id;
+      n->priority = res.verdict[i].priority;
+      n->reason = res.verdict[i].reason;
+      for (int k = 0; k < SF_MAX; k++)
+        n->factor[k] = (float)res.verdict[i].factor[k];
     }
-    if (r == 0)
-      r = db_commit(d->db);
-    else
-      db_rollback(d->db);
-    if (r < 0)
-      log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
-    else
-      for (size_t i = 0; i < n; i++)
-        send_dispatch(d, q.jobs[chosen[i]].id);
-  }
-  free(chosen);
-  free(q.jobs);
+    d->nnotes = p.nqueued;
+    qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
+    d->reserved_id = res.reserved_id;
+    d->reserved_time = res.reserved_time;
+    d->last_pass = now;
+    if (res.nstarts > 0 && d->worker_ready)
+      start_jobs(d, &p, res.starts, res.nstarts, now);
+  } else
+    log_error("scheduling pass: out of memory");
+  free(res.verdict);
+  free(res.starts);
+  free(users);
+  free(queues);
+out:
+  free(p.running);
+  free(p.queued);
 }
 
 static void
@@ -227,6 +384,8 @@ reconcile_one(void *ud, struct job_rec *j) {
     r = db_job_ended(d->db, &end);
     if (r == 0)
       r = db_add_event(d->db, j->id, now, "lost", "the worker no longer knows this job");
+    if (r == 0)
+      r = wf_job_finished(d, j->id, now);
     log_warn("job %lld: lost, the worker no longer knows it", (long long)j->id);
   }
   return r;
@@ -286,6 +445,8 @@ on_started(struct boxqd *d, const struct pmsg *m) {
     r = db_job_started(d->db, id, stime, d->server_name, cg);
   if (r == 0)
     r = db_add_event(d->db, id, stime, "started", detail ? detail : cg);
+  if (r == 0)
+    r = wf_job_started(d, id, stime);
   if (r == 0)
     r = db_commit(d->db);
   else
@@ -355,6 +516,16 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
         end.usage.wall_usec / 1e6, peak, (long long)end.usage.oom_kills, end.usage.cg_backend);
     r = db_add_event(d->db, end.id, end.etime, "accounted", acct);
   }
+  if (r == 0) {
+    /* Fair share charges what the job kept from others: its CPUs for as
+     * long as it held them. */
+    int64_t stime = end.stime ? end.stime : cur.stime;
+    double wall = end.has_usage ? (double)end.usage.wall_usec / 1e6
+                                : (double)(stime && end.etime > stime ? end.etime - stime : 0);
+    r = wf_charge(d, cur.uid, (double)cur.ncpus * wall, end.etime);
+  }
+  if (r == 0)
+    r = wf_job_finished(d, end.id, end.etime);
   if (r == 0)
     r = db_commit(d->db);
   else

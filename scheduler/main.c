@@ -26,6 +26,7 @@ on_signal(uv_signal_t *h, int signum) {
   struct boxqd *d = h->data;
   log_info("signal %d: shutting down", signum);
   worker_link_stop(d);
+  wf_stop(d);
   uv_close((uv_handle_t *)&d->server, NULL);
   uv_close((uv_handle_t *)&d->sig_term, NULL);
   uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -51,7 +52,12 @@ pinnable_cpus(int64_t n, struct cpuset *ret) {
 
 static void
 compute_capacity(struct boxqd *d) {
-  d->cap.ncpus = d->cfg.ncpus ? d->cfg.ncpus : sysconf(_SC_NPROCESSORS_ONLN);
+  if (d->cfg.ncpus)
+    d->cap.ncpus = d->cfg.ncpus;
+  else {
+    int64_t online = sysconf(_SC_NPROCESSORS_ONLN);
+    d->cap.ncpus = online > d->cfg.ncpus_reserve ? online - d->cfg.ncpus_reserve : 1;
+  }
   pinnable_cpus(d->cap.ncpus, &d->pin_cpus);
   /* Pinned jobs need real CPUs: capacity cannot exceed them. */
   if (d->cfg.pin_cpus && cpuset_count(&d->pin_cpus) < d->cap.ncpus)
@@ -149,6 +155,10 @@ main(int argc, char **argv) {
   uv_signal_start(&d.sig_int, on_signal, SIGINT);
   signal(SIGPIPE, SIG_IGN);
   worker_link_start(&d);
+  if (wf_start(&d, &err) < 0) {
+    log_error("%s", err.msg);
+    return 1;
+  }
 
   char mem[32];
   res_format_size(d.cap.mem, mem, sizeof(mem));
@@ -163,6 +173,7 @@ main(int argc, char **argv) {
     log_warn("event loop closed with open handles: %s", uv_strerror(r));
   unlink(d.cfg.sched_socket);
   db_close(d.db);
+  free(d.notes);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;
     d.conns_by_uid = e->next;

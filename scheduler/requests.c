@@ -5,6 +5,7 @@
  * transaction committed before the reply. */
 #include "boxqd.h"
 #include "log.h"
+#include "jobref.h"
 #include "res.h"
 
 #include <grp.h>
@@ -43,6 +44,125 @@ check_path(const char *what, const char *p, bool required, struct berr *err) {
     if ((unsigned char)*s < ' ')
       return berr_set(err, -EINVAL, "%s contains a control character", what);
   return 0;
+}
+
+/* qsub -J: normalizes the range, keeps the %N cap apart. */
+static int
+check_array(struct boxqd *d, struct job_rec *j, struct berr *err) {
+  if (!j->array_spec) {
+    j->array_limit = 0;
+    return 0;
+  }
+  struct job_array_range range;
+  int r = job_array_parse(j->array_spec, &range, err);
+  if (r < 0)
+    return r;
+  int64_t n = job_array_count(&range);
+  if (n > d->cfg.max_array_size)
+    return berr_set(err, -E2BIG, "array of %lld tasks exceeds this server's max_array_size (%lld)",
+                    (long long)n, (long long)d->cfg.max_array_size);
+  char spec[96];
+  job_array_format(&range, spec, sizeof(spec));
+  free(j->array_spec);
+  j->array_spec = xstrdup(spec);
+  j->array_limit = range.limit;
+  return 0;
+}
+
+/* The id of the job ref names: 0, or -errno with the PBS-style message. */
+static int
+resolve_ref(struct boxqd *d, const struct job_ref *ref_in, int64_t *ret, struct berr *err) {
+  const struct job_ref ref = *ref_in;
+  char label[48];
+  job_ref_format(&ref, label, sizeof(label));
+  if (ref.kind == REF_TASK) {
+    int r = db_task_id(d->db, ref.id, ref.index, ret);
+    if (r == -ENOENT)
+      return berr_set(err, r, "Unknown Job Id %s.%s", label, d->server_name);
+    if (r < 0)
+      return berr_set(err, r, "%s.%s: %s", label, d->server_name, db_errmsg(d->db));
+    return 0;
+  }
+  if (ref.kind == REF_ARRAY) {
+    struct job_rec j;
+    int r = db_get_job(d->db, ref.id, false, &j);
+    if (r == -ENOENT || (r == 0 && !j.array_spec)) {
+      if (r == 0)
+        job_rec_free(&j);
+      return berr_set(err, -ENOENT, "Unknown Job Id %s.%s (not an array job)", label,
+                      d->server_name);
+    }
+    if (r < 0)
+      return berr_set(err, r, "%s.%s: %s", label, d->server_name, db_errmsg(d->db));
+    job_rec_free(&j);
+  }
+  *ret = ref.id;
+  return 0;
+}
+
+/* The job a T_JOBID or T_JOBREF field names. 1 if f is neither; 0 with
+ * *ret; or -errno with the message in err. */
+static int
+ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr *err) {
+  struct job_ref ref = {.kind = REF_JOB};
+  if (f->tag == T_JOBID) {
+    if (pfield_i64(f, &ref.id) < 0)
+      return berr_set(err, -EBADMSG, "malformed job id");
+  } else if (f->tag == T_JOBREF) {
+    const char *s = pfield_str(f);
+    if (!s)
+      return berr_set(err, -EBADMSG, "malformed job id");
+    int r = job_ref_parse(s, &ref, err);
+    if (r < 0)
+      return r;
+  } else
+    return 1;
+  return resolve_ref(d, &ref, ret, err);
+}
+
+/* qsub -W depend=...: every job named must exist; stored as given. */
+static int
+resolve_depend(struct boxqd *d, const char *text, struct job_dep **ret_deps, int64_t **ret_ids,
+               size_t *ret_n, struct berr *err) {
+  struct job_dep *deps;
+  size_t n;
+  int r = job_depend_parse(text, &deps, &n, err);
+  if (r < 0)
+    return r;
+  int64_t *ids = xcalloc(n, sizeof(int64_t));
+  for (size_t i = 0; i < n; i++) {
+    struct berr e = {{0}};
+    struct job_rec target;
+    r = resolve_ref(d, &deps[i].ref, &ids[i], &e);
+    if (r == 0 && (r = db_get_job(d->db, ids[i], false, &target)) == 0)
+      job_rec_free(&target);
+    else if (r == -ENOENT)
+      berr_set(&e, r, "Unknown Job Id %lld.%s", (long long)ids[i], d->server_name);
+    else if (r < 0 && !e.msg[0])
+      berr_set(&e, r, "%s", db_errmsg(d->db));
+    if (r < 0) {
+      berr_set(err, r, "depend: %s", e.msg);
+      free(deps);
+      free(ids);
+      return r;
+    }
+  }
+  *ret_deps = deps;
+  *ret_ids = ids;
+  *ret_n = n;
+  return 0;
+}
+
+/* Stores j's dependencies and applies them (in the caller's transaction). */
+static int
+store_depend(struct boxqd *d, int64_t id, const struct job_dep *deps, const int64_t *ids, size_t n,
+             int64_t now) {
+  int r = db_dep_drop(d->db, id);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    r = db_dep_add(d->db, id, deps[i].kind, ids[i]);
+  if (r == 0)
+    r = wf_settle(d, id, now);
+  return r;
 }
 
 /* Validates a submission and fills in what the server decides. */
@@ -87,14 +207,11 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     return berr_set(err, -E2BIG, "the job environment is too large (%zu variables, %zu bytes)",
                     nenv, env_bytes);
 
-  if (j->ncpus == 0)
-    j->ncpus = cfg->default_ncpus;
-  if (j->mem == 0)
-    j->mem = cfg->default_mem;
-  if (j->walltime == 0)
-    j->walltime = cfg->default_walltime;
-  if (j->pids == 0)
-    j->pids = cfg->default_pids;
+  if (j->ncpus < 0 || j->mem < 0 || j->walltime < 0 || j->pids < 0)
+    return berr_set(err, -EINVAL, "negative resource request");
+  r = queue_admit(d, c->uid, c->gid, owner, j, true, err);
+  if (r < 0)
+    return r;
   if (j->pids < 0 || j->pids > RES_PIDS_MAX)
     return berr_set(err, -EINVAL, "pids=%lld is out of range", (long long)j->pids);
   if (j->net && *j->net && strcmp(j->net, "none") != 0)
@@ -121,14 +238,24 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     return berr_set(err, -EINVAL, "unknown hold type '%s' (only 'u')", j->hold_types);
   if (j->priority < -1024 || j->priority > 1023)
     return berr_set(err, -EINVAL, "priority %lld is outside -1024..1023", (long long)j->priority);
+  if ((r = check_array(d, j, err)) < 0)
+    return r;
+  int64_t now = now_sec();
+  if (j->exec_time < 0 || j->exec_time > now + RES_DURATION_MAX)
+    return berr_set(err, -EINVAL, "execution time (-a) is out of range");
+  if (j->exec_time <= now)
+    j->exec_time = 0;
+  /* Task fields are the server's to set. */
+  j->array_id = j->array_index = 0;
+  free(j->sched_info);
+  free(j->array_counts);
+  j->sched_info = j->array_counts = NULL;
 
-  free(j->queue);
-  j->queue = xstrdup(cfg->default_queue);
-  j->state = (j->hold_types && *j->hold_types) ? JOB_HELD : JOB_QUEUED;
+  j->state = (j->hold_types && *j->hold_types) ? JOB_HELD : j->exec_time ? JOB_WAITING : JOB_QUEUED;
   j->end_reason = END_NONE;
   j->has_exit = false;
   j->has_usage = false;
-  j->ctime = j->qtime = j->mtime = now_sec();
+  j->ctime = j->qtime = j->mtime = now;
   j->stime = j->etime = 0;
   free(j->comment);
   free(j->exec_host);
@@ -159,7 +286,17 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     reply_status(c, -EBADMSG, "malformed submission");
     return;
   }
+  struct job_dep *deps = NULL;
+  int64_t *dep_ids = NULL;
+  size_t ndeps = 0;
   int r = validate_submit(d, c, &j, &err);
+  if (r == 0 && j.depend) {
+    r = resolve_depend(d, j.depend, &deps, &dep_ids, &ndeps, &err);
+    if (r == 0) {
+      free(j.depend);
+      j.depend = job_depend_format(deps, ndeps);
+    }
+  }
   if (r < 0) {
     reply_status(c, r, "%s", err.msg);
     job_rec_free(&j);
@@ -168,13 +305,24 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   r = db_begin(d->db);
   if (r == 0)
     r = db_insert_job(d->db, &j);
+  if (r == 0 && j.array_spec) {
+    struct job_array_range range;
+    job_array_parse(j.array_spec, &range, NULL);
+    r = db_insert_tasks(d->db, j.id, range.first, range.last, range.step);
+  }
   if (r == 0)
     r = db_add_event(d->db, j.id, j.ctime, "submitted",
-                     j.state == JOB_HELD ? "held at submission" : NULL);
+                     j.state == JOB_HELD      ? "held at submission"
+                     : j.state == JOB_WAITING ? "deferred (-a)"
+                                              : NULL);
+  if (r == 0 && ndeps)
+    r = store_depend(d, j.id, deps, dep_ids, ndeps, j.ctime);
   if (r == 0)
     r = db_commit(d->db);
   else
     db_rollback(d->db);
+  free(deps);
+  free(dep_ids);
   if (r < 0) {
     log_error("cannot store a job of uid %u: %s", (unsigned)c->uid, db_errmsg(d->db));
     store_error(c, d, r);
@@ -188,44 +336,117 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   pb_begin(&b, MSG_REPLY);
   pb_i64(&b, T_STATUS, 0);
   pb_i64(&b, T_JOBID, j.id);
+  if (j.array_spec) {
+    char ref[32];
+    snprintf(ref, sizeof(ref), "%lld[]", (long long)j.id);
+    pb_str(&b, T_JOBREF, ref);
+  }
   pb_str(&b, T_SERVER, d->server_name);
   pb_end(&b);
   conn_send(c, &b);
   pbuf_free(&b);
-  if (j.state == JOB_QUEUED)
-    sched_request_pass(d);
+  if (j.state == JOB_WAITING)
+    wf_deferred_check(d);
+  sched_request_pass(d);
   job_rec_free(&j);
 }
 
-enum stat_flags { STAT_FINISHED = 1, STAT_FULL = 2 };
-
 struct stat_ctx {
+  struct boxqd *d;
   struct pbuf *b;
   struct conn *c;
-  bool full;
+  int64_t flags;
 };
 
 static void
-put_job(struct pbuf *b, struct conn *c, struct job_rec *j, bool full) {
+fmt_local_time(int64_t t, char *buf, size_t len) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!localtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* What qstat shows of the scheduler's view: why a job waits (comment, as
+ * PBS's "Not Running: ...") and its priority with the factors. */
+static void
+annotate(struct boxqd *d, struct job_rec *j) {
+  char when[64];
+  _cleanup_free_ char *why = NULL;
+  if (j->array_spec) {
+    int64_t n[128];
+    if (db_array_counts(d->db, j->id, n) == 0)
+      j->array_counts = xasprintf("Queued:%lld Running:%lld Exiting:%lld Expired:%lld",
+                                  (long long)(n['Q'] + n['H'] + n['W']), (long long)n['R'],
+                                  (long long)n['E'], (long long)n['F']);
+  }
+  switch (j->state) {
+    case JOB_HELD:
+      if (j->hold_types && strchr(j->hold_types, 's') && j->depend)
+        why = xasprintf("waiting for its dependencies (%s)", j->depend);
+      else if (j->hold_types && strchr(j->hold_types, 's'))
+        why = xstrdup("waiting for its array job's dependencies");
+      else
+        why = xstrdup("held (qrls releases it)");
+      break;
+    case JOB_WAITING:
+      fmt_local_time(j->exec_time, when, sizeof(when));
+      why = xasprintf("deferred until %s (-a)", when);
+      break;
+    case JOB_QUEUED: {
+      if (j->array_spec)
+        break;
+      const struct sched_note *n = sched_note_of(d, j->id);
+      if (!n) {
+        why = xstrdup("not yet considered by the scheduler");
+        break;
+      }
+      if (n->reason == SR_START && !d->worker_ready)
+        why = xstrdup("waiting for boxq-worker to connect");
+      else if (n->reason == SR_RESERVED && d->reserved_id == j->id &&
+               d->reserved_time != SCHED_NEVER) {
+        fmt_local_time(d->reserved_time, when, sizeof(when));
+        why = xasprintf("%s; expected to start by %s", sched_reason_text(n->reason), when);
+      } else
+        why = xstrdup(sched_reason_text(n->reason));
+      j->sched_info = xasprintf("priority=%.0f queue=%.3f fairshare=%.3f age=%.3f size=%.3f "
+                                "job=%.3f",
+                                n->priority, (double)n->factor[SF_QUEUE],
+                                (double)n->factor[SF_FAIRSHARE], (double)n->factor[SF_AGE],
+                                (double)n->factor[SF_SIZE], (double)n->factor[SF_JOB]);
+      break;
+    }
+    default:
+      break;
+  }
+  if (why && !j->comment)
+    j->comment = xasprintf("Not Running: %s", why);
+}
+
+static void
+put_job(struct stat_ctx *sc, struct job_rec *j) {
+  bool full = sc->flags & STAT_FULL;
   /* The script is never shown; the environment only to its owner and root. */
   free(j->script);
   j->script = NULL;
   j->script_len = 0;
-  if (!full || (c->uid != 0 && (int64_t)c->uid != j->uid)) {
+  if (!full || (sc->c->uid != 0 && (int64_t)sc->c->uid != j->uid)) {
     for (size_t i = 0; j->env && j->env[i]; i++)
       free(j->env[i]);
     free(j->env);
     j->env = NULL;
   }
-  size_t mark = pb_nest_begin(b, T_JOB);
-  job_rec_encode(b, j);
-  pb_nest_end(b, mark);
+  annotate(sc->d, j);
+  size_t mark = pb_nest_begin(sc->b, T_JOB);
+  job_rec_encode(sc->b, j);
+  pb_nest_end(sc->b, mark);
 }
 
 static int
 stat_cb(void *ud, struct job_rec *j) {
   struct stat_ctx *sc = ud;
-  put_job(sc->b, sc->c, j, sc->full);
+  if (j->array_id && !(sc->flags & STAT_TASKS))
+    return 0;
+  put_job(sc, j);
   return 0;
 }
 
@@ -254,77 +475,61 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   bool full = flags & STAT_FULL;
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
+  struct stat_ctx sc = {d, &b, c, flags};
   int status = 0;
   size_t off = 0;
   struct pfield f;
   bool any_id = false;
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
-    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
+    struct berr err = {{0}};
+    int r = ref_field(d, &f, &id, &err);
+    if (r == 1)
       continue;
     any_id = true;
+    if (r < 0) {
+      reply_add_error(&b, &status, r, err.msg);
+      continue;
+    }
     struct job_rec j;
-    int r = db_get_job(d->db, id, full, &j);
+    r = db_get_job(d->db, id, full, &j);
     if (r == 0 && j.state == JOB_FINISHED && !(flags & STAT_FINISHED)) {
+      _cleanup_free_ char *name = job_display_id(&j, d->server_name);
       job_rec_free(&j);
-      r = -ENOENT;
-      _cleanup_free_ char *msg =
-          xasprintf("Job has finished, use -x or -H to obtain historical job information: %lld.%s",
-                    (long long)id, d->server_name);
-      pb_str(&b, T_ERROR, msg);
-      status = -ENOENT;
+      _cleanup_free_ char *msg = xasprintf(
+          "Job has finished, use -x or -H to obtain historical job information: %s", name);
+      reply_add_error(&b, &status, -ENOENT, msg);
       continue;
     }
     if (r < 0) {
       _cleanup_free_ char *msg =
           r == -ENOENT ? xasprintf("Unknown Job Id %lld.%s", (long long)id, d->server_name)
                        : xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
-      pb_str(&b, T_ERROR, msg);
-      status = r;
+      reply_add_error(&b, &status, r, msg);
       continue;
     }
-    put_job(&b, c, &j, full);
+    bool array = j.array_spec != NULL;
+    put_job(&sc, &j);
     job_rec_free(&j);
+    /* qstat -t ID[]: the array job and its tasks. */
+    int64_t *tasks = NULL;
+    size_t ntasks = 0;
+    if (array && (flags & STAT_TASKS) && db_array_tasks(d->db, id, &tasks, &ntasks) == 0)
+      for (size_t i = 0; i < ntasks; i++)
+        if (db_get_job(d->db, tasks[i], full, &j) == 0) {
+          if (j.state != JOB_FINISHED || (flags & STAT_FINISHED))
+            put_job(&sc, &j);
+          job_rec_free(&j);
+        }
+    free(tasks);
   }
   if (!any_id) {
-    struct stat_ctx sc = {&b, c, full};
     unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0);
     int r = db_list_jobs(d->db, lf, stat_cb, &sc);
     if (r < 0)
       status = r;
   }
   reply_finish(d, c, &b, status);
-}
-
-/* Is user (with primary group gid) named in list ("alice,@admins")? */
-static bool
-in_list(const char *list, const char *user, gid_t gid) {
-  if (!list || !*list)
-    return false;
-  gid_t groups[256];
-  int ngroups = -1;
-  _cleanup_free_ char *copy = xstrdup(list);
-  char *save = NULL;
-  for (char *item = strtok_r(copy, ", ", &save); item; item = strtok_r(NULL, ", ", &save)) {
-    if (item[0] != '@') {
-      if (strcmp(item, user) == 0)
-        return true;
-      continue;
-    }
-    if (ngroups < 0) {
-      ngroups = (int)ARRAY_SIZE(groups);
-      if (getgrouplist(user, gid, groups, &ngroups) < 0)
-        ngroups = 0; /* more groups than we look at: only named users match */
-    }
-    struct group gr, *res = NULL;
-    char buf[16384];
-    if (getgrnam_r(item + 1, &gr, buf, sizeof(buf), &res) != 0 || !res)
-      continue;
-    for (int i = 0; i < ngroups; i++)
-      if (groups[i] == res->gr_gid)
-        return true;
-  }
-  return false;
 }
 
 /* May the caller act on other users' jobs? root, managers and operators
@@ -339,29 +544,80 @@ may_act_on_any(struct boxqd *d, struct conn *c) {
   char buf[16384];
   if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
     return false;
-  return in_list(d->cfg.managers, pw.pw_name, pw.pw_gid) ||
-         in_list(d->cfg.operators, pw.pw_name, pw.pw_gid);
+  return principal_in_list(d->cfg.managers, pw.pw_name, pw.pw_gid) ||
+         principal_in_list(d->cfg.operators, pw.pw_name, pw.pw_gid);
 }
 
-/* The action part of qdel/qhold/qrls on one job the caller may touch.
- * Returns 0, or -errno with a message in err. Runs inside a transaction. */
+/* The action part of qdel/qhold/qrls/qsig/qalter/qrerun on one job the
+ * caller may touch. Returns 0, or -errno with a message in err. Runs
+ * inside a transaction; running jobs to end or signal once it commits go
+ * to out. */
+struct action_out {
+  int64_t *ids; /* running jobs to tell the worker about */
+  size_t n;
+  int sig; /* 0: cancel them */
+  bool changed;
+};
+
 typedef int (*job_action_fn)(struct boxqd *d, struct job_rec *j, struct conn *c,
-                             const struct pmsg *req, struct berr *err);
+                             const struct pmsg *req, struct action_out *out, struct berr *err);
+
+static void
+out_add(struct action_out *out, int64_t id) {
+  out->ids = xrealloc(out->ids, (out->n + 1) * sizeof(int64_t));
+  out->ids[out->n++] = id;
+}
+
+/* The running tasks of an array job. */
+static int
+running_tasks(struct boxqd *d, int64_t array_id, struct action_out *out, bool cancel) {
+  int64_t *ids;
+  size_t n;
+  int r = db_array_tasks(d->db, array_id, &ids, &n);
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    struct job_rec t;
+    if (db_get_job(d->db, ids[i], false, &t) < 0)
+      continue;
+    if (t.state == JOB_RUNNING || t.state == JOB_EXITING) {
+      if (cancel)
+        r = db_set_end_reason(d->db, t.id, END_CANCELLED);
+      if (r == 0)
+        out_add(out, t.id);
+    }
+    job_rec_free(&t);
+  }
+  free(ids);
+  return r;
+}
 
 static int
 act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
-           struct berr *err) {
+           struct action_out *out, struct berr *err) {
   (void)req;
   int64_t now = now_sec();
   _cleanup_free_ char *who = xasprintf("by uid %u", (unsigned)c->uid);
+  if (j->state == JOB_FINISHED)
+    return berr_set(err, -EALREADY, "Job has finished: %lld.%s", (long long)j->id, d->server_name);
+  if (j->array_spec) {
+    /* The whole array: tasks not started end now, running ones are told. */
+    int r = db_finish_unstarted(d->db, j->id, END_CANCELLED, now);
+    if (r >= 0)
+      r = running_tasks(d, j->id, out, true);
+    if (r == 0)
+      r = db_add_event(d->db, j->id, now, "cancelled", who);
+    if (r == 0)
+      r = wf_array_check(d, j->id, now);
+    return r;
+  }
   switch (j->state) {
     case JOB_QUEUED:
     case JOB_HELD:
     case JOB_WAITING: {
-      struct job_rec end = {.id = j->id, .end_reason = END_CANCELLED, .etime = now};
-      int r = db_job_ended(d->db, &end);
-      if (r == 0)
+      int r = db_finish_unstarted(d->db, j->id, END_CANCELLED, now);
+      if (r >= 0)
         r = db_add_event(d->db, j->id, now, "cancelled", who);
+      if (r == 0)
+        r = wf_job_finished(d, j->id, now);
       return r;
     }
     case JOB_RUNNING:
@@ -371,11 +627,10 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
       int r = db_set_end_reason(d->db, j->id, END_CANCELLED);
       if (r == 0)
         r = db_add_event(d->db, j->id, now, "delete requested", who);
+      if (r == 0)
+        out_add(out, j->id);
       return r;
     }
-    case JOB_FINISHED:
-      return berr_set(err, -EALREADY, "Job has finished: %lld.%s", (long long)j->id,
-                      d->server_name);
     default:
       return berr_set(err, -EINVAL, "job is in an unknown state");
   }
@@ -383,50 +638,215 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
 
 static int
 act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
-         struct berr *err) {
+         struct action_out *out, struct berr *err) {
   (void)req;
   (void)c;
-  if (j->state == JOB_HELD)
+  (void)out;
+  if (j->state == JOB_HELD && j->hold_types && strchr(j->hold_types, 'u'))
     return 0;
-  if (j->state != JOB_QUEUED && j->state != JOB_WAITING)
+  int64_t now = now_sec();
+  int r = db_hold_add(d->db, j->id, 'u', now);
+  if (r == 0)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c)",
                     (long long)j->id, d->server_name, j->state);
-  int64_t now = now_sec();
-  int r = db_set_state(d->db, j->id, JOB_HELD, "u", now);
-  if (r == 0)
+  if (r > 0)
     r = db_add_event(d->db, j->id, now, "held", "user hold");
   return r;
 }
 
 static int
 act_release(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
-            struct berr *err) {
+            struct action_out *out, struct berr *err) {
   (void)req;
   (void)c;
-  if (j->state != JOB_HELD)
-    return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not held)",
-                    (long long)j->id, d->server_name, j->state);
+  (void)out;
   int64_t now = now_sec();
-  int r = db_set_state(d->db, j->id, JOB_QUEUED, "", now);
+  int r = db_hold_remove(d->db, j->id, 'u', now);
   if (r == 0)
+    return berr_set(err, -EBUSY,
+                    "Request invalid for state of job %lld.%s (state %c, no user hold)",
+                    (long long)j->id, d->server_name, j->state);
+  if (r > 0)
     r = db_add_event(d->db, j->id, now, "released", NULL);
+  if (r == 0)
+    wf_deferred_check(d);
   return r;
 }
 
 /* qsig: the signal travels in the request; only running jobs take one. */
 static int
 act_signal(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
-           struct berr *err) {
+           struct action_out *out, struct berr *err) {
+  int sig = (int)pmsg_i64_or(req, T_SIGNAL, 0);
+  out->sig = sig;
+  if (j->array_spec) {
+    size_t before = out->n;
+    int r = running_tasks(d, j->id, out, false);
+    if (r == 0 && out->n == before)
+      return berr_set(err, -EBUSY, "Request invalid: no task of array %lld[].%s is running",
+                      (long long)j->id, d->server_name);
+    return r;
+  }
   if (j->state != JOB_RUNNING)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not running)",
                     (long long)j->id, d->server_name, j->state);
-  int sig = (int)pmsg_i64_or(req, T_SIGNAL, 0);
-  int r = worker_signal_job(d, j->id, sig, false);
-  if (r < 0)
-    return berr_set(err, r, "cannot reach the worker to signal job %lld.%s", (long long)j->id,
-                    d->server_name);
+  if (!d->worker_ready)
+    return berr_set(err, -ENOTCONN, "cannot reach the worker to signal job %lld.%s",
+                    (long long)j->id, d->server_name);
+  out_add(out, j->id);
   _cleanup_free_ char *detail = xasprintf("signal %d by uid %u", sig, (unsigned)c->uid);
   return db_add_event(d->db, j->id, now_sec(), "signalled", detail);
+}
+
+/* qalter: changes of a job that has not started, within its queue's limits. */
+static int
+act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+          struct action_out *out, struct berr *err) {
+  (void)out;
+  int64_t flags = pmsg_i64_or(req, T_FLAGS, 0);
+  struct pfield f;
+  struct pmsg sub;
+  struct job_rec a;
+  if (!pmsg_find(req, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 || job_rec_decode(&sub, &a) < 0)
+    return berr_set(err, -EBADMSG, "malformed qalter request");
+  int r = 0;
+  struct job_dep *deps = NULL;
+  int64_t *dep_ids = NULL;
+  size_t ndeps = 0;
+  int64_t now = now_sec();
+  if (j->array_id) {
+    r = berr_set(err, -EPERM, "qalter applies to a whole array job (%lld[]), not to one task",
+                 (long long)j->array_id);
+    goto out;
+  }
+  if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_WAITING) {
+    r = berr_set(err, -EBUSY,
+                 "Request invalid for state of job %lld.%s (state %c): only jobs that have not "
+                 "started can be altered",
+                 (long long)j->id, d->server_name, j->state);
+    goto out;
+  }
+#define TAKE(flag, field)                                                                          \
+  if (flags & (flag))                                                                              \
+    j->field = a.field;
+  TAKE(ALTER_PRIORITY, priority);
+  TAKE(ALTER_NCPUS, ncpus);
+  TAKE(ALTER_MEM, mem);
+  TAKE(ALTER_WALLTIME, walltime);
+  TAKE(ALTER_PIDS, pids);
+  TAKE(ALTER_RERUNNABLE, rerunnable);
+  TAKE(ALTER_JOIN, join);
+  TAKE(ALTER_ARRAY_LIMIT, array_limit);
+  TAKE(ALTER_EXEC_TIME, exec_time);
+#undef TAKE
+  if (flags & ALTER_NAME) {
+    if ((r = job_name_check(a.name, err)) < 0)
+      goto out;
+    free(j->name);
+    j->name = xstrdup(a.name);
+  }
+  if (flags & (ALTER_OUT_PATH | ALTER_ERR_PATH)) {
+    const char *p = flags & ALTER_OUT_PATH ? a.out_path : a.err_path;
+    if ((r = check_path(flags & ALTER_OUT_PATH ? "output path (-o)" : "error path (-e)", p, true,
+                        err)) < 0)
+      goto out;
+    char **dst = flags & ALTER_OUT_PATH ? &j->out_path : &j->err_path;
+    free(*dst);
+    *dst = xstrdup(p);
+  }
+  if (j->ncpus < 1 || j->ncpus > d->cap.ncpus || j->mem < 1 || j->mem > d->cap.mem ||
+      j->walltime < 0 || j->walltime > RES_DURATION_MAX || j->pids < 0 || j->pids > RES_PIDS_MAX ||
+      j->priority < -1024 || j->priority > 1023 || j->array_limit < 0 || j->join < JOIN_NONE ||
+      j->join > JOIN_EO || j->exec_time < 0) {
+    r = berr_set(err, -EINVAL, "a new value is out of range for this server");
+    goto out;
+  }
+  if (j->array_limit && !j->array_spec) {
+    r = berr_set(err, -EINVAL, "%%N (array limit) applies only to array jobs");
+    goto out;
+  }
+  /* The owner's queue rules, checked for the owner (not the caller). */
+  gid_t owner_gid = (gid_t)j->gid;
+  if ((r = queue_admit(d, (uid_t)j->uid, owner_gid, j->owner, j, false, err)) < 0)
+    goto out;
+  if (flags & ALTER_DEPEND) {
+    if (a.depend && *a.depend) {
+      if ((r = resolve_depend(d, a.depend, &deps, &dep_ids, &ndeps, err)) < 0)
+        goto out;
+      free(j->depend);
+      j->depend = job_depend_format(deps, ndeps);
+    } else {
+      free(j->depend);
+      j->depend = NULL;
+    }
+  }
+  r = db_alter(d->db, j, now);
+  if (r == 0 && (flags & ALTER_EXEC_TIME) && j->state != JOB_HELD) {
+    int want = j->exec_time > now ? JOB_WAITING : JOB_QUEUED;
+    if (want != j->state)
+      r = db_set_state(d->db, j->id, want, j->hold_types, now);
+  }
+  if (r == 0 && (flags & ALTER_DEPEND)) {
+    if (ndeps)
+      r = store_depend(d, j->id, deps, dep_ids, ndeps, now);
+    else {
+      r = db_dep_drop(d->db, j->id);
+      if (r == 0)
+        r = wf_settle(d, j->id, now);
+    }
+  }
+  if (r == 0) {
+    _cleanup_free_ char *detail = xasprintf("by uid %u", (unsigned)c->uid);
+    r = db_add_event(d->db, j->id, now, "altered", detail);
+  }
+  if (r == 0 && (flags & ALTER_EXEC_TIME))
+    wf_deferred_check(d);
+out:
+  free(deps);
+  free(dep_ids);
+  job_rec_free(&a);
+  return r;
+}
+
+/* qrerun: a finished job runs again under its id; the last run's figures
+ * are kept in job_runs. */
+static int
+act_rerun(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+          struct action_out *out, struct berr *err) {
+  (void)req;
+  (void)out;
+  if (j->array_spec || j->array_id)
+    return berr_set(err, -EPERM,
+                    "qrerun of array jobs and their tasks is not supported; "
+                    "resubmit the array");
+  if (j->state != JOB_FINISHED)
+    return berr_set(err, -EBUSY,
+                    "Request invalid for state of job %lld.%s (state %c): qrerun runs finished "
+                    "jobs again",
+                    (long long)j->id, d->server_name, j->state);
+  struct job_rec full;
+  int r = db_get_job(d->db, j->id, true, &full);
+  if (r < 0)
+    return berr_set(err, r, "%lld.%s: %s", (long long)j->id, d->server_name, db_errmsg(d->db));
+  bool has_script = full.script_len > 0;
+  job_rec_free(&full);
+  if (!has_script)
+    return berr_set(err, -ENOENT, "the script of job %lld.%s is no longer kept", (long long)j->id,
+                    d->server_name);
+  if (j->uid == 0 && !d->cfg.allow_root_jobs)
+    return berr_set(err, -EPERM, "jobs may not run as root on this server");
+  if ((r = queue_admit(d, (uid_t)j->uid, (gid_t)j->gid, j->owner, j, false, err)) < 0)
+    return r;
+  int64_t now = now_sec();
+  r = db_archive_run(d->db, j->id);
+  if (r == 0)
+    r = db_requeue(d->db, j->id, now);
+  if (r == 0) {
+    _cleanup_free_ char *detail = xasprintf("by uid %u (run %lld kept in the history)",
+                                            (unsigned)c->uid, (long long)j->run_count);
+    r = db_add_event(d->db, j->id, now, "rerun", detail);
+  }
+  return r;
 }
 
 /* Loads job id for a caller who must own it (or be privileged). 0, or
@@ -455,16 +875,18 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   struct pfield f;
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
-    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
-      continue;
     struct berr err = {{0}};
+    int r = ref_field(d, &f, &id, &err);
+    if (r == 1)
+      continue;
     struct job_rec j = {0};
-    int r = load_own_job(d, c, id, &j, &err);
+    struct action_out out = {0};
+    if (r == 0)
+      r = load_own_job(d, c, id, &j, &err);
     if (r == 0) {
-      bool running = j.state == JOB_RUNNING || j.state == JOB_EXITING;
       r = db_begin(d->db);
       if (r == 0) {
-        r = fn(d, &j, c, m, &err);
+        r = fn(d, &j, c, m, &out, &err);
         if (r == 0)
           r = db_commit(d->db);
         else
@@ -475,12 +897,13 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       if (r == 0) {
         changed = true;
         log_info("job %lld: %s by uid %u", (long long)id, verb, (unsigned)c->uid);
-        if (fn == act_delete && running)
-          worker_signal_job(d, id, 0, true);
+        for (size_t i = 0; i < out.n; i++)
+          worker_signal_job(d, out.ids[i], out.sig, out.sig == 0);
       }
     }
     if (r < 0)
       reply_add_error(&b, &status, r, err.msg);
+    free(out.ids);
     job_rec_free(&j);
   }
   reply_finish(d, c, &b, status);
@@ -549,11 +972,13 @@ req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct pfield f;
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
-    if (f.tag != T_JOBID || pfield_i64(&f, &id) < 0)
+    struct berr err = {{0}};
+    int r = ref_field(d, &f, &id, &err);
+    if (r == 1)
       continue;
     struct job_rec j = {0};
-    struct berr err = {{0}};
-    int r = load_own_job(d, c, id, &j, &err);
+    if (r == 0)
+      r = load_own_job(d, c, id, &j, &err);
     if (r == 0) {
       size_t mark = pb_nest_begin(&b, T_JOB);
       job_rec_encode(&b, &j);
@@ -593,6 +1018,12 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_EVENTS:
       req_events(d, c, m);
+      break;
+    case MSG_ALTER:
+      req_job_action(d, c, m, act_alter, "alter");
+      break;
+    case MSG_RERUN:
+      req_job_action(d, c, m, act_rerun, "rerun");
       break;
     case MSG_SIGNAL_JOB: {
       int64_t sig = pmsg_i64_or(m, T_SIGNAL, 0);

@@ -40,9 +40,16 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
     if (eq && eq != j->env[i])
       env_set(&e, j->env[i], (size_t)(eq - j->env[i]), eq + 1);
   }
-  _cleanup_free_ char *id = job_id_string(j->id, server_name);
+  _cleanup_free_ char *id = job_display_id(j, server_name);
   char num[32];
   env_put(&e, "PBS_JOBID", id);
+  env_put(&e, "PBS_O_QUEUE", j->queue ? j->queue : "");
+  if (j->array_id) {
+    _cleanup_free_ char *array = xasprintf("%lld[].%s", (long long)j->array_id, server_name);
+    snprintf(num, sizeof(num), "%lld", (long long)j->array_index);
+    env_put(&e, "PBS_ARRAY_INDEX", num);
+    env_put(&e, "PBS_ARRAY_ID", array);
+  }
   env_put(&e, "PBS_JOBNAME", j->name);
   env_put(&e, "PBS_QUEUE", j->queue ? j->queue : "");
   env_put(&e, "PBS_ENVIRONMENT", "PBS_BATCH");

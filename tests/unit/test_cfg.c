@@ -65,6 +65,16 @@ errors_name_file_line_and_key(void **state) {
       {"[scheduler]\nncpus = -1\n", "bad.ini:2", "ncpus"},
       {"[boxq]\nthis is not ini\n", "bad.ini:2", "syntax"},
       {"[boxq]\nstate_dir = relative/path\n", "bad.ini", "absolute"},
+      {"[queue fast]\nmax_ncpus = 2\nmax_cpus = 4\n", "bad.ini:3", "max_cpus"},
+      {"[queue fast]\npriority = high\n", "bad.ini:2", "[queue fast] priority"},
+      {"[queue 9lives]\npriority = 1\n", "bad.ini:2", "start with a letter"},
+      {"[queue a.b]\npriority = 1\n", "bad.ini:2", "only letters"},
+      {"[queue waytoolongqueuename]\npriority = 1\n", "bad.ini:2", "1-15"},
+      {"[queue fast]\nmax_mem = 1zb\n", "bad.ini:2", "max_mem"},
+      {"[queue fast]\nenabled = true\n", "bad.ini", "default_queue 'batch'"},
+      {"[queue batch]\nmax_ncpus = 2\ndefault_ncpus = 4\n", "bad.ini", "default_ncpus"},
+      {"[queue batch]\nmax_walltime = 1:00:00\n", "bad.ini", "max_walltime"},
+      {"[scheduler]\nmax_array_size = 0\n", "bad.ini:2", "max_array_size"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     struct boxq_config c;
@@ -84,6 +94,46 @@ missing_file(void **state) {
   struct berr err = {{0}};
   assert_true(cfg_load("/nonexistent/boxq.ini", &c, &err) < 0);
   assert_non_null(strstr(err.msg, "/nonexistent/boxq.ini"));
+}
+
+/* [queue NAME] sections: in file order, defaults inherited from
+ * [scheduler] unless set. */
+static void
+queues(void **state) {
+  (void)state;
+  struct boxq_config c;
+  struct berr err = {{0}};
+  assert_int_equal(cfg_load_string("[scheduler]\ndefault_queue = batch\ndefault_mem = 2gb\n"
+                                   "[queue batch]\nmax_user_ncpus = 4\ndefault_walltime = 1:00:00\n"
+                                   "max_walltime = 2:00:00\n"
+                                   "[queue fast]\npriority = 100\nstarted = false\n"
+                                   "acl_groups = staff, ops\ndefault_mem = 256mb\n",
+                                   "q.ini", &c, &err),
+                   0);
+  assert_int_equal(c.nqueues, 2);
+  const struct boxq_queue *b = cfg_queue(&c, "batch"), *f = cfg_queue(&c, "fast");
+  assert_non_null(b);
+  assert_non_null(f);
+  assert_ptr_equal(b, &c.queues[0]);
+  assert_int_equal(b->max_user_ncpus, 4);
+  assert_int_equal(b->default_walltime, 3600);
+  assert_int_equal(b->default_mem, INT64_C(2) << 30); /* inherited */
+  assert_int_equal(b->default_ncpus, 1);
+  assert_true(b->enabled && b->started);
+  assert_int_equal(f->priority, 100);
+  assert_false(f->started);
+  assert_int_equal(f->default_mem, 256 << 20);
+  assert_string_equal(f->acl_groups, "staff, ops");
+  assert_int_equal(f->max_job_priority, 1023);
+  assert_null(cfg_queue(&c, "nosuch"));
+  cfg_free(&c);
+  /* Without sections: one queue named default_queue. */
+  assert_int_equal(cfg_load_string("[scheduler]\ndefault_queue = work\n", "q.ini", &c, &err), 0);
+  assert_int_equal(c.nqueues, 1);
+  assert_string_equal(c.queues[0].name, "work");
+  assert_true(c.backfill);
+  assert_int_equal(c.fairshare_half_life, 7 * 86400);
+  cfg_free(&c);
 }
 
 /* The shipped example configuration must load. */
@@ -106,7 +156,7 @@ main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults_without_file),         cmocka_unit_test(values_and_env),
       cmocka_unit_test(errors_name_file_line_and_key), cmocka_unit_test(missing_file),
-      cmocka_unit_test(example_config_loads),
+      cmocka_unit_test(example_config_loads),          cmocka_unit_test(queues),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

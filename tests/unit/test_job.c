@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "jobref.h"
 
 static void
 default_output_paths(void **state) {
@@ -52,9 +53,103 @@ end_reasons(void **state) {
   assert_int_equal(job_end_from_string("bogus"), -EINVAL);
 }
 
+static void
+job_refs(void **state) {
+  (void)state;
+  struct job_ref r;
+  char buf[48];
+  const char *good[][2] = {{"123", "123"},       {"123.host", "123"},  {"123[]", "123[]"},
+                           {"123[].h", "123[]"}, {"123[7]", "123[7]"}, {"9[0].a.b", "9[0]"}};
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+    assert_int_equal(job_ref_parse(good[i][0], &r, NULL), 0);
+    job_ref_format(&r, buf, sizeof(buf));
+    assert_string_equal(buf, good[i][1]);
+  }
+  const char *bad[] = {"",           "x",   "0",  "12[",  "12[x]",
+                       "12[]x",      "12.", "-1", "12[7", "1234567890123456789",
+                       "12[1000000]"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct berr err = {{0}};
+    assert_int_equal(job_ref_parse(bad[i], &r, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "illegally formed"));
+  }
+}
+
+static void
+array_ranges(void **state) {
+  (void)state;
+  struct job_array_range a;
+  char buf[64];
+  assert_int_equal(job_array_parse("1-100:2%5", &a, NULL), 0);
+  assert_int_equal(job_array_count(&a), 50);
+  assert_int_equal(a.limit, 5);
+  job_array_format(&a, buf, sizeof(buf));
+  assert_string_equal(buf, "1-100:2");
+  assert_int_equal(job_array_parse("0-9", &a, NULL), 0);
+  assert_int_equal(job_array_count(&a), 10);
+  assert_int_equal(job_array_parse("7", &a, NULL), 0);
+  assert_int_equal(job_array_count(&a), 1);
+  assert_int_equal(job_array_parse("1-10:3", &a, NULL), 0);
+  assert_int_equal(job_array_count(&a), 4); /* 1 4 7 10 */
+  assert_int_equal(job_array_parse("0-999999", &a, NULL), 0);
+  assert_int_equal(job_array_count(&a), JOB_ARRAY_MAX);
+  const char *bad[] = {"",      "a",      "1-",        "5-1",  "1-10:", "1-10:0",
+                       "1-10%", "1-10%0", "1-1000000", "1--2", "1-2x"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_true(job_array_parse(bad[i], &a, NULL) < 0);
+}
+
+static void
+depend_lists(void **state) {
+  (void)state;
+  struct job_dep *d;
+  size_t n;
+  assert_int_equal(job_depend_parse("afterany:3,afterok:1:2[]", &d, &n, NULL), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(d[0].kind, DEP_AFTERANY);
+  assert_int_equal(d[2].ref.kind, REF_ARRAY);
+  char *s = job_depend_format(d, n);
+  assert_string_equal(s, "afterok:1:2[],afterany:3"); /* grouped by kind */
+  free(s);
+  free(d);
+  struct berr err = {{0}};
+  assert_true(job_depend_parse("after:", &d, &n, &err) < 0);
+  assert_true(job_depend_parse("synccount:2", &d, &n, &err) < 0);
+  assert_non_null(strstr(err.msg, "synccount"));
+  assert_true(job_depend_parse("", &d, &n, &err) < 0);
+  char many[4096] = "afterok";
+  for (int i = 0; i < JOB_DEPS_MAX + 1; i++)
+    snprintf(many + strlen(many), sizeof(many) - strlen(many), ":%d", i + 1);
+  assert_int_equal(job_depend_parse(many, &d, &n, &err), -E2BIG);
+}
+
+static void
+task_names_and_paths(void **state) {
+  (void)state;
+  struct job_rec j = {.id = 150, .array_id = 123, .array_index = 7, .name = "sim", .workdir = "/w"};
+  char *s = job_display_id(&j, "srv");
+  assert_string_equal(s, "123[7].srv");
+  free(s);
+  s = job_out_path(&j);
+  assert_string_equal(s, "/w/sim.o123.7");
+  free(s);
+  j.err_path = "/logs/run-^array_index^.err";
+  s = job_err_path(&j);
+  assert_string_equal(s, "/logs/run-7.err");
+  free(s);
+  struct job_rec parent = {.id = 123, .array_spec = "1-10"};
+  s = job_display_id(&parent, "srv");
+  assert_string_equal(s, "123[].srv");
+  free(s);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(job_refs),
+      cmocka_unit_test(array_ranges),
+      cmocka_unit_test(depend_lists),
+      cmocka_unit_test(task_names_and_paths),
       cmocka_unit_test(default_output_paths),
       cmocka_unit_test(names),
       cmocka_unit_test(end_reasons),

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <time.h>
 
 #include "job.h"
 #include "qsub_opts.h"
@@ -37,10 +38,25 @@ static void
 bad_options(void **state) {
   (void)state;
   static const char *const cases[][3] = {
-      {"-l", "mem=lots", "mem"},     {"-j", "xx", "-j"},
-      {"-N", "a b", "name"},         {"-p", "5000", "priority"},
-      {"-v", "1BAD=x", "1BAD"},      {"-Z", NULL, "-Z"},
-      {"-l", NULL, "needs a value"}, {"-W", "depend=afterok:1", "not supported"},
+      {"-l", "mem=lots", "mem"},
+      {"-j", "xx", "-j"},
+      {"-N", "a b", "name"},
+      {"-p", "5000", "priority"},
+      {"-v", "1BAD=x", "1BAD"},
+      {"-Z", NULL, "-Z"},
+      {"-l", NULL, "needs a value"},
+      {"-W", "group_list=x", "depend="},
+      {"-I", NULL, "not supported"},
+      {"-W", "depend=beforeok:1", "unknown type 'beforeok'"},
+      {"-W", "depend=afterok", "not TYPE:JOBID"},
+      {"-W", "depend=afterok:x1", "x1"},
+      {"-J", "5-1", "below the first"},
+      {"-J", "1-10:0", "step"},
+      {"-J", "1-2000000", "below"},
+      {"-J", "1-10%0", "MAX"},
+      {"-a", "25:00", "-a"},
+      {"-a", "12", "hhmm"},
+      {"-a", "202613011200", "no such date"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     char *argv[2] = {(char *)cases[i][0], (char *)cases[i][1]};
@@ -115,11 +131,42 @@ directive_errors_have_file_and_line(void **state) {
   qsub_opts_free(&o);
 }
 
+/* -J, -W depend and -a as real scripts write them. */
+static void
+workflow_options(void **state) {
+  (void)state;
+  setenv("TZ", "UTC", 1);
+  tzset();
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  o.now = 1795939200; /* 2026-11-29 08:00:00 UTC */
+  char *argv[] = {"-J", "1-100:2%5", "-W", "depend=afterok:12.srv:13[],afterany:14[7]",
+                  "-a", "0930"};
+  struct berr err = {{0}};
+  int idx;
+  assert_int_equal(qsub_parse_args(&o, 6, argv, true, &idx, &err), 0);
+  assert_string_equal(o.array_spec, "1-100:2%5");
+  assert_string_equal(o.depend, "afterok:12:13[],afterany:14[7]");
+  assert_int_equal(o.exec_time, 1795939200 + 90 * 60); /* 09:30 today */
+  int64_t t;
+  /* 07:00 has passed today: tomorrow. */
+  assert_int_equal(qsub_parse_datetime("0700", o.now, &t, &err), 0);
+  assert_int_equal(t, 1795939200 - 3600 + 86400);
+  assert_int_equal(qsub_parse_datetime("202612251200.30", o.now, &t, &err), 0);
+  assert_int_equal(t, 1798200030);
+  assert_int_equal(qsub_parse_datetime("2812000", o.now, &t, &err), -EINVAL);
+  /* The 28th at noon has passed this month: next month. */
+  assert_int_equal(qsub_parse_datetime("281200", o.now, &t, &err), 0);
+  assert_int_equal(t, 1798459200); /* 2026-12-28 12:00 */
+  qsub_opts_free(&o);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(command_line),
       cmocka_unit_test(bad_options),
+      cmocka_unit_test(workflow_options),
       cmocka_unit_test(directives),
       cmocka_unit_test(directive_errors_have_file_and_line),
   };

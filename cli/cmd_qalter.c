@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* qalter: changes a job that has not started yet. Takes qsub's options
+ * (parsed by the same parser) and sends only the fields given; boxqd
+ * checks them against the job's queue as at submission. */
+#include "cli.h"
+#include "qsub_opts.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char qalter_usage[] =
+    "Usage: qalter [-N name] [-p priority] [-l resource_list] [-W depend=...] [-a time]\n"
+    "              [-r y|n] [-o path] [-e path] [-j oe|eo|n] job_id [job_id ...]\n"
+    "Changes jobs that have not started, within their queue's limits.\n";
+
+static char *
+absolute(const char *path) {
+  char cwd[4096];
+  if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+    return xstrdup(path);
+  return xasprintf("%s/%s", cwd, path);
+}
+
+int
+cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
+  if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+    fputs(qalter_usage, stdout);
+    return 0;
+  }
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  o.now = (int64_t)time(NULL);
+  struct berr err = {{0}};
+  struct job_rec j = {0};
+  int idx, rc = 2;
+  if (qsub_parse_args(&o, argc - 1, argv + 1, true, &idx, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    fputs(qalter_usage, stderr);
+    goto out;
+  }
+  idx += 1;
+  if (o.export_all || o.nvars || o.hold || o.queue || o.array_spec || o.res.net) {
+    cli_error(ctx, "-V, -v, -h, -q, -J and -l net cannot be altered (use qhold/qrls for holds)");
+    goto out;
+  }
+  if (idx >= argc) {
+    cli_error(ctx, "no job id given");
+    fputs(qalter_usage, stderr);
+    goto out;
+  }
+  int64_t flags = 0;
+  if (o.name) {
+    flags |= ALTER_NAME;
+    j.name = xstrdup(o.name);
+  }
+  if (o.has_priority) {
+    flags |= ALTER_PRIORITY;
+    j.priority = o.priority;
+  }
+  if (o.res.ncpus) {
+    flags |= ALTER_NCPUS;
+    j.ncpus = o.res.ncpus;
+  }
+  if (o.res.mem) {
+    flags |= ALTER_MEM;
+    j.mem = o.res.mem;
+  }
+  if (o.res.walltime) {
+    flags |= ALTER_WALLTIME;
+    j.walltime = o.res.walltime;
+  }
+  if (o.res.pids) {
+    flags |= ALTER_PIDS;
+    j.pids = o.res.pids;
+  }
+  if (o.depend) {
+    flags |= ALTER_DEPEND;
+    j.depend = xstrdup(o.depend);
+  }
+  if (o.exec_time) {
+    flags |= ALTER_EXEC_TIME;
+    j.exec_time = o.exec_time;
+  }
+  if (o.rerunnable >= 0) {
+    flags |= ALTER_RERUNNABLE;
+    j.rerunnable = o.rerunnable == 1;
+  }
+  if (o.out_path) {
+    flags |= ALTER_OUT_PATH;
+    j.out_path = absolute(o.out_path);
+  }
+  if (o.err_path) {
+    flags |= ALTER_ERR_PATH;
+    j.err_path = absolute(o.err_path);
+  }
+  if (o.join >= 0) {
+    flags |= ALTER_JOIN;
+    j.join = o.join;
+  }
+  if (!flags) {
+    cli_error(ctx, "nothing to alter");
+    goto out;
+  }
+  if (cli_load_config(ctx) < 0)
+    goto out;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_ALTER);
+  pb_i64(&b, T_FLAGS, flags);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &j);
+  pb_nest_end(&b, mark);
+  int errors = 0;
+  int n = cli_put_jobids(ctx, &b, argv + idx, argc - idx, true, &errors);
+  pb_end(&b);
+  rc = 1;
+  if (n > 0) {
+    struct pmsg reply;
+    int64_t status;
+    if (cli_request(ctx, &b, &reply, &status) == 0) {
+      int bad = cli_print_errors(ctx, &reply);
+      if (bad == 0 && status < 0) {
+        const char *msg = pmsg_str(&reply, T_MESSAGE);
+        cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+        bad = 1;
+      }
+      errors += bad;
+      rc = errors ? 1 : 0;
+    }
+  } else if (n == 0)
+    rc = 1;
+  else
+    rc = 2;
+  pbuf_free(&b);
+out:
+  job_rec_free(&j);
+  qsub_opts_free(&o);
+  return rc;
+}

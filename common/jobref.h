@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* How users name jobs and relations between them, as PBS writes them:
+ * job ids ("123", "123.server", "123[]", "123[7]"), array ranges
+ * ("1-100:2%5") and dependency lists ("afterok:12:13,afterany:14[]").
+ * Pure parsing, shared by the CLI (early errors) and boxqd (the rule). */
+#pragma once
+
+#include "util.h"
+
+#include <stdint.h>
+
+enum job_ref_kind {
+  REF_JOB,   /* "123": a job, or an array job as a whole */
+  REF_ARRAY, /* "123[]": an array job as a whole */
+  REF_TASK,  /* "123[7]": one task of an array */
+};
+
+struct job_ref {
+  int64_t id;
+  enum job_ref_kind kind;
+  int64_t index; /* REF_TASK */
+};
+
+/* Accepts an optional ".server" suffix. */
+int job_ref_parse(const char *s, struct job_ref *ret, struct berr *err);
+/* "123", "123[]" or "123[7]". */
+void job_ref_format(const struct job_ref *ref, char *buf, size_t len);
+
+/* Largest number of tasks one array may have. */
+#define JOB_ARRAY_MAX 1000000
+
+struct job_array_range {
+  int64_t first, last, step;
+  int64_t limit; /* %N: tasks running at once; 0 = no cap */
+};
+
+/* "1-100", "1-100:2", "1-100%5", "1-100:2%5", "7". Indexes from 0 to
+ * JOB_ARRAY_MAX - 1, first <= last, step >= 1. */
+int job_array_parse(const char *spec, struct job_array_range *ret, struct berr *err);
+int64_t job_array_count(const struct job_array_range *r);
+/* "1-100:2" without the limit. */
+void job_array_format(const struct job_array_range *r, char *buf, size_t len);
+
+enum dep_kind { DEP_AFTER, DEP_AFTEROK, DEP_AFTERNOTOK, DEP_AFTERANY, DEP_KIND_MAX };
+
+const char *dep_kind_name(enum dep_kind k);
+
+struct job_dep {
+  enum dep_kind kind;
+  struct job_ref ref;
+};
+
+/* Most jobs one job may depend on. */
+#define JOB_DEPS_MAX 128
+
+/* "afterok:12:13,afterany:14[]" into a list (allocated, *ret_n entries). */
+int job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr *err);
+/* The normalized text of a list: kinds grouped in the order given. */
+char *job_depend_format(const struct job_dep *deps, size_t n);

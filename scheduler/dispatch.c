@@ -291,11 +291,27 @@ out:
 }
 
 static void
-on_sched_idle(uv_idle_t *h) {
-  struct boxqd *d = h->data;
-  uv_idle_stop(h);
+run_pass(struct boxqd *d) {
   d->sched_pending = false;
+  uint64_t start = uv_hrtime();
   sched_pass(d);
+  uint64_t took_ms = (uv_hrtime() - start) / 1000000;
+  /* A pass over a huge queue costs tens of milliseconds: the next one
+   * waits at least 3x as long, so that passes never take more than a
+   * quarter of the daemon's time however fast requests arrive. */
+  uv_update_time(d->loop);
+  d->next_pass_ms = uv_now(d->loop) + 3 * took_ms;
+}
+
+static void
+on_sched_idle(uv_idle_t *h) {
+  uv_idle_stop(h);
+  run_pass(h->data);
+}
+
+static void
+on_sched_timer(uv_timer_t *t) {
+  run_pass(t->data);
 }
 
 void
@@ -303,7 +319,11 @@ sched_request_pass(struct boxqd *d) {
   if (d->sched_pending || d->stopping)
     return;
   d->sched_pending = true;
-  uv_idle_start(&d->sched_idle, on_sched_idle);
+  uint64_t now = uv_now(d->loop);
+  if (now >= d->next_pass_ms)
+    uv_idle_start(&d->sched_idle, on_sched_idle);
+  else
+    uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - now, 0);
 }
 
 /* ---- messages from the worker ---- */
@@ -629,6 +649,8 @@ worker_link_start(struct boxqd *d) {
   d->reconnect.data = d;
   uv_idle_init(d->loop, &d->sched_idle);
   d->sched_idle.data = d;
+  uv_timer_init(d->loop, &d->sched_timer);
+  d->sched_timer.data = d;
   connect_worker(d);
 }
 
@@ -638,6 +660,8 @@ worker_link_stop(struct boxqd *d) {
   uv_timer_stop(&d->reconnect);
   uv_close((uv_handle_t *)&d->reconnect, NULL);
   uv_close((uv_handle_t *)&d->sched_idle, NULL);
+  uv_timer_stop(&d->sched_timer);
+  uv_close((uv_handle_t *)&d->sched_timer, NULL);
   if (d->worker)
     conn_close(d->worker);
 }

@@ -34,7 +34,8 @@ print_record(struct cli_ctx *ctx, const struct job_rec *j) {
   line("owner", "%s", j->owner ? j->owner : "");
   line("gid", "%lld", (long long)j->gid);
   line("jobname", "%s", j->name ? j->name : "");
-  line("jobnumber", "%lld.%s", (long long)j->id, ctx->server);
+  _cleanup_free_ char *id = job_display_id(j, ctx->server);
+  line("jobnumber", "%s", id);
   fmt_time(j->ctime, buf, sizeof(buf));
   line("qsub_time", "%s", buf);
   fmt_time(j->stime, buf, sizeof(buf));
@@ -96,10 +97,11 @@ print_summary(struct cli_ctx *ctx, const struct joblist *l) {
          "Exit", "CPU (s)", "Mem peak", "OOM");
   for (size_t i = 0; i < l->n; i++) {
     const struct job_rec *j = &l->jobs[i];
-    if (j->state != JOB_FINISHED)
+    /* An array job holds nothing itself: its tasks are accounted. */
+    if (j->state != JOB_FINISHED || j->array_spec)
       continue;
-    char id[300], mem[32] = "-", exit[32] = "-";
-    snprintf(id, sizeof(id), "%lld.%s", (long long)j->id, ctx->server);
+    char mem[32] = "-", exit[32] = "-";
+    _cleanup_free_ char *id = job_display_id(j, ctx->server);
     if (j->has_usage)
       res_format_size(j->usage.mem_peak, mem, sizeof(mem));
     if (j->has_exit)
@@ -135,10 +137,12 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
   }
   struct joblist l;
   int errors;
-  if (jobs_fetch(ctx, FETCH_FINISHED, argv + optind, argc - optind, &l, &errors) < 0)
+  if (jobs_fetch(ctx, FETCH_FINISHED | FETCH_TASKS, argv + optind, argc - optind, &l, &errors) < 0)
     return 1;
   if (by_id) {
     for (size_t i = 0; i < l.n; i++) {
+      if (l.jobs[i].array_spec)
+        continue; /* qacct -j ID[]: its tasks follow */
       if (l.jobs[i].state != JOB_FINISHED) {
         cli_error(ctx, "job %lld.%s has not finished (state %c): no accounting yet",
                   (long long)l.jobs[i].id, ctx->server, l.jobs[i].state);

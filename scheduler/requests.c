@@ -668,8 +668,6 @@ act_release(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pms
                     (long long)j->id, d->server_name, j->state);
   if (r > 0)
     r = db_add_event(d->db, j->id, now, "released", NULL);
-  if (r == 0)
-    wf_deferred_check(d);
   return r;
 }
 
@@ -799,8 +797,6 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
     _cleanup_free_ char *detail = xasprintf("by uid %u", (unsigned)c->uid);
     r = db_add_event(d->db, j->id, now, "altered", detail);
   }
-  if (r == 0 && (flags & ALTER_EXEC_TIME))
-    wf_deferred_check(d);
 out:
   free(deps);
   free(dep_ids);
@@ -907,8 +903,10 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     job_rec_free(&j);
   }
   reply_finish(d, c, &b, status);
-  if (changed)
+  if (changed) {
+    wf_deferred_check(d); /* a release or a new -a time may change the next deferred job */
     sched_request_pass(d);
+  }
 }
 
 struct state_counts {

@@ -3,7 +3,9 @@
 # The main job, from a fresh Debian machine (as root, e.g. with sudo):
 # installs what boxq needs, builds it, starts boxq-worker and boxqd on the
 # default state directory, submits a small pipeline as an ordinary user,
-# and shows the queue and the accounting. One job exceeds its memory limit
+# and shows the queue and the accounting. The pipeline is prepare -> an
+# array of four chunk tasks -> sum, chained by dependencies and submitted
+# at once. Beside it, one job exceeds its memory limit
 # (the kernel kills it), one burns two CPUs' worth under ncpus=1 (the
 # kernel holds it to one), one runs past its walltime.
 set -euo pipefail
@@ -35,11 +37,20 @@ cat > "$work/prepare.sh" << 'JOB'
 seq 1 200000 > numbers.txt
 echo "prepared $(wc -l < numbers.txt) numbers on $(hostname) as $(id -un)"
 JOB
+cat > "$work/chunk.sh" << 'JOB'
+#!/bin/sh
+#PBS -N chunk
+#PBS -J 1-4
+#PBS -l ncpus=1,mem=64mb,walltime=00:01:00
+# Task i of 4 sums every 4th number, starting at line i.
+awk -v i="$PBS_ARRAY_INDEX" 'NR % 4 == i % 4 { s += $1 } END { printf "%.0f\n", s }' numbers.txt > "part.$PBS_ARRAY_INDEX"
+echo "task $PBS_ARRAY_INDEX: $(cat "part.$PBS_ARRAY_INDEX")"
+JOB
 cat > "$work/sum.sh" << 'JOB'
 #!/bin/sh
 #PBS -N sum
 #PBS -l ncpus=1,mem=64mb,walltime=00:01:00
-awk '{ s += $1 } END { printf "sum = %d\n", s }' numbers.txt
+awk '{ s += $1 } END { printf "sum = %.0f\n", s }' part.1 part.2 part.3 part.4
 JOB
 cat > "$work/memhog.sh" << 'JOB'
 #!/bin/sh
@@ -67,7 +78,11 @@ chown "$user:$group" "$work"/*.sh
 ids=()
 prep=$(as_user qsub prepare.sh)
 echo "prepare:  $prep"
-ids+=("${prep%%.*}")
+chunks=$(as_user qsub -W depend=afterok:"$prep" chunk.sh)
+echo "chunk:    $chunks   (an array of 4 tasks, after prepare)"
+sum=$(as_user qsub -W depend=afterok:"${chunks%%.*}" sum.sh)
+echo "sum:      $sum   (after every chunk)"
+ids+=("${prep%%.*}" "${chunks%%.*}" "${sum%%.*}")
 for s in memhog burner overtime; do
   id=$(as_user qsub "$s.sh")
   echo "$s: $id"
@@ -82,24 +97,20 @@ wait_done() {
     sleep 0.1
   done
 }
-wait_done "${prep%%.*}"
-sum=$(as_user qsub sum.sh) # the second step of the pipeline, once its input exists
-echo "sum:      $sum"
-ids+=("${sum%%.*}")
 for id in "${ids[@]}"; do wait_done "$id"; done
 
 echo
-echo "== the queue, finished jobs included (qstat -x)"
-qstat -x "${ids[@]}"
+echo "== the queue, finished jobs included (qstat -x; -t shows the array's tasks)"
+qstat -x -t "${ids[@]}"
 echo
 echo "== outputs"
-for f in "$work"/prepare.o* "$work"/sum.o*; do echo "$(basename "$f"): $(cat "$f")"; done
+for f in "$work"/prepare.o* "$work"/chunk.o* "$work"/sum.o*; do echo "$(basename "$f"): $(cat "$f")"; done
 echo
 echo "== accounting (qacct)"
 qacct
 echo
 echo "== the memory hog and the CPU burner in full (qacct -j)"
-qacct -j "${ids[1]}" "${ids[2]}"
+qacct -j "${ids[3]}" "${ids[4]}"
 echo
 echo "boxq is still running. Try: PATH=$top/build/cli:\$PATH qstat -x -f ${ids[0]}"
 echo "Stop it with: sudo scripts/daemons.sh stop"

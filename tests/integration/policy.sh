@@ -110,6 +110,10 @@ out=$("$BIN/qsub" -N arr2 -J 0-3 -h "$(job_script 'echo $PBS_ARRAY_INDEX')")
 B=${out%%\[*}
 dep2=$(echo 'echo never' | submit -N dep2 -W depend=afterok:$B[])
 "$BIN/qdel" "$B[1]"
+"$BIN/qrls" "$B[0]"
+sleep 0.5
+check "qrls of one task runs that task alone" test "$(jfield "$B[0]" job_state)" = F
+check "  while the others stay held" test "$(jfield "$B[3]" job_state)" = H
 check "qdel of one task ends it" test "$(jfield "$B[1]" end_reason)" = cancelled
 check "the rest of the held array stays held" test "$(jfield "$B[2]" job_state)" = H
 "$BIN/qrls" "$B[]"
@@ -132,6 +136,17 @@ check "a deferred job waits in W" test "$(jfield "$w" job_state)" = W
 check "  and says until when" has "$(jfield "$w" comment)" "deferred until"
 wait_job "$w" 20
 check "it ran no earlier than asked" test "$(cat deferred.o$w)" -ge "$(date -d "$(echo "$at" | sed -E 's/(....)(..)(..)(..)(..)\.(..)/\1-\2-\3 \4:\5:\6/')" +%s)"
+
+# A held job released before its time waits for it; 'after' starts with it.
+at=$(date -d '+3 seconds' +%Y%m%d%H%M.%S)
+w2=$(echo true | submit -N deferred2 -h -a "$at")
+aft=$(echo true | submit -N after_w2 -W depend=after:$w2)
+"$BIN/qrls" "$w2"
+check "released before its -a time it waits in W" test "$(jfield "$w2" job_state)" = W
+check "a job 'after' it is held meanwhile" test "$(jfield "$aft" job_state)" = H
+wait_job "$w2" 20
+wait_job "$aft" 20
+check "'after' ran once it had started" test "$(jfield "$aft" end_reason)" = completed
 
 # ---- qalter ----
 h=$(echo true | submit -N before -h -l ncpus=1)

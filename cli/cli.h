@@ -40,6 +40,11 @@ int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
 int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
                    int *errors);
 
+/* cmd_qctl.c: adds the ids to a request begun in b (with its other
+ * fields), sends it, reports each failed id; frees b. 0 if every job was
+ * acted on, 1 otherwise, 2 for a bad argument. */
+int cli_job_request(struct cli_ctx *ctx, struct pbuf *b, char **ids, int nids);
+
 /* fmt.c */
 void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */
 void fmt_hms_usec(int64_t usec, char *buf, size_t len); /* "HH:MM:SS" */

@@ -102,36 +102,13 @@ cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "nothing to alter");
     goto out;
   }
-  if (cli_load_config(ctx) < 0)
-    goto out;
   struct pbuf b = {0};
   pb_begin(&b, MSG_ALTER);
   pb_i64(&b, T_FLAGS, flags);
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &j);
   pb_nest_end(&b, mark);
-  int errors = 0;
-  int n = cli_put_jobids(ctx, &b, argv + idx, argc - idx, true, &errors);
-  pb_end(&b);
-  rc = 1;
-  if (n > 0) {
-    struct pmsg reply;
-    int64_t status;
-    if (cli_request(ctx, &b, &reply, &status) == 0) {
-      int bad = cli_print_errors(ctx, &reply);
-      if (bad == 0 && status < 0) {
-        const char *msg = pmsg_str(&reply, T_MESSAGE);
-        cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-        bad = 1;
-      }
-      errors += bad;
-      rc = errors ? 1 : 0;
-    }
-  } else if (n == 0)
-    rc = 1;
-  else
-    rc = 2;
-  pbuf_free(&b);
+  rc = cli_job_request(ctx, &b, argv + idx, argc - idx);
 out:
   job_rec_free(&j);
   qsub_opts_free(&o);

@@ -7,6 +7,37 @@
 #include <string.h>
 #include <strings.h>
 
+int
+cli_job_request(struct cli_ctx *ctx, struct pbuf *b, char **ids, int nids) {
+  int errors = 0;
+  int n = cli_put_jobids(ctx, b, ids, nids, true, &errors);
+  if (n < 0) {
+    pbuf_free(b);
+    return 2;
+  }
+  pb_end(b);
+  if (n > 0) {
+    struct pmsg reply;
+    int64_t status;
+    int r = cli_load_config(ctx);
+    if (r == 0)
+      r = cli_request(ctx, b, &reply, &status);
+    if (r < 0) {
+      pbuf_free(b);
+      return 1;
+    }
+    int bad = cli_print_errors(ctx, &reply);
+    if (bad == 0 && status < 0) {
+      const char *msg = pmsg_str(&reply, T_MESSAGE);
+      cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+      bad = 1;
+    }
+    errors += bad;
+  }
+  pbuf_free(b);
+  return errors ? 1 : 0;
+}
+
 /* Sends one request of type naming every id in argv[first..]; sig > 0 adds
  * the signal (qsig). */
 static int
@@ -20,33 +51,7 @@ job_action(struct cli_ctx *ctx, int argc, char **argv, int first, enum proto_typ
   pb_begin(&b, type);
   if (sig > 0)
     pb_i64(&b, T_SIGNAL, sig);
-  int errors = 0;
-  int ids = cli_put_jobids(ctx, &b, argv + first, argc - first, true, &errors);
-  if (ids < 0) {
-    pbuf_free(&b);
-    return 2;
-  }
-  pb_end(&b);
-  if (ids > 0) {
-    struct pmsg reply;
-    int64_t status;
-    int r = cli_load_config(ctx);
-    if (r == 0)
-      r = cli_request(ctx, &b, &reply, &status);
-    if (r < 0) {
-      pbuf_free(&b);
-      return 1;
-    }
-    int n = cli_print_errors(ctx, &reply);
-    if (n == 0 && status < 0) {
-      const char *msg = pmsg_str(&reply, T_MESSAGE);
-      cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-      n = 1;
-    }
-    errors += n;
-  }
-  pbuf_free(&b);
-  return errors ? 1 : 0;
+  return cli_job_request(ctx, &b, argv + first, argc - first);
 }
 
 int

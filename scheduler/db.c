@@ -337,6 +337,22 @@ step_done(struct db *db, sqlite3_stmt *s) {
   return r;
 }
 
+/* Steps s through its rows, handing each to fn; fn returns non-zero to
+ * stop (negative: an error, returned). */
+typedef int (*row_fn)(sqlite3_stmt *s, void *ud);
+
+static int
+each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud) {
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((r = fn(s, ud)) != 0)
+      break;
+  if (r == 0 && rc != SQLITE_DONE)
+    r = db_errno(db);
+  sqlite3_reset(s);
+  return r < 0 ? r : 0;
+}
+
 static void
 bind_text(sqlite3_stmt *s, int i, const char *v) {
   if (v)
@@ -565,22 +581,26 @@ db_get_job(struct db *db, int64_t id, bool full, struct job_rec *ret) {
   return r;
 }
 
+struct job_rows {
+  bool full;
+  db_job_cb cb;
+  void *ud;
+};
+
+static int
+job_row(sqlite3_stmt *s, void *ud) {
+  struct job_rows *jr = ud;
+  struct job_rec j;
+  row_to_job(s, jr->full, &j);
+  int r = jr->cb(jr->ud, &j);
+  job_rec_free(&j);
+  return r;
+}
+
 static int
 list(struct db *db, enum stmt_id id, bool full, db_job_cb cb, void *ud) {
-  sqlite3_stmt *s = stmt(db, id);
-  int rc, r = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    struct job_rec j;
-    row_to_job(s, full, &j);
-    r = cb(ud, &j);
-    job_rec_free(&j);
-    if (r != 0)
-      break;
-  }
-  if (r == 0 && rc != SQLITE_DONE)
-    r = db_errno(db);
-  sqlite3_reset(s);
-  return r < 0 ? r : 0;
+  struct job_rows jr = {full, cb, ud};
+  return each_row(db, stmt(db, id), job_row, &jr);
 }
 
 int
@@ -711,22 +731,25 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   return bind_usage_and_step(db, stmt(db, ST_USAGE), e->id, &e->usage);
 }
 
+struct event_rows {
+  db_event_cb cb;
+  void *ud;
+};
+
+static int
+event_row(sqlite3_stmt *s, void *ud) {
+  struct event_rows *er = ud;
+  const unsigned char *name = sqlite3_column_text(s, 1), *detail = sqlite3_column_text(s, 2);
+  return er->cb(er->ud, sqlite3_column_int64(s, 0), name ? (const char *)name : "",
+                detail ? (const char *)detail : "");
+}
+
 int
 db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud) {
   sqlite3_stmt *s = stmt(db, ST_EVENTS);
   sqlite3_bind_int64(s, 1, id);
-  int rc, r = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const unsigned char *name = sqlite3_column_text(s, 1), *detail = sqlite3_column_text(s, 2);
-    r = cb(ud, sqlite3_column_int64(s, 0), name ? (const char *)name : "",
-           detail ? (const char *)detail : "");
-    if (r != 0)
-      break;
-  }
-  if (r == 0 && rc != SQLITE_DONE)
-    r = db_errno(db);
-  sqlite3_reset(s);
-  return r < 0 ? r : 0;
+  struct event_rows er = {cb, ud};
+  return each_row(db, s, event_row, &er);
 }
 
 int
@@ -741,33 +764,35 @@ db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const c
 
 /* ---- the scheduler's projection of the queue ---- */
 
+struct sched_rows {
+  db_sched_cb cb;
+  void *ud;
+};
+
+static int
+sched_row(sqlite3_stmt *s, void *ud) {
+  struct sched_rows *sr = ud;
+  const unsigned char *queue = sqlite3_column_text(s, 2);
+  struct db_sched_row row = {
+      .id = sqlite3_column_int64(s, 0),
+      .uid = sqlite3_column_int64(s, 1),
+      .queue = queue ? (const char *)queue : "",
+      .ncpus = sqlite3_column_int64(s, 3),
+      .mem = sqlite3_column_int64(s, 4),
+      .walltime = sqlite3_column_int64(s, 5),
+      .priority = sqlite3_column_int64(s, 6),
+      .qtime = sqlite3_column_int64(s, 7),
+      .array_id = sqlite3_column_int64(s, 8),
+      .array_limit = sqlite3_column_int64(s, 9),
+      .stime = sqlite3_column_int64(s, 10),
+  };
+  return sr->cb(sr->ud, &row);
+}
+
 int
 db_list_sched(struct db *db, bool running, db_sched_cb cb, void *ud) {
-  sqlite3_stmt *s = stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED);
-  int rc, r = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const unsigned char *queue = sqlite3_column_text(s, 2);
-    struct db_sched_row row = {
-        .id = sqlite3_column_int64(s, 0),
-        .uid = sqlite3_column_int64(s, 1),
-        .queue = queue ? (const char *)queue : "",
-        .ncpus = sqlite3_column_int64(s, 3),
-        .mem = sqlite3_column_int64(s, 4),
-        .walltime = sqlite3_column_int64(s, 5),
-        .priority = sqlite3_column_int64(s, 6),
-        .qtime = sqlite3_column_int64(s, 7),
-        .array_id = sqlite3_column_int64(s, 8),
-        .array_limit = sqlite3_column_int64(s, 9),
-        .stime = sqlite3_column_int64(s, 10),
-    };
-    r = cb(ud, &row);
-    if (r != 0)
-      break;
-  }
-  if (r == 0 && rc != SQLITE_DONE)
-    r = db_errno(db);
-  sqlite3_reset(s);
-  return r < 0 ? r : 0;
+  struct sched_rows sr = {cb, ud};
+  return each_row(db, stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED), sched_row, &sr);
 }
 
 /* ---- arrays ---- */
@@ -803,29 +828,38 @@ db_array_unfinished(struct db *db, int64_t array_id, bool *ret) {
   return r;
 }
 
+static int
+outcome_row(sqlite3_stmt *s, void *ud) {
+  struct db_array_outcome *o = ud;
+  int reason = sqlite3_column_int(s, 0);
+  int64_t n = sqlite3_column_int64(s, 1);
+  o->tasks += n;
+  if (reason == END_COMPLETED)
+    o->completed += n;
+  else if (reason == END_CANCELLED || reason == END_DEPENDENCY)
+    o->cancelled += n;
+  else
+    o->failed += n;
+  if (sqlite3_column_int64(s, 2) > 0)
+    o->any_started = true;
+  return 0;
+}
+
 int
 db_array_outcome(struct db *db, int64_t array_id, struct db_array_outcome *ret) {
   *ret = (struct db_array_outcome){0};
   sqlite3_stmt *s = stmt(db, ST_ARRAY_OUTCOME);
   sqlite3_bind_int64(s, 1, array_id);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int reason = sqlite3_column_int(s, 0);
-    int64_t n = sqlite3_column_int64(s, 1);
-    ret->tasks += n;
-    if (reason == END_COMPLETED)
-      ret->completed += n;
-    else if (reason == END_CANCELLED || reason == END_DEPENDENCY)
-      ret->cancelled += n;
-    else
-      ret->failed += n;
-    int64_t st = sqlite3_column_int64(s, 2);
-    if (st > 0)
-      ret->any_started = true;
-  }
-  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
-  sqlite3_reset(s);
-  return r;
+  return each_row(db, s, outcome_row, ret);
+}
+
+static int
+count_row(sqlite3_stmt *s, void *ud) {
+  int64_t *counts = ud;
+  const unsigned char *st = sqlite3_column_text(s, 0);
+  if (st)
+    counts[st[0] & 127] += sqlite3_column_int64(s, 1);
+  return 0;
 }
 
 int
@@ -833,38 +867,36 @@ db_array_counts(struct db *db, int64_t array_id, int64_t counts[128]) {
   memset(counts, 0, 128 * sizeof(int64_t));
   sqlite3_stmt *s = stmt(db, ST_ARRAY_COUNTS);
   sqlite3_bind_int64(s, 1, array_id);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const unsigned char *st = sqlite3_column_text(s, 0);
-    if (st)
-      counts[st[0] & 127] += sqlite3_column_int64(s, 1);
+  return each_row(db, s, count_row, counts);
+}
+
+struct id_list {
+  int64_t *ids;
+  size_t n, cap;
+};
+
+static int
+id_row(sqlite3_stmt *s, void *ud) {
+  struct id_list *l = ud;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 16;
+    l->ids = xrealloc(l->ids, l->cap * sizeof(int64_t));
   }
-  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
-  sqlite3_reset(s);
-  return r;
+  l->ids[l->n++] = sqlite3_column_int64(s, 0);
+  return 0;
 }
 
 /* Collects the integers of the first column of a statement's rows. */
 static int
 collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
-  int64_t *ids = NULL;
-  size_t n = 0, cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      ids = xrealloc(ids, cap * sizeof(int64_t));
-    }
-    ids[n++] = sqlite3_column_int64(s, 0);
-  }
-  int r = rc == SQLITE_DONE ? 0 : db_errno(db);
-  sqlite3_reset(s);
+  struct id_list l = {0};
+  int r = each_row(db, s, id_row, &l);
   if (r < 0) {
-    free(ids);
+    free(l.ids);
     return r;
   }
-  *ret = ids;
-  *ret_n = n;
+  *ret = l.ids;
+  *ret_n = l.n;
   return 0;
 }
 
@@ -908,30 +940,33 @@ db_dependents(struct db *db, int64_t dep_id, int64_t **ret, size_t *ret_n) {
   return collect_ids(db, s, ret, ret_n);
 }
 
+struct dep_rows {
+  db_dep_cb cb;
+  void *ud;
+};
+
+static int
+dep_row(sqlite3_stmt *s, void *ud) {
+  struct dep_rows *dr = ud;
+  const unsigned char *st = sqlite3_column_text(s, 2);
+  struct db_dep_row row = {
+      .kind = sqlite3_column_int(s, 0),
+      .dep_id = sqlite3_column_int64(s, 1),
+      .exists = st != NULL,
+      .state = st ? st[0] : 0,
+      .end_reason = sqlite3_column_int(s, 3),
+      .stime = sqlite3_column_int64(s, 4),
+      .run_count = sqlite3_column_int64(s, 5),
+  };
+  return dr->cb(dr->ud, &row);
+}
+
 int
 db_deps_of(struct db *db, int64_t job_id, db_dep_cb cb, void *ud) {
   sqlite3_stmt *s = stmt(db, ST_DEPS_OF);
   sqlite3_bind_int64(s, 1, job_id);
-  int rc, r = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const unsigned char *st = sqlite3_column_text(s, 2);
-    struct db_dep_row row = {
-        .kind = sqlite3_column_int(s, 0),
-        .dep_id = sqlite3_column_int64(s, 1),
-        .exists = st != NULL,
-        .state = st ? st[0] : 0,
-        .end_reason = sqlite3_column_int(s, 3),
-        .stime = sqlite3_column_int64(s, 4),
-        .run_count = sqlite3_column_int64(s, 5),
-    };
-    r = cb(ud, &row);
-    if (r != 0)
-      break;
-  }
-  if (r == 0 && rc != SQLITE_DONE)
-    r = db_errno(db);
-  sqlite3_reset(s);
-  return r < 0 ? r : 0;
+  struct dep_rows dr = {cb, ud};
+  return each_row(db, s, dep_row, &dr);
 }
 
 /* ---- deferred start (qsub -a) ---- */
@@ -960,19 +995,22 @@ db_deferred_next(struct db *db, int64_t *ret) {
 
 /* ---- fair share ---- */
 
+struct usage_rows {
+  db_usage_cb cb;
+  void *ud;
+};
+
+static int
+usage_row(sqlite3_stmt *s, void *ud) {
+  struct usage_rows *ur = ud;
+  return ur->cb(ur->ud, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
+                sqlite3_column_int64(s, 2));
+}
+
 int
 db_usage_load(struct db *db, db_usage_cb cb, void *ud) {
-  sqlite3_stmt *s = stmt(db, ST_USAGE_LOAD);
-  int rc, r = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    r = cb(ud, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1), sqlite3_column_int64(s, 2));
-    if (r != 0)
-      break;
-  }
-  if (r == 0 && rc != SQLITE_DONE)
-    r = db_errno(db);
-  sqlite3_reset(s);
-  return r < 0 ? r : 0;
+  struct usage_rows ur = {cb, ud};
+  return each_row(db, stmt(db, ST_USAGE_LOAD), usage_row, &ur);
 }
 
 int

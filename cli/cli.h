@@ -45,6 +45,10 @@ int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool 
  * acted on, 1 otherwise, 2 for a bad argument. */
 int cli_job_request(struct cli_ctx *ctx, struct pbuf *b, char **ids, int nids);
 
+/* cmd_qacct.c: qacct's dates (now, today, yesterday, YYYY-MM-DD[ HH:MM[:SS]],
+ * -7d/-12h/-30m/-45s, @EPOCH), local time. -EINVAL if s is none of them. */
+int qacct_parse_when(const char *s, int64_t now, int64_t *ret);
+
 /* fmt.c */
 void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */
 void fmt_hms_usec(int64_t usec, char *buf, size_t len); /* "HH:MM:SS" */

@@ -4,6 +4,7 @@
  * (finished jobs too), -J (array jobs only) and -T (their tasks too). */
 #include "cli.h"
 #include "jobs_fetch.h"
+#include "json.h"
 #include "qsub_opts.h"
 
 #include <getopt.h>
@@ -13,7 +14,7 @@
 static const char qselect_usage[] =
     "Usage: qselect [-a [op]date_time] [-h hold_list] [-l resource[.op.]value,...]\n"
     "               [-N name] [-p [op]priority] [-q queue] [-r y|n] [-s states]\n"
-    "               [-u user[,user...]] [-x] [-J] [-T]\n"
+    "               [-u user[,user...]] [-x] [-J] [-T] [--json]\n"
     "Prints the ids of matching jobs. op is .eq. .ne. .ge. .gt. .le. .lt. (default .eq.).\n";
 
 enum cmp_op { OP_EQ, OP_NE, OP_GE, OP_GT, OP_LE, OP_LT };
@@ -159,8 +160,11 @@ selected(const struct filters *f, const struct job_rec *j) {
 
 int
 cmd_qselect(struct cli_ctx *ctx, int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, '?'}, {0}};
+  enum { OPT_JSON = 1000 };
+  static const struct option opts[] = {
+      {"help", no_argument, NULL, '?'}, {"json", no_argument, NULL, OPT_JSON}, {0}};
   struct filters f = {.rerunnable = -1};
+  bool json = false;
   int flags = 0, o;
   struct berr err = {{0}};
   while ((o = getopt_long(argc, argv, "a:h:l:N:p:q:r:s:u:xJT", opts, NULL)) != -1) {
@@ -217,6 +221,9 @@ cmd_qselect(struct cli_ctx *ctx, int argc, char **argv) {
       case 'T':
         flags |= FETCH_TASKS;
         break;
+      case OPT_JSON:
+        json = true;
+        break;
       default:
         fputs(qselect_usage, o == '?' && optopt == 0 ? stdout : stderr);
         return 2;
@@ -234,11 +241,23 @@ cmd_qselect(struct cli_ctx *ctx, int argc, char **argv) {
   int errors;
   if (jobs_fetch(ctx, flags, NULL, 0, &l, &errors) < 0)
     return 1;
+  struct json js;
+  if (json) {
+    json_init(&js, stdout);
+    json_open(&js, NULL, '[');
+  }
   for (size_t i = 0; i < l.n; i++)
     if (selected(&f, &l.jobs[i])) {
       _cleanup_free_ char *id = job_display_id(&l.jobs[i], ctx->server);
-      puts(id);
+      if (json)
+        json_str(&js, NULL, id);
+      else
+        puts(id);
     }
+  if (json) {
+    json_close(&js, ']');
+    json_end(&js);
+  }
   joblist_free(&l);
   return fflush(stdout) == 0 && !errors ? 0 : 1;
 }

@@ -1,19 +1,39 @@
 /* SPDX-License-Identifier: MIT */
-/* qstat: the PBS default table, or -f's "Job Id:" / "    key = value". */
+/* qstat in PBS's forms: the default table, -a (alternate, with -n/-1/-s),
+ * -f ("Job Id:" / "    key = value"), -Q (queues), -B (server), and JSON
+ * (-F json, --json). Every job value comes from jobfields.c. */
+#include "jobfields.h"
 #include "jobs_fetch.h"
 #include "res.h"
 
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
-static const char qstat_usage[] = "Usage: qstat [-x] [-f] [-t] [-u user] [job_id ...]\n"
-                                  "       qstat -B [-f]\n"
-                                  "  -B  server status (with -f: every attribute)\n"
-                                  "  -x  include finished jobs\n"
-                                  "  -f  full display, PBS 'key = value' form\n"
-                                  "  -t  array jobs with each of their tasks\n"
-                                  "  -u  only jobs of this user\n"
-                                  "job_id: 123, 123.server, 123[] (an array), 123[7] (a task)\n";
+static const char qstat_usage[] =
+    "Usage: qstat [-a [-n] [-1] [-s]] [-x] [-f] [-t] [-u user[,user...]] [-F json | --json]\n"
+    "             [job_id ...]\n"
+    "       qstat -Q [-f] [queue ...]\n"
+    "       qstat -B [-f]\n"
+    "  -a  alternate table: requested memory and time, elapsed time\n"
+    "  -n  with -a: the execution host below each job (-1: on the same line)\n"
+    "  -s  with -a: the job's comment below it (-1: on the same line)\n"
+    "  -x  finished jobs too\n"
+    "  -f  full display, PBS 'key = value' form\n"
+    "  -t  array jobs with each of their tasks\n"
+    "  -u  only these users' jobs\n"
+    "  -Q  queues with their limits and job counts\n"
+    "  -B  server status\n"
+    "  -F json, --json   the same in JSON\n"
+    "job_id: 123, 123.server, 123[] (an array), 123[7] (a task)\n";
+
+enum qstat_form { FORM_TABLE, FORM_ALT, FORM_FULL };
+
+struct qstat_opts {
+  enum qstat_form form;
+  bool json, nodes, one_line, comments;
+  const char *users;
+};
 
 /* PBS truncates a column that does not fit and marks it with '*'. */
 static void
@@ -25,262 +45,430 @@ put_col(const char *s, int width) {
     printf("%.*s*", width - 1, s);
 }
 
-static int64_t
-cpu_usec(const struct job_rec *j) {
-  return j->has_usage ? j->usage.cpu_usec : 0;
+/* A column's text: a field of the job, as qstat -f would show it. */
+static char *
+col(const struct job_rec *j, const char *server, const char *key) {
+  return job_field_text(key, j, server);
+}
+
+/* "alice@host" -> "alice" */
+static char *
+owner_col(const struct job_rec *j, const char *server) {
+  char *s = col(j, server, "Job_Owner");
+  char *at = strchr(s, '@');
+  if (at)
+    *at = '\0';
+  return s;
 }
 
 static void
-print_table(struct cli_ctx *ctx, const struct joblist *l) {
-  (void)ctx;
+print_table(const char *server, const struct joblist *l) {
   if (l->n == 0)
     return;
   printf("Job id            Name             User              Time Use S Queue\n");
   printf("----------------  ---------------- ----------------  -------- - -----\n");
   for (size_t i = 0; i < l->n; i++) {
     const struct job_rec *j = &l->jobs[i];
-    char hms[32];
-    _cleanup_free_ char *id = job_display_id(j, ctx->server);
-    fmt_hms_usec(cpu_usec(j), hms, sizeof(hms));
+    _cleanup_free_ char *id = job_display_id(j, server);
+    _cleanup_free_ char *name = col(j, server, "Job_Name"), *user = owner_col(j, server);
+    _cleanup_free_ char *cput = col(j, server, "resources_used.cput");
+    _cleanup_free_ char *state = col(j, server, "job_state"), *queue = col(j, server, "queue");
     put_col(id, 17);
     putchar(' ');
-    put_col(j->name ? j->name : "", 16);
+    put_col(name, 16);
     putchar(' ');
-    put_col(j->owner ? j->owner : "", 16);
-    printf("  %8s %c %s\n", hms, j->state, j->queue ? j->queue : "");
+    put_col(user, 16);
+    printf("  %8s %s %s\n", *cput ? cput : "0", state, queue);
   }
 }
 
+/* "HH:MM:SS" -> "HH:MM" as -a shows times; "" -> "--". */
 static void
-kv(const char *key, const char *value) {
-  printf("    %s = %s\n", key, value);
-}
-
-static void
-kv_time(const char *key, int64_t t) {
-  if (t <= 0)
+hh_mm(const char *hms, char *buf, size_t len) {
+  if (!*hms) {
+    snprintf(buf, len, "--");
     return;
-  char buf[64];
-  fmt_time(t, buf, sizeof(buf));
-  kv(key, buf);
+  }
+  snprintf(buf, len, "%s", hms);
+  char *last = strrchr(buf, ':');
+  if (last && last != strchr(buf, ':'))
+    *last = '\0';
 }
 
 static void
-kv_int(const char *key, long long v) {
-  printf("    %s = %lld\n", key, v);
-}
-
-static void
-print_full(struct cli_ctx *ctx, const struct job_rec *j) {
-  const char *server = ctx->server;
-  char buf[4200];
-  _cleanup_free_ char *id = job_display_id(j, server);
-  printf("Job Id: %s\n", id);
-  kv("Job_Name", j->name ? j->name : "");
-  snprintf(buf, sizeof(buf), "%s@%s", j->owner ? j->owner : "?",
-           j->submit_host && *j->submit_host ? j->submit_host : server);
-  kv("Job_Owner", buf);
-  if (j->has_usage || j->state == JOB_RUNNING) {
-    const struct job_usage *u = &j->usage;
-    fmt_hms_usec(u->cpu_usec, buf, sizeof(buf));
-    kv("resources_used.cput", buf);
-    res_format_size(u->mem_peak, buf, sizeof(buf));
-    kv("resources_used.mem", buf);
-    kv_int("resources_used.ncpus", (long long)j->ncpus);
-    fmt_hms_usec(u->wall_usec, buf, sizeof(buf));
-    kv("resources_used.walltime", buf);
-  }
-  snprintf(buf, sizeof(buf), "%c", j->state);
-  kv("job_state", buf);
-  kv("queue", j->queue ? j->queue : "");
-  kv("server", server);
-  kv_time("ctime", j->ctime);
-  _cleanup_free_ char *errp = job_err_path(j);
-  _cleanup_free_ char *outp = job_out_path(j);
-  snprintf(buf, sizeof(buf), "%s:", server);
-  printf("    Error_Path = %s%s\n", buf, j->join == JOIN_OE ? outp : errp);
-  if (j->exec_host)
-    printf("    exec_host = %s/0*%lld\n", j->exec_host, (long long)j->ncpus);
-  kv("Hold_Types", j->hold_types && *j->hold_types ? j->hold_types : "n");
-  kv("Join_Path", j->join == JOIN_OE ? "oe" : j->join == JOIN_EO ? "eo" : "n");
-  kv_time("mtime", j->mtime);
-  printf("    Output_Path = %s%s\n", buf, j->join == JOIN_EO ? errp : outp);
-  kv_int("Priority", (long long)j->priority);
-  kv("Rerunable", j->rerunnable ? "True" : "False");
-  kv_int("run_count", (long long)j->run_count);
-  kv_time("qtime", j->qtime);
-  res_format_size(j->mem, buf, sizeof(buf));
-  kv("Resource_List.mem", buf);
-  kv_int("Resource_List.ncpus", (long long)j->ncpus);
-  if (j->net && *j->net)
-    kv("Resource_List.net", j->net);
-  if (j->pids > 0)
-    kv_int("Resource_List.pids", (long long)j->pids);
-  if (j->walltime > 0) {
-    res_format_duration(j->walltime, buf, sizeof(buf));
-    kv("Resource_List.walltime", buf);
-  }
-  kv_time("stime", j->stime);
-  if (j->state == JOB_FINISHED)
-    kv_time("obittime", j->etime);
-  kv("euser", j->owner ? j->owner : "");
-  kv_int("egid", (long long)j->gid);
-  if (j->has_exit)
-    kv_int("Exit_status", (long long)j->exit_status);
-  if (j->state == JOB_FINISHED)
-    kv("end_reason", job_end_to_string(j->end_reason));
-  if (j->cpus && *j->cpus)
-    kv("cpus", j->cpus);
-  if (j->cgroup)
-    kv("cgroup", j->cgroup);
-  if (j->comment)
-    kv("comment", j->comment);
-  if (j->sched_info)
-    kv("sched_priority", j->sched_info);
-  if (j->depend)
-    kv("depend", j->depend);
-  if (j->exec_time)
-    kv_time("Execution_Time", j->exec_time);
-  if (j->array_spec) {
-    kv("array", "True");
-    kv("array_indices_submitted", j->array_spec);
-    if (j->array_limit)
-      kv_int("max_run_subjobs", (long long)j->array_limit);
-    if (j->array_counts)
-      kv("array_state_count", j->array_counts);
-  }
-  if (j->array_id) {
-    snprintf(buf, sizeof(buf), "%lld[].%s", (long long)j->array_id, server);
-    kv("array_id", buf);
-    kv_int("array_index", (long long)j->array_index);
-  }
-  if (j->env) {
-    printf("    Variable_List = ");
-    for (size_t i = 0; j->env[i]; i++) {
-      /* PBS separates with commas and escapes commas inside values. */
-      if (i)
-        putchar(',');
-      for (const char *p = j->env[i]; *p; p++) {
-        if (*p == ',' || *p == '\\')
-          putchar('\\');
-        if (*p == '\n')
-          fputs("\\n", stdout);
-        else
-          putchar(*p);
-      }
+print_alternate(const char *server, const struct joblist *l, const struct qstat_opts *o) {
+  if (l->n == 0)
+    return;
+  printf("\n%s: \n", server);
+  printf("                                                            Req'd  Req'd   Elap\n");
+  printf("Job ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time\n");
+  printf("--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----\n");
+  for (size_t i = 0; i < l->n; i++) {
+    const struct job_rec *j = &l->jobs[i];
+    _cleanup_free_ char *id = job_display_id(j, server);
+    _cleanup_free_ char *user = owner_col(j, server), *queue = col(j, server, "queue");
+    _cleanup_free_ char *name = col(j, server, "Job_Name"),
+                        *tsk = col(j, server, "Resource_List.ncpus");
+    _cleanup_free_ char *mem = col(j, server, "Resource_List.mem");
+    _cleanup_free_ char *wall = col(j, server, "Resource_List.walltime");
+    _cleanup_free_ char *elap = col(j, server, "resources_used.walltime");
+    _cleanup_free_ char *state = col(j, server, "job_state");
+    char req_time[32], elap_time[32];
+    hh_mm(wall, req_time, sizeof(req_time));
+    hh_mm(elap, elap_time, sizeof(elap_time));
+    put_col(id, 15);
+    putchar(' ');
+    put_col(user, 8);
+    putchar(' ');
+    put_col(queue, 8);
+    putchar(' ');
+    put_col(name, 10);
+    printf(" %6s %3s %3s %6s %5s %s %5s", "--", "1", tsk, mem, req_time, state, elap_time);
+    _cleanup_free_ char *host = col(j, server, "exec_host"), *comment = col(j, server, "comment");
+    if (o->one_line) {
+      if (o->nodes)
+        printf(" %s", *host ? host : "--");
+      if (o->comments && *comment)
+        printf(" %s", comment);
+      putchar('\n');
+      continue;
     }
     putchar('\n');
+    if (o->nodes)
+      printf("   %s\n", *host ? host : "--");
+    if (o->comments && *comment)
+      printf("   %s\n", comment);
   }
-  putchar('\n');
 }
 
-/* qstat -B: the server's status, from one MSG_SERVER_INFO request. */
-static int
-server_status(struct cli_ctx *ctx, bool full) {
-  if (cli_load_config(ctx) < 0)
-    return 1;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_SERVER_INFO);
-  pb_end(&b);
-  struct pmsg reply;
-  int64_t status;
-  int r = cli_request(ctx, &b, &reply, &status);
-  pbuf_free(&b);
-  if (r < 0)
-    return 1;
-  const char *info = pmsg_str(&reply, T_INFO);
-  if (status < 0 || !info) {
-    cli_error(ctx, "no server status from boxqd");
-    return 1;
+static void
+print_full(const char *server, const struct joblist *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    _cleanup_free_ char *id = job_display_id(&l->jobs[i], server);
+    printf("Job Id: %s\n", id);
+    fields_print_kv(&qstat_fields, &l->jobs[i], server);
+    putchar('\n');
   }
-  char state[32] = "", queued[32] = "0", held[32] = "0", running[32] = "0", total[32];
-  long long sum = 0;
-  _cleanup_free_ char *copy = xstrdup(info);
-  char *save = NULL;
-  if (full)
-    printf("Server: %s\n", ctx->server);
+}
+
+/* PBS Pro's qstat -f -F json: {"timestamp", "pbs_version", "pbs_server", "Jobs": {ID: {...}}}. */
+static void
+json_header(struct json *js, const char *server) {
+  json_open(js, NULL, '{');
+  json_int(js, "timestamp", (int64_t)time(NULL));
+  json_str(js, "pbs_version", "boxq " BOXQ_VERSION);
+  json_str(js, "pbs_server", server);
+}
+
+static void
+print_json(const char *server, const struct joblist *l) {
+  struct json js;
+  json_init(&js, stdout);
+  json_header(&js, server);
+  json_open(&js, "Jobs", '{');
+  for (size_t i = 0; i < l->n; i++) {
+    _cleanup_free_ char *id = job_display_id(&l->jobs[i], server);
+    json_open(&js, id, '{');
+    fields_json(&qstat_fields, &l->jobs[i], server, &js);
+    json_close(&js, '}');
+  }
+  json_close(&js, '}');
+  json_close(&js, '}');
+  json_end(&js);
+}
+
+/* Writes "key=value" lines as JSON members: integers as numbers, "a.b"
+ * keys nested as PBS does ("resources_max": {"ncpus": 2}). */
+static void
+json_kv_lines(struct json *js, const char *text) {
+  _cleanup_free_ char *copy = xstrdup(text);
+  char *save = NULL, group[64] = "";
   for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *eq = strchr(line, '=');
     if (!eq)
       continue;
     *eq = '\0';
-    const char *k = line, *v = eq + 1;
-    if (full)
-      printf("    %s = %s\n", k, v);
-    if (!strcmp(k, "server_state"))
-      snprintf(state, sizeof(state), "%s", v);
-    else if (!strcmp(k, "queued"))
-      snprintf(queued, sizeof(queued), "%s", v);
-    else if (!strcmp(k, "held"))
-      snprintf(held, sizeof(held), "%s", v);
-    else if (!strcmp(k, "running"))
-      snprintf(running, sizeof(running), "%s", v);
-    if (!strcmp(k, "queued") || !strcmp(k, "held") || !strcmp(k, "running") ||
-        !strcmp(k, "waiting") || !strcmp(k, "exiting"))
-      sum += atoll(v);
+    const char *key = line, *value = eq + 1;
+    const char *dot = strchr(key, '.');
+    size_t glen = dot ? (size_t)(dot - key) : 0;
+    if (group[0] && (!dot || strncmp(group, key, glen) != 0 || group[glen] != '\0')) {
+      json_close(js, '}');
+      group[0] = '\0';
+    }
+    if (dot && !group[0]) {
+      snprintf(group, sizeof(group), "%.*s", (int)glen, key);
+      json_open(js, group, '{');
+    }
+    int64_t n;
+    if (parse_i64(value, INT64_MIN, INT64_MAX, &n) == 0)
+      json_int(js, dot ? dot + 1 : key, n);
+    else
+      json_str(js, dot ? dot + 1 : key, value);
+  }
+  if (group[0])
+    json_close(js, '}');
+}
+
+/* The value of key in "key=value" lines, or "". */
+static void
+kv_get(const char *text, const char *key, char *buf, size_t len) {
+  size_t klen = strlen(key);
+  buf[0] = '\0';
+  for (const char *p = text; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t llen = nl ? (size_t)(nl - p) : strlen(p);
+    if (llen > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+      snprintf(buf, len, "%.*s", (int)(llen - klen - 1), p + klen + 1);
+      return;
+    }
+    p = nl ? nl + 1 : NULL;
+  }
+}
+
+static void
+print_kv_lines(const char *text) {
+  _cleanup_free_ char *copy = xstrdup(text);
+  char *save = NULL;
+  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *eq = strchr(line, '=');
+    if (!eq)
+      continue;
+    *eq = '\0';
+    printf("    %s = %s\n", line, eq + 1);
+  }
+}
+
+/* One request without job ids (server or queue status). */
+static int
+info_request(struct cli_ctx *ctx, enum proto_type type, char **names, int n, struct pmsg *reply) {
+  if (cli_load_config(ctx) < 0)
+    return -1;
+  struct pbuf b = {0};
+  pb_begin(&b, type);
+  for (int i = 0; i < n; i++)
+    pb_str(&b, T_INFO, names[i]);
+  pb_end(&b);
+  int64_t status;
+  int r = cli_request(ctx, &b, reply, &status);
+  pbuf_free(&b);
+  if (r < 0)
+    return -1;
+  int errors = cli_print_errors(ctx, reply);
+  if (status < 0 && errors == 0) {
+    const char *msg = pmsg_str(reply, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    errors = 1;
+  }
+  return errors;
+}
+
+/* qstat -B: the server's status. */
+static int
+server_status(struct cli_ctx *ctx, bool full, bool json) {
+  struct pmsg reply;
+  int errors = info_request(ctx, MSG_SERVER_INFO, NULL, 0, &reply);
+  if (errors < 0)
+    return 1;
+  const char *info = pmsg_str(&reply, T_INFO);
+  if (!info) {
+    cli_error(ctx, "no server status from boxqd");
+    return 1;
+  }
+  if (json) {
+    struct json js;
+    json_init(&js, stdout);
+    json_header(&js, ctx->server);
+    json_open(&js, "Server", '{');
+    json_open(&js, ctx->server, '{');
+    json_kv_lines(&js, info);
+    json_close(&js, '}');
+    json_close(&js, '}');
+    json_close(&js, '}');
+    json_end(&js);
+    return errors ? 1 : 0;
   }
   if (full) {
+    printf("Server: %s\n", ctx->server);
+    print_kv_lines(info);
     putchar('\n');
-    return 0;
+    return errors ? 1 : 0;
   }
-  snprintf(total, sizeof(total), "%lld", sum);
+  char state[64], total[32], queued[32], running[32], held[32], waiting[32], exiting[32];
+  kv_get(info, "server_state", state, sizeof(state));
+  kv_get(info, "total_jobs", total, sizeof(total));
+  kv_get(info, "queued", queued, sizeof(queued));
+  kv_get(info, "running", running, sizeof(running));
+  kv_get(info, "held", held, sizeof(held));
+  kv_get(info, "waiting", waiting, sizeof(waiting));
+  kv_get(info, "exiting", exiting, sizeof(exiting));
   printf("Server             Max   Tot   Que   Run   Hld   Wat   Trn   Ext Status\n");
   printf("---------------- ----- ----- ----- ----- ----- ----- ----- ----- -----------\n");
-  printf("%-16.16s %5d %5s %5s %5s %5s %5d %5d %5d %s\n", ctx->server, 0, total, queued, running,
-         held, 0, 0, 0, state);
-  return 0;
+  printf("%-16.16s %5d %5s %5s %5s %5s %5s %5d %5s %s\n", ctx->server, 0, total, queued, running,
+         held, waiting, 0, exiting, state);
+  return errors ? 1 : 0;
+}
+
+/* qstat -Q: each queue, its limits and its jobs by state. */
+static int
+queue_status(struct cli_ctx *ctx, bool full, bool json, char **names, int n) {
+  struct pmsg reply;
+  int errors = info_request(ctx, MSG_QUEUE_INFO, names, n, &reply);
+  if (errors < 0)
+    return 1;
+  struct json js;
+  if (json) {
+    json_init(&js, stdout);
+    json_header(&js, ctx->server);
+    json_open(&js, "Queue", '{');
+  } else if (!full) {
+    printf("Queue              Max   Tot Ena Str   Que   Run   Hld   Wat   Trn   Ext Type\n");
+    printf("---------------- ----- ----- --- --- ----- ----- ----- ----- ----- ----- ----\n");
+  }
+  size_t off = 0;
+  struct pfield f;
+  while (pmsg_next(&reply, &off, &f)) {
+    const char *info = f.tag == T_QUEUE ? pfield_str(&f) : NULL;
+    if (!info)
+      continue;
+    char name[64], max[32], total[32], ena[16], str[16], que[32], run[32], hld[32], wat[32],
+        ext[32];
+    kv_get(info, "name", name, sizeof(name));
+    if (json) {
+      json_open(&js, name, '{');
+      json_kv_lines(&js, strchr(info, '\n') ? strchr(info, '\n') + 1 : "");
+      json_close(&js, '}');
+      continue;
+    }
+    if (full) {
+      printf("Queue: %s\n", name);
+      print_kv_lines(strchr(info, '\n') ? strchr(info, '\n') + 1 : "");
+      putchar('\n');
+      continue;
+    }
+    kv_get(info, "max_running", max, sizeof(max));
+    kv_get(info, "total_jobs", total, sizeof(total));
+    kv_get(info, "enabled", ena, sizeof(ena));
+    kv_get(info, "started", str, sizeof(str));
+    kv_get(info, "jobs_queued", que, sizeof(que));
+    kv_get(info, "jobs_running", run, sizeof(run));
+    kv_get(info, "jobs_held", hld, sizeof(hld));
+    kv_get(info, "jobs_waiting", wat, sizeof(wat));
+    kv_get(info, "jobs_exiting", ext, sizeof(ext));
+    put_col(name, 16);
+    printf(" %5s %5s %3s %3s %5s %5s %5s %5s %5d %5s Exec\n", max, total,
+           strcmp(ena, "True") == 0 ? "yes" : "no", strcmp(str, "True") == 0 ? "yes" : "no", que,
+           run, hld, wat, 0, ext);
+  }
+  if (json) {
+    json_close(&js, '}');
+    json_close(&js, '}');
+    json_end(&js);
+  }
+  return errors ? 1 : 0;
+}
+
+static bool
+user_selected(const char *users, const char *owner) {
+  _cleanup_free_ char *copy = xstrdup(users);
+  char *save = NULL;
+  for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+    char *at = strchr(u, '@');
+    if (at)
+      *at = '\0';
+    if (streq(u, owner ? owner : ""))
+      return true;
+  }
+  return false;
 }
 
 int
 cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, '?'}, {0}};
+  enum { OPT_JSON = 1000 };
+  static const struct option opts[] = {
+      {"help", no_argument, NULL, '?'}, {"json", no_argument, NULL, OPT_JSON}, {0}};
+  struct qstat_opts qo = {.form = FORM_TABLE};
   int flags = 0, o;
-  const char *user = NULL;
-  bool server = false;
-  while ((o = getopt_long(argc, argv, "xftu:B", opts, NULL)) != -1) {
+  bool server = false, queues = false;
+  while ((o = getopt_long(argc, argv, "xftu:BQan1sF:", opts, NULL)) != -1) {
     switch (o) {
       case 'x':
         flags |= FETCH_FINISHED;
         break;
       case 'f':
+        qo.form = FORM_FULL;
         flags |= FETCH_FULL;
         break;
       case 't':
         flags |= FETCH_TASKS;
         break;
       case 'u':
-        user = optarg;
+        qo.users = optarg;
         break;
       case 'B':
         server = true;
+        break;
+      case 'Q':
+        queues = true;
+        break;
+      case 'a':
+        if (qo.form == FORM_TABLE)
+          qo.form = FORM_ALT;
+        break;
+      case 'n':
+        qo.nodes = true;
+        break;
+      case '1':
+        qo.one_line = true;
+        break;
+      case 's':
+        qo.comments = true;
+        break;
+      case 'F':
+        if (strcmp(optarg, "json") != 0) {
+          cli_error(ctx, "-F '%s': boxq writes json (-F json)", optarg);
+          return 2;
+        }
+        qo.json = true;
+        break;
+      case OPT_JSON:
+        qo.json = true;
         break;
       default:
         fputs(qstat_usage, o == '?' && optopt == 0 ? stdout : stderr);
         return 2;
     }
   }
+  if ((qo.nodes || qo.comments || qo.one_line) && qo.form == FORM_TABLE)
+    qo.form = FORM_ALT; /* -n, -s and -1 imply the alternate table, as in PBS */
   if (server)
-    return server_status(ctx, flags & FETCH_FULL);
+    return server_status(ctx, qo.form == FORM_FULL, qo.json);
+  if (queues)
+    return queue_status(ctx, qo.form == FORM_FULL, qo.json, argv + optind, argc - optind);
+  if (qo.json)
+    flags |= FETCH_FULL;
   struct joblist l;
   int errors;
   int r = jobs_fetch(ctx, flags, argv + optind, argc - optind, &l, &errors);
   if (r < 0)
     return 1;
-  if (user) {
+  if (qo.users) {
     size_t k = 0;
     for (size_t i = 0; i < l.n; i++) {
-      if (streq(l.jobs[i].owner, user))
+      if (user_selected(qo.users, l.jobs[i].owner))
         l.jobs[k++] = l.jobs[i];
       else
         job_rec_free(&l.jobs[i]);
     }
     l.n = k;
   }
-  if (flags & FETCH_FULL)
-    for (size_t i = 0; i < l.n; i++)
-      print_full(ctx, &l.jobs[i]);
+  if (qo.json)
+    print_json(ctx->server, &l);
+  else if (qo.form == FORM_FULL)
+    print_full(ctx->server, &l);
+  else if (qo.form == FORM_ALT)
+    print_alternate(ctx->server, &l, &qo);
   else
-    print_table(ctx, &l);
+    print_table(ctx->server, &l);
   joblist_free(&l);
-  return errors ? 1 : 0;
+  return fflush(stdout) == 0 && !errors ? 0 : 1;
 }

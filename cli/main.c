@@ -45,7 +45,7 @@ main(int argc, char **argv) {
       return i >= argc ? 2 : 0;
     }
     if (!strcmp(argv[i], "--version")) {
-      printf("boxq 0.1.0 (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
+      printf("boxq " BOXQ_VERSION " (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
       return 0;
     }
     verb = argv[i];

@@ -17,6 +17,9 @@
 
 #define BOXQ_PROTOCOL_VERSION 1
 #define PROTO_MAGIC           0x51584f42u /* "BOXQ" */
+/* The release, one for all programs (CMake's project version). */
+#define BOXQ_VERSION "0.1.0"
+
 #define PROTO_HDR_SIZE        12u
 #define PROTO_FIELD_HDR_SIZE  6u
 /* Largest payload a peer may send: scripts are capped well below this. */
@@ -36,6 +39,8 @@ enum proto_type {
   MSG_EVENTS = 208,     /* tracejob: a job's event log */
   MSG_ALTER = 209,      /* qalter: T_JOB with the new values, T_FLAGS which (ALTER_*) */
   MSG_RERUN = 210,      /* qrerun: finished jobs run again */
+  MSG_QUEUE_INFO = 211, /* qstat -Q: T_INFO queue names (none: all) -> T_QUEUE each */
+  MSG_ACCT = 212,       /* qacct: filters (A_*) -> T_JOB rows or T_GROUP summaries */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -60,6 +65,28 @@ enum proto_tag {
   T_SERVER = 10, /* str: the server name used in job ids */
   T_EVENT = 11,  /* nested event: EV_* fields, may repeat */
   T_JOBREF = 12, /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
+  T_QUEUE = 13,  /* str: "key=value" lines of one queue, may repeat */
+  T_GROUP = 14,  /* nested qacct summary row: G_* fields, may repeat */
+  /* qacct filters (MSG_ACCT) */
+  A_USER = 30,  /* str, may repeat */
+  A_QUEUE,      /* str, may repeat */
+  A_SINCE,      /* i64 unix seconds: ended at or after */
+  A_UNTIL,      /* i64 unix seconds: ended before */
+  A_REASONS,    /* i64 bit mask of 1 << enum job_end */
+  A_GROUP_BY,   /* str: "user", "queue" or "day"; absent: one row per job */
+  A_LIMIT,      /* i64: most job rows (newest first is not implied: by end time) */
+  /* qacct summary row fields (inside T_GROUP) */
+  G_KEY = 40,
+  G_JOBS,
+  G_COMPLETED,
+  G_FAILED,
+  G_TIMEOUTS,
+  G_OOM_KILLS,
+  G_CANCELLED,
+  G_CPU_USEC,
+  G_WALL_USEC,
+  G_CPU_ALLOC_USEC, /* ncpus x wall: what the jobs held */
+  G_MEM_PEAK,
   EV_JOBID = 20,
   EV_TIME,
   EV_NAME,

@@ -30,8 +30,8 @@ struct boxqd {
 
   /* Scheduling passes are coalesced: events ask for one, the loop runs it. */
   uv_idle_t sched_idle;
-  uv_timer_t sched_timer;   /* a pass that must wait (see run_pass) */
-  uint64_t next_pass_ms;    /* loop time before which no pass starts */
+  uv_timer_t sched_timer; /* a pass that must wait (see run_pass) */
+  uint64_t next_pass_ms;  /* loop time before which no pass starts */
   bool sched_pending;
   bool stopping;
   /* Open client connections per uid, to cap what one user can hold. */
@@ -114,6 +114,25 @@ int queue_admit(struct boxqd *d, uid_t uid, gid_t gid, const char *user, struct 
                 bool fill_defaults, struct berr *err);
 /* Is user (with primary group gid) named in list ("alice,@admins")? */
 bool principal_in_list(const char *list, const char *user, gid_t gid);
+
+/* requests.c: helpers of every multi-job request. */
+/* The job a T_JOBID or T_JOBREF field names: 1 if f is neither; 0 with
+ * *ret; or -errno with the PBS-style message in err. */
+int ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr *err);
+/* Loads job id for a caller who must own it (or be privileged). */
+int load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, struct berr *err);
+/* A per-id failure in a multi-id reply: the message goes to the client,
+ * the first failure's code becomes the reply's status. */
+void reply_add_error(struct pbuf *b, int *status, int r, const char *msg);
+/* Closes a reply begun with pb_begin(MSG_REPLY), sends it and frees it. */
+void reply_finish(struct boxqd *d, struct conn *c, struct pbuf *b, int status);
+
+/* inspect.c: the requests that only read. */
+void req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void req_server_info(struct boxqd *d, struct conn *c);
+void req_queue_info(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void req_events(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m);
 
 /* Sends a reply with a status and an optional message. */
 void reply_status(struct conn *c, int status, const char *fmt, ...)

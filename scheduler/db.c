@@ -53,6 +53,16 @@ enum stmt_id {
   ST_HOLD_REMOVE,
   ST_FINISH_UNSTARTED,
   ST_TASK_DEPENDENTS,
+  ST_QUEUE_COUNTS,
+  ST_STATE_COUNTS,
+  ST_PRUNE_PICK,
+  ST_PRUNE_JOB,
+  ST_PRUNE_EVENTS,
+  ST_EXPIRE_PICK,
+  ST_EXPIRE_USAGE,
+  ST_EXPIRE_RUNS,
+  ST_EXPIRE_DEPS,
+  ST_EXPIRE_JOB,
   ST_MAX
 };
 
@@ -86,9 +96,9 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
     [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
-    [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "ORDER BY j.id",
+    [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
     [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
-    [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "ORDER BY j.id",
+    [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
     [ST_LIST_QUEUED] = "SELECT " JOB_COLS FROM "WHERE j.state = 'Q' ORDER BY j.priority DESC, j.id",
     [ST_LIST_RUNNING] = "SELECT " JOB_COLS FROM "WHERE j.state IN ('R','E') ORDER BY j.id",
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
@@ -175,6 +185,20 @@ static const char *const stmt_sql[ST_MAX] = {
         "ELSE qtime END WHERE " UNSTARTED " AND instr(hold_types, ?2) > 0",
     [ST_FINISH_UNSTARTED] = "UPDATE jobs SET state = 'F', end_reason = ?2, etime = ?3, mtime = ?3 "
                             "WHERE " UNSTARTED,
+    [ST_QUEUE_COUNTS] = "SELECT queue, state, COUNT(*) FROM jobs WHERE state <> 'F' AND "
+                        "array_id = 0 GROUP BY queue, state",
+    [ST_STATE_COUNTS] = "SELECT state, COUNT(*) FROM jobs WHERE state <> 'F' AND array_id = 0 "
+                        "GROUP BY state",
+    /* Retention, in batches: history first, the accounting row later. */
+    [ST_PRUNE_PICK] = "SELECT id FROM jobs WHERE state = 'F' AND etime < ? AND pruned = 0 "
+                      "LIMIT ?",
+    [ST_PRUNE_JOB] = "UPDATE jobs SET pruned = 1, script = x'', env = x'' WHERE id = ?",
+    [ST_PRUNE_EVENTS] = "DELETE FROM job_events WHERE job_id = ?",
+    [ST_EXPIRE_PICK] = "SELECT id FROM jobs WHERE state = 'F' AND etime < ? LIMIT ?",
+    [ST_EXPIRE_USAGE] = "DELETE FROM job_usage WHERE job_id = ?",
+    [ST_EXPIRE_RUNS] = "DELETE FROM job_runs WHERE job_id = ?",
+    [ST_EXPIRE_DEPS] = "DELETE FROM job_deps WHERE job_id = ?",
+    [ST_EXPIRE_JOB] = "DELETE FROM jobs WHERE id = ?",
     [ST_TASK_DEPENDENTS] =
         "SELECT DISTINCT d.job_id FROM job_deps d JOIN jobs t ON t.id = d.dep_id "
         "WHERE t.array_id = ?",
@@ -1096,4 +1120,158 @@ db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n
   sqlite3_stmt *s = stmt(db, ST_TASK_DEPENDENTS);
   sqlite3_bind_int64(s, 1, array_id);
   return collect_ids(db, s, ret, ret_n);
+}
+
+/* ---- counts for qstat -B and -Q ---- */
+
+struct count_rows {
+  db_count_cb cb;
+  void *ud;
+  bool with_queue;
+};
+
+static int
+state_count_row(sqlite3_stmt *s, void *ud) {
+  struct count_rows *cr = ud;
+  int k = cr->with_queue ? 1 : 0;
+  const unsigned char *queue = cr->with_queue ? sqlite3_column_text(s, 0) : NULL;
+  const unsigned char *st = sqlite3_column_text(s, k);
+  return cr->cb(cr->ud, queue ? (const char *)queue : "", st ? st[0] : '?',
+                sqlite3_column_int64(s, k + 1));
+}
+
+int
+db_count_active(struct db *db, bool by_queue, db_count_cb cb, void *ud) {
+  struct count_rows cr = {cb, ud, by_queue};
+  return each_row(db, stmt(db, by_queue ? ST_QUEUE_COUNTS : ST_STATE_COUNTS), state_count_row, &cr);
+}
+
+/* ---- qacct ---- */
+
+/* The WHERE clause shared by per-job rows and summaries. Lists of users
+ * and queues travel as one string with a separator no name can hold. */
+#define ACCT_WHERE                                                                                 \
+  " WHERE j.state = 'F' AND j.array_spec = '' AND j.etime >= ?1 AND j.etime < ?2 "                 \
+  "AND ((?3 >> j.end_reason) & 1) = 1 "                                                            \
+  "AND (?4 IS NULL OR instr(?4, char(31) || j.owner || char(31)) > 0) "                            \
+  "AND (?5 IS NULL OR instr(?5, char(31) || j.queue || char(31)) > 0) "
+
+static int
+acct_prepare(struct db *db, const char *sql, const struct db_acct_filter *f, sqlite3_stmt **ret) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK) {
+    snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
+    return -EIO;
+  }
+  sqlite3_bind_int64(s, 1, f->since);
+  sqlite3_bind_int64(s, 2, f->until > 0 ? f->until : INT64_MAX);
+  sqlite3_bind_int64(s, 3, f->reasons ? f->reasons : -1);
+  bind_text(s, 4, f->users);
+  bind_text(s, 5, f->queues);
+  *ret = s;
+  return 0;
+}
+
+int
+db_acct_jobs(struct db *db, const struct db_acct_filter *f, int64_t limit, db_job_cb cb, void *ud) {
+  sqlite3_stmt *s;
+  int r =
+      acct_prepare(db, "SELECT " JOB_COLS FROM ACCT_WHERE "ORDER BY j.etime, j.id LIMIT ?6", f, &s);
+  if (r < 0)
+    return r;
+  sqlite3_bind_int64(s, 6, limit > 0 ? limit : INT64_MAX);
+  struct job_rows jr = {false, cb, ud};
+  r = each_row(db, s, job_row, &jr);
+  sqlite3_finalize(s);
+  return r;
+}
+
+struct group_rows {
+  db_group_cb cb;
+  void *ud;
+};
+
+static int
+group_row(sqlite3_stmt *s, void *ud) {
+  struct group_rows *gr = ud;
+  const unsigned char *key = sqlite3_column_text(s, 0);
+  struct db_acct_group g = {.key = key ? (const char *)key : ""};
+  int64_t *v[] = {&g.jobs,      &g.completed, &g.failed,    &g.timeouts,       &g.oom_kills,
+                  &g.cancelled, &g.cpu_usec,  &g.wall_usec, &g.cpu_alloc_usec, &g.mem_peak};
+  for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+    *v[i] = sqlite3_column_int64(s, (int)i + 1);
+  return gr->cb(gr->ud, &g);
+}
+
+int
+db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key key, db_group_cb cb,
+               void *ud) {
+  static const char *const keys[] = {
+      [ACCT_BY_USER] = "j.owner",
+      [ACCT_BY_QUEUE] = "j.queue",
+      [ACCT_BY_DAY] = "date(j.etime, 'unixepoch', 'localtime')",
+      [ACCT_ALL] = "'all'",
+  };
+  if ((unsigned)key >= ARRAY_SIZE(keys))
+    return -EINVAL;
+  _cleanup_free_ char *sql = xasprintf(
+      "SELECT %s AS k, COUNT(*), SUM(j.end_reason = %d), SUM(j.end_reason IN (%d, %d, %d, %d, "
+      "%d)), "
+      "SUM(j.end_reason = %d), SUM(COALESCE(u.oom_kills, 0)), SUM(j.end_reason IN (%d, %d)), "
+      "SUM(COALESCE(u.cpu_usec, 0)), SUM(COALESCE(u.wall_usec, 0)), "
+      "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0))" FROM ACCT_WHERE
+      "GROUP BY k ORDER BY k",
+      keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_TIMEOUT,
+      END_CANCELLED, END_DEPENDENCY);
+  sqlite3_stmt *s;
+  int r = acct_prepare(db, sql, f, &s);
+  if (r < 0)
+    return r;
+  struct group_rows gr = {cb, ud};
+  r = each_row(db, s, group_row, &gr);
+  sqlite3_finalize(s);
+  return r;
+}
+
+/* ---- retention ---- */
+
+/* Runs a one-parameter statement for each id. */
+static int
+for_ids(struct db *db, enum stmt_id id, const int64_t *ids, size_t n) {
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    sqlite3_stmt *s = stmt(db, id);
+    sqlite3_bind_int64(s, 1, ids[i]);
+    r = step_done(db, s);
+  }
+  return r;
+}
+
+int
+db_prune_batch(struct db *db, int64_t before, int64_t batch, bool expire) {
+  sqlite3_stmt *s = stmt(db, expire ? ST_EXPIRE_PICK : ST_PRUNE_PICK);
+  sqlite3_bind_int64(s, 1, before);
+  sqlite3_bind_int64(s, 2, batch);
+  int64_t *ids;
+  size_t n;
+  int r = collect_ids(db, s, &ids, &n);
+  if (r < 0 || n == 0)
+    return r < 0 ? r : 0;
+  r = db_begin(db);
+  if (r == 0 && !expire) {
+    r = for_ids(db, ST_PRUNE_EVENTS, ids, n);
+    if (r == 0)
+      r = for_ids(db, ST_PRUNE_JOB, ids, n);
+  } else if (r == 0) {
+    enum stmt_id steps[] = {ST_PRUNE_EVENTS, ST_EXPIRE_USAGE, ST_EXPIRE_RUNS, ST_EXPIRE_DEPS,
+                            ST_EXPIRE_JOB};
+    for (size_t k = 0; r == 0 && k < ARRAY_SIZE(steps); k++)
+      r = for_ids(db, steps[k], ids, n);
+  }
+  if (r == 0)
+    r = db_commit(db);
+  else
+    db_rollback(db);
+  free(ids);
+  return r < 0 ? r : (int)n;
 }

@@ -124,5 +124,37 @@ int db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now);
 /* Jobs that depend on some task of an array. */
 int db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n);
 
+/* Unfinished jobs by state (array tasks not counted; their array is),
+ * and by queue when by_queue. */
+typedef int (*db_count_cb)(void *ud, const char *queue, int state, int64_t n);
+int db_count_active(struct db *db, bool by_queue, db_count_cb cb, void *ud);
+
+/* qacct: which finished jobs. */
+struct db_acct_filter {
+  int64_t since, until; /* end time in [since, until); until 0 = no bound */
+  int64_t reasons;      /* bit mask of 1 << enum job_end; 0 = all */
+  const char *users;    /* "\x1falice\x1fbob\x1f", or NULL for all */
+  const char *queues;   /* the same for queues */
+};
+enum db_acct_key { ACCT_BY_USER, ACCT_BY_QUEUE, ACCT_BY_DAY, ACCT_ALL };
+struct db_acct_group {
+  const char *key;
+  int64_t jobs, completed, failed, timeouts, oom_kills, cancelled;
+  int64_t cpu_usec, wall_usec, cpu_alloc_usec, mem_peak;
+};
+typedef int (*db_group_cb)(void *ud, const struct db_acct_group *g);
+/* Finished jobs by end time (array jobs themselves left out: their tasks
+ * are there), at most limit (0: all). */
+int db_acct_jobs(struct db *db, const struct db_acct_filter *f, int64_t limit, db_job_cb cb,
+                 void *ud);
+int db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key key,
+                   db_group_cb cb, void *ud);
+
+/* Retention: one batch (one transaction) of finished jobs ended before
+ * before. expire false: drop their script, environment and events (they
+ * leave qstat -x, their accounting stays); true: delete them entirely.
+ * Returns how many jobs the batch took (0: nothing left), or -errno. */
+int db_prune_batch(struct db *db, int64_t before, int64_t batch, bool expire);
+
 /* Maps the last SQLite error to -errno (-ENOSPC for a full disk, ...). */
 int db_errno(struct db *db);

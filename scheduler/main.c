@@ -96,7 +96,7 @@ main(int argc, char **argv) {
         print = true;
         break;
       case 'V':
-        printf("boxqd 0.1.0 (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
+        printf("boxqd " BOXQ_VERSION " (protocol %d)\n", BOXQ_PROTOCOL_VERSION);
         return 0;
       case 'h':
         usage(stdout);

@@ -102,7 +102,7 @@ resolve_ref(struct boxqd *d, const struct job_ref *ref_in, int64_t *ret, struct 
 
 /* The job a T_JOBID or T_JOBREF field names. 1 if f is neither; 0 with
  * *ret; or -errno with the message in err. */
-static int
+int
 ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr *err) {
   struct job_ref ref = {.kind = REF_JOB};
   if (f->tag == T_JOBID) {
@@ -351,108 +351,9 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   job_rec_free(&j);
 }
 
-struct stat_ctx {
-  struct boxqd *d;
-  struct pbuf *b;
-  struct conn *c;
-  int64_t flags;
-};
-
-static void
-fmt_local_time(int64_t t, char *buf, size_t len) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  if (!localtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-    snprintf(buf, len, "%lld", (long long)t);
-}
-
-/* What qstat shows of the scheduler's view: why a job waits (comment, as
- * PBS's "Not Running: ...") and its priority with the factors. */
-static void
-annotate(struct boxqd *d, struct job_rec *j) {
-  char when[64];
-  _cleanup_free_ char *why = NULL;
-  if (j->array_spec) {
-    int64_t n[128];
-    if (db_array_counts(d->db, j->id, n) == 0)
-      j->array_counts = xasprintf("Queued:%lld Running:%lld Exiting:%lld Expired:%lld",
-                                  (long long)(n['Q'] + n['H'] + n['W']), (long long)n['R'],
-                                  (long long)n['E'], (long long)n['F']);
-  }
-  switch (j->state) {
-    case JOB_HELD:
-      if (j->hold_types && strchr(j->hold_types, 's') && j->depend)
-        why = xasprintf("waiting for its dependencies (%s)", j->depend);
-      else if (j->hold_types && strchr(j->hold_types, 's'))
-        why = xstrdup("waiting for its array job's dependencies");
-      else
-        why = xstrdup("held (qrls releases it)");
-      break;
-    case JOB_WAITING:
-      fmt_local_time(j->exec_time, when, sizeof(when));
-      why = xasprintf("deferred until %s (-a)", when);
-      break;
-    case JOB_QUEUED: {
-      if (j->array_spec)
-        break;
-      const struct sched_note *n = sched_note_of(d, j->id);
-      if (!n) {
-        why = xstrdup("not yet considered by the scheduler");
-        break;
-      }
-      if (n->reason == SR_START && !d->worker_ready)
-        why = xstrdup("waiting for boxq-worker to connect");
-      else if (n->reason == SR_RESERVED && d->reserved_id == j->id &&
-               d->reserved_time != SCHED_NEVER) {
-        fmt_local_time(d->reserved_time, when, sizeof(when));
-        why = xasprintf("%s; expected to start by %s", sched_reason_text(n->reason), when);
-      } else
-        why = xstrdup(sched_reason_text(n->reason));
-      j->sched_info = xasprintf("priority=%.0f queue=%.3f fairshare=%.3f age=%.3f size=%.3f "
-                                "job=%.3f",
-                                n->priority, (double)n->factor[SF_QUEUE],
-                                (double)n->factor[SF_FAIRSHARE], (double)n->factor[SF_AGE],
-                                (double)n->factor[SF_SIZE], (double)n->factor[SF_JOB]);
-      break;
-    }
-    default:
-      break;
-  }
-  if (why && !j->comment)
-    j->comment = xasprintf("Not Running: %s", why);
-}
-
-static void
-put_job(struct stat_ctx *sc, struct job_rec *j) {
-  bool full = sc->flags & STAT_FULL;
-  /* The script is never shown; the environment only to its owner and root. */
-  free(j->script);
-  j->script = NULL;
-  j->script_len = 0;
-  if (!full || (sc->c->uid != 0 && (int64_t)sc->c->uid != j->uid)) {
-    for (size_t i = 0; j->env && j->env[i]; i++)
-      free(j->env[i]);
-    free(j->env);
-    j->env = NULL;
-  }
-  annotate(sc->d, j);
-  size_t mark = pb_nest_begin(sc->b, T_JOB);
-  job_rec_encode(sc->b, j);
-  pb_nest_end(sc->b, mark);
-}
-
-static int
-stat_cb(void *ud, struct job_rec *j) {
-  struct stat_ctx *sc = ud;
-  if (j->array_id && !(sc->flags & STAT_TASKS))
-    return 0;
-  put_job(sc, j);
-  return 0;
-}
-
 /* A per-id failure in a multi-id reply: the message goes to the client,
  * the first failure's code becomes the reply's status. */
-static void
+void
 reply_add_error(struct pbuf *b, int *status, int r, const char *msg) {
   pb_str(b, T_ERROR, msg);
   if (*status == 0)
@@ -460,76 +361,13 @@ reply_add_error(struct pbuf *b, int *status, int r, const char *msg) {
 }
 
 /* Closes a reply begun with pb_begin(MSG_REPLY), sends it and frees it. */
-static void
+void
 reply_finish(struct boxqd *d, struct conn *c, struct pbuf *b, int status) {
   pb_i64(b, T_STATUS, status);
   pb_str(b, T_SERVER, d->server_name);
   pb_end(b);
   conn_send(c, b);
   pbuf_free(b);
-}
-
-static void
-req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
-  int64_t flags = pmsg_i64_or(m, T_FLAGS, 0);
-  bool full = flags & STAT_FULL;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_REPLY);
-  struct stat_ctx sc = {d, &b, c, flags};
-  int status = 0;
-  size_t off = 0;
-  struct pfield f;
-  bool any_id = false;
-  while (pmsg_next(m, &off, &f)) {
-    int64_t id;
-    struct berr err = {{0}};
-    int r = ref_field(d, &f, &id, &err);
-    if (r == 1)
-      continue;
-    any_id = true;
-    if (r < 0) {
-      reply_add_error(&b, &status, r, err.msg);
-      continue;
-    }
-    struct job_rec j;
-    r = db_get_job(d->db, id, full, &j);
-    if (r == 0 && j.state == JOB_FINISHED && !(flags & STAT_FINISHED)) {
-      _cleanup_free_ char *name = job_display_id(&j, d->server_name);
-      job_rec_free(&j);
-      _cleanup_free_ char *msg = xasprintf(
-          "Job has finished, use -x or -H to obtain historical job information: %s", name);
-      reply_add_error(&b, &status, -ENOENT, msg);
-      continue;
-    }
-    if (r < 0) {
-      _cleanup_free_ char *msg =
-          r == -ENOENT ? xasprintf("Unknown Job Id %lld.%s", (long long)id, d->server_name)
-                       : xasprintf("%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
-      reply_add_error(&b, &status, r, msg);
-      continue;
-    }
-    bool array = j.array_spec != NULL;
-    put_job(&sc, &j);
-    job_rec_free(&j);
-    /* qstat -t ID[]: the array job and its tasks. */
-    int64_t *tasks = NULL;
-    size_t ntasks = 0;
-    if (array && (flags & STAT_TASKS) && db_array_tasks(d->db, id, &tasks, &ntasks) == 0)
-      for (size_t i = 0; i < ntasks; i++)
-        if (db_get_job(d->db, tasks[i], full, &j) == 0) {
-          if (j.state != JOB_FINISHED || (flags & STAT_FINISHED))
-            put_job(&sc, &j);
-          job_rec_free(&j);
-        }
-    free(tasks);
-  }
-  if (!any_id) {
-    unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0);
-    int r = db_list_jobs(d->db, lf, stat_cb, &sc);
-    if (r < 0)
-      status = r;
-  }
-  reply_finish(d, c, &b, status);
 }
 
 /* May the caller act on other users' jobs? root, managers and operators
@@ -847,7 +685,7 @@ act_rerun(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
 
 /* Loads job id for a caller who must own it (or be privileged). 0, or
  * -errno with the PBS-style message in err. */
-static int
+int
 load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, struct berr *err) {
   int r = db_get_job(d->db, id, false, j);
   if (r == -ENOENT)
@@ -909,90 +747,6 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   }
 }
 
-struct state_counts {
-  int64_t n[128];
-};
-
-static int
-count_state(void *ud, struct job_rec *j) {
-  ((struct state_counts *)ud)->n[j->state & 127]++;
-  return 0;
-}
-
-/* Server status for qstat -B: capacity, the worker and its cgroup backend,
- * jobs by state. */
-static void
-req_server_info(struct boxqd *d, struct conn *c) {
-  struct state_counts sc = {{0}};
-  db_list_jobs(d->db, 0, count_state, &sc);
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_REPLY);
-  pb_i64(&b, T_STATUS, 0);
-  _cleanup_free_ char *info =
-      xasprintf("server_state=%s\nworker=%s\ncgroup_backend=%s\nncpus=%lld\nmem=%lld\nqueued=%lld\n"
-                "held=%lld\nwaiting=%lld\nrunning=%lld\nexiting=%lld\nprotocol=%d\n",
-                d->worker_ready ? "Active" : "Idle", d->worker_ready ? "connected" : "disconnected",
-                d->worker_ready ? d->worker_backend : "unknown", (long long)d->cap.ncpus,
-                (long long)d->cap.mem, (long long)sc.n[JOB_QUEUED], (long long)sc.n[JOB_HELD],
-                (long long)sc.n[JOB_WAITING], (long long)sc.n[JOB_RUNNING],
-                (long long)sc.n[JOB_EXITING], BOXQ_PROTOCOL_VERSION);
-  pb_str(&b, T_INFO, info);
-  pb_str(&b, T_SERVER, d->server_name);
-  pb_end(&b);
-  conn_send(c, &b);
-  pbuf_free(&b);
-}
-
-struct events_ctx {
-  struct pbuf *b;
-  int64_t id;
-};
-
-static int
-put_event(void *ud, int64_t time, const char *event, const char *detail) {
-  struct events_ctx *ec = ud;
-  size_t mark = pb_nest_begin(ec->b, T_EVENT);
-  pb_i64(ec->b, EV_JOBID, ec->id);
-  pb_i64(ec->b, EV_TIME, time);
-  pb_str(ec->b, EV_NAME, event);
-  pb_str(ec->b, EV_DETAIL, detail);
-  pb_nest_end(ec->b, mark);
-  return 0;
-}
-
-/* tracejob: the event log of each job, for its owner and the privileged. */
-static void
-req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_REPLY);
-  int status = 0;
-  size_t off = 0;
-  struct pfield f;
-  while (pmsg_next(m, &off, &f)) {
-    int64_t id;
-    struct berr err = {{0}};
-    int r = ref_field(d, &f, &id, &err);
-    if (r == 1)
-      continue;
-    struct job_rec j = {0};
-    if (r == 0)
-      r = load_own_job(d, c, id, &j, &err);
-    if (r == 0) {
-      size_t mark = pb_nest_begin(&b, T_JOB);
-      job_rec_encode(&b, &j);
-      pb_nest_end(&b, mark);
-      struct events_ctx ec = {&b, id};
-      r = db_list_events(d->db, id, put_event, &ec);
-      if (r < 0)
-        berr_set(&err, r, "%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));
-    }
-    if (r < 0)
-      reply_add_error(&b, &status, r, err.msg);
-    job_rec_free(&j);
-  }
-  reply_finish(d, c, &b, status);
-}
-
 void
 req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   switch (m->type) {
@@ -1016,6 +770,12 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_EVENTS:
       req_events(d, c, m);
+      break;
+    case MSG_QUEUE_INFO:
+      req_queue_info(d, c, m);
+      break;
+    case MSG_ACCT:
+      req_acct(d, c, m);
       break;
     case MSG_ALTER:
       req_job_action(d, c, m, act_alter, "alter");

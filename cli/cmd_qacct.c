@@ -338,7 +338,7 @@ static int
 records(struct cli_ctx *ctx, char **ids, int n, enum out_form form) {
   struct joblist l;
   int errors;
-  if (jobs_fetch(ctx, FETCH_FINISHED | FETCH_TASKS, ids, n, &l, &errors) < 0)
+  if (jobs_fetch(ctx, FETCH_FINISHED | FETCH_TASKS | FETCH_ACCOUNTING, ids, n, &l, &errors) < 0)
     return 1;
   struct joblist done = {xcalloc(l.n + 1, sizeof(struct job_rec)), 0};
   for (size_t i = 0; i < l.n; i++) {

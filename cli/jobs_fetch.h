@@ -4,7 +4,12 @@
 #include "cli.h"
 
 /* The same bits as MSG_STAT's STAT_* flags. */
-enum { FETCH_FINISHED = STAT_FINISHED, FETCH_FULL = STAT_FULL, FETCH_TASKS = STAT_TASKS };
+enum {
+  FETCH_FINISHED = STAT_FINISHED,
+  FETCH_FULL = STAT_FULL,
+  FETCH_TASKS = STAT_TASKS,
+  FETCH_ACCOUNTING = STAT_ACCOUNTING,
+};
 
 struct joblist {
   struct job_rec *jobs;

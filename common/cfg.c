@@ -80,6 +80,14 @@ static const struct cfg_key cfg_table[] = {
      "weight of the job's own priority (qsub -p)"},
     {"scheduler", "priority_max_age", CFG_DURATION, OFF(priority_max_age), "7:00:00:00", 1,
      RES_DURATION_MAX, NULL, "waiting time that earns the full age factor"},
+    {"scheduler", "keep_history", CFG_DURATION, OFF(keep_history), "30:00:00:00", 0,
+     RES_DURATION_MAX, NULL,
+     "how long a finished job keeps its script, environment and events and shows in qstat -x "
+     "(its accounting stays); 0: forever"},
+    {"scheduler", "keep_accounting", CFG_DURATION, OFF(keep_accounting), "0", 0, RES_DURATION_MAX,
+     NULL, "how long the accounting record of a finished job is kept (qacct); 0: forever"},
+    {"scheduler", "prune_interval", CFG_DURATION, OFF(prune_interval), "60", 1, 86400, NULL,
+     "seconds between rounds of removing expired history"},
     {"scheduler", "fairshare_half_life", CFG_DURATION, OFF(fairshare_half_life), "7:00:00:00", 0,
      RES_DURATION_MAX, NULL, "time after which past usage counts half; 0: never forgotten"},
     {"worker", "cgroup_mode", CFG_ENUM, OFF(cgroup_mode), "auto", 0, 0, cgroup_modes,
@@ -398,6 +406,11 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   if (strchr(cfg->cgroup_parent, '.') == cfg->cgroup_parent || strstr(cfg->cgroup_parent, ".."))
     return berr_set(err, -EINVAL, "%s: cgroup_parent '%s' must not contain '..'", name,
                     cfg->cgroup_parent);
+  if (cfg->keep_accounting && (!cfg->keep_history || cfg->keep_accounting < cfg->keep_history))
+    return berr_set(err, -EINVAL,
+                    "%s: [scheduler] keep_accounting (%lld s) must not be shorter than "
+                    "keep_history (%lld s, 0 = forever)",
+                    name, (long long)cfg->keep_accounting, (long long)cfg->keep_history);
   int r = finish_queues(cfg, name, err);
   if (r < 0)
     return r;

@@ -54,6 +54,9 @@ struct boxq_config {
   int64_t weight_queue, weight_fairshare, weight_age, weight_size, weight_job;
   int64_t priority_max_age;    /* seconds of waiting that earn the full age factor */
   int64_t fairshare_half_life; /* seconds for past usage to count half */
+  int64_t keep_history;        /* seconds a finished job stays in qstat -x; 0 = forever */
+  int64_t keep_accounting;     /* seconds its accounting record stays; 0 = forever */
+  int64_t prune_interval;      /* seconds between retention rounds */
   /* [worker] */
   char *cgroup_mode;       /* auto, v2, v1, hybrid */
   char *cgroup_mount;      /* where the cgroup file systems are, /sys/fs/cgroup */

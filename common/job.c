@@ -134,6 +134,8 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
     pb_i64(b, J_ARRAY_LIMIT, j->array_limit);
   if (j->exec_time)
     pb_i64(b, J_EXEC_TIME, j->exec_time);
+  if (j->pruned)
+    pb_i64(b, J_PRUNED, 1);
   pb_i64(b, J_CTIME, j->ctime);
   pb_i64(b, J_QTIME, j->qtime);
   pb_i64(b, J_STIME, j->stime);
@@ -320,6 +322,10 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
         break;
       case J_EXEC_TIME:
         r = pfield_i64(&f, &j->exec_time);
+        break;
+      case J_PRUNED:
+        r = pfield_i64(&f, &v);
+        j->pruned = v != 0;
         break;
       case J_ENV: {
         const char *s = pfield_str(&f);

@@ -34,10 +34,14 @@ enum job_end {
 const char *job_end_to_string(enum job_end e);
 int job_end_from_string(const char *s); /* -EINVAL */
 
-/* PBS-style special exit statuses for jobs that never ran their script. */
-#define JOB_EXEC_FAIL                (-1) /* setup failed before the script (user, cgroup, output file) */
-#define JOB_EXEC_LOST                (-3) /* the job's supervisor went away */
-#define JOB_EXEC_KILLED_BEFORE_START (-4)
+/* PBS-style special exit statuses for jobs that never ran their script
+ * (documented in qsub(1)); each says where the launch stopped. */
+#define JOB_EXEC_FAIL                (-1)  /* the sandbox could not be set up (cgroup, namespaces) */
+#define JOB_EXEC_FAIL_FILES          (-2)  /* working directory or output/error file unusable */
+#define JOB_EXEC_LOST                (-3)  /* the job's supervisor went away */
+#define JOB_EXEC_KILLED_BEFORE_START (-4)  /* deleted or lost before it started */
+#define JOB_EXEC_FAIL_EXEC           (-5)  /* the script could not be executed */
+#define JOB_EXEC_FAIL_UID            (-10) /* the user is unknown or its credentials failed */
 /* Signals qsig may send: init forwards these to every job process
  * (SIGKILL ends the whole job at once). */
 bool job_signal_allowed(int sig);
@@ -91,6 +95,7 @@ struct job_rec {
   int64_t array_limit; /* an array job's %N: tasks running at once; 0 = no cap */
   char *depend;        /* dependencies, "afterok:12:13,afterany:14", or NULL */
   int64_t exec_time;   /* qsub -a: eligible from this time; 0 = at once */
+  bool pruned;         /* its history expired: only its accounting is left */
   char *sched_info;    /* stat replies: why a queued job waits, its priority */
   char *array_counts;  /* stat replies: an array's tasks by state */
   int64_t run_count;   /* times the job was started */

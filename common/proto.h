@@ -145,6 +145,7 @@ enum proto_tag {
   J_ARRAY_INDEX,    /* i64: a task's index */
   J_ARRAY_LIMIT,    /* i64: tasks of the array running at once (%N); 0 = any */
   J_EXEC_TIME,      /* i64: qsub -a, not before this time */
+  J_PRUNED,         /* i64: 1 if the job's history has expired (accounting only) */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,
@@ -174,6 +175,7 @@ enum stat_flags {
   STAT_FINISHED = 1 << 0, /* finished jobs too */
   STAT_FULL = 1 << 1,     /* environment (to its owner) */
   STAT_TASKS = 1 << 2,    /* an array's tasks, not only the array job */
+  STAT_ACCOUNTING = 1 << 3, /* jobs whose history expired too (qacct -j) */
 };
 
 /* T_FLAGS of MSG_ALTER: which fields of the T_JOB to apply. */

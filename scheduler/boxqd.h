@@ -48,6 +48,9 @@ struct boxqd {
   size_t nusage;
   /* Fires when the next deferred job (qsub -a) becomes eligible. */
   uv_timer_t deferred;
+  /* Retention rounds (retention.c). */
+  uv_timer_t prune;
+  int64_t pruned_this_round;
 };
 
 struct sched_note {
@@ -105,6 +108,10 @@ struct user_usage *wf_usage_of(struct boxqd *d, int64_t uid);
 double wf_usage_now(struct boxqd *d, const struct user_usage *u, int64_t now);
 /* Moves due deferred jobs to the queue and arms the timer for the next. */
 void wf_deferred_check(struct boxqd *d);
+
+/* retention.c: removing expired history, in small batches. */
+void retention_start(struct boxqd *d);
+void retention_stop(struct boxqd *d);
 
 /* queues.c: admission of a job into a queue. */
 /* Checks that the caller may use the job's queue (j->queue, or the default

@@ -77,7 +77,7 @@ enum stmt_id {
   "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
   "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
   "j.rerunnable, j.run_count, j.array_id, j.array_index, j.array_spec, j.array_limit, j.depend, "  \
-  "j.exec_time"
+  "j.exec_time, j.pruned"
 /* A task runs its array's script with its array's environment. */
 #define FULL_COLS                                                                                  \
   ", CASE WHEN j.array_id <> 0 THEN (SELECT p.script FROM jobs p WHERE p.id = j.array_id) "        \
@@ -577,6 +577,7 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
     j->depend = NULL;
   }
   j->exec_time = sqlite3_column_int64(s, i++);
+  j->pruned = sqlite3_column_int(s, i++) != 0;
   if (full) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);

@@ -520,6 +520,18 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   if (r == 0)
     r = db_job_ended(d->db, &end);
+  /* What ended it, as its own event: tracejob shows OOM kills and
+   * walltime at a glance. */
+  if (r == 0 && end.end_reason == END_OOM)
+    r = db_add_event(d->db, end.id, end.etime, "oom",
+                     end.comment ? end.comment : "the kernel's OOM killer ended the job");
+  if (r == 0 && end.end_reason == END_TIMEOUT) {
+    char wall[32];
+    res_format_duration(cur.walltime, wall, sizeof(wall));
+    _cleanup_free_ char *detail =
+        xasprintf("walltime %s exceeded: SIGTERM, then SIGKILL after kill_grace", wall);
+    r = db_add_event(d->db, end.id, end.etime, "walltime", detail);
+  }
   if (r == 0) {
     _cleanup_free_ char *detail = xasprintf(
         "%s, exit status %lld%s%s", job_end_to_string(end.end_reason), (long long)end.exit_status,

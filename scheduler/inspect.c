@@ -132,6 +132,14 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     }
     struct job_rec j;
     r = db_get_job(d->db, id, full, &j);
+    if (r == 0 && j.pruned && !(flags & STAT_ACCOUNTING)) {
+      _cleanup_free_ char *name = job_display_id(&j, d->server_name);
+      job_rec_free(&j);
+      _cleanup_free_ char *msg = xasprintf(
+          "Job history has expired (keep_history): %s; qacct -j still has its accounting", name);
+      reply_add_error(&b, &status, -ENOENT, msg);
+      continue;
+    }
     if (r == 0 && j.state == JOB_FINISHED && !(flags & STAT_FINISHED)) {
       _cleanup_free_ char *name = job_display_id(&j, d->server_name);
       job_rec_free(&j);

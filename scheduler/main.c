@@ -27,6 +27,7 @@ on_signal(uv_signal_t *h, int signum) {
   log_info("signal %d: shutting down", signum);
   worker_link_stop(d);
   wf_stop(d);
+  retention_stop(d);
   uv_close((uv_handle_t *)&d->server, NULL);
   uv_close((uv_handle_t *)&d->sig_term, NULL);
   uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -159,6 +160,7 @@ main(int argc, char **argv) {
     log_error("%s", err.msg);
     return 1;
   }
+  retention_start(&d);
 
   char mem[32];
   res_format_size(d.cap.mem, mem, sizeof(mem));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "launch.h"
 
+#include "job.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
@@ -22,6 +24,7 @@
 /* What the job's side reports through the error pipe before exec. */
 struct launch_error {
   int32_t err;
+  int32_t code; /* JOB_EXEC_*: where the launch stopped */
   char msg[500];
 };
 
@@ -32,8 +35,8 @@ static const int forwarded_signals[] = {SIGTERM, SIGINT,  SIGHUP, SIGUSR1,
  * clone3 must not take locks another thread might have held (there are no
  * other threads in the shepherd, but keep the discipline). */
 static __attribute__((noreturn)) void
-child_fail(int fd, int err, const char *fmt, const char *arg) {
-  struct launch_error e = {.err = err};
+child_fail_code(int fd, int code, int err, const char *fmt, const char *arg) {
+  struct launch_error e = {.err = err, .code = code};
   /* fmt holds one %s (arg) and the error text is appended. */
   char *p = e.msg, *end = e.msg + sizeof(e.msg) - 1;
   for (const char *f = fmt; *f && p < end; f++) {
@@ -53,6 +56,11 @@ child_fail(int fd, int err, const char *fmt, const char *arg) {
   ssize_t w = write(fd, &e, sizeof(e));
   (void)w;
   _exit(127);
+}
+
+static __attribute__((noreturn)) void
+child_fail(int fd, int err, const char *fmt, const char *arg) {
+  child_fail_code(fd, JOB_EXEC_FAIL, err, fmt, arg);
 }
 
 static void
@@ -87,25 +95,29 @@ exec_job(const struct launch_spec *s, int err_fd) {
   if (script < 0)
     child_fail(err_fd, errno, "cannot keep the job script open", NULL);
   if (setgroups(s->ngroups, s->groups) < 0)
-    child_fail(err_fd, errno, "cannot set supplementary groups", NULL);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_UID, errno, "cannot set supplementary groups", NULL);
   if (setresgid(s->gid, s->gid, s->gid) < 0)
-    child_fail(err_fd, errno, "cannot set group id", NULL);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_UID, errno, "cannot set group id", NULL);
   if (setresuid(s->uid, s->uid, s->uid) < 0)
-    child_fail(err_fd, errno, "cannot set user id", NULL);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_UID, errno, "cannot set user id", NULL);
   if (s->uid != 0 && setuid(0) == 0)
-    child_fail(err_fd, EPERM, "privileges could be regained after dropping them", NULL);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_UID, EPERM,
+                    "privileges could be regained after dropping them", NULL);
   umask(022);
   if (chdir(s->workdir) < 0)
-    child_fail(err_fd, errno, "cannot enter the working directory %s", s->workdir);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot enter the working directory %s",
+                    s->workdir);
   int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0)
     child_fail(err_fd, errno, "cannot open /dev/null", NULL);
   int out = open_output(s->out_path);
   if (out < 0)
-    child_fail(err_fd, errno, "cannot open the output file %s", s->out_path);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the output file %s",
+                    s->out_path);
   int errf = out;
   if (s->err_path && (errf = open_output(s->err_path)) < 0)
-    child_fail(err_fd, errno, "cannot open the error file %s", s->err_path);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the error file %s",
+                    s->err_path);
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0 || dup2(script, 3) < 0)
     child_fail(err_fd, errno, "cannot set up standard files", NULL);
   /* Nothing else crosses exec: every other descriptor is close-on-exec. */
@@ -120,7 +132,7 @@ exec_job(const struct launch_spec *s, int err_fd) {
     char *sh_argv[] = {(char *)"sh", (char *)"/dev/fd/3", NULL};
     execve("/bin/sh", sh_argv, s->envp);
   }
-  child_fail(err_fd, errno, "cannot execute the job script", NULL);
+  child_fail_code(err_fd, JOB_EXEC_FAIL_EXEC, errno, "cannot execute the job script", NULL);
 }
 
 static void
@@ -291,6 +303,7 @@ launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret,
   if (n == (ssize_t)sizeof(e)) {
     e.msg[sizeof(e.msg) - 1] = '\0';
     berr_set(err, -e.err, "%s", e.msg);
+    ret->fail_code = e.code ? e.code : JOB_EXEC_FAIL;
     return 1;
   }
   return 0;

@@ -41,6 +41,7 @@ struct launched {
   pid_t init_pid; /* in the shepherd's PID namespace */
   int pidfd;      /* of init, for poll */
   int status_fd;  /* init writes the main process's wait status here */
+  int fail_code;  /* when setup failed before exec: JOB_EXEC_* (common/job.h) */
 };
 
 /* Returns 0 when the script was exec'd, 1 when the job was created but its

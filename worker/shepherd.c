@@ -49,6 +49,7 @@ struct shepherd {
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
   int end_override;             /* END_TIMEOUT or END_CANCELLED once terminating */
   bool launch_failed;
+  int fail_code; /* JOB_EXEC_* when nothing of the job could run */
   char comment[600];
   char no_limits[128]; /* set when the job runs without cgroups */
 };
@@ -277,7 +278,7 @@ collect(struct shepherd *sh, struct job_rec *end) {
 
   if (sh->launch_failed) {
     end->end_reason = END_LAUNCH;
-    end->exit_status = JOB_EXEC_FAIL;
+    end->exit_status = sh->l.fail_code ? sh->l.fail_code : JOB_EXEC_FAIL;
   } else if (sh->end_override)
     end->end_reason = sh->end_override;
   else if (u->oom_kills > 0) {
@@ -336,8 +337,10 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   gid_t groups[MAX_GROUPS];
   int ngroups = MAX_GROUPS;
   int r = lookup_user(sh, &pw, pwbuf, sizeof(pwbuf), groups, &ngroups, err);
-  if (r < 0)
+  if (r < 0) {
+    sh->fail_code = JOB_EXEC_FAIL_UID;
     return r;
+  }
   _cleanup_free_ char *script_path = xasprintf("%s/%s", sh->jobdir, SPOOL_SCRIPT);
   _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
   if (script_fd < 0)
@@ -441,7 +444,7 @@ main(int argc, char **argv) {
     log_error("job %lld: cannot start: %s", (long long)sh.job.id, err.msg);
     end.end_reason = END_LAUNCH;
     end.has_exit = true;
-    end.exit_status = JOB_EXEC_FAIL;
+    end.exit_status = sh.fail_code ? sh.fail_code : JOB_EXEC_FAIL;
     end.stime = 0;
     free(end.comment);
     end.comment = xstrdup(err.msg);

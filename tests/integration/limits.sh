@@ -16,6 +16,7 @@ wait_job "$id" 60
 check "memory hog ends out-of-memory" test "$(jfield "$id" end_reason)" = out-of-memory
 check "qacct says out-of-memory" test "$(afield "$id" end_reason)" = out-of-memory
 check "qacct counts the OOM kill" test "$(afield "$id" oom_kills)" -ge 1
+check "tracejob shows the OOM kill" has "$("$BIN/tracejob" "$id")" "oom +out of memory: the kernel killed"
 check "exit status is not success" test "$(jfield "$id" Exit_status)" != 0
 peak=$(afield "$id" mem_peak | awk '{print $1}')
 check "peak memory at the limit, not above ($peak)" test "$peak" -le $((64 << 20))
@@ -58,7 +59,7 @@ wall=$(afield "$id" ru_wallclock | tr -d s)
 ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.2f", c / w }')
 echo "# ncpus=1: cpu ${cpu}s over ${wall}s wall = $ratio CPUs"
 check "ncpus=1 holds 2 threads to about 1 CPU ($ratio)" awk -v r="$ratio" 'BEGIN { exit !(r > 0.7 && r < 1.15) }'
-check "throttling recorded" sh -c "[ \"\$(echo '$("$BIN/qacct" -j "$id" | awk '$1 == "cpu_throttled" {print $4}')')\" -gt 0 ]"
+check "throttling recorded ($(afield "$id" throttled_periods) periods)" test "$(afield "$id" throttled_periods)" -gt 0
 
 if [ "$(nproc)" -ge 2 ]; then
   id=$(echo "$H/cpuburn 2 3" | submit -N burn2 -l ncpus=2)
@@ -103,6 +104,7 @@ id=$(printf 'trap "echo got TERM" TERM\nwhile :; do sleep 1; done\n' | submit -N
 wait_job "$id" 30
 took=$(($(date +%s) - start))
 check "walltime exceeded is 'timeout'" test "$(jfield "$id" end_reason)" = timeout
+check "tracejob shows the walltime kill" has "$("$BIN/tracejob" "$id")" "walltime +walltime 00:00:0[0-9] exceeded"
 check "SIGTERM reached the job first" grep -q "got TERM" "$WORK/wall.o$id"
 check "killed after the grace period (${took}s)" test "$took" -le 8
 check "exit status says killed by SIGKILL" test "$(jfield "$id" Exit_status)" = 265

@@ -40,7 +40,7 @@ target=/root/boxq-out-$$
 id=$(as_nobody "$BIN/qsub" -N denied -o "$target" "$s" | cut -d. -f1)
 wait_job "$id"
 check "unwritable output: launch failed" test "$(jfield "$id" end_reason)" = launch-failed
-check "unwritable output: special exit status" test "$(jfield "$id" Exit_status)" = -1
+check "unwritable output: its own exit status (-2: files)" test "$(jfield "$id" Exit_status)" = -2
 check "the reason names the file and the error" sh -c "'$BIN/qstat' -x -f $id | grep 'comment = ' | grep -q 'output file $target: Permission denied'"
 check "nothing was written there" test ! -e "$target"
 
@@ -58,6 +58,7 @@ id=$(cd "$T/private" && echo true | as_nobody "$BIN/qsub" -N nodir -o "$WORK/nod
 if [ -n "$id" ]; then
   wait_job "$id"
   check "inaccessible working directory: launch failed" test "$(jfield "$id" end_reason)" = launch-failed
+  check "  with the files' exit status (-2)" test "$(jfield "$id" Exit_status)" = -2
 else
   ok "inaccessible working directory refused at submission"
 fi
@@ -124,6 +125,17 @@ if command -v useradd > /dev/null; then
   as_mgr "$BIN/qrls" "$oid"
   check "a manager (by name) may release another user's job" test "$(jfield "$oid" job_state)" != H
   check "and delete it" as_mgr "$BIN/qdel" "$oid"
+  # A user removed while their job waited: the job never runs as anyone.
+  gone=bqgone$$
+  useradd -M -N -g nogroup -s /bin/sh "$gone"
+  gid_job=$(echo 'id' | setpriv --reuid="$gone" --regid=nogroup --clear-groups \
+    env BOXQ_CONFIG="$BOXQ_CONFIG" "$BIN/qsub" -h -N gone -o "$WORK/gone.out" | cut -d. -f1)
+  userdel "$gone"
+  "$BIN/qrls" "$gid_job"
+  wait_job "$gid_job"
+  check "job of a removed user: launch failed" test "$(jfield "$gid_job" end_reason)" = launch-failed
+  check "  with the user's exit status (-10)" test "$(jfield "$gid_job" Exit_status)" = -10
+  check "  and never ran" test ! -e "$WORK/gone.out"
 else
   echo "# useradd missing: operator and manager tests skipped"
 fi

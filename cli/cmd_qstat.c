@@ -35,14 +35,34 @@ struct qstat_opts {
   const char *users;
 };
 
-/* PBS truncates a column that does not fit and marks it with '*'. */
+/* Characters (not bytes) in s: UTF-8 continuation bytes do not count. */
+static int
+text_width(const char *s, size_t len) {
+  int w = 0;
+  for (size_t i = 0; i < len; i++)
+    w += ((unsigned char)s[i] & 0xc0) != 0x80;
+  return w;
+}
+
+/* PBS truncates a column that does not fit and marks it with '*'; a
+ * character is never cut in half. */
 static void
 put_col(const char *s, int width) {
-  int len = (int)strlen(s);
-  if (len <= width)
-    printf("%-*s", width, s);
-  else
-    printf("%.*s*", width - 1, s);
+  size_t len = strlen(s);
+  int w = text_width(s, len);
+  if (w <= width) {
+    fputs(s, stdout);
+    printf("%*s", width - w, "");
+    return;
+  }
+  size_t cut = 0;
+  for (int kept = 0; s[cut] && kept < width - 1;) {
+    cut++;
+    while (((unsigned char)s[cut] & 0xc0) == 0x80)
+      cut++;
+    kept++;
+  }
+  printf("%.*s*", (int)cut, s);
 }
 
 /* A column's text: a field of the job, as qstat -f would show it. */
@@ -448,7 +468,7 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
     flags |= FETCH_FULL;
   struct joblist l;
   int errors;
-  int r = jobs_fetch(ctx, flags, argv + optind, argc - optind, &l, &errors);
+  int r = jobs_fetch_users(ctx, flags, qo.users, argv + optind, argc - optind, &l, &errors);
   if (r < 0)
     return 1;
   if (qo.users) {

@@ -367,7 +367,8 @@ get_field(enum field_id id, const struct job_rec *j, const char *server, struct 
         set_duration(v, j->walltime);
       break;
     case F_STIME:
-      set_time(v, j->stime);
+      if (j->stime > 0)
+        set_time(v, j->stime);
       break;
     case F_OBITTIME:
       if (j->state == JOB_FINISHED)

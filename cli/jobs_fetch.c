@@ -15,11 +15,27 @@ joblist_free(struct joblist *l) {
 int
 jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
            int *ret_errors) {
+  return jobs_fetch_users(ctx, flags, NULL, ids, nids, ret, ret_errors);
+}
+
+int
+jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, int nids,
+                 struct joblist *ret, int *ret_errors) {
   *ret = (struct joblist){0};
   *ret_errors = 0;
   struct pbuf b = {0};
   pb_begin(&b, MSG_STAT);
   pb_i64(&b, T_FLAGS, flags);
+  if (users) {
+    _cleanup_free_ char *copy = xstrdup(users);
+    char *save = NULL;
+    for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+      char *at = strchr(u, '@'); /* user@host: one host here */
+      if (at)
+        *at = '\0';
+      pb_str(&b, A_USER, u);
+    }
+  }
   cli_put_jobids(ctx, &b, ids, nids, false, ret_errors);
   pb_end(&b);
   if (nids > 0 && *ret_errors == nids) {

@@ -21,4 +21,8 @@ struct joblist {
  * counted in *ret_errors; the known ones are returned. */
 int jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
                int *ret_errors);
+/* The same, only jobs of the users in the comma-separated list (filtered
+ * by boxqd, so a busy queue is not sent whole). */
+int jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, int nids,
+                     struct joblist *ret, int *ret_errors);
 void joblist_free(struct joblist *l);

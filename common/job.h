@@ -36,11 +36,11 @@ int job_end_from_string(const char *s); /* -EINVAL */
 
 /* PBS-style special exit statuses for jobs that never ran their script
  * (documented in qsub(1)); each says where the launch stopped. */
-#define JOB_EXEC_FAIL                (-1)  /* the sandbox could not be set up (cgroup, namespaces) */
-#define JOB_EXEC_FAIL_FILES          (-2)  /* working directory or output/error file unusable */
-#define JOB_EXEC_LOST                (-3)  /* the job's supervisor went away */
-#define JOB_EXEC_KILLED_BEFORE_START (-4)  /* deleted or lost before it started */
-#define JOB_EXEC_FAIL_EXEC           (-5)  /* the script could not be executed */
+#define JOB_EXEC_FAIL                (-1) /* the sandbox could not be set up (cgroup, namespaces) */
+#define JOB_EXEC_FAIL_FILES          (-2) /* working directory or output/error file unusable */
+#define JOB_EXEC_LOST                (-3) /* the job's supervisor went away */
+#define JOB_EXEC_KILLED_BEFORE_START (-4) /* deleted or lost before it started */
+#define JOB_EXEC_FAIL_EXEC           (-5) /* the script could not be executed */
 #define JOB_EXEC_FAIL_UID            (-10) /* the user is unknown or its credentials failed */
 /* Signals qsig may send: init forwards these to every job process
  * (SIGKILL ends the whole job at once). */

@@ -20,8 +20,8 @@
 /* The release, one for all programs (CMake's project version). */
 #define BOXQ_VERSION "0.1.0"
 
-#define PROTO_HDR_SIZE        12u
-#define PROTO_FIELD_HDR_SIZE  6u
+#define PROTO_HDR_SIZE       12u
+#define PROTO_FIELD_HDR_SIZE 6u
 /* Largest payload a peer may send: scripts are capped well below this. */
 #define PROTO_MAX_PAYLOAD (16u << 20)
 
@@ -68,13 +68,13 @@ enum proto_tag {
   T_QUEUE = 13,  /* str: "key=value" lines of one queue, may repeat */
   T_GROUP = 14,  /* nested qacct summary row: G_* fields, may repeat */
   /* qacct filters (MSG_ACCT) */
-  A_USER = 30,  /* str, may repeat */
-  A_QUEUE,      /* str, may repeat */
-  A_SINCE,      /* i64 unix seconds: ended at or after */
-  A_UNTIL,      /* i64 unix seconds: ended before */
-  A_REASONS,    /* i64 bit mask of 1 << enum job_end */
-  A_GROUP_BY,   /* str: "user", "queue" or "day"; absent: one row per job */
-  A_LIMIT,      /* i64: most job rows (newest first is not implied: by end time) */
+  A_USER = 30, /* str, may repeat */
+  A_QUEUE,     /* str, may repeat */
+  A_SINCE,     /* i64 unix seconds: ended at or after */
+  A_UNTIL,     /* i64 unix seconds: ended before */
+  A_REASONS,   /* i64 bit mask of 1 << enum job_end */
+  A_GROUP_BY,  /* str: "user", "queue" or "day"; absent: one row per job */
+  A_LIMIT,     /* i64: most job rows (newest first is not implied: by end time) */
   /* qacct summary row fields (inside T_GROUP) */
   G_KEY = 40,
   G_JOBS,
@@ -172,9 +172,9 @@ enum proto_tag {
 
 /* T_FLAGS of MSG_STAT. */
 enum stat_flags {
-  STAT_FINISHED = 1 << 0, /* finished jobs too */
-  STAT_FULL = 1 << 1,     /* environment (to its owner) */
-  STAT_TASKS = 1 << 2,    /* an array's tasks, not only the array job */
+  STAT_FINISHED = 1 << 0,   /* finished jobs too */
+  STAT_FULL = 1 << 1,       /* environment (to its owner) */
+  STAT_TASKS = 1 << 2,      /* an array's tasks, not only the array job */
   STAT_ACCOUNTING = 1 << 3, /* jobs whose history expired too (qacct -j) */
 };
 

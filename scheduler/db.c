@@ -86,6 +86,11 @@ enum stmt_id {
   "ELSE j.env END"
 #define FROM " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
 
+/* The indexes on unfinished jobs and on array tasks are partial (WHERE
+ * state <> 'F', WHERE array_id <> 0): SQLite uses one only when the query
+ * repeats that term word for word, so queries below do, even where another
+ * term already implies it. Without it, a million finished jobs would be
+ * scanned by every scheduling pass. */
 static const char *const stmt_sql[ST_MAX] = {
     [ST_INSERT] =
         "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
@@ -95,12 +100,14 @@ static const char *const stmt_sql[ST_MAX] = {
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
-    [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
+    [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY +j.id",
     [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
-    [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY j.id",
+    [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY +j.id",
     [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
-    [ST_LIST_QUEUED] = "SELECT " JOB_COLS FROM "WHERE j.state = 'Q' ORDER BY j.priority DESC, j.id",
-    [ST_LIST_RUNNING] = "SELECT " JOB_COLS FROM "WHERE j.state IN ('R','E') ORDER BY j.id",
+    [ST_LIST_QUEUED] = "SELECT " JOB_COLS FROM
+                       "WHERE j.state <> 'F' AND j.state = 'Q' ORDER BY j.priority DESC, j.id",
+    [ST_LIST_RUNNING] =
+        "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' AND j.state IN ('R','E') ORDER BY +j.id",
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
@@ -138,26 +145,31 @@ static const char *const stmt_sql[ST_MAX] = {
         "FROM idx, jobs WHERE jobs.id = ?1",
 #define SCHED_COLS                                                                                 \
   "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"
-    [ST_SCHED_QUEUED] = "SELECT " SCHED_COLS ", 0 FROM jobs WHERE state = 'Q' AND array_spec = ''",
+    [ST_SCHED_QUEUED] =
+        "SELECT " SCHED_COLS ", 0 FROM jobs WHERE state <> 'F' AND state = 'Q' AND array_spec = ''",
     /* A job dispatched but not yet started holds its resources from then. */
     [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END "
-                         "FROM jobs WHERE state IN ('R','E')",
+                         "FROM jobs WHERE state <> 'F' AND state IN ('R','E')",
     [ST_ARRAY_BEGUN] = "UPDATE jobs SET state = 'B', stime = CASE WHEN stime = 0 THEN ?2 ELSE "
                        "stime END, mtime = ?2 WHERE id = ?1 AND state IN ('Q','H','W')",
-    [ST_ARRAY_UNFINISHED] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE array_id = ? AND "
-                            "state IN ('Q','H','W','R','E'))",
-    [ST_ARRAY_OUTCOME] = "SELECT end_reason, COUNT(*), MAX(stime) FROM jobs WHERE array_id = ? "
-                         "GROUP BY end_reason",
-    [ST_ARRAY_COUNTS] = "SELECT state, COUNT(*) FROM jobs WHERE array_id = ? GROUP BY state",
-    [ST_ARRAY_TASKS] = "SELECT id FROM jobs WHERE array_id = ? ORDER BY array_index",
-    [ST_TASK_ID] = "SELECT id FROM jobs WHERE array_id = ? AND array_index = ?",
+    [ST_ARRAY_UNFINISHED] =
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE array_id <> 0 AND array_id = ? AND "
+        "state IN ('Q','H','W','R','E'))",
+    [ST_ARRAY_OUTCOME] =
+        "SELECT end_reason, COUNT(*), MAX(stime) FROM jobs WHERE array_id <> 0 AND array_id = ? "
+        "GROUP BY end_reason",
+    [ST_ARRAY_COUNTS] =
+        "SELECT state, COUNT(*) FROM jobs WHERE array_id <> 0 AND array_id = ? GROUP BY state",
+    [ST_ARRAY_TASKS] =
+        "SELECT id FROM jobs WHERE array_id <> 0 AND array_id = ? ORDER BY array_index",
+    [ST_TASK_ID] = "SELECT id FROM jobs WHERE array_id <> 0 AND array_id = ? AND array_index = ?",
     [ST_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (job_id, kind, dep_id) VALUES (?,?,?)",
     [ST_DEP_DROP] = "DELETE FROM job_deps WHERE job_id = ?",
     [ST_DEPENDENTS] = "SELECT DISTINCT job_id FROM job_deps WHERE dep_id = ?",
     [ST_DEPS_OF] = "SELECT d.kind, d.dep_id, j.state, j.end_reason, j.stime, j.run_count "
                    "FROM job_deps d LEFT JOIN jobs j ON j.id = d.dep_id WHERE d.job_id = ?",
-    [ST_DEFERRED_DUE] = "SELECT id FROM jobs WHERE state = 'W' AND exec_time <= ?",
-    [ST_DEFERRED_NEXT] = "SELECT MIN(exec_time) FROM jobs WHERE state = 'W'",
+    [ST_DEFERRED_DUE] = "SELECT id FROM jobs WHERE state <> 'F' AND state = 'W' AND exec_time <= ?",
+    [ST_DEFERRED_NEXT] = "SELECT MIN(exec_time) FROM jobs WHERE state <> 'F' AND state = 'W'",
     [ST_USAGE_LOAD] = "SELECT uid, usage, updated FROM user_usage",
     [ST_USAGE_SAVE] = "INSERT OR REPLACE INTO user_usage (uid, usage, updated) VALUES (?,?,?)",
     [ST_ARCHIVE_RUN] =
@@ -170,11 +182,12 @@ static const char *const stmt_sql[ST_MAX] = {
                  "pids = ?7, rerunnable = ?8, out_path = ?9, err_path = ?10, join_oe = ?11, "
                  "array_limit = ?12, exec_time = ?13, mtime = ?14, "
                  "depend = CASE WHEN id = ?1 THEN ?15 ELSE depend END "
-                 "WHERE id = ?1 OR (array_id = ?1 AND state IN ('Q','H','W'))",
+                 "WHERE id = ?1 OR (array_id <> 0 AND array_id = ?1 AND state IN ('Q','H','W'))",
     [ST_SET_HOLD_ONLY] = "UPDATE jobs SET hold_types = ?, mtime = ? WHERE id = ?",
 /* Holds and ends of jobs that have not started: the job, or an array
  * job with every task that has not started. */
-#define UNSTARTED "(id = ?1 OR array_id = ?1) AND state IN ('Q','H','W')"
+#define UNSTARTED                                                                                  \
+  "(id = ?1 OR (array_id <> 0 AND array_id = ?1)) AND state <> 'F' AND state IN ('Q','H','W')"
     [ST_HOLD_ADD] = "UPDATE jobs SET hold_types = hold_types || ?2, state = 'H', mtime = ?3 "
                     "WHERE " UNSTARTED " AND instr(hold_types, ?2) = 0",
     [ST_HOLD_REMOVE] =

@@ -664,6 +664,7 @@ worker_link_start(struct boxqd *d) {
   uv_timer_init(d->loop, &d->sched_timer);
   d->sched_timer.data = d;
   connect_worker(d);
+  sched_request_pass(d); /* so that qstat can say why jobs wait, worker or not */
 }
 
 void

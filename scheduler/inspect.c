@@ -14,7 +14,25 @@ struct stat_ctx {
   struct pbuf *b;
   struct conn *c;
   int64_t flags;
+  const struct pmsg *req; /* its A_USER strings, if any, select owners */
 };
+
+/* Is owner among the request's A_USER strings (or are there none)? */
+static bool
+owner_selected(const struct pmsg *req, const char *owner) {
+  bool any = false;
+  size_t off = 0;
+  struct pfield f;
+  while (pmsg_next(req, &off, &f)) {
+    const char *u = f.tag == A_USER ? pfield_str(&f) : NULL;
+    if (!u)
+      continue;
+    if (owner && strcmp(u, owner) == 0)
+      return true;
+    any = true;
+  }
+  return !any;
+}
 
 static void
 fmt_local_time(int64_t t, char *buf, size_t len) {
@@ -102,7 +120,7 @@ put_job(struct stat_ctx *sc, struct job_rec *j) {
 static int
 stat_cb(void *ud, struct job_rec *j) {
   struct stat_ctx *sc = ud;
-  if (j->array_id && !(sc->flags & STAT_TASKS))
+  if ((j->array_id && !(sc->flags & STAT_TASKS)) || !owner_selected(sc->req, j->owner))
     return 0;
   put_job(sc, j);
   return 0;
@@ -114,7 +132,7 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   bool full = flags & STAT_FULL;
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
-  struct stat_ctx sc = {d, &b, c, flags};
+  struct stat_ctx sc = {d, &b, c, flags, m};
   int status = 0;
   size_t off = 0;
   struct pfield f;

@@ -153,8 +153,8 @@ main(int argc, char **argv) {
   if (version) {
     enum cg_mode mode = CG_MODE_NONE;
     cg_detect(w.cfg.cgroup_mount, &mode, NULL);
-    printf("boxq-worker " BOXQ_VERSION " (protocol %d, cgroup backend: %s)\n", BOXQ_PROTOCOL_VERSION,
-           cg_mode_name(mode));
+    printf("boxq-worker " BOXQ_VERSION " (protocol %d, cgroup backend: %s)\n",
+           BOXQ_PROTOCOL_VERSION, cg_mode_name(mode));
     cfg_free(&w.cfg);
     return 0;
   }

@@ -14,7 +14,7 @@ QUEUED=${QUEUED:-10000}
 REPEAT=${REPEAT:-5}
 command -v sqlite3 > /dev/null || { echo "history.sh: needs the sqlite3 CLI" >&2; exit 1; }
 T=$(mktemp -d /var/tmp/boxq-bench.XXXXXX)
-trap 'kill $SCHED_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$SCHED_PID" ] && kill "$SCHED_PID" 2> /dev/null; wait 2> /dev/null; rm -rf "$T"' EXIT
 SCHED_PID=
 export BOXQ_CONFIG=$T/boxq.ini
 unset BOXQ_STATE_DIR

@@ -82,7 +82,8 @@ main(int argc, char **argv) {
     }
   }
   if (optind + 1 != argc || nusers < 1 || nusers > 64 || repeats < 1) {
-    fprintf(stderr, "usage: sched_pass [-n queued] [-u users(1-64)] [-r running] [-k repeats] DIR\n");
+    fprintf(stderr,
+            "usage: sched_pass [-n queued] [-u users(1-64)] [-r running] [-k repeats] DIR\n");
     return 2;
   }
   char path[4096];
@@ -179,7 +180,8 @@ main(int argc, char **argv) {
          read_ms[repeats - 1]);
   printf("  %-28s %10.1f %10.1f\n", "plan (priority+backfill)", plan_ms[repeats / 2],
          plan_ms[repeats - 1]);
-  printf("  %-28s %10.1f\n", "whole pass (median sum)", read_ms[repeats / 2] + plan_ms[repeats / 2]);
+  printf("  %-28s %10.1f\n", "whole pass (median sum)",
+         read_ms[repeats / 2] + plan_ms[repeats / 2]);
   printf("  jobs chosen to start: %zu; filling the database took %.0f ms\n", starts, fill_ms);
   free(read_ms);
   free(plan_ms);

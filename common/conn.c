@@ -85,6 +85,7 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   touch(c);
   int r = pframer_feed(&c->fr, buf->base, (size_t)nread);
+  int delivered = 0;
   while (r >= 0 && !c->closing) {
     struct pmsg m;
     size_t flen;
@@ -92,8 +93,11 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (r <= 0)
       break;
     c->on_msg(c, &m);
+    delivered++;
     pframer_consume(&c->fr, flen);
   }
+  if (delivered && c->on_batch_end)
+    c->on_batch_end(c);
   if (r < 0 && !c->closing) {
     log_warn("dropping peer pid %d uid %u: %s", (int)c->pid, (unsigned)c->uid,
              r == -E2BIG ? "message too large" : "malformed message");

@@ -14,6 +14,8 @@
 struct conn;
 typedef void (*conn_msg_cb)(struct conn *c, const struct pmsg *m);
 typedef void (*conn_close_cb)(struct conn *c);
+/* After the messages that arrived together have been handled. */
+typedef void (*conn_batch_cb)(struct conn *c);
 
 struct conn {
   uv_pipe_t pipe;
@@ -21,6 +23,7 @@ struct conn {
   struct pframer fr;
   conn_msg_cb on_msg;
   conn_close_cb on_close;
+  conn_batch_cb on_batch_end; /* optional */
   void *data;
   uid_t uid;
   gid_t gid;

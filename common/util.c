@@ -173,12 +173,12 @@ write_file_at(int dirfd, const char *path, const char *data, size_t len) {
 }
 
 int
-write_file_atomic(const char *path, const void *data, size_t len, int mode) {
+write_file_atomic(const char *path, const void *data, size_t len, int mode, bool durable) {
   _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return -errno;
-  if (write_full(fd, data, len) < 0 || fsync(fd) < 0) {
+  if (write_full(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     int r = -errno;
     close(fd);
     unlink(tmp);

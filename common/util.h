@@ -80,8 +80,10 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len);
-/* Writes to path.tmp, fsyncs and renames, so a reader sees all or nothing. */
-int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* Writes to path.tmp and renames, so a reader sees all or nothing, even
+ * after the writer crashed. durable: fsync first, so that the file also
+ * survives a crash of the machine. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode, bool durable);
 
 /* mkdir -p with a mode for the directories it creates. */
 int mkdir_p(const char *path, int mode);

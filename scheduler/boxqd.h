@@ -25,6 +25,10 @@ struct boxqd {
   struct conn *worker;
   bool worker_ready;
   char worker_backend[16]; /* the worker's cgroup backend, from its hello */
+  /* Worker messages that arrive together share one transaction (dispatch.c). */
+  bool batch_open, batch_pass;
+  int64_t *batch_acks;
+  size_t nbatch_acks, cap_batch_acks;
   uv_timer_t reconnect;
   uv_connect_t connect_req;
 

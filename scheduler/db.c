@@ -16,7 +16,6 @@ enum stmt_id {
   ST_LIST_ALL,
   ST_LIST_ACTIVE_FULL,
   ST_LIST_ALL_FULL,
-  ST_LIST_QUEUED,
   ST_LIST_RUNNING,
   ST_SET_STATE,
   ST_SET_END_REASON,
@@ -104,8 +103,6 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
     [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY +j.id",
     [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
-    [ST_LIST_QUEUED] = "SELECT " JOB_COLS FROM
-                       "WHERE j.state <> 'F' AND j.state = 'Q' ORDER BY j.priority DESC, j.id",
     [ST_LIST_RUNNING] =
         "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' AND j.state IN ('R','E') ORDER BY +j.id",
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
@@ -219,6 +216,7 @@ static const char *const stmt_sql[ST_MAX] = {
 
 struct db {
   sqlite3 *sql;
+  bool relaxed; /* the open transaction commits with synchronous = NORMAL */
   sqlite3_stmt *st[ST_MAX];
   char last_error[256]; /* kept past the ROLLBACK that clears SQLite's own */
 };
@@ -342,17 +340,67 @@ db_begin(struct db *db) {
 }
 
 int
+db_begin_relaxed(struct db *db) {
+  db->last_error[0] = '\0';
+  int r = exec(db, "PRAGMA synchronous = NORMAL");
+  if (r == 0)
+    r = exec(db, "BEGIN IMMEDIATE");
+  if (r < 0) {
+    exec(db, "PRAGMA synchronous = FULL");
+    return r;
+  }
+  db->relaxed = true;
+  return 0;
+}
+
+/* Back to durable commits after a relaxed transaction ended. */
+static void
+end_relaxed(struct db *db) {
+  if (db->relaxed && sqlite3_get_autocommit(db->sql)) {
+    sqlite3_exec(db->sql, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    db->relaxed = false;
+  }
+}
+
+bool
+db_relaxed(struct db *db) {
+  return db->relaxed;
+}
+
+int
 db_commit(struct db *db) {
   int r = exec(db, "COMMIT");
   if (r < 0)
     db_rollback(db);
+  end_relaxed(db);
   return r;
+}
+
+int
+db_savepoint(struct db *db) {
+  return exec(db, "SAVEPOINT part");
+}
+
+int
+db_release(struct db *db) {
+  return exec(db, "RELEASE part");
+}
+
+void
+db_rollback_savepoint(struct db *db) {
+  sqlite3_exec(db->sql, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);
+}
+
+bool
+db_in_transaction(struct db *db) {
+  return !sqlite3_get_autocommit(db->sql);
 }
 
 void
 db_rollback(struct db *db) {
   if (!sqlite3_get_autocommit(db->sql))
     sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+  end_relaxed(db);
 }
 
 static sqlite3_stmt *
@@ -647,11 +695,6 @@ db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud) {
   enum stmt_id id =
       fin ? (full ? ST_LIST_ALL_FULL : ST_LIST_ALL) : (full ? ST_LIST_ACTIVE_FULL : ST_LIST_ACTIVE);
   return list(db, id, full, cb, ud);
-}
-
-int
-db_list_queued(struct db *db, db_job_cb cb, void *ud) {
-  return list(db, ST_LIST_QUEUED, false, cb, ud);
 }
 
 int

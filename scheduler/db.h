@@ -17,8 +17,19 @@ void db_close(struct db *db);
 const char *db_errmsg(struct db *db);
 
 int db_begin(struct db *db); /* BEGIN IMMEDIATE */
+/* A transaction whose commit need not reach the disk at once (no fsync):
+ * for boxqd's own bookkeeping, never for what a client or the worker is
+ * told is stored. It cannot be lost alone: the next durable commit writes
+ * it too, and after a crash of boxqd (not of the machine) it is there. */
+int db_begin_relaxed(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* Inside a transaction: a nested part that can be undone alone. */
+int db_savepoint(struct db *db);
+int db_release(struct db *db);
+void db_rollback_savepoint(struct db *db);
+bool db_in_transaction(struct db *db);
+bool db_relaxed(struct db *db); /* the open transaction is a relaxed one */
 
 /* Inserts j (state, times and owner filled by the caller); sets j->id. */
 int db_insert_job(struct db *db, struct job_rec *j);
@@ -31,8 +42,6 @@ enum db_list_flags {
   DB_LIST_FULL = 1 << 1,     /* include script and environment */
 };
 int db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud);
-/* Jobs in state Q, in the order the policy considers them. */
-int db_list_queued(struct db *db, db_job_cb cb, void *ud);
 /* Jobs the worker owns (R or E). */
 int db_list_running(struct db *db, db_job_cb cb, void *ud);
 

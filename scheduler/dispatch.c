@@ -197,8 +197,11 @@ start_jobs(struct boxqd *d, struct pass_input *p, const size_t *starts, size_t n
   int r = 0;
   if (d->cfg.pin_cpus)
     r = db_list_running(d->db, busy_cpus, p);
+  /* Relaxed: if boxqd dies before this reaches the disk, the worker's
+   * hello after a restart shows which of these it received (the others go
+   * back to the queue); nothing was promised to anyone yet. */
   if (r == 0)
-    r = db_begin(d->db);
+    r = db_begin_relaxed(d->db);
   for (size_t i = 0; r == 0 && i < n; i++) {
     const struct sched_job *j = &p->queued[starts[i]];
     r = db_set_state(d->db, j->id, JOB_RUNNING, "", now);
@@ -411,8 +414,72 @@ reconcile_one(void *ud, struct job_rec *j) {
   return r;
 }
 
+/* Worker messages that arrive together are stored in one transaction: one
+ * fsync for all of them, which is what lets short jobs flow. Each message
+ * is a savepoint of its own, so a failed one is undone alone; results are
+ * acknowledged only once committed, so "acknowledged" still means "on
+ * disk" (an unacknowledged result is sent again). */
+static void flush_batch(struct boxqd *d);
+
+/* durable: the message is acknowledged (a result): its batch must reach
+ * the disk before the acknowledgement. Starts and usage samples are only
+ * boxqd's bookkeeping, committed without waiting for the disk. */
+static int
+part_begin(struct boxqd *d, bool durable) {
+  if (d->batch_open && durable && db_relaxed(d->db))
+    flush_batch(d); /* a relaxed batch cannot become durable: end it */
+  if (!d->batch_open) {
+    int r = durable ? db_begin(d->db) : db_begin_relaxed(d->db);
+    if (r < 0)
+      return r;
+    d->batch_open = true;
+  }
+  return db_savepoint(d->db);
+}
+
+static void
+part_end(struct boxqd *d, int r) {
+  if (r == 0 && db_release(d->db) == 0)
+    return;
+  db_rollback_savepoint(d->db);
+}
+
+static void
+ack_later(struct boxqd *d, int64_t id) {
+  if (d->nbatch_acks == d->cap_batch_acks) {
+    d->cap_batch_acks = d->cap_batch_acks ? 2 * d->cap_batch_acks : 64;
+    d->batch_acks = xrealloc(d->batch_acks, d->cap_batch_acks * sizeof(int64_t));
+  }
+  d->batch_acks[d->nbatch_acks++] = id;
+}
+
+static void
+flush_batch(struct boxqd *d) {
+  if (d->batch_open) {
+    d->batch_open = false;
+    if (db_commit(d->db) < 0) {
+      /* Nothing of it is stored: the worker sends its results again. */
+      log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
+      d->nbatch_acks = 0;
+      return;
+    }
+  }
+  for (size_t i = 0; i < d->nbatch_acks && d->worker; i++)
+    send_ack(d, d->batch_acks[i]);
+  d->nbatch_acks = 0;
+  if (d->batch_pass)
+    sched_request_pass(d);
+  d->batch_pass = false;
+}
+
+static void
+on_worker_batch_end(struct conn *c) {
+  flush_batch(c->data);
+}
+
 static void
 on_worker_hello(struct boxqd *d, const struct pmsg *m) {
+  flush_batch(d); /* reconciliation has a transaction of its own */
   struct reconcile_ctx rc = {.d = d};
   const char *backend = pmsg_str(m, T_INFO);
   snprintf(d->worker_backend, sizeof(d->worker_backend), "%s", backend ? backend : "unknown");
@@ -460,17 +527,15 @@ on_started(struct boxqd *d, const struct pmsg *m) {
                        (long long)j.pids, j.net && *j.net ? " net=none" : "");
   }
   job_rec_free(&j);
-  int r = db_begin(d->db);
+  int r = part_begin(d, false);
   if (r == 0)
     r = db_job_started(d->db, id, stime, d->server_name, cg);
   if (r == 0)
     r = db_add_event(d->db, id, stime, "started", detail ? detail : cg);
   if (r == 0)
     r = wf_job_started(d, id, stime);
-  if (r == 0)
-    r = db_commit(d->db);
-  else
-    db_rollback(d->db);
+  part_end(d, r);
+  d->batch_pass = true; /* an 'after' dependency may have been met */
   if (r < 0)
     log_error("job %lld: cannot record start: %s", (long long)id, db_errmsg(d->db));
 }
@@ -488,33 +553,30 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   int r = db_get_job(d->db, end.id, false, &cur);
   if (r == 0 && cur.state == JOB_FINISHED) {
     /* A result resent after a reconnection: already stored. */
-    send_ack(d, end.id);
+    ack_later(d, end.id);
     goto out;
   }
   if (r < 0) {
     log_error("result for unknown job %lld", (long long)end.id);
-    send_ack(d, end.id);
+    ack_later(d, end.id);
     goto out;
   }
   if (cur.end_reason == END_CANCELLED && end.end_reason != END_OOM)
     end.end_reason = END_CANCELLED;
   bool requeue = end.end_reason == END_LOST && cur.rerunnable;
-  r = db_begin(d->db);
+  r = part_begin(d, true);
   if (r == 0 && requeue) {
     /* qsub -r y: a run lost with its machine or supervisor runs again. */
     r = db_requeue(d->db, end.id, end.etime);
     if (r == 0)
       r = db_add_event(d->db, end.id, end.etime, "requeued", "its run was lost; rerunnable");
-    if (r == 0)
-      r = db_commit(d->db);
-    else
-      db_rollback(d->db);
+    part_end(d, r);
     if (r < 0)
       log_error("job %lld: cannot requeue: %s", (long long)end.id, db_errmsg(d->db));
     else {
       log_warn("job %lld: its run was lost; requeued (rerunnable)", (long long)end.id);
-      send_ack(d, end.id);
-      sched_request_pass(d);
+      ack_later(d, end.id);
+      d->batch_pass = true;
     }
     goto out;
   }
@@ -558,10 +620,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   if (r == 0)
     r = wf_job_finished(d, end.id, end.etime);
-  if (r == 0)
-    r = db_commit(d->db);
-  else
-    db_rollback(d->db);
+  part_end(d, r);
   if (r < 0) {
     /* Not acknowledged: the worker keeps the result and sends it again. */
     log_error("job %lld: cannot store result: %s", (long long)end.id, db_errmsg(d->db));
@@ -569,8 +628,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   log_info("job %lld ended: %s, exit status %lld", (long long)end.id,
            job_end_to_string(end.end_reason), (long long)end.exit_status);
-  send_ack(d, end.id);
-  sched_request_pass(d);
+  ack_later(d, end.id);
+  d->batch_pass = true;
 out:
   job_rec_free(&cur);
   job_rec_free(&end);
@@ -587,7 +646,11 @@ on_usage(struct boxqd *d, const struct pmsg *m) {
     return;
   if (snap.has_usage) {
     snap.usage.final = false;
-    if (db_usage_sample(d->db, snap.id, &snap.usage) < 0)
+    int r = part_begin(d, false);
+    if (r == 0)
+      r = db_usage_sample(d->db, snap.id, &snap.usage);
+    part_end(d, r);
+    if (r < 0)
       log_warn("job %lld: cannot store a usage sample: %s", (long long)snap.id, db_errmsg(d->db));
   }
   job_rec_free(&snap);
@@ -650,6 +713,7 @@ connect_worker(struct boxqd *d) {
   if (d->stopping || d->worker)
     return;
   struct conn *c = conn_new(d->loop, d, on_worker_msg, on_worker_close);
+  c->on_batch_end = on_worker_batch_end;
   d->worker = c;
   d->connect_req.data = c;
   uv_pipe_connect(&d->connect_req, &c->pipe, d->cfg.worker_socket, on_connected);

@@ -183,7 +183,10 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   if (r < 0 && errno != EEXIST)
     return -errno;
   _cleanup_free_ char *script = xasprintf("%s/%s", dir, SPOOL_SCRIPT);
-  r = write_file_atomic(script, job->script, job->script_len, 0755);
+  /* The spool must outlive the worker, not the machine: a machine crash
+   * ends the job with it, and boxqd then records it as lost (or reruns it).
+   * So no fsync here, on the path of every launch. */
+  r = write_file_atomic(script, job->script, job->script_len, 0755, false);
   if (r < 0)
     return r;
   free(job->script);
@@ -204,7 +207,7 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
   pb_i64(&b, S_SAMPLE_SEC, w->cfg.sample_interval);
   pb_end(&b);
   _cleanup_free_ char *spec = xasprintf("%s/%s", dir, SPOOL_SPEC);
-  r = write_file_atomic(spec, b.data, b.len, 0600);
+  r = write_file_atomic(spec, b.data, b.len, 0600, false);
   pbuf_free(&b);
   return r;
 }

@@ -167,7 +167,7 @@ write_snapshot(struct shepherd *sh) {
   pb_nest_end(&b, mark);
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", sh->jobdir, SPOOL_USAGE);
-  write_file_atomic(path, b.data, b.len, 0600);
+  write_file_atomic(path, b.data, b.len, 0600, false); /* a sample: the next one replaces it */
   pbuf_free(&b);
 }
 
@@ -422,7 +422,8 @@ main(int argc, char **argv) {
   char pid[32];
   snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
   _cleanup_free_ char *pid_path = xasprintf("%s/%s", sh.jobdir, SPOOL_PID);
-  if (write_file_atomic(pid_path, pid, strlen(pid), 0600) < 0) {
+  /* Not durable: after a machine crash no shepherd is left to find. */
+  if (write_file_atomic(pid_path, pid, strlen(pid), 0600, false) < 0) {
     log_error("cannot write %s: %s", pid_path, strerror(errno));
     return 1;
   }

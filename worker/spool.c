@@ -15,7 +15,8 @@ spool_write_result(const char *jobdir, const struct job_rec *end) {
   pb_nest_end(&b, mark);
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_RESULT);
-  int r = write_file_atomic(path, b.data, b.len, 0600);
+  /* The result is the job's record until boxqd has stored it: durable. */
+  int r = write_file_atomic(path, b.data, b.len, 0600, true);
   pbuf_free(&b);
   return r;
 }

@@ -135,7 +135,7 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
   char spath[128], opath[128];
   snprintf(spath, sizeof(spath), "/tmp/cg2/job%lld.sh", (long long)jr->id);
   snprintf(opath, sizeof(opath), "/tmp/cg2/job%lld.out", (long long)jr->id);
-  if (write_file_atomic(spath, script, strlen(script), 0755) < 0)
+  if (write_file_atomic(spath, script, strlen(script), 0755, false) < 0)
     return -1;
   int sfd = open(spath, O_RDONLY | O_CLOEXEC);
   struct berr err = {{0}};

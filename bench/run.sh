@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench/run.sh [BUILD_DIR]: boxq's speed, one table. Every figure is
+# measured in this run beside its baseline, and given as a ratio too,
+# because shared machines are noisy:
+#   floor      N trivial jobs with boxq's isolation and no scheduler (bench/floor)
+#   boxq held  N `true` jobs submitted held, then released at once: drain time
+#   boxq open  N `true` jobs submitted one after another while they run
+#   qsub       latency, process start to id printed (job durably stored)
+#   array      a 100,000-task array in one qsub
+#   pass       one scheduling pass over 100,000 queued jobs (bench/sched_pass)
+#   history    qstat/qacct/qsub against 1,000,000 finished jobs (bench/history.sh)
+#   peers      task-spooler (tsp) and nq, the same workload, when installed
+# Every job of the boxq workloads is checked to have run exactly once and
+# been accounted; a failure there exits non-zero. Speed is only reported.
+# Environment: N (2000), QSUB_N (1000), ARRAY_N (100000), SMALL=1 for a
+# quick correctness run (what the test suite does).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+build=$(cd "$build" && pwd)
+[ "$(id -u)" = 0 ] || { echo "run.sh: run as root (jobs get cgroups)" >&2; exit 1; }
+if [ "${SMALL:-0}" = 1 ]; then
+  N=${N:-40} QSUB_N=${QSUB_N:-20} ARRAY_N=${ARRAY_N:-1000} PASS_N=2000 HIST_N=20000
+else
+  N=${N:-2000} QSUB_N=${QSUB_N:-1000} ARRAY_N=${ARRAY_N:-100000} PASS_N=100000 HIST_N=1000000
+fi
+CPUS=$(nproc)
+T=$(mktemp -d /var/tmp/boxq-bench.XXXXXX)
+chmod 755 "$T"
+CG_PARENT=boxq-bench-$$
+SCHED_PID= WORKER_PID=
+cleanup() {
+  set +e
+  [ -n "$SCHED_PID" ] && kill "$SCHED_PID" 2> /dev/null
+  [ -n "$WORKER_PID" ] && kill "$WORKER_PID" 2> /dev/null
+  [ -n "${TS_SOCKET:-}" ] && tsp -K 2> /dev/null
+  wait 2> /dev/null
+  # The worker's parent cgroups (its jobs removed their own).
+  for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+    [ -d "$d" ] || continue
+    for sub in "$d"/*/; do [ -d "$sub" ] && rmdir "$sub" 2> /dev/null; done
+    rmdir "$d" 2> /dev/null
+  done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+export BOXQ_CONFIG=$T/boxq.ini
+unset BOXQ_STATE_DIR
+BIN=$build/cli
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+per_job_ms() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.2f", s * 1000 / n }'; }
+
+start_boxq() {
+  rm -rf "$T/state"
+  {
+    printf '[boxq]\nstate_dir = %s\nserver_name = bench\n' "$T/state"
+    printf '[scheduler]\nallow_root_jobs = true\nkeep_history = 0\nmax_array_size = 1000000\n'
+    printf '[worker]\ncgroup_parent = %s\nkill_grace = 1\n' "$CG_PARENT"
+  } > "$BOXQ_CONFIG"
+  "$build/worker/boxq-worker" > "$T/worker.log" 2>&1 &
+  WORKER_PID=$!
+  "$build/scheduler/boxqd" > "$T/sched.log" 2>&1 &
+  SCHED_PID=$!
+  for _ in $(seq 1 100); do
+    grep -q "worker ready" "$T/sched.log" 2> /dev/null && return 0
+    sleep 0.05
+  done
+  echo "run.sh: daemons did not come up" >&2
+  cat "$T/sched.log" "$T/worker.log" >&2
+  exit 1
+}
+stop_boxq() {
+  kill "$SCHED_PID" "$WORKER_PID" 2> /dev/null
+  wait "$SCHED_PID" "$WORKER_PID" 2> /dev/null || true
+  SCHED_PID= WORKER_PID=
+}
+# Until no job is left queued, held, running or exiting.
+wait_drained() {
+  while :; do
+    local info
+    info=$("$BIN/qstat" -B -f)
+    if ! echo "$info" | grep -qE '^    (queued|held|waiting|running|exiting|begun) = [1-9]'; then
+      return 0
+    fi
+    sleep 0.05 # coarse: polling must not take the CPUs it measures
+  done
+}
+# Every job ran exactly once, completed, and was accounted.
+check_exactly_once() { # expected
+  local db=$T/state/boxq.db
+  local done starts usage
+  done=$(sqlite3 "$db" "select count(*) from jobs where array_spec = '' and state = 'F' and end_reason = 1 and run_count = 1")
+  starts=$(sqlite3 "$db" "select count(*) from job_events where event = 'started'")
+  usage=$(sqlite3 "$db" "select count(*) from job_usage where final = 1")
+  if [ "$done" != "$1" ] || [ "$starts" != "$1" ] || [ "$usage" != "$1" ]; then
+    echo "run.sh: expected $1 jobs run exactly once: completed $done, starts $starts, accounted $usage" >&2
+    exit 1
+  fi
+}
+
+echo "boxq benchmark on $(uname -r), $CPUS CPUs; N = $N trivial jobs" >&2
+
+# ---- floor ----
+mkdir -p "$T/floor"
+read -r _ f_wall f_rate _ < <("$build/bench/floor" -n "$N" -j "$CPUS" -p "$CG_PARENT-floor" "$T/floor")
+f_ms=$(per_job_ms "$N" "$f_wall")
+
+# ---- boxq: held, then released ----
+start_boxq
+mkdir -p "$T/work"
+cd "$T/work"
+ids=()
+for i in $(seq 1 "$N"); do
+  ids+=("$("$BIN/qsub" -h -N t <<< true)")
+done
+t0=$(now)
+"$BIN/qrls" "${ids[@]}"
+wait_drained
+t1=$(now)
+h_wall=$(elapsed "$t0" "$t1")
+check_exactly_once "$N"
+h_ms=$(per_job_ms "$N" "$h_wall")
+stop_boxq
+
+# ---- boxq: open submission ----
+start_boxq
+cd "$T/work"
+t0=$(now)
+for i in $(seq 1 "$N"); do
+  "$BIN/qsub" -N t <<< true > /dev/null
+done
+wait_drained
+t1=$(now)
+o_wall=$(elapsed "$t0" "$t1")
+check_exactly_once "$N"
+o_ms=$(per_job_ms "$N" "$o_wall")
+
+# ---- qsub latency (held jobs: nothing runs meanwhile) ----
+lat=()
+for i in $(seq 1 "$QSUB_N"); do
+  a=$EPOCHREALTIME
+  "$BIN/qsub" -h -N lat <<< true > /dev/null
+  b=$EPOCHREALTIME
+  lat+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (b - a) * 1000 }')")
+done
+read -r q50 q99 < <(printf '%s\n' "${lat[@]}" | sort -n | awk '{ v[NR] = $1 } END { i50 = int(NR * 0.5 + 0.5); i99 = int(NR * 0.99 + 0.5); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1; print v[i50], v[i99] }')
+# The same process start with nothing to do, as the baseline.
+base=()
+for i in $(seq 1 "$QSUB_N"); do
+  a=$EPOCHREALTIME
+  "$BIN/qsub" --help > /dev/null
+  b=$EPOCHREALTIME
+  base+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (b - a) * 1000 }')")
+done
+b50=$(printf '%s\n' "${base[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 0.5 + 0.5)] }')
+
+# ---- a big array in one call ----
+a=$EPOCHREALTIME
+arr=$("$BIN/qsub" -h -J "1-$ARRAY_N" <<< true)
+b=$EPOCHREALTIME
+arr_s=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
+tasks=$(sqlite3 "$T/state/boxq.db" "select count(*) from jobs where array_id = ${arr%%\[*}")
+[ "$tasks" = "$ARRAY_N" ] || { echo "run.sh: the array has $tasks tasks, not $ARRAY_N" >&2; exit 1; }
+a=$EPOCHREALTIME
+"$BIN/qdel" "${arr%%.*}" > /dev/null
+b=$EPOCHREALTIME
+del_s=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
+stop_boxq
+
+# ---- one scheduling pass, and history at scale ----
+pass=$("$build/bench/sched_pass" -n "$PASS_N" -k 5 "$T" | awk '/whole pass/ { print $NF }')
+hist=$(FINISHED=$HIST_N QUEUED=10000 REPEAT=3 bash "$top/bench/history.sh" "$build" 2>/dev/null)
+hval() { echo "$hist" | awk -v k="$1" 'index($0, k) { print $(NF - 1), $NF; exit }'; }
+
+# ---- peers ----
+peer_rows=()
+if command -v tsp > /dev/null; then
+  export TS_SOCKET=$T/tsp.sock TS_MAXFINISHED=$((N + 10)) TS_SAVELIST_DIR=$T
+  tsp -S "$CPUS" > /dev/null
+  t0=$(now)
+  for i in $(seq 1 "$N"); do tsp true > /dev/null; done
+  tsp -w > /dev/null 2>&1 || true
+  while tsp | grep -qE ' (running|queued) '; do sleep 0.01; done
+  t1=$(now)
+  tsp -K 2> /dev/null || true
+  w=$(elapsed "$t0" "$t1")
+  peer_rows+=("task-spooler (no isolation), open|$(rate "$N" "$w") jobs/s|$(per_job_ms "$N" "$w") ms|$(ratio "$(per_job_ms "$N" "$w")" "$f_ms")")
+fi
+if command -v nq > /dev/null; then
+  export NQDIR=$T/nq
+  mkdir -p "$NQDIR"
+  t0=$(now)
+  for i in $(seq 1 "$N"); do nq true > /dev/null; done
+  nq -w 2> /dev/null || true
+  t1=$(now)
+  w=$(elapsed "$t0" "$t1")
+  peer_rows+=("nq (serial, no isolation), open|$(rate "$N" "$w") jobs/s|$(per_job_ms "$N" "$w") ms|$(ratio "$(per_job_ms "$N" "$w")" "$f_ms")")
+fi
+
+row() { printf '%-44s %16s %16s %10s\n' "$@"; }
+echo
+echo "boxq benchmark: $(uname -r), $CPUS CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+row "workload" "throughput" "per job" "vs floor"
+row "--------" "----------" "-------" "--------"
+row "floor: $N jobs, $CPUS launchers, boxq isolation" "$f_rate jobs/s" "$f_ms ms" "1.00"
+row "boxq: $N held, then released" "$(rate "$N" "$h_wall") jobs/s" "$h_ms ms" "$(ratio "$h_ms" "$f_ms")"
+row "boxq: $N submitted while running" "$(rate "$N" "$o_wall") jobs/s" "$o_ms ms" "$(ratio "$o_ms" "$f_ms")"
+for p in "${peer_rows[@]}"; do
+  IFS='|' read -r a b c d <<< "$p"
+  row "$a" "$b" "$c" "$d"
+done
+echo
+row "measure" "value" "baseline" "ratio"
+row "-------" "-----" "--------" "-----"
+row "qsub latency p50 ($QSUB_N submissions)" "$q50 ms" "$b50 ms" "$(ratio "$q50" "$b50")"
+row "qsub latency p99" "$q99 ms" "" ""
+row "qsub -J 1-$ARRAY_N (one call)" "$arr_s s" "" ""
+row "qdel of that array (one call)" "$del_s s" "" ""
+row "scheduling pass, $PASS_N queued jobs" "$pass ms" "" ""
+read -r e b < <(hval "qstat (every queued job")
+row "qstat, 10000 queued + $HIST_N finished" "$b ms" "$e ms" "$(ratio "$b" "$e")"
+read -r e b < <(hval "qacct --by user")
+row "qacct --by user over a month of them" "$b ms" "$e ms" "$(ratio "$b" "$e")"
+read -r e b < <(hval "qsub -h (durable)")
+row "qsub into that database" "$b ms" "$e ms" "$(ratio "$b" "$e")"
+read -r e b < <(hval "resident memory")
+row "boxqd resident memory there" "$b MiB" "$e MiB" "$(ratio "$b" "$e")"
+echo "(baselines: floor = the same jobs without boxq; qsub = the same process printing its help;"
+echo " the last four = the same commands on an empty database)"
+echo "every job of the boxq workloads ran exactly once and was accounted"

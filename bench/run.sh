@@ -6,6 +6,7 @@
 #   floor      N trivial jobs with boxq's isolation and no scheduler (bench/floor)
 #   boxq held  N `true` jobs submitted held, then released at once: drain time
 #   boxq open  N `true` jobs submitted one after another while they run
+#   boxq array one array of N `true` tasks, released at once
 #   qsub       latency, process start to id printed (job durably stored)
 #   array      a 100,000-task array in one qsub
 #   pass       one scheduling pass over 100,000 queued jobs (bench/sched_pass)
@@ -84,7 +85,9 @@ wait_drained() {
   while :; do
     local info
     info=$("$BIN/qstat" -B -f)
-    if ! echo "$info" | grep -qE '^    (queued|held|waiting|running|exiting|begun) = [1-9]'; then
+    # A here-string, not a pipe: with pipefail, grep -q leaving early
+    # would fail the echo feeding it and read as "no match".
+    if ! grep -qE '^    (queued|held|waiting|running|exiting|begun) = [1-9]' <<< "$info"; then
       return 0
     fi
     sleep 0.05 # coarse: polling must not take the CPUs it measures
@@ -125,6 +128,19 @@ t1=$(now)
 h_wall=$(elapsed "$t0" "$t1")
 check_exactly_once "$N"
 h_ms=$(per_job_ms "$N" "$h_wall")
+stop_boxq
+
+# ---- boxq: an array of N tasks, released at once ----
+start_boxq
+cd "$T/work"
+arr_id=$("$BIN/qsub" -h -N a -J "1-$N" <<< true)
+t0=$(now)
+"$BIN/qrls" "${arr_id%%.*}"
+wait_drained
+t1=$(now)
+a_wall=$(elapsed "$t0" "$t1")
+check_exactly_once "$N"
+a_ms=$(per_job_ms "$N" "$a_wall")
 stop_boxq
 
 # ---- boxq: open submission ----
@@ -185,7 +201,7 @@ if command -v tsp > /dev/null; then
   t0=$(now)
   for i in $(seq 1 "$N"); do tsp true > /dev/null; done
   tsp -w > /dev/null 2>&1 || true
-  while tsp | grep -qE ' (running|queued) '; do sleep 0.01; done
+  while grep -qE ' (running|queued) ' <<< "$(tsp)"; do sleep 0.01; done
   t1=$(now)
   tsp -K 2> /dev/null || true
   w=$(elapsed "$t0" "$t1")
@@ -210,6 +226,7 @@ row "--------" "----------" "-------" "--------"
 row "floor: $N jobs, $CPUS launchers, boxq isolation" "$f_rate jobs/s" "$f_ms ms" "1.00"
 row "boxq: $N held, then released" "$(rate "$N" "$h_wall") jobs/s" "$h_ms ms" "$(ratio "$h_ms" "$f_ms")"
 row "boxq: $N submitted while running" "$(rate "$N" "$o_wall") jobs/s" "$o_ms ms" "$(ratio "$o_ms" "$f_ms")"
+row "boxq: one $N-task array, released" "$(rate "$N" "$a_wall") jobs/s" "$a_ms ms" "$(ratio "$a_ms" "$f_ms")"
 for p in "${peer_rows[@]}"; do
   IFS='|' read -r a b c d <<< "$p"
   row "$a" "$b" "$c" "$d"

@@ -139,7 +139,8 @@ main(int argc, char **argv) {
   for (long k = 0; k < repeats; k++) {
     struct rows run = {0}, queued = {0};
     double a = now_ms();
-    if (db_list_sched(db, true, take, &run) < 0 || db_list_sched(db, false, take, &queued) < 0) {
+    if (db_list_sched(db, true, 0, take, &run) < 0 ||
+        db_list_sched(db, false, 65, take, &queued) < 0) {
       fprintf(stderr, "sched_pass: read: %s\n", db_errmsg(db));
       return 1;
     }

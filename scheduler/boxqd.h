@@ -59,6 +59,7 @@ struct boxqd {
 
 struct sched_note {
   int64_t id;
+  int64_t array_id; /* an entry for an array's waiting tasks */
   double priority;
   float factor[SF_MAX];
   uint8_t reason; /* enum sched_reason */
@@ -92,7 +93,7 @@ void sched_request_pass(struct boxqd *d);
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
 
 /* dispatch.c: the last pass's verdict on a queued job, or NULL. */
-const struct sched_note *sched_note_of(struct boxqd *d, int64_t id);
+const struct sched_note *sched_note_of(struct boxqd *d, int64_t id, int64_t array_id);
 
 /* workflow.c: arrays, dependencies, fair share and deferred jobs. The
  * wf_job_* functions run inside the caller's transaction. */

@@ -31,6 +31,7 @@ enum stmt_id {
   ST_INSERT_TASKS,
   ST_SCHED_QUEUED,
   ST_SCHED_RUNNING,
+  ST_NEXT_TASKS,
   ST_ARRAY_BEGUN,
   ST_ARRAY_UNFINISHED,
   ST_ARRAY_OUTCOME,
@@ -142,10 +143,22 @@ static const char *const stmt_sql[ST_MAX] = {
         "FROM idx, jobs WHERE jobs.id = ?1",
 #define SCHED_COLS                                                                                 \
   "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"
+    /* Queued jobs, and one row per array with waiting tasks: the tasks are
+     * identical to their array job but for their index, so the array
+     * stands for them, with how many wait, counted only up to ?1 (a pass
+     * cannot start more). A 100,000-task array costs the pass one row. */
     [ST_SCHED_QUEUED] =
-        "SELECT " SCHED_COLS ", 0 FROM jobs WHERE state <> 'F' AND state = 'Q' AND array_spec = ''",
+        "SELECT id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, 0, 0, 0, 1 "
+        "FROM jobs WHERE state <> 'F' AND state = 'Q' AND array_spec = '' AND array_id = 0 "
+        "UNION ALL SELECT * FROM (SELECT p.id, p.owner_uid, p.queue, p.ncpus, p.mem, "
+        "p.walltime, p.priority, p.qtime, p.id, p.array_limit, 0, (SELECT COUNT(*) FROM "
+        "(SELECT 1 FROM jobs t WHERE t.array_id <> 0 AND t.array_id = p.id AND t.state = 'Q' "
+        "LIMIT ?1)) AS waiting FROM jobs p WHERE p.state <> 'F' AND p.state IN ('Q','H','W','B') "
+        "AND p.array_spec > '') WHERE waiting > 0",
+    [ST_NEXT_TASKS] = "SELECT id FROM jobs WHERE array_id <> 0 AND array_id = ? AND "
+                      "state = 'Q' ORDER BY array_index LIMIT ?",
     /* A job dispatched but not yet started holds its resources from then. */
-    [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END "
+    [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END, 1 "
                          "FROM jobs WHERE state <> 'F' AND state IN ('R','E')",
     [ST_ARRAY_BEGUN] = "UPDATE jobs SET state = 'B', stime = CASE WHEN stime = 0 THEN ?2 ELSE "
                        "stime END, mtime = ?2 WHERE id = ?1 AND state IN ('Q','H','W')",
@@ -437,6 +450,8 @@ each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud) {
   sqlite3_reset(s);
   return r < 0 ? r : 0;
 }
+
+static int collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n);
 
 static void
 bind_text(sqlite3_stmt *s, int i, const char *v) {
@@ -866,17 +881,29 @@ sched_row(sqlite3_stmt *s, void *ud) {
       .array_id = sqlite3_column_int64(s, 8),
       .array_limit = sqlite3_column_int64(s, 9),
       .stime = sqlite3_column_int64(s, 10),
+      .count = sqlite3_column_int64(s, 11),
   };
   return sr->cb(sr->ud, &row);
 }
 
 int
-db_list_sched(struct db *db, bool running, db_sched_cb cb, void *ud) {
+db_list_sched(struct db *db, bool running, int64_t max_count, db_sched_cb cb, void *ud) {
   struct sched_rows sr = {cb, ud};
-  return each_row(db, stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED), sched_row, &sr);
+  sqlite3_stmt *s = stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED);
+  if (!running)
+    sqlite3_bind_int64(s, 1, max_count > 0 ? max_count : 1);
+  return each_row(db, s, sched_row, &sr);
 }
 
 /* ---- arrays ---- */
+
+int
+db_next_tasks(struct db *db, int64_t array_id, int64_t n, int64_t **ret, size_t *ret_n) {
+  sqlite3_stmt *s = stmt(db, ST_NEXT_TASKS);
+  sqlite3_bind_int64(s, 1, array_id);
+  sqlite3_bind_int64(s, 2, n);
+  return collect_ids(db, s, ret, ret_n);
+}
 
 int
 db_array_begun(struct db *db, int64_t array_id, int64_t now) {

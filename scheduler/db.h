@@ -72,11 +72,16 @@ struct db_sched_row {
   const char *queue;
   int64_t ncpus, mem, walltime, priority, qtime, stime;
   int64_t array_id, array_limit;
+  int64_t count; /* queued: an array's waiting tasks stand in one row (the array's) */
 };
 typedef int (*db_sched_cb)(void *ud, const struct db_sched_row *row);
 /* running: jobs in R or E (stime is their dispatch time until they start);
- * else jobs in Q that can run (array jobs themselves never do). */
-int db_list_sched(struct db *db, bool running, db_sched_cb cb, void *ud);
+ * else jobs in Q that can run, an array's waiting tasks as one row (the
+ * array job's, array_id set, count: how many wait, up to max_count). */
+int db_list_sched(struct db *db, bool running, int64_t max_count, db_sched_cb cb, void *ud);
+
+/* The first n waiting tasks of an array, in index order. */
+int db_next_tasks(struct db *db, int64_t array_id, int64_t n, int64_t **ret, size_t *ret_n);
 
 /* Arrays. An array job is Q/H/W until a task is dispatched (then B, with
  * that time as its stime), F once every task has ended. */

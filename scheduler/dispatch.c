@@ -55,7 +55,8 @@ sched_job_of(const struct boxqd *d, const struct db_sched_row *row) {
                             .qtime = row->qtime,
                             .stime = row->stime,
                             .array_id = row->array_id,
-                            .array_limit = row->array_limit};
+                            .array_limit = row->array_limit,
+                            .count = row->count};
 }
 
 static void
@@ -153,9 +154,14 @@ cmp_note(const void *a, const void *b) {
 }
 
 const struct sched_note *
-sched_note_of(struct boxqd *d, int64_t id) {
+sched_note_of(struct boxqd *d, int64_t id, int64_t array_id) {
   struct sched_note key = {.id = id};
-  return bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+  const struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+  /* An array's waiting tasks share one entry: its note. */
+  for (size_t i = 0; !n && array_id && i < d->nnotes; i++)
+    if (d->notes[i].array_id == array_id)
+      n = &d->notes[i];
+  return n;
 }
 
 /* With pin_cpus: the lowest free CPUs for job id, recorded with it. */
@@ -190,38 +196,89 @@ send_dispatch(struct boxqd *d, int64_t id) {
   job_rec_free(&j);
 }
 
+static int
+cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The jobs the starts stand for: an entry's own id, or for an array's
+ * tasks (an entry started k times) its first k waiting tasks. */
+static int
+resolve_starts(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int64_t **ret,
+               size_t **ret_entry, size_t *ret_n) {
+  int64_t *ids = xcalloc(n + 1, sizeof(int64_t));
+  size_t *entry = xcalloc(n + 1, sizeof(size_t));
+  size_t m = 0;
+  qsort(starts, n, sizeof(size_t), cmp_size);
+  for (size_t i = 0; i < n;) {
+    size_t k = i;
+    while (k < n && starts[k] == starts[i])
+      k++;
+    const struct sched_job *j = &p->queued[starts[i]];
+    if (j->count > 1 || j->array_id) {
+      int64_t *tasks;
+      size_t ntasks;
+      int r = db_next_tasks(d->db, j->array_id, (int64_t)(k - i), &tasks, &ntasks);
+      if (r < 0) {
+        free(ids);
+        free(entry);
+        return r;
+      }
+      for (size_t t = 0; t < ntasks; t++) {
+        entry[m] = starts[i];
+        ids[m++] = tasks[t];
+      }
+      free(tasks);
+    } else {
+      entry[m] = starts[i];
+      ids[m++] = j->id;
+    }
+    i = k;
+  }
+  *ret = ids;
+  *ret_entry = entry;
+  *ret_n = m;
+  return 0;
+}
+
 /* Records the starts of a pass in one transaction (all or none), then
  * sends them to the worker. */
 static void
-start_jobs(struct boxqd *d, struct pass_input *p, const size_t *starts, size_t n, int64_t now) {
+start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int64_t now) {
   int r = 0;
+  int64_t *ids = NULL;
+  size_t *entry = NULL, nids = 0;
   if (d->cfg.pin_cpus)
     r = db_list_running(d->db, busy_cpus, p);
+  if (r == 0)
+    r = resolve_starts(d, p, starts, n, &ids, &entry, &nids);
   /* Relaxed: if boxqd dies before this reaches the disk, the worker's
    * hello after a restart shows which of these it received (the others go
    * back to the queue); nothing was promised to anyone yet. */
   if (r == 0)
     r = db_begin_relaxed(d->db);
-  for (size_t i = 0; r == 0 && i < n; i++) {
-    const struct sched_job *j = &p->queued[starts[i]];
-    r = db_set_state(d->db, j->id, JOB_RUNNING, "", now);
+  for (size_t i = 0; r == 0 && i < nids; i++) {
+    const struct sched_job *j = &p->queued[entry[i]];
+    r = db_set_state(d->db, ids[i], JOB_RUNNING, "", now);
     if (r == 0 && d->cfg.pin_cpus)
-      r = pin_job(d, &p->busy, j->id, j->ncpus);
+      r = pin_job(d, &p->busy, ids[i], j->ncpus);
     if (r == 0 && j->array_id)
       r = db_array_begun(d->db, j->array_id, now);
     if (r == 0)
-      r = db_add_event(d->db, j->id, now, "dispatched", NULL);
+      r = db_add_event(d->db, ids[i], now, "dispatched", NULL);
   }
   if (r == 0)
     r = db_commit(d->db);
   else
     db_rollback(d->db);
-  if (r < 0) {
+  if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
-    return;
-  }
-  for (size_t i = 0; i < n; i++)
-    send_dispatch(d, p->queued[starts[i]].id);
+  else
+    for (size_t i = 0; i < nids; i++)
+      send_dispatch(d, ids[i]);
+  free(ids);
+  free(entry);
 }
 
 static void
@@ -230,9 +287,9 @@ sched_pass(struct boxqd *d) {
     return;
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
-  int r = db_list_sched(d->db, true, collect_running, &p);
+  int r = db_list_sched(d->db, true, 0, collect_running, &p);
   if (r == 0)
-    r = db_list_sched(d->db, false, collect_queued, &p);
+    r = db_list_sched(d->db, false, d->cap.ncpus + 1, collect_queued, &p);
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
     goto out;
@@ -260,8 +317,11 @@ sched_pass(struct boxqd *d) {
       .now = now,
   };
   size_t nq = p.nqueued ? p.nqueued : 1;
+  /* Every start takes at least one CPU: no more than the free ones. */
+  size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
   struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
-                             .starts = xcalloc(nq, sizeof(size_t))};
+                             .starts = xcalloc(max_starts + 1, sizeof(size_t)),
+                             .max_starts = max_starts};
   r = sched_plan(&in, &res);
   if (r == 0) {
     /* Keep the verdicts for qstat, by id. */
@@ -270,6 +330,7 @@ sched_pass(struct boxqd *d) {
     for (size_t i = 0; i < p.nqueued; i++) {
       struct sched_note *n = &d->notes[i];
       n->id = p.queued[i].id;
+      n->array_id = p.queued[i].array_id;
       n->priority = res.verdict[i].priority;
       n->reason = res.verdict[i].reason;
       for (int k = 0; k < SF_MAX; k++)
@@ -300,10 +361,11 @@ run_pass(struct boxqd *d) {
   sched_pass(d);
   uint64_t took_ms = (uv_hrtime() - start) / 1000000;
   /* A pass over a huge queue costs tens of milliseconds: the next one
-   * waits at least 3x as long, so that passes never take more than a
-   * quarter of the daemon's time however fast requests arrive. */
+   * then waits as long, so that passes never take more than half of the
+   * daemon's time however fast requests arrive. Cheap passes are not
+   * held back: each job's end wants one, to start the next job. */
   uv_update_time(d->loop);
-  d->next_pass_ms = uv_now(d->loop) + 3 * took_ms;
+  d->next_pass_ms = uv_now(d->loop) + (took_ms >= 2 ? took_ms : 0);
 }
 
 static void

@@ -71,14 +71,15 @@ annotate(struct boxqd *d, struct job_rec *j) {
     case JOB_QUEUED: {
       if (j->array_spec)
         break;
-      const struct sched_note *n = sched_note_of(d, j->id);
+      const struct sched_note *n = sched_note_of(d, j->id, j->array_id);
       if (!n) {
         why = xstrdup("not yet considered by the scheduler");
         break;
       }
       if (n->reason == SR_START && !d->worker_ready)
         why = xstrdup("waiting for boxq-worker to connect");
-      else if (n->reason == SR_RESERVED && d->reserved_id == j->id &&
+      else if (n->reason == SR_RESERVED &&
+               (d->reserved_id == j->id || d->reserved_id == j->array_id) &&
                d->reserved_time != SCHED_NEVER) {
         fmt_local_time(d->reserved_time, when, sizeof(when));
         why = xasprintf("%s; expected to start by %s", sched_reason_text(n->reason), when);

@@ -316,7 +316,8 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
   size_t *order = malloc((nq ? nq : 1) * sizeof(size_t));
   p.per_queue = calloc(in->nqueues ? in->nqueues : 1, sizeof(struct counter));
   p.per_user_queue = calloc(in->nqueues * nu + 1, sizeof(struct counter));
-  p.holding = malloc((in->nrunning + nq + 1) * sizeof(struct sched_job));
+  size_t max_starts = res->max_starts ? res->max_starts : nq;
+  p.holding = malloc((in->nrunning + max_starts + 1) * sizeof(struct sched_job));
   int r = -ENOMEM;
   if (!fs || !order || !p.per_queue || !p.per_user_queue || !p.holding || collect_arrays(&p) < 0)
     goto out;
@@ -343,53 +344,63 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
   bool reserved = false, blocked = false;
   int64_t shadow = SCHED_NEVER;
   struct sched_capacity extra = {0, 0};
-  for (size_t k = 0; k < nq; k++) {
+  for (size_t k = 0; k < nq && res->nstarts < max_starts; k++) {
     size_t i = order[k];
     const struct sched_job *j = &in->queued[i];
-    enum sched_reason why = limit_reason(&p, j);
-    if (why != SR_NONE) {
-      p.v[i].reason = (uint8_t)why;
-      continue;
+    /* An entry may stand for several identical jobs (an array's tasks):
+     * each copy goes through the same checks, in turn. A reason is kept
+     * only if no copy started. */
+    int64_t copies = j->count > 1 ? j->count : 1;
+    for (int64_t c = 0; c < copies && res->nstarts < max_starts; c++) {
+      enum sched_reason why = limit_reason(&p, j);
+      if (why != SR_NONE) {
+        if (c == 0)
+          p.v[i].reason = (uint8_t)why;
+        break;
+      }
+      bool fits = j->ncpus <= free_now.ncpus && j->mem <= free_now.mem;
+      if (blocked) {
+        /* Behind the top job: backfill only what cannot delay it. */
+        if (!fits) {
+          if (c == 0)
+            p.v[i].reason = SR_RESOURCES;
+          break;
+        }
+        bool ends_before =
+            j->walltime > 0 && shadow != SCHED_NEVER && in->now + j->walltime <= shadow;
+        bool in_extra = reserved && j->ncpus <= extra.ncpus && j->mem <= extra.mem;
+        if (!in->params.backfill || (!ends_before && !in_extra)) {
+          if (c == 0)
+            p.v[i].reason = SR_PRIORITY;
+          break;
+        }
+        if (!ends_before) {
+          extra.ncpus -= j->ncpus;
+          extra.mem -= j->mem;
+        }
+      } else if (!fits) {
+        blocked = true;
+        if (c == 0)
+          p.v[i].reason = SR_RESERVED;
+        if (in->params.backfill) {
+          r = reserve(&p, j, free_now, &shadow, &extra);
+          if (r < 0)
+            goto out;
+          /* With no known start there is nothing to backfill against. */
+          reserved = shadow != SCHED_NEVER;
+        }
+        res->reserved_id = j->id;
+        res->reserved_time = shadow;
+        break;
+      }
+      p.v[i].reason = SR_START;
+      free_now.ncpus -= j->ncpus;
+      free_now.mem -= j->mem;
+      struct sched_job started = *j;
+      started.stime = in->now;
+      account(&p, &started);
+      res->starts[res->nstarts++] = i;
     }
-    bool fits = j->ncpus <= free_now.ncpus && j->mem <= free_now.mem;
-    if (blocked) {
-      /* Behind the top job: backfill only what cannot delay it. */
-      if (!fits) {
-        p.v[i].reason = SR_RESOURCES;
-        continue;
-      }
-      bool ends_before =
-          j->walltime > 0 && shadow != SCHED_NEVER && in->now + j->walltime <= shadow;
-      bool in_extra = reserved && j->ncpus <= extra.ncpus && j->mem <= extra.mem;
-      if (!in->params.backfill || (!ends_before && !in_extra)) {
-        p.v[i].reason = SR_PRIORITY;
-        continue;
-      }
-      if (!ends_before) {
-        extra.ncpus -= j->ncpus;
-        extra.mem -= j->mem;
-      }
-    } else if (!fits) {
-      blocked = true;
-      p.v[i].reason = SR_RESERVED;
-      if (in->params.backfill) {
-        r = reserve(&p, j, free_now, &shadow, &extra);
-        if (r < 0)
-          goto out;
-        /* With no known start there is nothing to backfill against. */
-        reserved = shadow != SCHED_NEVER;
-      }
-      res->reserved_id = j->id;
-      res->reserved_time = shadow;
-      continue;
-    }
-    p.v[i].reason = SR_START;
-    free_now.ncpus -= j->ncpus;
-    free_now.mem -= j->mem;
-    struct sched_job started = *j;
-    started.stime = in->now;
-    account(&p, &started);
-    res->starts[res->nstarts++] = i;
   }
   r = 0;
 out:

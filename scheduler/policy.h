@@ -64,6 +64,8 @@ struct sched_job {
   int64_t stime;        /* running jobs: when it started */
   int64_t array_id;     /* 0, or the array the task belongs to */
   int64_t array_limit;  /* most tasks of that array running at once; 0 = any */
+  int64_t count;        /* queued: identical jobs this entry stands for (an
+                         * array's waiting tasks); 0 or 1 = one */
 };
 
 /* A user's accounted usage (CPU-seconds allocated), decayed to now. */
@@ -115,7 +117,9 @@ struct sched_verdict {
 
 struct sched_result {
   struct sched_verdict *verdict; /* [nqueued], caller-allocated */
-  size_t *starts;                /* [nqueued], caller-allocated: indexes into queued */
+  size_t *starts;                /* [max_starts], caller-allocated: indexes into queued, an
+                                  * entry with count > 1 once per job started from it */
+  size_t max_starts;             /* 0: nqueued */
   size_t nstarts;
   int64_t reserved_id;   /* the job holding the reservation, or 0 */
   int64_t reserved_time; /* its guaranteed start, or SCHED_NEVER if unknown */

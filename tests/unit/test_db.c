@@ -92,6 +92,7 @@ count(void *ud, struct job_rec *j) {
 struct sched_rows {
   int n;
   int64_t ids[16];
+  int64_t jobs; /* the jobs the rows stand for */
 };
 
 static int
@@ -100,6 +101,7 @@ take_row(void *ud, const struct db_sched_row *row) {
   if (r->n < 16)
     r->ids[r->n] = row->id;
   r->n++;
+  r->jobs += row->count;
   return 0;
 }
 
@@ -112,7 +114,7 @@ lifecycle_survives_reopen(void **state) {
   struct job_rec j = sample_job();
   assert_int_equal(db_insert_job(db, &j), 0);
   struct sched_rows queued = {0};
-  assert_int_equal(db_list_sched(db, false, take_row, &queued), 0);
+  assert_int_equal(db_list_sched(db, false, 64, take_row, &queued), 0);
   assert_true(queued.n >= 1);
   int n = 0;
   assert_int_equal(db_set_state(db, j.id, JOB_RUNNING, "", 200), 0);
@@ -302,10 +304,23 @@ arrays_holds_and_dependencies(void **state) {
   assert_int_equal(id, tasks[1]);
   assert_int_equal(db_task_id(db, a.id, 2, &id), -ENOENT);
 
-  /* The array job itself is never scheduled; its tasks are. */
+  /* The array job itself is never scheduled; its tasks are, as one entry
+   * standing for the three, and the next ones come in index order. */
   struct sched_rows rows = {0};
-  assert_int_equal(db_list_sched(db, false, take_row, &rows), 0);
-  assert_int_equal(rows.n, 3);
+  assert_int_equal(db_list_sched(db, false, 64, take_row, &rows), 0);
+  assert_int_equal(rows.n, 1);
+  assert_int_equal(rows.jobs, 3);
+  assert_int_equal(rows.ids[0], a.id);
+  rows = (struct sched_rows){0};
+  assert_int_equal(db_list_sched(db, false, 2, take_row, &rows), 0);
+  assert_int_equal(rows.jobs, 2); /* counted only as far as a pass can use */
+  int64_t *next;
+  size_t nnext;
+  assert_int_equal(db_next_tasks(db, a.id, 2, &next, &nnext), 0);
+  assert_int_equal(nnext, 2);
+  assert_int_equal(next[0], tasks[0]);
+  assert_int_equal(next[1], tasks[1]);
+  free(next);
 
   /* A user hold on the array holds every task that has not started. */
   assert_int_equal(db_begin(db), 0);
@@ -313,10 +328,10 @@ arrays_holds_and_dependencies(void **state) {
   assert_int_equal(db_hold_add(db, a.id, 'u', 11), 3); /* array + 2 tasks */
   assert_int_equal(db_commit(db), 0);
   rows.n = 0;
-  db_list_sched(db, false, take_row, &rows);
+  db_list_sched(db, false, 64, take_row, &rows);
   assert_int_equal(rows.n, 0);
   rows.n = 0;
-  db_list_sched(db, true, take_row, &rows);
+  db_list_sched(db, true, 0, take_row, &rows);
   assert_int_equal(rows.n, 1);
   assert_int_equal(db_begin(db), 0);
   assert_int_equal(db_hold_add(db, a.id, 's', 12), 3);

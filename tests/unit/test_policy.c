@@ -231,6 +231,35 @@ array_cap_limits_running_tasks(void **state) {
   assert_int_equal(p.v[5].reason, SR_START);
 }
 
+/* One entry for an array's waiting tasks: as many start as fit, within
+ * the array's cap; the rest wait behind, reserved like any job. */
+static void
+array_entry_starts_copies(void **state) {
+  (void)state;
+  struct sched_job q[] = {
+      {.id = 20, .ncpus = 1, .mem = 1, .qtime = 1, .array_id = 7, .array_limit = 3, .count = 10},
+      {.id = 40, .ncpus = 1, .mem = 1, .qtime = 1, .array_id = 8, .count = 10},
+      {.id = 60, .ncpus = 1, .mem = 1, .qtime = 2},
+  };
+  struct sched_input in = input(4, GB, q, 3, NULL, 0);
+  struct sched_verdict v[3];
+  size_t starts[16];
+  struct sched_result res = {.verdict = v, .starts = starts, .max_starts = 16};
+  assert_int_equal(sched_plan(&in, &res), 0);
+  assert_int_equal(res.nstarts, 4); /* three of array 7 (its cap), one of array 8 */
+  assert_int_equal(starts[0], 0);
+  assert_int_equal(starts[2], 0);
+  assert_int_equal(starts[3], 1);
+  assert_int_equal(v[0].reason, SR_START);
+  assert_int_equal(v[1].reason, SR_START);
+  assert_int_equal(res.reserved_id, 40); /* the next task of array 8 */
+  assert_int_equal(v[2].reason, SR_RESOURCES);
+  /* max_starts bounds a pass. */
+  res.max_starts = 2;
+  assert_int_equal(sched_plan(&in, &res), 0);
+  assert_int_equal(res.nstarts, 2);
+}
+
 static void
 dependency_rules(void **state) {
   (void)state;
@@ -662,6 +691,7 @@ main(void) {
       cmocka_unit_test(queue_and_user_limits),
       cmocka_unit_test(backfill_respects_the_reservation),
       cmocka_unit_test(array_cap_limits_running_tasks),
+      cmocka_unit_test(array_entry_starts_copies),
       cmocka_unit_test(dependency_rules),
       cmocka_unit_test(decay_halves_per_half_life),
       cmocka_unit_test(sim_fair_share_between_two_users),

@@ -6,8 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
 command -v sqlite3 > /dev/null || skip "sqlite3 (the CLI) is missing"
-T=$(mktemp -d /var/tmp/boxq-it.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+OUT=$(mktemp -d /var/tmp/boxq-it.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+T=$OUT
 SMALL=1 bash "$(dirname "$0")/../../bench/run.sh" "$BUILD" > "$T/out" 2> "$T/err"
 rc=$?
 cat "$T/out"
@@ -21,5 +22,5 @@ check "  the array" grep -qE "^qsub -J 1-1000 \(one call\) +[0-9.]+ s" "$T/out"
 check "  the scheduling pass" grep -qE "^scheduling pass, 2000 queued jobs +[0-9.]+ ms" "$T/out"
 check "  qstat at scale" grep -qE "^qstat, 10000 queued \+ 20000 finished +[0-9.]+ ms" "$T/out"
 check "no cgroup of the benchmark is left" sh -c "! ls -d /sys/fs/cgroup/*/boxq-bench-* /sys/fs/cgroup/boxq-bench-* 2>/dev/null | grep -q ."
-T=$T/none # finish looks for daemon logs in $T
+T=$OUT/none # finish looks for daemon logs in $T; this test starts none itself
 finish

@@ -223,8 +223,8 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_EXPIRE_DEPS] = "DELETE FROM job_deps WHERE job_id = ?",
     [ST_EXPIRE_JOB] = "DELETE FROM jobs WHERE id = ?",
     [ST_TASK_DEPENDENTS] =
-        "SELECT DISTINCT d.job_id FROM job_deps d JOIN jobs t ON t.id = d.dep_id "
-        "WHERE t.array_id = ?",
+        "SELECT DISTINCT d.job_id FROM jobs t JOIN job_deps d ON d.dep_id = t.id "
+        "WHERE t.array_id <> 0 AND t.array_id = ?",
 };
 
 struct db {
@@ -1204,6 +1204,49 @@ db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n
   sqlite3_stmt *s = stmt(db, ST_TASK_DEPENDENTS);
   sqlite3_bind_int64(s, 1, array_id);
   return collect_ids(db, s, ret, ret_n);
+}
+
+/* ---- query plans ---- */
+
+int
+db_check_plans(struct db *db, struct berr *err) {
+  /* Statements meant to read everything: qstat -x lists all jobs, and the
+   * fair-share table holds one row per user. */
+  static const enum stmt_id whole[] = {ST_LIST_ALL, ST_LIST_ALL_FULL, ST_USAGE_LOAD};
+  int bad = 0;
+  for (int i = 0; i < ST_MAX; i++) {
+    bool allowed = false;
+    for (size_t k = 0; k < ARRAY_SIZE(whole); k++)
+      allowed |= whole[k] == (enum stmt_id)i;
+    if (allowed)
+      continue;
+    _cleanup_free_ char *sql = xasprintf("EXPLAIN QUERY PLAN %s", stmt_sql[i]);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK)
+      return berr_set(err, -EIO, "statement %d: %s", i, sqlite3_errmsg(db->sql));
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const char *detail = (const char *)sqlite3_column_text(s, 3);
+      /* "SCAN x" without an index reads a whole table (x: a table of ours or
+       * its alias in the statements; a CTE or a subquery is not one). */
+      static const char *const tables[] = {"jobs",     "job_usage",  "job_events", "job_deps",
+                                           "job_runs", "user_usage", "j",          "p",
+                                           "t",        "u",          "d"};
+      bool table = false;
+      if (detail && strncmp(detail, "SCAN ", 5) == 0 && !strstr(detail, "INDEX")) {
+        size_t wlen = strcspn(detail + 5, " ");
+        for (size_t k = 0; k < ARRAY_SIZE(tables); k++)
+          table |= strlen(tables[k]) == wlen && strncmp(detail + 5, tables[k], wlen) == 0;
+      }
+      if (table) {
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof(err->msg) - len, "%sstatement %d: %s", len ? "; " : "", i,
+                 detail);
+        bad++;
+      }
+    }
+    sqlite3_finalize(s);
+  }
+  return bad ? -EINVAL : 0;
 }
 
 /* ---- counts for qstat -B and -Q ---- */

@@ -170,5 +170,10 @@ int db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_k
  * Returns how many jobs the batch took (0: nothing left), or -errno. */
 int db_prune_batch(struct db *db, int64_t before, int64_t batch, bool expire);
 
+/* For tests: fails (-EINVAL, the statements in err) if a prepared
+ * statement would read a whole table, which on a database with a million
+ * finished jobs means a stalled scheduler; the few meant to are allowed. */
+int db_check_plans(struct db *db, struct berr *err);
+
 /* Maps the last SQLite error to -errno (-ENOSPC for a full disk, ...). */
 int db_errno(struct db *db);

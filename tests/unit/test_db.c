@@ -389,6 +389,19 @@ arrays_holds_and_dependencies(void **state) {
   db_close(db);
 }
 
+/* No statement reads a whole table: partial indexes are used only when a
+ * query repeats their WHERE term, an easy thing to lose in an edit. */
+static void
+every_statement_uses_an_index(void **state) {
+  (void)state;
+  struct db *db;
+  struct berr err = {{0}};
+  assert_int_equal(db_open(path, &db, &err), 0);
+  if (db_check_plans(db, &err) < 0)
+    fail_msg("full scans: %s", err.msg);
+  db_close(db);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -398,6 +411,7 @@ main(void) {
       cmocka_unit_test(rolled_back_change_leaves_nothing),
       cmocka_unit_test(migrates_a_version_3_database),
       cmocka_unit_test(arrays_holds_and_dependencies),
+      cmocka_unit_test(every_statement_uses_an_index),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

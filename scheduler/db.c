@@ -1,90 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "db.h"
+#include "db_internal.h"
 
 #include "migrate.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/statvfs.h>
-
-enum stmt_id {
-  ST_INSERT,
-  ST_GET_BRIEF,
-  ST_GET_FULL,
-  ST_LIST_ACTIVE,
-  ST_LIST_ALL,
-  ST_LIST_ACTIVE_FULL,
-  ST_LIST_ALL_FULL,
-  ST_LIST_RUNNING,
-  ST_SET_STATE,
-  ST_SET_END_REASON,
-  ST_SET_CPUS,
-  ST_REQUEUE,
-  ST_DROP_USAGE,
-  ST_STARTED,
-  ST_ENDED,
-  ST_USAGE,
-  ST_USAGE_SAMPLE,
-  ST_EVENT,
-  ST_EVENTS,
-  ST_INSERT_TASKS,
-  ST_SCHED_QUEUED,
-  ST_SCHED_RUNNING,
-  ST_NEXT_TASKS,
-  ST_ARRAY_BEGUN,
-  ST_ARRAY_UNFINISHED,
-  ST_ARRAY_OUTCOME,
-  ST_ARRAY_COUNTS,
-  ST_ARRAY_TASKS,
-  ST_TASK_ID,
-  ST_DEP_ADD,
-  ST_DEP_DROP,
-  ST_DEPENDENTS,
-  ST_DEPS_OF,
-  ST_DEFERRED_DUE,
-  ST_DEFERRED_NEXT,
-  ST_USAGE_LOAD,
-  ST_USAGE_SAVE,
-  ST_ARCHIVE_RUN,
-  ST_ALTER,
-  ST_SET_HOLD_ONLY,
-  ST_HOLD_ADD,
-  ST_HOLD_REMOVE,
-  ST_FINISH_UNSTARTED,
-  ST_TASK_DEPENDENTS,
-  ST_QUEUE_COUNTS,
-  ST_STATE_COUNTS,
-  ST_PRUNE_PICK,
-  ST_PRUNE_JOB,
-  ST_PRUNE_EVENTS,
-  ST_EXPIRE_PICK,
-  ST_EXPIRE_USAGE,
-  ST_EXPIRE_RUNS,
-  ST_EXPIRE_DEPS,
-  ST_EXPIRE_JOB,
-  ST_MAX
-};
-
-/* Columns of a job row, in the order row_to_job reads them. */
-#define JOB_COLS                                                                                   \
-  "j.id, j.owner_uid, j.owner_gid, j.owner, j.name, j.queue, j.submit_host, j.state, "             \
-  "j.end_reason, j.priority, j.hold_types, j.workdir, j.out_path, j.err_path, j.join_oe, "         \
-  "j.ncpus, j.mem, j.walltime, j.ctime, j.qtime, j.stime, j.etime, j.mtime, j.exit_status, "       \
-  "j.exec_host, j.cgroup, j.comment, j.groups, "                                                   \
-  "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
-  "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
-  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
-  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
-  "j.rerunnable, j.run_count, j.array_id, j.array_index, j.array_spec, j.array_limit, j.depend, "  \
-  "j.exec_time, j.pruned"
-/* A task runs its array's script with its array's environment. */
-#define FULL_COLS                                                                                  \
-  ", CASE WHEN j.array_id <> 0 THEN (SELECT p.script FROM jobs p WHERE p.id = j.array_id) "        \
-  "ELSE j.script END, "                                                                            \
-  "CASE WHEN j.array_id <> 0 THEN (SELECT p.env FROM jobs p WHERE p.id = j.array_id) "             \
-  "ELSE j.env END"
-#define FROM " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
 
 /* The indexes on unfinished jobs and on array tasks are partial (WHERE
  * state <> 'F', WHERE array_id <> 0): SQLite uses one only when the query
@@ -225,13 +146,6 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_TASK_DEPENDENTS] =
         "SELECT DISTINCT d.job_id FROM jobs t JOIN job_deps d ON d.dep_id = t.id "
         "WHERE t.array_id <> 0 AND t.array_id = ?",
-};
-
-struct db {
-  sqlite3 *sql;
-  bool relaxed; /* the open transaction commits with synchronous = NORMAL */
-  sqlite3_stmt *st[ST_MAX];
-  char last_error[256]; /* kept past the ROLLBACK that clears SQLite's own */
 };
 
 const char *
@@ -416,8 +330,8 @@ db_rollback(struct db *db) {
   end_relaxed(db);
 }
 
-static sqlite3_stmt *
-stmt(struct db *db, enum stmt_id id) {
+sqlite3_stmt *
+db__stmt(struct db *db, enum stmt_id id) {
   sqlite3_stmt *s = db->st[id];
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
@@ -425,8 +339,8 @@ stmt(struct db *db, enum stmt_id id) {
 }
 
 /* Runs a statement that returns no rows. */
-static int
-step_done(struct db *db, sqlite3_stmt *s) {
+int
+db__step_done(struct db *db, sqlite3_stmt *s) {
   int rc = sqlite3_step(s);
   int r = rc == SQLITE_DONE ? 0 : db_errno(db);
   if (r < 0)
@@ -435,12 +349,8 @@ step_done(struct db *db, sqlite3_stmt *s) {
   return r;
 }
 
-/* Steps s through its rows, handing each to fn; fn returns non-zero to
- * stop (negative: an error, returned). */
-typedef int (*row_fn)(sqlite3_stmt *s, void *ud);
-
-static int
-each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud) {
+int
+db__each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud) {
   int rc, r = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if ((r = fn(s, ud)) != 0)
@@ -451,10 +361,8 @@ each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud) {
   return r < 0 ? r : 0;
 }
 
-static int collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n);
-
-static void
-bind_text(sqlite3_stmt *s, int i, const char *v) {
+void
+db__bind_text(sqlite3_stmt *s, int i, const char *v) {
   if (v)
     sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
   else
@@ -519,7 +427,7 @@ groups_unpack(const char *s, struct job_rec *j) {
 
 int
 db_insert_job(struct db *db, struct job_rec *j) {
-  sqlite3_stmt *s = stmt(db, ST_INSERT);
+  sqlite3_stmt *s = db__stmt(db, ST_INSERT);
   size_t env_len;
   _cleanup_free_ char *env = env_pack(j->env, &env_len);
   _cleanup_free_ char *groups = groups_pack(j->groups, j->ngroups);
@@ -527,20 +435,20 @@ db_insert_job(struct db *db, struct job_rec *j) {
   int i = 1;
   sqlite3_bind_int64(s, i++, j->uid);
   sqlite3_bind_int64(s, i++, j->gid);
-  bind_text(s, i++, j->owner);
-  bind_text(s, i++, j->name);
-  bind_text(s, i++, j->queue);
-  bind_text(s, i++, j->submit_host ? j->submit_host : "");
-  bind_text(s, i++, state);
+  db__bind_text(s, i++, j->owner);
+  db__bind_text(s, i++, j->name);
+  db__bind_text(s, i++, j->queue);
+  db__bind_text(s, i++, j->submit_host ? j->submit_host : "");
+  db__bind_text(s, i++, state);
   sqlite3_bind_int64(s, i++, j->priority);
-  bind_text(s, i++, j->hold_types ? j->hold_types : "");
+  db__bind_text(s, i++, j->hold_types ? j->hold_types : "");
   sqlite3_bind_blob(s, i++, j->script, (int)j->script_len, SQLITE_STATIC);
-  bind_text(s, i++, j->workdir);
-  bind_text(s, i++, j->out_path ? j->out_path : "");
-  bind_text(s, i++, j->err_path ? j->err_path : "");
+  db__bind_text(s, i++, j->workdir);
+  db__bind_text(s, i++, j->out_path ? j->out_path : "");
+  db__bind_text(s, i++, j->err_path ? j->err_path : "");
   sqlite3_bind_int(s, i++, j->join);
   sqlite3_bind_blob(s, i++, env, (int)env_len, SQLITE_STATIC);
-  bind_text(s, i++, groups);
+  db__bind_text(s, i++, groups);
   sqlite3_bind_int64(s, i++, j->ncpus);
   sqlite3_bind_int64(s, i++, j->mem);
   sqlite3_bind_int64(s, i++, j->walltime);
@@ -548,13 +456,13 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_int64(s, i++, j->qtime);
   sqlite3_bind_int64(s, i++, j->mtime);
   sqlite3_bind_int64(s, i++, j->pids);
-  bind_text(s, i++, j->net ? j->net : "");
+  db__bind_text(s, i++, j->net ? j->net : "");
   sqlite3_bind_int(s, i++, j->rerunnable);
-  bind_text(s, i++, j->array_spec ? j->array_spec : "");
+  db__bind_text(s, i++, j->array_spec ? j->array_spec : "");
   sqlite3_bind_int64(s, i++, j->array_limit);
-  bind_text(s, i++, j->depend ? j->depend : "");
+  db__bind_text(s, i++, j->depend ? j->depend : "");
   sqlite3_bind_int64(s, i++, j->exec_time);
-  int r = step_done(db, s);
+  int r = db__step_done(db, s);
   if (r == 0)
     j->id = sqlite3_last_insert_rowid(db->sql);
   return r;
@@ -562,12 +470,12 @@ db_insert_job(struct db *db, struct job_rec *j) {
 
 int
 db_insert_tasks(struct db *db, int64_t array_id, int64_t first, int64_t last, int64_t step) {
-  sqlite3_stmt *s = stmt(db, ST_INSERT_TASKS);
+  sqlite3_stmt *s = db__stmt(db, ST_INSERT_TASKS);
   sqlite3_bind_int64(s, 1, array_id);
   sqlite3_bind_int64(s, 2, first);
   sqlite3_bind_int64(s, 3, last);
   sqlite3_bind_int64(s, 4, step);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 static char *
@@ -669,7 +577,7 @@ row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
 
 int
 db_get_job(struct db *db, int64_t id, bool full, struct job_rec *ret) {
-  sqlite3_stmt *s = stmt(db, full ? ST_GET_FULL : ST_GET_BRIEF);
+  sqlite3_stmt *s = db__stmt(db, full ? ST_GET_FULL : ST_GET_BRIEF);
   sqlite3_bind_int64(s, 1, id);
   int rc = sqlite3_step(s);
   int r;
@@ -682,14 +590,8 @@ db_get_job(struct db *db, int64_t id, bool full, struct job_rec *ret) {
   return r;
 }
 
-struct job_rows {
-  bool full;
-  db_job_cb cb;
-  void *ud;
-};
-
-static int
-job_row(sqlite3_stmt *s, void *ud) {
+int
+db__job_row(sqlite3_stmt *s, void *ud) {
   struct job_rows *jr = ud;
   struct job_rec j;
   row_to_job(s, jr->full, &j);
@@ -701,7 +603,7 @@ job_row(sqlite3_stmt *s, void *ud) {
 static int
 list(struct db *db, enum stmt_id id, bool full, db_job_cb cb, void *ud) {
   struct job_rows jr = {full, cb, ud};
-  return each_row(db, stmt(db, id), job_row, &jr);
+  return db__each_row(db, db__stmt(db, id), db__job_row, &jr);
 }
 
 int
@@ -719,57 +621,57 @@ db_list_running(struct db *db, db_job_cb cb, void *ud) {
 
 int
 db_set_state(struct db *db, int64_t id, int state, const char *hold_types, int64_t now) {
-  sqlite3_stmt *s = stmt(db, ST_SET_STATE);
+  sqlite3_stmt *s = db__stmt(db, ST_SET_STATE);
   char st[2] = {(char)state, 0};
-  bind_text(s, 1, st);
-  bind_text(s, 2, hold_types ? hold_types : "");
+  db__bind_text(s, 1, st);
+  db__bind_text(s, 2, hold_types ? hold_types : "");
   sqlite3_bind_int64(s, 3, now);
-  bind_text(s, 4, st);
+  db__bind_text(s, 4, st);
   sqlite3_bind_int64(s, 5, now);
   sqlite3_bind_int64(s, 6, id);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 int
 db_requeue(struct db *db, int64_t id, int64_t now) {
-  sqlite3_stmt *s = stmt(db, ST_REQUEUE);
+  sqlite3_stmt *s = db__stmt(db, ST_REQUEUE);
   sqlite3_bind_int64(s, 1, now);
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int64(s, 3, id);
-  int r = step_done(db, s);
+  int r = db__step_done(db, s);
   if (r < 0)
     return r;
-  s = stmt(db, ST_DROP_USAGE);
+  s = db__stmt(db, ST_DROP_USAGE);
   sqlite3_bind_int64(s, 1, id);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 int
 db_set_cpus(struct db *db, int64_t id, const char *cpus) {
-  sqlite3_stmt *s = stmt(db, ST_SET_CPUS);
-  bind_text(s, 1, cpus);
+  sqlite3_stmt *s = db__stmt(db, ST_SET_CPUS);
+  db__bind_text(s, 1, cpus);
   sqlite3_bind_int64(s, 2, id);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 int
 db_set_end_reason(struct db *db, int64_t id, int end_reason) {
-  sqlite3_stmt *s = stmt(db, ST_SET_END_REASON);
+  sqlite3_stmt *s = db__stmt(db, ST_SET_END_REASON);
   sqlite3_bind_int(s, 1, end_reason);
   sqlite3_bind_int64(s, 2, id);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 int
 db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
                const char *cgroup) {
-  sqlite3_stmt *s = stmt(db, ST_STARTED);
+  sqlite3_stmt *s = db__stmt(db, ST_STARTED);
   sqlite3_bind_int64(s, 1, stime);
   sqlite3_bind_int64(s, 2, stime);
-  bind_text(s, 3, exec_host);
-  bind_text(s, 4, cgroup);
+  db__bind_text(s, 3, exec_host);
+  db__bind_text(s, 4, cgroup);
   sqlite3_bind_int64(s, 5, id);
-  return step_done(db, s);
+  return db__step_done(db, s);
 }
 
 static int
@@ -796,18 +698,18 @@ bind_usage_and_step(struct db *db, sqlite3_stmt *s, int64_t id, const struct job
                           u->final};
   for (size_t k = 0; k < ARRAY_SIZE(vals); k++)
     sqlite3_bind_int64(s, (int)k + 1, vals[k]);
-  bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
-  return step_done(db, s);
+  db__bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
+  return db__step_done(db, s);
 }
 
 int
 db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
-  return bind_usage_and_step(db, stmt(db, ST_USAGE_SAMPLE), id, u);
+  return bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
 }
 
 int
 db_job_ended(struct db *db, const struct job_rec *e) {
-  sqlite3_stmt *s = stmt(db, ST_ENDED);
+  sqlite3_stmt *s = db__stmt(db, ST_ENDED);
   int i = 1;
   sqlite3_bind_int(s, i++, e->end_reason);
   if (e->has_exit)
@@ -818,13 +720,13 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   sqlite3_bind_int64(s, i++, e->stime);
   sqlite3_bind_int64(s, i++, e->etime);
   sqlite3_bind_int64(s, i++, e->etime);
-  bind_text(s, i++, e->comment);
-  bind_text(s, i++, e->cgroup);
+  db__bind_text(s, i++, e->comment);
+  db__bind_text(s, i++, e->cgroup);
   sqlite3_bind_int64(s, i++, e->id);
-  int r = step_done(db, s);
+  int r = db__step_done(db, s);
   if (r < 0 || !e->has_usage)
     return r;
-  return bind_usage_and_step(db, stmt(db, ST_USAGE), e->id, &e->usage);
+  return bind_usage_and_step(db, db__stmt(db, ST_USAGE), e->id, &e->usage);
 }
 
 struct event_rows {
@@ -842,20 +744,20 @@ event_row(sqlite3_stmt *s, void *ud) {
 
 int
 db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud) {
-  sqlite3_stmt *s = stmt(db, ST_EVENTS);
+  sqlite3_stmt *s = db__stmt(db, ST_EVENTS);
   sqlite3_bind_int64(s, 1, id);
   struct event_rows er = {cb, ud};
-  return each_row(db, s, event_row, &er);
+  return db__each_row(db, s, event_row, &er);
 }
 
 int
 db_add_event(struct db *db, int64_t id, int64_t time, const char *event, const char *detail) {
-  sqlite3_stmt *s = stmt(db, ST_EVENT);
+  sqlite3_stmt *s = db__stmt(db, ST_EVENT);
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, time);
-  bind_text(s, 3, event);
-  bind_text(s, 4, detail ? detail : "");
-  return step_done(db, s);
+  db__bind_text(s, 3, event);
+  db__bind_text(s, 4, detail ? detail : "");
+  return db__step_done(db, s);
 }
 
 /* ---- the scheduler's projection of the queue ---- */
@@ -889,93 +791,10 @@ sched_row(sqlite3_stmt *s, void *ud) {
 int
 db_list_sched(struct db *db, bool running, int64_t max_count, db_sched_cb cb, void *ud) {
   struct sched_rows sr = {cb, ud};
-  sqlite3_stmt *s = stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED);
+  sqlite3_stmt *s = db__stmt(db, running ? ST_SCHED_RUNNING : ST_SCHED_QUEUED);
   if (!running)
     sqlite3_bind_int64(s, 1, max_count > 0 ? max_count : 1);
-  return each_row(db, s, sched_row, &sr);
-}
-
-/* ---- arrays ---- */
-
-int
-db_next_tasks(struct db *db, int64_t array_id, int64_t n, int64_t **ret, size_t *ret_n) {
-  sqlite3_stmt *s = stmt(db, ST_NEXT_TASKS);
-  sqlite3_bind_int64(s, 1, array_id);
-  sqlite3_bind_int64(s, 2, n);
-  return collect_ids(db, s, ret, ret_n);
-}
-
-int
-db_array_begun(struct db *db, int64_t array_id, int64_t now) {
-  sqlite3_stmt *s = stmt(db, ST_ARRAY_BEGUN);
-  sqlite3_bind_int64(s, 1, array_id);
-  sqlite3_bind_int64(s, 2, now);
-  return step_done(db, s);
-}
-
-/* Runs a statement that returns one integer. */
-static int
-step_int(struct db *db, sqlite3_stmt *s, int64_t *ret) {
-  int rc = sqlite3_step(s);
-  int r = 0;
-  if (rc == SQLITE_ROW)
-    *ret = sqlite3_column_int64(s, 0);
-  else
-    r = rc == SQLITE_DONE ? -ENOENT : db_errno(db);
-  sqlite3_reset(s);
-  return r;
-}
-
-int
-db_array_unfinished(struct db *db, int64_t array_id, bool *ret) {
-  sqlite3_stmt *s = stmt(db, ST_ARRAY_UNFINISHED);
-  sqlite3_bind_int64(s, 1, array_id);
-  int64_t v = 0;
-  int r = step_int(db, s, &v);
-  *ret = v != 0;
-  return r;
-}
-
-static int
-outcome_row(sqlite3_stmt *s, void *ud) {
-  struct db_array_outcome *o = ud;
-  int reason = sqlite3_column_int(s, 0);
-  int64_t n = sqlite3_column_int64(s, 1);
-  o->tasks += n;
-  if (reason == END_COMPLETED)
-    o->completed += n;
-  else if (reason == END_CANCELLED || reason == END_DEPENDENCY)
-    o->cancelled += n;
-  else
-    o->failed += n;
-  if (sqlite3_column_int64(s, 2) > 0)
-    o->any_started = true;
-  return 0;
-}
-
-int
-db_array_outcome(struct db *db, int64_t array_id, struct db_array_outcome *ret) {
-  *ret = (struct db_array_outcome){0};
-  sqlite3_stmt *s = stmt(db, ST_ARRAY_OUTCOME);
-  sqlite3_bind_int64(s, 1, array_id);
-  return each_row(db, s, outcome_row, ret);
-}
-
-static int
-count_row(sqlite3_stmt *s, void *ud) {
-  int64_t *counts = ud;
-  const unsigned char *st = sqlite3_column_text(s, 0);
-  if (st)
-    counts[st[0] & 127] += sqlite3_column_int64(s, 1);
-  return 0;
-}
-
-int
-db_array_counts(struct db *db, int64_t array_id, int64_t counts[128]) {
-  memset(counts, 0, 128 * sizeof(int64_t));
-  sqlite3_stmt *s = stmt(db, ST_ARRAY_COUNTS);
-  sqlite3_bind_int64(s, 1, array_id);
-  return each_row(db, s, count_row, counts);
+  return db__each_row(db, s, sched_row, &sr);
 }
 
 struct id_list {
@@ -995,10 +814,10 @@ id_row(sqlite3_stmt *s, void *ud) {
 }
 
 /* Collects the integers of the first column of a statement's rows. */
-static int
-collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
+int
+db__collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
   struct id_list l = {0};
-  int r = each_row(db, s, id_row, &l);
+  int r = db__each_row(db, s, id_row, &l);
   if (r < 0) {
     free(l.ids);
     return r;
@@ -1006,204 +825,6 @@ collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
   *ret = l.ids;
   *ret_n = l.n;
   return 0;
-}
-
-int
-db_array_tasks(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n) {
-  sqlite3_stmt *s = stmt(db, ST_ARRAY_TASKS);
-  sqlite3_bind_int64(s, 1, array_id);
-  return collect_ids(db, s, ret, ret_n);
-}
-
-int
-db_task_id(struct db *db, int64_t array_id, int64_t index, int64_t *ret) {
-  sqlite3_stmt *s = stmt(db, ST_TASK_ID);
-  sqlite3_bind_int64(s, 1, array_id);
-  sqlite3_bind_int64(s, 2, index);
-  return step_int(db, s, ret);
-}
-
-/* ---- dependencies ---- */
-
-int
-db_dep_add(struct db *db, int64_t job_id, int kind, int64_t dep_id) {
-  sqlite3_stmt *s = stmt(db, ST_DEP_ADD);
-  sqlite3_bind_int64(s, 1, job_id);
-  sqlite3_bind_int(s, 2, kind);
-  sqlite3_bind_int64(s, 3, dep_id);
-  return step_done(db, s);
-}
-
-int
-db_dep_drop(struct db *db, int64_t job_id) {
-  sqlite3_stmt *s = stmt(db, ST_DEP_DROP);
-  sqlite3_bind_int64(s, 1, job_id);
-  return step_done(db, s);
-}
-
-int
-db_dependents(struct db *db, int64_t dep_id, int64_t **ret, size_t *ret_n) {
-  sqlite3_stmt *s = stmt(db, ST_DEPENDENTS);
-  sqlite3_bind_int64(s, 1, dep_id);
-  return collect_ids(db, s, ret, ret_n);
-}
-
-struct dep_rows {
-  db_dep_cb cb;
-  void *ud;
-};
-
-static int
-dep_row(sqlite3_stmt *s, void *ud) {
-  struct dep_rows *dr = ud;
-  const unsigned char *st = sqlite3_column_text(s, 2);
-  struct db_dep_row row = {
-      .kind = sqlite3_column_int(s, 0),
-      .dep_id = sqlite3_column_int64(s, 1),
-      .exists = st != NULL,
-      .state = st ? st[0] : 0,
-      .end_reason = sqlite3_column_int(s, 3),
-      .stime = sqlite3_column_int64(s, 4),
-      .run_count = sqlite3_column_int64(s, 5),
-  };
-  return dr->cb(dr->ud, &row);
-}
-
-int
-db_deps_of(struct db *db, int64_t job_id, db_dep_cb cb, void *ud) {
-  sqlite3_stmt *s = stmt(db, ST_DEPS_OF);
-  sqlite3_bind_int64(s, 1, job_id);
-  struct dep_rows dr = {cb, ud};
-  return each_row(db, s, dep_row, &dr);
-}
-
-/* ---- deferred start (qsub -a) ---- */
-
-int
-db_deferred_due(struct db *db, int64_t now, int64_t **ret, size_t *ret_n) {
-  sqlite3_stmt *s = stmt(db, ST_DEFERRED_DUE);
-  sqlite3_bind_int64(s, 1, now);
-  return collect_ids(db, s, ret, ret_n);
-}
-
-int
-db_deferred_next(struct db *db, int64_t *ret) {
-  sqlite3_stmt *s = stmt(db, ST_DEFERRED_NEXT);
-  int64_t v = 0;
-  int rc = sqlite3_step(s);
-  int r = 0;
-  if (rc == SQLITE_ROW)
-    v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
-  else
-    r = db_errno(db);
-  sqlite3_reset(s);
-  *ret = v;
-  return r;
-}
-
-/* ---- fair share ---- */
-
-struct usage_rows {
-  db_usage_cb cb;
-  void *ud;
-};
-
-static int
-usage_row(sqlite3_stmt *s, void *ud) {
-  struct usage_rows *ur = ud;
-  return ur->cb(ur->ud, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
-                sqlite3_column_int64(s, 2));
-}
-
-int
-db_usage_load(struct db *db, db_usage_cb cb, void *ud) {
-  struct usage_rows ur = {cb, ud};
-  return each_row(db, stmt(db, ST_USAGE_LOAD), usage_row, &ur);
-}
-
-int
-db_usage_save(struct db *db, int64_t uid, double usage, int64_t updated) {
-  sqlite3_stmt *s = stmt(db, ST_USAGE_SAVE);
-  sqlite3_bind_int64(s, 1, uid);
-  sqlite3_bind_double(s, 2, usage);
-  sqlite3_bind_int64(s, 3, updated);
-  return step_done(db, s);
-}
-
-/* ---- qrerun and qalter ---- */
-
-int
-db_archive_run(struct db *db, int64_t id) {
-  sqlite3_stmt *s = stmt(db, ST_ARCHIVE_RUN);
-  sqlite3_bind_int64(s, 1, id);
-  return step_done(db, s);
-}
-
-int
-db_alter(struct db *db, const struct job_rec *j, int64_t now) {
-  sqlite3_stmt *s = stmt(db, ST_ALTER);
-  sqlite3_bind_int64(s, 1, j->id);
-  bind_text(s, 2, j->name);
-  sqlite3_bind_int64(s, 3, j->priority);
-  sqlite3_bind_int64(s, 4, j->ncpus);
-  sqlite3_bind_int64(s, 5, j->mem);
-  sqlite3_bind_int64(s, 6, j->walltime);
-  sqlite3_bind_int64(s, 7, j->pids);
-  sqlite3_bind_int(s, 8, j->rerunnable);
-  bind_text(s, 9, j->out_path ? j->out_path : "");
-  bind_text(s, 10, j->err_path ? j->err_path : "");
-  sqlite3_bind_int(s, 11, j->join);
-  sqlite3_bind_int64(s, 12, j->array_limit);
-  sqlite3_bind_int64(s, 13, j->exec_time);
-  sqlite3_bind_int64(s, 14, now);
-  bind_text(s, 15, j->depend ? j->depend : "");
-  return step_done(db, s);
-}
-
-int
-db_set_hold_types(struct db *db, int64_t id, const char *hold_types, int64_t now) {
-  sqlite3_stmt *s = stmt(db, ST_SET_HOLD_ONLY);
-  bind_text(s, 1, hold_types);
-  sqlite3_bind_int64(s, 2, now);
-  sqlite3_bind_int64(s, 3, id);
-  return step_done(db, s);
-}
-
-static int
-bulk(struct db *db, enum stmt_id id, int64_t job, const char *text, int64_t v, int64_t now) {
-  sqlite3_stmt *s = stmt(db, id);
-  sqlite3_bind_int64(s, 1, job);
-  if (text)
-    bind_text(s, 2, text);
-  else
-    sqlite3_bind_int64(s, 2, v);
-  sqlite3_bind_int64(s, 3, now);
-  int r = step_done(db, s);
-  return r < 0 ? r : sqlite3_changes(db->sql);
-}
-
-int
-db_hold_add(struct db *db, int64_t id, char type, int64_t now) {
-  char t[2] = {type, 0};
-  return bulk(db, ST_HOLD_ADD, id, t, 0, now);
-}
-
-int
-db_hold_remove(struct db *db, int64_t id, char type, int64_t now) {
-  char t[2] = {type, 0};
-  return bulk(db, ST_HOLD_REMOVE, id, t, 0, now);
-}
-
-int
-db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now) {
-  return bulk(db, ST_FINISH_UNSTARTED, id, NULL, end_reason, now);
-}
-
-int
-db_task_dependents(struct db *db, int64_t array_id, int64_t **ret, size_t *ret_n) {
-  sqlite3_stmt *s = stmt(db, ST_TASK_DEPENDENTS);
-  sqlite3_bind_int64(s, 1, array_id);
-  return collect_ids(db, s, ret, ret_n);
 }
 
 /* ---- query plans ---- */
@@ -1247,158 +868,4 @@ db_check_plans(struct db *db, struct berr *err) {
     sqlite3_finalize(s);
   }
   return bad ? -EINVAL : 0;
-}
-
-/* ---- counts for qstat -B and -Q ---- */
-
-struct count_rows {
-  db_count_cb cb;
-  void *ud;
-  bool with_queue;
-};
-
-static int
-state_count_row(sqlite3_stmt *s, void *ud) {
-  struct count_rows *cr = ud;
-  int k = cr->with_queue ? 1 : 0;
-  const unsigned char *queue = cr->with_queue ? sqlite3_column_text(s, 0) : NULL;
-  const unsigned char *st = sqlite3_column_text(s, k);
-  return cr->cb(cr->ud, queue ? (const char *)queue : "", st ? st[0] : '?',
-                sqlite3_column_int64(s, k + 1));
-}
-
-int
-db_count_active(struct db *db, bool by_queue, db_count_cb cb, void *ud) {
-  struct count_rows cr = {cb, ud, by_queue};
-  return each_row(db, stmt(db, by_queue ? ST_QUEUE_COUNTS : ST_STATE_COUNTS), state_count_row, &cr);
-}
-
-/* ---- qacct ---- */
-
-/* The WHERE clause shared by per-job rows and summaries. Lists of users
- * and queues travel as one string with a separator no name can hold. */
-#define ACCT_WHERE                                                                                 \
-  " WHERE j.state = 'F' AND j.array_spec = '' AND j.etime >= ?1 AND j.etime < ?2 "                 \
-  "AND ((?3 >> j.end_reason) & 1) = 1 "                                                            \
-  "AND (?4 IS NULL OR instr(?4, char(31) || j.owner || char(31)) > 0) "                            \
-  "AND (?5 IS NULL OR instr(?5, char(31) || j.queue || char(31)) > 0) "
-
-static int
-acct_prepare(struct db *db, const char *sql, const struct db_acct_filter *f, sqlite3_stmt **ret) {
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK) {
-    snprintf(db->last_error, sizeof(db->last_error), "%s", sqlite3_errmsg(db->sql));
-    return -EIO;
-  }
-  sqlite3_bind_int64(s, 1, f->since);
-  sqlite3_bind_int64(s, 2, f->until > 0 ? f->until : INT64_MAX);
-  sqlite3_bind_int64(s, 3, f->reasons ? f->reasons : -1);
-  bind_text(s, 4, f->users);
-  bind_text(s, 5, f->queues);
-  *ret = s;
-  return 0;
-}
-
-int
-db_acct_jobs(struct db *db, const struct db_acct_filter *f, int64_t limit, db_job_cb cb, void *ud) {
-  sqlite3_stmt *s;
-  int r =
-      acct_prepare(db, "SELECT " JOB_COLS FROM ACCT_WHERE "ORDER BY j.etime, j.id LIMIT ?6", f, &s);
-  if (r < 0)
-    return r;
-  sqlite3_bind_int64(s, 6, limit > 0 ? limit : INT64_MAX);
-  struct job_rows jr = {false, cb, ud};
-  r = each_row(db, s, job_row, &jr);
-  sqlite3_finalize(s);
-  return r;
-}
-
-struct group_rows {
-  db_group_cb cb;
-  void *ud;
-};
-
-static int
-group_row(sqlite3_stmt *s, void *ud) {
-  struct group_rows *gr = ud;
-  const unsigned char *key = sqlite3_column_text(s, 0);
-  struct db_acct_group g = {.key = key ? (const char *)key : ""};
-  int64_t *v[] = {&g.jobs,      &g.completed, &g.failed,    &g.timeouts,       &g.oom_kills,
-                  &g.cancelled, &g.cpu_usec,  &g.wall_usec, &g.cpu_alloc_usec, &g.mem_peak};
-  for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-    *v[i] = sqlite3_column_int64(s, (int)i + 1);
-  return gr->cb(gr->ud, &g);
-}
-
-int
-db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key key, db_group_cb cb,
-               void *ud) {
-  static const char *const keys[] = {
-      [ACCT_BY_USER] = "j.owner",
-      [ACCT_BY_QUEUE] = "j.queue",
-      [ACCT_BY_DAY] = "date(j.etime, 'unixepoch', 'localtime')",
-      [ACCT_ALL] = "'all'",
-  };
-  if ((unsigned)key >= ARRAY_SIZE(keys))
-    return -EINVAL;
-  _cleanup_free_ char *sql = xasprintf(
-      "SELECT %s AS k, COUNT(*), SUM(j.end_reason = %d), SUM(j.end_reason IN (%d, %d, %d, %d, "
-      "%d)), "
-      "SUM(j.end_reason = %d), SUM(COALESCE(u.oom_kills, 0)), SUM(j.end_reason IN (%d, %d)), "
-      "SUM(COALESCE(u.cpu_usec, 0)), SUM(COALESCE(u.wall_usec, 0)), "
-      "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0))" FROM ACCT_WHERE
-      "GROUP BY k ORDER BY k",
-      keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_TIMEOUT,
-      END_CANCELLED, END_DEPENDENCY);
-  sqlite3_stmt *s;
-  int r = acct_prepare(db, sql, f, &s);
-  if (r < 0)
-    return r;
-  struct group_rows gr = {cb, ud};
-  r = each_row(db, s, group_row, &gr);
-  sqlite3_finalize(s);
-  return r;
-}
-
-/* ---- retention ---- */
-
-/* Runs a one-parameter statement for each id. */
-static int
-for_ids(struct db *db, enum stmt_id id, const int64_t *ids, size_t n) {
-  int r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) {
-    sqlite3_stmt *s = stmt(db, id);
-    sqlite3_bind_int64(s, 1, ids[i]);
-    r = step_done(db, s);
-  }
-  return r;
-}
-
-int
-db_prune_batch(struct db *db, int64_t before, int64_t batch, bool expire) {
-  sqlite3_stmt *s = stmt(db, expire ? ST_EXPIRE_PICK : ST_PRUNE_PICK);
-  sqlite3_bind_int64(s, 1, before);
-  sqlite3_bind_int64(s, 2, batch);
-  int64_t *ids;
-  size_t n;
-  int r = collect_ids(db, s, &ids, &n);
-  if (r < 0 || n == 0)
-    return r < 0 ? r : 0;
-  r = db_begin(db);
-  if (r == 0 && !expire) {
-    r = for_ids(db, ST_PRUNE_EVENTS, ids, n);
-    if (r == 0)
-      r = for_ids(db, ST_PRUNE_JOB, ids, n);
-  } else if (r == 0) {
-    enum stmt_id steps[] = {ST_PRUNE_EVENTS, ST_EXPIRE_USAGE, ST_EXPIRE_RUNS, ST_EXPIRE_DEPS,
-                            ST_EXPIRE_JOB};
-    for (size_t k = 0; r == 0 && k < ARRAY_SIZE(steps); k++)
-      r = for_ids(db, steps[k], ids, n);
-  }
-  if (r == 0)
-    r = db_commit(db);
-  else
-    db_rollback(db);
-  free(ids);
-  return r < 0 ? r : (int)n;
 }

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The inside of the scheduler's store, shared by its parts: db.c (the
+ * connection, transactions, job rows, the pass's projection, the statement
+ * table), db_workflow.c (arrays, dependencies, deferred jobs, fair share,
+ * holds) and db_history.c (counts, qacct, retention). Not for anyone else. */
+#pragma once
+
+#include "db.h"
+
+#include <sqlite3.h>
+
+enum stmt_id {
+  ST_INSERT,
+  ST_GET_BRIEF,
+  ST_GET_FULL,
+  ST_LIST_ACTIVE,
+  ST_LIST_ALL,
+  ST_LIST_ACTIVE_FULL,
+  ST_LIST_ALL_FULL,
+  ST_LIST_RUNNING,
+  ST_SET_STATE,
+  ST_SET_END_REASON,
+  ST_SET_CPUS,
+  ST_REQUEUE,
+  ST_DROP_USAGE,
+  ST_STARTED,
+  ST_ENDED,
+  ST_USAGE,
+  ST_USAGE_SAMPLE,
+  ST_EVENT,
+  ST_EVENTS,
+  ST_INSERT_TASKS,
+  ST_SCHED_QUEUED,
+  ST_SCHED_RUNNING,
+  ST_NEXT_TASKS,
+  ST_ARRAY_BEGUN,
+  ST_ARRAY_UNFINISHED,
+  ST_ARRAY_OUTCOME,
+  ST_ARRAY_COUNTS,
+  ST_ARRAY_TASKS,
+  ST_TASK_ID,
+  ST_DEP_ADD,
+  ST_DEP_DROP,
+  ST_DEPENDENTS,
+  ST_DEPS_OF,
+  ST_DEFERRED_DUE,
+  ST_DEFERRED_NEXT,
+  ST_USAGE_LOAD,
+  ST_USAGE_SAVE,
+  ST_ARCHIVE_RUN,
+  ST_ALTER,
+  ST_SET_HOLD_ONLY,
+  ST_HOLD_ADD,
+  ST_HOLD_REMOVE,
+  ST_FINISH_UNSTARTED,
+  ST_TASK_DEPENDENTS,
+  ST_QUEUE_COUNTS,
+  ST_STATE_COUNTS,
+  ST_PRUNE_PICK,
+  ST_PRUNE_JOB,
+  ST_PRUNE_EVENTS,
+  ST_EXPIRE_PICK,
+  ST_EXPIRE_USAGE,
+  ST_EXPIRE_RUNS,
+  ST_EXPIRE_DEPS,
+  ST_EXPIRE_JOB,
+  ST_MAX
+};
+
+/* Columns of a job row, in the order row_to_job reads them. */
+#define JOB_COLS                                                                                   \
+  "j.id, j.owner_uid, j.owner_gid, j.owner, j.name, j.queue, j.submit_host, j.state, "             \
+  "j.end_reason, j.priority, j.hold_types, j.workdir, j.out_path, j.err_path, j.join_oe, "         \
+  "j.ncpus, j.mem, j.walltime, j.ctime, j.qtime, j.stime, j.etime, j.mtime, j.exit_status, "       \
+  "j.exec_host, j.cgroup, j.comment, j.groups, "                                                   \
+  "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
+  "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
+  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
+  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
+  "j.rerunnable, j.run_count, j.array_id, j.array_index, j.array_spec, j.array_limit, j.depend, "  \
+  "j.exec_time, j.pruned"
+/* A task runs its array's script with its array's environment. */
+#define FULL_COLS                                                                                  \
+  ", CASE WHEN j.array_id <> 0 THEN (SELECT p.script FROM jobs p WHERE p.id = j.array_id) "        \
+  "ELSE j.script END, "                                                                            \
+  "CASE WHEN j.array_id <> 0 THEN (SELECT p.env FROM jobs p WHERE p.id = j.array_id) "             \
+  "ELSE j.env END"
+#define FROM " FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id "
+
+struct db {
+  sqlite3 *sql;
+  bool relaxed; /* the open transaction commits with synchronous = NORMAL */
+  sqlite3_stmt *st[ST_MAX];
+  char last_error[256]; /* kept past the ROLLBACK that clears SQLite's own */
+};
+
+/* A statement of the table, reset and unbound. */
+sqlite3_stmt *db__stmt(struct db *db, enum stmt_id id);
+/* Runs a statement that returns no rows. */
+int db__step_done(struct db *db, sqlite3_stmt *s);
+/* Steps s through its rows, handing each to fn; fn returns non-zero to
+ * stop (negative: an error, returned). */
+typedef int (*row_fn)(sqlite3_stmt *s, void *ud);
+int db__each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud);
+void db__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Collects the integers of the first column of a statement's rows. */
+int db__collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n);
+
+/* Job rows to a db_job_cb (row_fn ud: a struct job_rows). */
+struct job_rows {
+  bool full;
+  db_job_cb cb;
+  void *ud;
+};
+
+int db__job_row(sqlite3_stmt *s, void *ud);

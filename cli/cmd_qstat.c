@@ -202,31 +202,21 @@ print_json(const char *server, const struct joblist *l) {
 static void
 json_kv_lines(struct json *js, const char *text) {
   _cleanup_free_ char *copy = xstrdup(text);
-  char *save = NULL, group[64] = "";
+  char *save = NULL;
+  struct json_group group = {""};
   for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *eq = strchr(line, '=');
     if (!eq)
       continue;
     *eq = '\0';
-    const char *key = line, *value = eq + 1;
-    const char *dot = strchr(key, '.');
-    size_t glen = dot ? (size_t)(dot - key) : 0;
-    if (group[0] && (!dot || strncmp(group, key, glen) != 0 || group[glen] != '\0')) {
-      json_close(js, '}');
-      group[0] = '\0';
-    }
-    if (dot && !group[0]) {
-      snprintf(group, sizeof(group), "%.*s", (int)glen, key);
-      json_open(js, group, '{');
-    }
+    const char *key = json_grouped_key(js, &group, line), *value = eq + 1;
     int64_t n;
     if (parse_i64(value, INT64_MIN, INT64_MAX, &n) == 0)
-      json_int(js, dot ? dot + 1 : key, n);
+      json_int(js, key, n);
     else
-      json_str(js, dot ? dot + 1 : key, value);
+      json_str(js, key, value);
   }
-  if (group[0])
-    json_close(js, '}');
+  json_group_end(js, &group);
 }
 
 /* The value of key in "key=value" lines, or "". */

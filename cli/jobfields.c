@@ -598,26 +598,14 @@ json_value(struct json *js, const char *key, const struct fval *v, const struct 
 void
 fields_json(const struct field_set *fs, const struct job_rec *j, const char *server,
             struct json *js) {
-  char group[64] = ""; /* the "a" of "a.b" keys being written as an object */
+  struct json_group group = {""};
   for (size_t i = 0; i < fs->n; i++) {
-    const char *key = fs->fields[i].key;
     struct fval v;
     get_field(fs->fields[i].id, j, server, &v);
     if (v.type == FV_ABSENT)
       continue;
-    const char *dot = strchr(key, '.');
-    size_t glen = dot ? (size_t)(dot - key) : 0;
-    if (group[0] && (!dot || strncmp(group, key, glen) != 0 || group[glen] != '\0')) {
-      json_close(js, '}');
-      group[0] = '\0';
-    }
-    if (dot && !group[0]) {
-      snprintf(group, sizeof(group), "%.*s", (int)glen, key);
-      json_open(js, group, '{');
-    }
-    json_value(js, dot ? dot + 1 : key, &v, j);
+    json_value(js, json_grouped_key(js, &group, fs->fields[i].key), &v, j);
     fval_free(&v);
   }
-  if (group[0])
-    json_close(js, '}');
+  json_group_end(js, &group);
 }

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 json_init(struct json *j, FILE *out) {
@@ -154,6 +155,26 @@ void
 json_bool(struct json *j, const char *key, bool value) {
   item(j, key);
   fputs(value ? "true" : "false", j->out);
+}
+
+const char *
+json_grouped_key(struct json *j, struct json_group *g, const char *key) {
+  const char *dot = strchr(key, '.');
+  size_t glen = dot ? (size_t)(dot - key) : 0;
+  if (g->name[0] && (!dot || strncmp(g->name, key, glen) != 0 || g->name[glen] != '\0'))
+    json_group_end(j, g);
+  if (dot && !g->name[0]) {
+    snprintf(g->name, sizeof(g->name), "%.*s", (int)glen, key);
+    json_open(j, g->name, '{');
+  }
+  return dot ? dot + 1 : key;
+}
+
+void
+json_group_end(struct json *j, struct json_group *g) {
+  if (g->name[0])
+    json_close(j, '}');
+  g->name[0] = '\0';
 }
 
 void

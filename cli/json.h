@@ -23,6 +23,16 @@ void json_str(struct json *j, const char *key, const char *value); /* NULL: null
 void json_int(struct json *j, const char *key, int64_t value);
 void json_num(struct json *j, const char *key, double value);
 void json_bool(struct json *j, const char *key, bool value);
+/* Members with dotted keys, written in order, nest as PBS Pro's JSON does:
+ * "Resource_List.mem" goes into the object "Resource_List", opened when
+ * its first key comes and closed when another group (or none) follows.
+ * json_grouped_key returns the key to write in the current object. */
+struct json_group {
+  char name[64]; /* the group open now, "" if none */
+};
+const char *json_grouped_key(struct json *j, struct json_group *g, const char *key);
+void json_group_end(struct json *j, struct json_group *g);
+
 /* Ends the document with a newline. */
 void json_end(struct json *j);
 

@@ -114,7 +114,6 @@ static const char *const stmt_sql[ST_MAX] = {
                  "array_limit = ?12, exec_time = ?13, mtime = ?14, "
                  "depend = CASE WHEN id = ?1 THEN ?15 ELSE depend END "
                  "WHERE id = ?1 OR (array_id <> 0 AND array_id = ?1 AND state IN ('Q','H','W'))",
-    [ST_SET_HOLD_ONLY] = "UPDATE jobs SET hold_types = ?, mtime = ? WHERE id = ?",
 /* Holds and ends of jobs that have not started: the job, or an array
  * job with every task that has not started. */
 #define UNSTARTED                                                                                  \
@@ -316,11 +315,6 @@ db_release(struct db *db) {
 void
 db_rollback_savepoint(struct db *db) {
   sqlite3_exec(db->sql, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);
-}
-
-bool
-db_in_transaction(struct db *db) {
-  return !sqlite3_get_autocommit(db->sql);
 }
 
 void

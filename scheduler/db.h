@@ -28,7 +28,6 @@ void db_rollback(struct db *db);
 int db_savepoint(struct db *db);
 int db_release(struct db *db);
 void db_rollback_savepoint(struct db *db);
-bool db_in_transaction(struct db *db);
 bool db_relaxed(struct db *db); /* the open transaction is a relaxed one */
 
 /* Inserts j (state, times and owner filled by the caller); sets j->id. */
@@ -126,7 +125,6 @@ int db_usage_save(struct db *db, int64_t uid, double usage, int64_t updated);
 int db_archive_run(struct db *db, int64_t id);
 /* qalter: stores the alterable fields of j (and of its unstarted tasks). */
 int db_alter(struct db *db, const struct job_rec *j, int64_t now);
-int db_set_hold_types(struct db *db, int64_t id, const char *hold_types, int64_t now);
 
 /* On a job that has not started, or on an array job and every task of it
  * that has not: add or remove a hold type (the state follows: H while any

@@ -240,14 +240,6 @@ db_alter(struct db *db, const struct job_rec *j, int64_t now) {
   return db__step_done(db, s);
 }
 
-int
-db_set_hold_types(struct db *db, int64_t id, const char *hold_types, int64_t now) {
-  sqlite3_stmt *s = db__stmt(db, ST_SET_HOLD_ONLY);
-  db__bind_text(s, 1, hold_types);
-  sqlite3_bind_int64(s, 2, now);
-  sqlite3_bind_int64(s, 3, id);
-  return db__step_done(db, s);
-}
 
 static int
 bulk(struct db *db, enum stmt_id id, int64_t job, const char *text, int64_t v, int64_t now) {

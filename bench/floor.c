@@ -3,13 +3,15 @@
  * (the script "true", as boxq runs it) with exactly the isolation a boxq
  * job gets, through the same code (worker/cgroup.c, worker/launch.c): a
  * cgroup with ncpus/mem/pids limits, new pid/mount/uts/ipc namespaces, an
- * init, a session, a private /tmp and /dev/shm, the user's credentials,
- * output files, accounting read back, the cgroup and /tmp removed. No
- * scheduler, no database, no worker, no shepherd process.
+ * init, a session, a private /tmp (a tmpfs, or with -t disk a directory
+ * made and removed as job_tmp = disk does) and /dev/shm, the user's
+ * credentials, output files (kept, as a user's are), accounting read back,
+ * the cgroup removed. No scheduler, no database, no worker, no shepherd.
  *
- * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] DIR
- * DIR holds the scripts, outputs and private /tmp directories. Prints
- * "jobs wall_seconds jobs_per_second cpu_seconds" (cpu: all processes). */
+ * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] [-t memory|disk] DIR
+ * DIR holds the script, the outputs and (-t disk) the private /tmp
+ * directories. Prints "jobs wall_seconds jobs_per_second cpu_seconds"
+ * (cpu: all processes). */
 #include "cgroup.h"
 #include "launch.h"
 #include "rmtree.h"
@@ -36,7 +38,8 @@ now_sec(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One job, as boxq-shepherd runs it. 0, or -errno with err. */
+/* One job, as a shepherd runs it. 0, or -errno with err. tmp_root NULL:
+ * the job's /tmp is a tmpfs. */
 static int
 one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_fd,
         const char *tmp_root, int script_fd, struct berr *err) {
@@ -49,7 +52,7 @@ one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_f
     return berr_set(err, -ENOENT, "cannot look up uid %u", (unsigned)uid);
   char name[64];
   snprintf(name, sizeof(name), "job-%lld", (long long)id);
-  if (mkdirat(tmp_root_fd, name, 0700) < 0)
+  if (tmp_root && mkdirat(tmp_root_fd, name, 0700) < 0)
     return berr_set(err, -errno, "mkdir tmp: %s", strerror(errno));
   struct cg_limits lim = {.ncpus = 1, .mem = INT64_C(1) << 30, .pids_max = 4096};
   struct cg_job *cg = NULL;
@@ -58,7 +61,9 @@ one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_f
     return r;
   _cleanup_free_ char *out = xasprintf("%s/floor.o%lld", dir, (long long)id);
   _cleanup_free_ char *errp = xasprintf("%s/floor.e%lld", dir, (long long)id);
-  _cleanup_free_ char *tmp = xasprintf("%s/%s", tmp_root, name);
+  _cleanup_free_ char *tmp = tmp_root ? xasprintf("%s/%s", tmp_root, name) : NULL;
+  char tmp_options[64];
+  launch_tmpfs_options(lim.mem, tmp_options, sizeof(tmp_options));
   char *envp[] = {(char *)"PATH=/usr/bin:/bin", (char *)"PBS_ENVIRONMENT=PBS_BATCH", NULL};
   struct launch_spec spec = {.job_id = id,
                              .uid = uid,
@@ -70,7 +75,8 @@ one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_f
                              .err_path = errp,
                              .script_fd = script_fd,
                              .envp = envp,
-                             .tmp_dir = tmp};
+                             .tmp_dir = tmp,
+                             .tmp_options = tmp ? NULL : tmp_options};
   struct launched l = {.pidfd = -1, .status_fd = -1};
   r = launch_job(&spec, cg, &l, err);
   if (r >= 0) {
@@ -95,9 +101,8 @@ one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_f
   int d = cg_job_destroy(cg);
   if (r == 0 && d < 0)
     r = berr_set(err, d, "cannot remove the cgroup: %s", strerror(-d));
-  rmtree_at(tmp_root_fd, name);
-  unlink(out);
-  unlink(errp);
+  if (tmp_root)
+    rmtree_at(tmp_root_fd, name);
   return r;
 }
 
@@ -105,8 +110,9 @@ int
 main(int argc, char **argv) {
   long n = 1000, launchers = 2;
   const char *mount = "/sys/fs/cgroup", *parent = NULL;
+  bool disk_tmp = false;
   int o;
-  while ((o = getopt(argc, argv, "n:j:m:p:")) != -1) {
+  while ((o = getopt(argc, argv, "n:j:m:p:t:")) != -1) {
     switch (o) {
       case 'n':
         n = atol(optarg);
@@ -120,13 +126,22 @@ main(int argc, char **argv) {
       case 'p':
         parent = optarg;
         break;
+      case 't':
+        if (strcmp(optarg, "memory") != 0 && strcmp(optarg, "disk") != 0) {
+          fprintf(stderr, "floor: -t memory or -t disk, not '%s'\n", optarg);
+          return 2;
+        }
+        disk_tmp = strcmp(optarg, "disk") == 0;
+        break;
       default:
-        fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] DIR\n");
+        fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
+                        "[-t memory|disk] DIR\n");
         return 2;
     }
   }
   if (optind + 1 != argc || n < 1 || launchers < 1 || launchers > 256 || argv[optind][0] != '/') {
-    fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] /ABSOLUTE/DIR\n");
+    fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
+                    "[-t memory|disk] /ABSOLUTE/DIR\n");
     return 2;
   }
   const char *dir = argv[optind];
@@ -164,7 +179,8 @@ main(int argc, char **argv) {
         _exit(1);
       for (long i = k; i < n; i += launchers) {
         struct berr e = {{0}};
-        if (one_job(&sys, 1000000 + i, dir, tmp_fd, tmp_root, script_fd, &e) < 0) {
+        if (one_job(&sys, 1000000 + i, dir, tmp_fd, disk_tmp ? tmp_root : NULL, script_fd, &e) <
+            0) {
           fprintf(stderr, "floor: job %ld: %s\n", i, e.msg);
           _exit(1);
         }

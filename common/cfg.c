@@ -8,7 +8,9 @@
 #include <ini.h>
 #include <inttypes.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 
 enum cfg_type { CFG_STR, CFG_BOOL, CFG_INT, CFG_SIZE, CFG_DURATION, CFG_ENUM };
@@ -25,6 +27,7 @@ struct cfg_key {
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
+static const char *const job_tmp_kinds[] = {"memory", "disk", NULL};
 
 #define OFF(f) offsetof(struct boxq_config, f)
 static const struct cfg_key cfg_table[] = {
@@ -104,8 +107,15 @@ static const struct cfg_key cfg_table[] = {
      "seconds between SIGTERM and SIGKILL at walltime or qdel"},
     {"worker", "sample_interval", CFG_DURATION, OFF(sample_interval), "10", 1, 3600, NULL,
      "seconds between usage samples of running jobs (qstat -f resources_used)"},
+    {"worker", "job_tmp", CFG_ENUM, OFF(job_tmp), "memory", 0, 0, job_tmp_kinds,
+     "each job's private /tmp: memory (a tmpfs counted in its mem, gone with it) or disk "
+     "(a directory below job_tmp_dir, removed after)"},
     {"worker", "job_tmp_dir", CFG_STR, OFF(job_tmp_dir), "", 0, 0, NULL,
-     "where each job's private /tmp is made; empty: STATE_DIR/tmp"},
+     "where job_tmp = disk makes each job's /tmp; empty: STATE_DIR/tmp"},
+    {"worker", "spool_dir", CFG_STR, OFF(spool_dir), "", 0, 0, NULL,
+     "where running jobs' spool files live (best on tmpfs: they must outlive the worker, not "
+     "the machine); empty: /run/boxq/ESCAPED_STATE_DIR, or /dev/shm/boxq/... where /run is "
+     "not a tmpfs"},
 };
 #undef OFF
 
@@ -329,6 +339,35 @@ apply_defaults(struct boxq_config *cfg) {
   }
 }
 
+char *
+cfg_default_spool_dir(const char *state_dir) {
+  /* In memory: /run where it is a tmpfs, as on most systems, else
+   * /dev/shm (the worker checks that its directory there is root's).
+   * One directory per state directory, so that two instances never share
+   * a spool: '/' becomes '-', and '-', '%' and anything unusual %XX. */
+  struct statfs fs;
+  const char *prefix =
+      statfs("/run", &fs) == 0 && fs.f_type == TMPFS_MAGIC ? "/run/boxq/" : "/dev/shm/boxq/";
+  char *out = xmalloc(strlen(prefix) + 3 * strlen(state_dir) + 5);
+  char *o = stpcpy(out, prefix);
+  const char *p = state_dir;
+  while (*p == '/')
+    p++;
+  if (!*p)
+    o = stpcpy(o, "root");
+  for (; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '/')
+      *o++ = '-';
+    else if (isalnum(c) || c == '.' || c == '_')
+      *o++ = (char)c;
+    else
+      o += sprintf(o, "%%%02X", c);
+  }
+  *o = '\0';
+  return out;
+}
+
 static void
 derive_paths(struct boxq_config *cfg) {
   free(cfg->sched_socket);
@@ -338,7 +377,11 @@ derive_paths(struct boxq_config *cfg) {
   cfg->sched_socket = xasprintf("%s/boxqd.sock", cfg->state_dir);
   cfg->worker_socket = xasprintf("%s/worker.sock", cfg->state_dir);
   cfg->db_path = xasprintf("%s/boxq.db", cfg->state_dir);
-  cfg->jobs_dir = xasprintf("%s/jobs", cfg->state_dir);
+  if (!*cfg->spool_dir) {
+    free(cfg->spool_dir);
+    cfg->spool_dir = cfg_default_spool_dir(cfg->state_dir);
+  }
+  cfg->jobs_dir = xstrdup(cfg->spool_dir);
   if (!*cfg->job_tmp_dir) {
     free(cfg->job_tmp_dir);
     cfg->job_tmp_dir = xasprintf("%s/tmp", cfg->state_dir);
@@ -403,6 +446,12 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   if (strlen(cfg->state_dir) > 90)
     return berr_set(err, -ENAMETOOLONG, "%s: state_dir '%s' is too long for a socket path", name,
                     cfg->state_dir);
+  if (*cfg->spool_dir && cfg->spool_dir[0] != '/')
+    return berr_set(err, -EINVAL, "%s: [worker] spool_dir '%s' must be an absolute path", name,
+                    cfg->spool_dir);
+  if (*cfg->job_tmp_dir && cfg->job_tmp_dir[0] != '/')
+    return berr_set(err, -EINVAL, "%s: [worker] job_tmp_dir '%s' must be an absolute path", name,
+                    cfg->job_tmp_dir);
   if (strchr(cfg->cgroup_parent, '.') == cfg->cgroup_parent || strstr(cfg->cgroup_parent, ".."))
     return berr_set(err, -EINVAL, "%s: cgroup_parent '%s' must not contain '..'", name,
                     cfg->cgroup_parent);

@@ -65,7 +65,9 @@ struct boxq_config {
   int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
   char *scheduler_user;    /* the account boxqd runs as; only it (and root) reach the worker */
   int64_t sample_interval; /* seconds between usage samples of running jobs */
+  char *job_tmp;           /* memory (tmpfs in the job) or disk (below job_tmp_dir) */
   char *job_tmp_dir;       /* where per-job /tmp directories live; "" = state_dir/tmp */
+  char *spool_dir;         /* running jobs' spool; "" = cfg_default_spool_dir(state_dir) */
 
   /* [queue NAME] sections, in file order; without any, one queue named
    * default_queue with the [scheduler] defaults. */
@@ -85,6 +87,9 @@ int cfg_load_string(const char *text, const char *name, struct boxq_config *cfg,
 void cfg_free(struct boxq_config *cfg);
 /* Prints every key with its value in INI form (boxqd --print-config). */
 void cfg_print(const struct boxq_config *cfg, FILE *out);
+/* /run/boxq/ESCAPED (or /dev/shm/boxq/ESCAPED where /run is not a tmpfs):
+ * the spool of the instance with this state directory. */
+char *cfg_default_spool_dir(const char *state_dir);
 /* The server name used in job ids ("1.myhost"). */
 const char *cfg_server_name(const struct boxq_config *cfg);
 /* The queue named name, or NULL. */

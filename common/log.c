@@ -18,6 +18,11 @@ log_init(const char *program, enum log_level level) {
   log_max = level;
 }
 
+enum log_level
+log_get_level(void) {
+  return log_max;
+}
+
 int
 log_level_from_string(const char *s) {
   for (int i = 0; i < (int)(sizeof(level_names) / sizeof(level_names[0])); i++)

@@ -4,6 +4,7 @@
  * restart. */
 #include "log.h"
 #include "rmtree.h"
+#include "shepherd.h"
 #include "spool.h"
 #include "worker.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 struct wjob *
@@ -127,21 +129,18 @@ finish_job(struct worker *w, struct wjob *j) {
   send_result(w, j);
 }
 
-static void
-on_shepherd_exit(uv_process_t *p, int64_t status, int term_signal) {
-  struct wjob *j = p->data;
-  if (status != 0 || term_signal != 0)
-    log_warn("job %lld: shepherd exited with status %lld, signal %d", (long long)j->id,
-             (long long)status, term_signal);
-  uv_close((uv_handle_t *)p, on_handle_closed);
-  finish_job(j->w, j);
-}
-
+/* The shepherd's pidfd turned readable: it has exited. Reap it if it is
+ * ours (not one adopted after a restart), then take its result. */
 static void
 on_pidfd(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
   struct wjob *j = h->data;
+  siginfo_t si = {0};
+  if (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
+      (si.si_code != CLD_EXITED || si.si_status != 0))
+    log_warn("job %lld: shepherd %d ended with %s %d", (long long)j->id, (int)j->pid,
+             si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
   uv_poll_stop(h);
   uv_close((uv_handle_t *)h, on_handle_closed);
   closep(&j->pidfd);
@@ -149,36 +148,57 @@ on_pidfd(uv_poll_t *h, int status, int events) {
 }
 
 static int
-spawn_shepherd(struct worker *w, struct wjob *j) {
-  char *args[] = {w->shepherd_path, j->dir, NULL};
-  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                   {.flags = UV_INHERIT_FD, .data.fd = 2},
-                                   {.flags = UV_INHERIT_FD, .data.fd = 2}};
-  /* A fixed, minimal environment: nothing of the worker's leaks to jobs. */
-  char *env[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *)"LANG=C", NULL};
-  uv_process_options_t o = {
-      .exit_cb = on_shepherd_exit,
-      .file = w->shepherd_path,
-      .args = args,
-      .env = env,
-      .cwd = "/",
-      .flags = UV_PROCESS_DETACHED,
-      .stdio_count = 3,
-      .stdio = stdio,
-  };
-  j->proc.data = j;
-  int r = uv_spawn(w->loop, &j->proc, &o);
+watch_shepherd(struct worker *w, struct wjob *j) {
+  j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+  if (j->pidfd < 0)
+    return -errno;
+  int r = uv_poll_init(w->loop, &j->poll, j->pidfd);
   if (r < 0) {
-    uv_close((uv_handle_t *)&j->proc, on_handle_closed);
+    closep(&j->pidfd);
     return r;
   }
-  j->spawned = true;
-  j->pid = j->proc.pid;
-  return 0;
+  j->poll.data = j;
+  j->watched = true;
+  r = uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
+  if (r < 0) {
+    uv_close((uv_handle_t *)&j->poll, on_handle_closed);
+    closep(&j->pidfd);
+  }
+  return r;
 }
 
 static int
-write_spool(struct worker *w, struct job_rec *job, const char *dir) {
+fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
+  const struct shepherd_settings set = {
+      .cg_mount = w->cfg.cgroup_mount,
+      .cg_mode = cg_mode_name(w->sys.mode),
+      /* The resolved parent: a relative one means the worker's own cgroup. */
+      .cg_parent = w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent,
+      .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
+      .server = w->server_name,
+      .kill_grace_sec = w->cfg.kill_grace,
+      .sample_sec = w->cfg.sample_interval,
+  };
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0)
+    _exit(shepherd_main(j->dir, job, &set));
+  j->pid = pid;
+  int r = watch_shepherd(w, j);
+  if (r < 0) {
+    /* Unwatchable (no pidfd): it must not run unsupervised. */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    j->pid = 0;
+  }
+  return r;
+}
+
+/* The spool directory and the script; the shepherd opens the script and
+ * hands the job a descriptor. */
+static int
+write_spool(struct job_rec *job, const char *dir) {
   int r = mkdir(dir, 0700);
   if (r < 0 && errno != EEXIST)
     return -errno;
@@ -187,28 +207,9 @@ write_spool(struct worker *w, struct job_rec *job, const char *dir) {
    * ends the job with it, and boxqd then records it as lost (or reruns it).
    * So no fsync here, on the path of every launch. */
   r = write_file_atomic(script, job->script, job->script_len, 0755, false);
-  if (r < 0)
-    return r;
   free(job->script);
   job->script = NULL;
   job->script_len = 0;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_DISPATCH);
-  size_t mark = pb_nest_begin(&b, T_JOB);
-  job_rec_encode(&b, job);
-  pb_nest_end(&b, mark);
-  pb_str(&b, S_CG_MOUNT, w->cfg.cgroup_mount);
-  pb_str(&b, S_CG_MODE, cg_mode_name(w->sys.mode));
-  /* The resolved parent: a relative one means the worker's own cgroup. */
-  pb_str(&b, S_CG_PARENT, w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent);
-  pb_i64(&b, S_KILL_GRACE, w->cfg.kill_grace);
-  pb_str(&b, S_TMP_DIR, w->cfg.job_tmp_dir);
-  pb_str(&b, S_SERVER_NAME, w->server_name);
-  pb_i64(&b, S_SAMPLE_SEC, w->cfg.sample_interval);
-  pb_end(&b);
-  _cleanup_free_ char *spec = xasprintf("%s/%s", dir, SPOOL_SPEC);
-  r = write_file_atomic(spec, b.data, b.len, 0600, false);
-  pbuf_free(&b);
   return r;
 }
 
@@ -227,9 +228,9 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     return 0;
   }
   struct wjob *j = wjob_add(w, job.id);
-  int r = write_spool(w, &job, j->dir);
+  int r = write_spool(&job, j->dir);
   if (r == 0)
-    r = spawn_shepherd(w, j);
+    r = fork_shepherd(w, j, &job);
   if (r < 0) {
     log_error("job %lld: cannot start its shepherd: %s", (long long)job.id, strerror(-r));
     struct job_rec end = {.id = job.id,
@@ -303,20 +304,6 @@ wjob_send_hello(struct worker *w) {
     send_result(w, j);
 }
 
-/* Is pid the shepherd of dir? Guards against a recycled pid. */
-static bool
-is_shepherd_of(pid_t pid, const char *dir) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-  _cleanup_free_ char *cmd = NULL;
-  size_t len;
-  if (read_file_at(AT_FDCWD, path, 8192, &cmd, &len) < 0)
-    return false;
-  /* argv[1] follows argv[0]'s NUL. */
-  size_t a0 = strnlen(cmd, len);
-  return a0 + 1 < len && strcmp(cmd + a0 + 1, dir) == 0;
-}
-
 static void
 recover_one(struct worker *w, int64_t id) {
   struct wjob *j = wjob_add(w, id);
@@ -325,23 +312,10 @@ recover_one(struct worker *w, int64_t id) {
     finish_job(w, j);
     return;
   }
-  _cleanup_free_ char *pidfile = xasprintf("%s/%s", j->dir, SPOOL_PID), *text = NULL;
-  int64_t pid = 0;
-  if (read_file_at(AT_FDCWD, pidfile, 64, &text, NULL) == 0) {
-    text[strcspn(text, "\n")] = '\0';
-    parse_i64(text, 1, INT32_MAX, &pid);
-  }
-  if (pid > 0 && is_shepherd_of((pid_t)pid, j->dir)) {
-    j->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-    if (j->pidfd >= 0) {
-      j->pid = (pid_t)pid;
-      j->adopted = true;
-      uv_poll_init(w->loop, &j->poll, j->pidfd);
-      j->poll.data = j;
-      uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
-      log_info("job %lld: found its shepherd %d running", (long long)id, (int)pid);
-      return;
-    }
+  j->pid = spool_find_shepherd(j->dir);
+  if (j->pid > 0 && watch_shepherd(w, j) == 0) {
+    log_info("job %lld: found its shepherd %d running", (long long)id, (int)j->pid);
+    return;
   }
   finish_job(w, j);
 }
@@ -391,11 +365,7 @@ wjob_relay_usage(struct worker *w) {
 void
 wjob_close_all(struct worker *w) {
   /* Shepherds keep running; only our handles on them go. */
-  for (struct wjob *j = w->jobs, *next; j; j = next) {
-    next = j->next;
-    if (j->spawned && !j->ended && !uv_is_closing((uv_handle_t *)&j->proc))
-      uv_close((uv_handle_t *)&j->proc, on_handle_closed);
-    if (j->adopted && !j->ended && !uv_is_closing((uv_handle_t *)&j->poll))
+  for (struct wjob *j = w->jobs; j; j = j->next)
+    if (j->watched && j->pidfd >= 0 && !uv_is_closing((uv_handle_t *)&j->poll))
       uv_close((uv_handle_t *)&j->poll, on_handle_closed);
-  }
 }

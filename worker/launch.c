@@ -63,8 +63,8 @@ child_fail(int fd, int err, const char *fmt, const char *arg) {
   child_fail_code(fd, JOB_EXEC_FAIL, err, fmt, arg);
 }
 
-static void
-reset_signals(void) {
+void
+launch_reset_signals(void) {
   struct sigaction sa = {.sa_handler = SIG_DFL};
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
@@ -84,7 +84,7 @@ open_output(const char *path) {
 /* The job's main process: become the user, set up stdio, exec the script. */
 static __attribute__((noreturn)) void
 exec_job(const struct launch_spec *s, int err_fd) {
-  reset_signals();
+  launch_reset_signals();
   /* Keep the error pipe clear of the descriptors 0-3 about to be set up. */
   int high = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
   if (high >= 0)
@@ -149,6 +149,14 @@ loopback_up(void) {
   close(fd);
 }
 
+void
+launch_tmpfs_options(int64_t mem, char *buf, size_t len) {
+  if (mem > 0)
+    snprintf(buf, len, "mode=1777,size=%lld", (long long)mem);
+  else
+    snprintf(buf, len, "mode=1777");
+}
+
 static void
 noop_handler(int sig) {
   (void)sig;
@@ -172,7 +180,9 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
     if (mount(s->tmp_dir, "/tmp", NULL, MS_BIND, NULL) < 0 ||
         mount(NULL, "/tmp", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
       child_fail(err_fd, errno, "cannot mount the job's private /tmp from %s", s->tmp_dir);
-  }
+  } else if (s->tmp_options &&
+             mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, s->tmp_options) < 0)
+    child_fail(err_fd, errno, "cannot mount a private /tmp (tmpfs %s)", s->tmp_options);
   if (access("/dev/shm", F_OK) == 0 &&
       mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
     child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);

@@ -33,8 +33,9 @@ struct launch_spec {
   const char *err_path; /* NULL: stderr goes to out_path (-j oe) */
   int script_fd;
   char *const *envp;
-  const char *tmp_dir; /* host directory bound on /tmp, or NULL */
-  bool new_net;        /* a network namespace with loopback only */
+  const char *tmp_dir;     /* host directory bound on /tmp, or NULL */
+  const char *tmp_options; /* without tmp_dir: a tmpfs on /tmp with these options */
+  bool new_net;            /* a network namespace with loopback only */
 };
 
 struct launched {
@@ -43,6 +44,14 @@ struct launched {
   int status_fd;  /* init writes the main process's wait status here */
   int fail_code;  /* when setup failed before exec: JOB_EXEC_* (common/job.h) */
 };
+
+/* Every signal back to its default action, none blocked: what a new
+ * program or a process that must keep nothing of its parent starts with. */
+void launch_reset_signals(void);
+
+/* The options of a job's tmpfs /tmp: world-writable with the sticky bit,
+ * at most mem bytes (its pages count in the job's memory anyway). */
+void launch_tmpfs_options(int64_t mem, char *buf, size_t len);
 
 /* Returns 0 when the script was exec'd, 1 when the job was created but its
  * setup failed before exec (err says which step and why; init will exit on

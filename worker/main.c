@@ -6,13 +6,10 @@
 #include "worker.h"
 
 #include <getopt.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DEFAULT_SHEPHERD "/usr/libexec/boxq/boxq-shepherd"
 
 static void
 usage(FILE *out) {
@@ -98,21 +95,30 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&w->sig_int, NULL);
 }
 
-static char *
-find_shepherd(void) {
-  const char *env = getenv("BOXQ_SHEPHERD");
-  if (env && *env)
-    return xstrdup(env);
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *path = xasprintf("%s/boxq-shepherd", dirname(self));
-    if (access(path, X_OK) == 0)
-      return path;
-    free(path);
+/* The spool and its parent may sit in a world-writable place (/dev/shm):
+ * both must be real directories that only root can change, or someone
+ * could plant a job's script or result. */
+static int
+check_spool_owner(const char *dir) {
+  _cleanup_free_ char *parent = xstrdup(dir);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent)
+    *slash = '\0';
+  const char *paths[] = {dir, parent};
+  for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+    struct stat st;
+    if (lstat(paths[i], &st) < 0) {
+      log_error("cannot check %s: %s", paths[i], strerror(errno));
+      return -errno;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+      log_error("refusing the spool %s: %s is not a directory that only root can change "
+                "(owner uid %u, mode %03o); remove it or set [worker] spool_dir",
+                dir, paths[i], (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+      return -EPERM;
+    }
   }
-  return xstrdup(DEFAULT_SHEPHERD);
+  return 0;
 }
 
 int
@@ -185,17 +191,14 @@ main(int argc, char **argv) {
     goto out;
   }
   w.sched_uid = spw->pw_uid;
-  w.shepherd_path = find_shepherd();
-  if (access(w.shepherd_path, X_OK) < 0) {
-    log_error("cannot run the shepherd %s: %s", w.shepherd_path, strerror(errno));
-    goto out;
-  }
   int r;
   if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.jobs_dir, 0700)) < 0) {
     log_error("cannot create %s: %s", w.cfg.jobs_dir, strerror(-r));
     goto out;
   }
   chmod(w.cfg.jobs_dir, 0700);
+  if (check_spool_owner(w.cfg.jobs_dir) < 0)
+    goto out;
   w.loop = uv_default_loop();
   wjob_recover_all(&w);
   w.server.data = &w;
@@ -221,12 +224,14 @@ main(int argc, char **argv) {
   uv_signal_start(&w.sig_term, on_signal, SIGTERM);
   uv_signal_start(&w.sig_int, on_signal, SIGINT);
   signal(SIGPIPE, SIG_IGN);
-  log_info("boxq-worker ready on %s (cgroup %s, parent %s)", w.cfg.worker_socket,
-           cg_mode_name(w.sys.mode), w.sys.parent ? w.sys.parent : "none");
+  log_info("boxq-worker ready on %s (cgroup %s, parent %s, spool %s, job /tmp in %s)",
+           w.cfg.worker_socket, cg_mode_name(w.sys.mode), w.sys.parent ? w.sys.parent : "none",
+           w.cfg.jobs_dir, w.cfg.job_tmp);
   uv_run(w.loop, UV_RUN_DEFAULT);
   if (uv_loop_close(w.loop) < 0)
     log_warn("event loop closed with open handles");
   unlink(w.cfg.worker_socket);
+  rmdir(w.cfg.jobs_dir); /* when no job is left in it */
   rc = 0;
 out:
   for (struct wjob *j = w.jobs, *next; j; j = next) {
@@ -236,7 +241,6 @@ out:
     free(j);
   }
   cg_system_close(&w.sys);
-  free(w.shepherd_path);
   cfg_free(&w.cfg);
   return rc;
 }

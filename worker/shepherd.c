@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* boxq-shepherd: supervises one job from cgroup creation to accounting.
+/* The shepherd: supervises one job from cgroup creation to accounting.
  *
- * Started by boxq-worker as `boxq-shepherd JOBDIR`, in its own session, so
+ * The worker forks it for each job (no exec: the job's launch does not pay
+ * for loading a program) and it detaches at once into its own session, so
  * it outlives restarts of the worker and the scheduler. Single-threaded (it
  * calls clone3), event-driven on a pidfd and a signalfd:
  *   SIGRTMIN+0  value N: forward signal N to the job (qsig)
@@ -9,7 +10,7 @@
  *   SIGTERM     the same as cancel
  * Whatever happens, it ends by writing JOBDIR/result, the record the worker
  * hands to the scheduler. */
-#include "cgroup.h"
+#include "shepherd.h"
 #include "jobenv.h"
 #include "launch.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -33,14 +35,12 @@
 
 struct shepherd {
   const char *jobdir;
+  const struct shepherd_settings *set;
   struct job_rec job;
-  char *cg_mount, *cg_mode, *cg_parent, *tmp_root, *server;
-  int64_t kill_grace_sec;
-  int64_t sample_sec; /* usage snapshots for qstat */
 
   struct cg_system sys;
   struct cg_job *cg;
-  char *tmp_name; /* per-job /tmp below tmp_root */
+  char *tmp_name; /* per-job /tmp below set->tmp_root */
   int tmp_root_fd;
 
   struct launched l;
@@ -54,33 +54,73 @@ struct shepherd {
   char no_limits[128]; /* set when the job runs without cgroups */
 };
 
+/* Fields 48-51 of /proc/self/stat: where the kernel finds the command line
+ * and the environment. */
 static int
-load_spec(struct shepherd *sh, struct berr *err) {
-  _cleanup_free_ uint8_t *data = NULL;
-  size_t len;
-  int r = spool_read(sh->jobdir, SPOOL_SPEC, &data, &len);
-  if (r < 0)
-    return berr_set(err, r, "cannot read %s/%s: %s", sh->jobdir, SPOOL_SPEC, strerror(-r));
-  struct pmsg m, sub;
-  struct pfield f;
-  if (proto_parse_frame(data, len, &m) < 0 || !pmsg_find(&m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 ||
-      job_rec_decode(&sub, &sh->job) < 0)
-    return berr_set(err, -EBADMSG, "malformed job spec in %s", sh->jobdir);
-  const char *mount = pmsg_str(&m, S_CG_MOUNT), *mode = pmsg_str(&m, S_CG_MODE),
-             *parent = pmsg_str(&m, S_CG_PARENT), *tmp = pmsg_str(&m, S_TMP_DIR),
-             *server = pmsg_str(&m, S_SERVER_NAME);
-  if (!mount || !mode || !parent || !tmp || !server)
-    return berr_set(err, -EBADMSG, "job spec in %s lacks shepherd settings", sh->jobdir);
-  sh->cg_mount = xstrdup(mount);
-  sh->cg_mode = xstrdup(mode);
-  sh->cg_parent = xstrdup(parent);
-  sh->tmp_root = xstrdup(tmp);
-  sh->server = xstrdup(server);
-  sh->kill_grace_sec = pmsg_i64_or(&m, S_KILL_GRACE, 10);
-  sh->sample_sec = pmsg_i64_or(&m, S_SAMPLE_SEC, 10);
-  if (sh->sample_sec < 1)
-    sh->sample_sec = 1;
+own_arg_area(unsigned long *arg_start, unsigned long *arg_end, unsigned long *env_start,
+             unsigned long *env_end) {
+  _cleanup_free_ char *text = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &text, NULL) < 0)
+    return -1;
+  char *p = strrchr(text, ')');
+  for (int field = 2; p && field < 48; field++)
+    p = strchr(p + 1, ' ');
+  if (!p || sscanf(p + 1, "%lu %lu %lu %lu", arg_start, arg_end, env_start, env_end) != 4)
+    return -1;
   return 0;
+}
+
+/* /proc/PID/cmdline reads "boxq-shepherd JOBDIR": for ps and pgrep. With
+ * CAP_SYS_RESOURCE the kernel is pointed at a new string; without it (some
+ * containers) the worker's own argv and environment, copies of which this
+ * child no longer needs, are overwritten as setproctitle does. */
+static void
+set_command_line(const char *jobdir) {
+  prctl(PR_SET_NAME, "boxq-shepherd");
+  _cleanup_free_ char *title = xasprintf("boxq-shepherd %s", jobdir);
+  size_t len = strlen(title) + 1;
+  char *copy = xmalloc(len); /* kept for the life of the process */
+  memcpy(copy, title, len);
+  unsigned long start = (unsigned long)copy, end = start + len;
+  if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, start, 0, 0) == 0 &&
+      prctl(PR_SET_MM, PR_SET_MM_ARG_END, end, 0, 0) == 0)
+    return;
+  free(copy);
+  unsigned long as, ae, es, ee;
+  if (own_arg_area(&as, &ae, &es, &ee) < 0 || ae <= as)
+    return;
+  /* The environment follows argv on the stack: together they are room. */
+  size_t room = es == ae && ee > es ? ee - as : ae - as;
+  char *area = (char *)as;
+  size_t n = len <= room ? len : room;
+  memcpy(area, title, n - 1);
+  memset(area + n - 1, 0, room - (n - 1));
+}
+
+/* In the worker's fresh child: keep nothing of the worker (its sockets,
+ * its loop, its signal handlers, its environment) and leave its session. */
+static void
+detach_from_worker(const char *jobdir) {
+  launch_reset_signals();
+  setsid();
+  if (close_range(3, ~0U, 0) < 0)
+    for (int fd = 3; fd < 1024; fd++)
+      close(fd);
+  int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (nul >= 0) {
+    dup2(nul, STDIN_FILENO);
+    close(nul);
+  }
+  dup2(STDERR_FILENO, STDOUT_FILENO); /* the worker's log */
+  if (chdir("/") < 0)
+    _exit(1);
+  /* Before the environment is rebuilt: its old strings may become the
+   * command line. */
+  clearenv();
+  set_command_line(jobdir);
+  setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  setenv("LANG", "C", 1);
+  umask(022);
 }
 
 static int
@@ -103,12 +143,13 @@ setup_signals(struct shepherd *sh) {
  * directory, bind-mounted on /tmp inside the job, removed afterwards. */
 static int
 make_tmp(struct shepherd *sh, struct berr *err) {
-  int r = mkdir_p(sh->tmp_root, 0700);
+  const char *root = sh->set->tmp_root;
+  int r = mkdir_p(root, 0700);
   if (r < 0)
-    return berr_set(err, r, "cannot create %s: %s", sh->tmp_root, strerror(-r));
-  sh->tmp_root_fd = open(sh->tmp_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    return berr_set(err, r, "cannot create %s: %s", root, strerror(-r));
+  sh->tmp_root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (sh->tmp_root_fd < 0)
-    return berr_set(err, -errno, "cannot open %s: %s", sh->tmp_root, strerror(errno));
+    return berr_set(err, -errno, "cannot open %s: %s", root, strerror(errno));
   sh->tmp_name = xasprintf("job-%lld", (long long)sh->job.id);
   rmtree_at(sh->tmp_root_fd, sh->tmp_name); /* a leftover from a crash */
   if (mkdirat(sh->tmp_root_fd, sh->tmp_name, 0700) < 0)
@@ -126,9 +167,9 @@ begin_terminate(struct shepherd *sh, int reason, const char *why) {
   sh->end_override = reason;
   snprintf(sh->comment, sizeof(sh->comment), "%s", why);
   log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
-           (long long)sh->kill_grace_sec);
+           (long long)sh->set->kill_grace_sec);
   kill(sh->l.init_pid, SIGTERM); /* init forwards it to every job process */
-  sh->kill_at = now_mono_usec() + sh->kill_grace_sec * 1000000;
+  sh->kill_at = now_mono_usec() + sh->set->kill_grace_sec * 1000000;
 }
 
 static void
@@ -183,7 +224,7 @@ supervise(struct shepherd *sh) {
   /* Kernels before 5.19 have no memory.peak: sample memory.current. */
   int64_t peak_every =
       sh->cg && sh->cg->mode == CG_MODE_V2 && !sh->cg->v2_has_peak ? PEAK_SAMPLE_USEC : 0;
-  int64_t snap_every = sh->cg ? sh->sample_sec * 1000000 : 0;
+  int64_t snap_every = sh->cg ? sh->set->sample_sec * 1000000 : 0;
   int64_t next_peak = peak_every ? sh->start_mono + peak_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
   for (;;) {
@@ -350,16 +391,17 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   /* A job submitted from /tmp must still find its directory and files
    * there, so it keeps the shared /tmp. */
   bool private_tmp = !under_tmp(sh->job.workdir) && !under_tmp(out) && !under_tmp(errp);
-  if (private_tmp && (r = make_tmp(sh, err)) < 0)
+  if (private_tmp && sh->set->tmp_root && (r = make_tmp(sh, err)) < 0)
     return r;
-  if (streq(sh->cg_mode, "none")) {
+  const struct shepherd_settings *set = sh->set;
+  if (streq(set->cg_mode, "none")) {
     /* The worker runs with allow_no_cgroups: namespaces and walltime
      * still apply, limits do not, and the record says so. */
     snprintf(sh->no_limits, sizeof(sh->no_limits),
              "ran without cgroup limits: no usable cgroups (allow_no_cgroups = true)");
     end->cgroup = xstrdup("none");
   } else {
-    if ((r = cg_system_open(&sh->sys, sh->cg_mount, sh->cg_mode, sh->cg_parent, false, err)) < 0)
+    if ((r = cg_system_open(&sh->sys, set->cg_mount, set->cg_mode, set->cg_parent, false, err)) < 0)
       return r;
     struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids, sh->job.cpus};
     if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
@@ -367,9 +409,11 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
     end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
   }
 
-  char **envp = jobenv_build(&sh->job, &pw, sh->server);
+  char **envp = jobenv_build(&sh->job, &pw, set->server);
   _cleanup_free_ char *tmp_path =
-      private_tmp ? xasprintf("%s/%s", sh->tmp_root, sh->tmp_name) : NULL;
+      private_tmp && set->tmp_root ? xasprintf("%s/%s", set->tmp_root, sh->tmp_name) : NULL;
+  char tmp_options[64];
+  launch_tmpfs_options(sh->job.mem, tmp_options, sizeof(tmp_options));
   struct launch_spec spec = {
       .job_id = sh->job.id,
       .uid = (uid_t)sh->job.uid,
@@ -382,6 +426,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .script_fd = script_fd,
       .envp = envp,
       .tmp_dir = tmp_path,
+      .tmp_options = private_tmp && !set->tmp_root ? tmp_options : NULL,
       .new_net = streq(sh->job.net, "none"),
   };
   sh->start_mono = now_mono_usec();
@@ -406,39 +451,28 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
 }
 
 int
-main(int argc, char **argv) {
-  log_init("boxq-shepherd", LOG_LVL_INFO);
-  if (argc != 2 || argv[1][0] != '/') {
-    fprintf(stderr, "Usage: boxq-shepherd /ABSOLUTE/JOB/SPOOL/DIR\n"
-                    "Started by boxq-worker; not meant to be run by hand.\n");
-    return 2;
-  }
-  struct shepherd sh = {.jobdir = argv[1], .tmp_root_fd = -1, .sigfd = -1};
+shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set) {
+  detach_from_worker(jobdir);
+  log_init("boxq-shepherd", log_get_level());
+  struct shepherd sh = {.jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1};
+  sh.job = *job; /* the worker's copy, in this process's own memory now */
   sh.l.pidfd = sh.l.status_fd = -1;
   sh.sys.v2_parent_fd = -1;
   for (int i = 0; i < CG_V1_MAX; i++)
     sh.sys.v1_parent_fd[i] = -1;
-  umask(022);
-  char pid[32];
-  snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-  _cleanup_free_ char *pid_path = xasprintf("%s/%s", sh.jobdir, SPOOL_PID);
   /* Not durable: after a machine crash no shepherd is left to find. */
-  if (write_file_atomic(pid_path, pid, strlen(pid), 0600, false) < 0) {
-    log_error("cannot write %s: %s", pid_path, strerror(errno));
-    return 1;
+  int r = spool_write_pid(jobdir);
+  if (r < 0) {
+    log_error("job %lld: cannot write its shepherd's pid in %s: %s", (long long)sh.job.id, jobdir,
+              strerror(-r));
+    return 1; /* the worker records the job as lost */
   }
   struct berr err = {{0}};
-  int r = setup_signals(&sh);
-  if (r == 0)
-    r = load_spec(&sh, &err);
-  else
-    berr_set(&err, r, "signalfd: %s", strerror(-r));
-  if (r < 0 && sh.job.id == 0) {
-    log_error("%s", err.msg);
-    return 1; /* no job to report on; the worker records it as lost */
-  }
   struct job_rec end = {.id = sh.job.id};
-  if (r == 0)
+  r = setup_signals(&sh);
+  if (r < 0)
+    berr_set(&err, r, "signalfd: %s", strerror(-r));
+  else
     r = run(&sh, &end, &err);
   if (r < 0) {
     /* Nothing of the job ever ran. */
@@ -452,25 +486,13 @@ main(int argc, char **argv) {
   }
   end.etime = now_wall_usec() / 1000000;
   cleanup(&sh);
-  r = spool_write_result(sh.jobdir, &end);
+  r = spool_write_result(jobdir, &end);
   if (r < 0)
     log_error("job %lld: cannot write its result: %s", (long long)sh.job.id, strerror(-r));
   else
     log_info("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes", (long long)end.id,
              job_end_to_string(end.end_reason), (long long)end.exit_status,
              end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
-  job_rec_free(&end);
-  job_rec_free(&sh.job);
-  cg_system_close(&sh.sys);
-  closep(&sh.tmp_root_fd);
-  closep(&sh.sigfd);
-  closep(&sh.l.pidfd);
-  closep(&sh.l.status_fd);
-  free(sh.tmp_name);
-  free(sh.cg_mount);
-  free(sh.cg_mode);
-  free(sh.cg_parent);
-  free(sh.tmp_root);
-  free(sh.server);
+  /* The process ends here: what it holds goes with it. */
   return r < 0 ? 1 : 0;
 }

@@ -2,6 +2,9 @@
 #include "spool.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +24,61 @@ spool_write_result(const char *jobdir, const struct job_rec *end) {
   return r;
 }
 
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks
+ * since boot. A pid and its start time name one process for good. */
+static int
+proc_start_time(pid_t pid, uint64_t *ret) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
+  if (r < 0)
+    return r;
+  /* The command name may hold spaces and parentheses: skip past the last ')'. */
+  char *p = strrchr(text, ')');
+  if (!p)
+    return -EINVAL;
+  for (int field = 2; field < 22; field++) { /* p: the space before field + 1 */
+    p = strchr(p + 1, ' ');
+    if (!p)
+      return -EINVAL;
+  }
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(p + 1, &end, 10);
+  if (errno || end == p + 1)
+    return -EINVAL;
+  *ret = v;
+  return 0;
+}
+
+int
+spool_write_pid(const char *jobdir) {
+  uint64_t start = 0;
+  int r = proc_start_time(getpid(), &start);
+  if (r < 0)
+    return r;
+  char text[64];
+  int n = snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), (unsigned long long)start);
+  _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_PID);
+  return write_file_atomic(path, text, (size_t)n, 0600, false);
+}
+
+pid_t
+spool_find_shepherd(const char *jobdir) {
+  _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_PID), *text = NULL;
+  if (read_file_at(AT_FDCWD, path, 64, &text, NULL) < 0)
+    return 0;
+  int pid = 0;
+  unsigned long long start = 0;
+  uint64_t now_start = 0;
+  if (sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0)
+    return 0;
+  if (proc_start_time(pid, &now_start) < 0 || now_start != start)
+    return 0;
+  return pid;
+}
+
 int
 spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len) {
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, name);
@@ -33,9 +91,10 @@ spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret
 
 int
 spool_remove(const char *jobdir) {
-  static const char *const files[] = {SPOOL_SPEC,       SPOOL_SCRIPT,      SPOOL_PID,
-                                      SPOOL_RESULT,     SPOOL_SPEC ".tmp", SPOOL_RESULT ".tmp",
-                                      SPOOL_PID ".tmp", SPOOL_USAGE,       SPOOL_USAGE ".tmp"};
+  static const char *const files[] = {
+      SPOOL_SCRIPT,        SPOOL_PID,           SPOOL_RESULT,
+      SPOOL_SCRIPT ".tmp", SPOOL_RESULT ".tmp", SPOOL_PID ".tmp",
+      SPOOL_USAGE,         SPOOL_USAGE ".tmp",  "spec" /* written by older workers */};
   _cleanup_close_ int fd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return errno == ENOENT ? 0 : -errno;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A job's spool directory, JOBS_DIR/<id>/ (root-only), shared by the worker
  * and the job's shepherd so that either can restart without losing it:
- *   spec          what to run (written by the worker before the shepherd starts)
  *   script        the job script (mode 0755: executed through a descriptor)
- *   shepherd.pid  written by the shepherd first thing
+ *   shepherd.pid  "PID STARTTIME", written by the shepherd first thing
  *   usage         the usage so far (MSG_USAGE), rewritten while the job runs
  *   result        the final record, written atomically by the shepherd
  *                 (or by the worker for a job whose shepherd vanished) */
@@ -11,7 +10,6 @@
 
 #include "job.h"
 
-#define SPOOL_SPEC   "spec"
 #define SPOOL_SCRIPT "script"
 #define SPOOL_PID    "shepherd.pid"
 #define SPOOL_RESULT "result"
@@ -21,5 +19,10 @@
 int spool_write_result(const char *jobdir, const struct job_rec *end);
 /* Reads a whole frame file into *ret_data; parse with proto_parse_frame. */
 int spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len);
+/* Writes JOBDIR/shepherd.pid for the calling process. */
+int spool_write_pid(const char *jobdir);
+/* The pid of JOBDIR's shepherd if it still runs (the pid file's pid with
+ * the same start time: not a recycled pid), else 0. */
+pid_t spool_find_shepherd(const char *jobdir);
 /* Removes the spool directory and its files. */
 int spool_remove(const char *jobdir);

@@ -13,9 +13,8 @@ struct wjob {
   int64_t id;
   char *dir;
   pid_t pid; /* the shepherd */
-  bool spawned, adopted, ended;
-  uv_process_t proc; /* spawned by this worker */
-  uv_poll_t poll;    /* adopted after a restart: watched through a pidfd */
+  bool watched, ended;
+  uv_poll_t poll; /* on pidfd: the shepherd's exit (forked, or found after a restart) */
   int pidfd;
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
@@ -27,7 +26,6 @@ struct worker {
   struct boxq_config cfg;
   uv_loop_t *loop;
   struct cg_system sys;
-  char *shepherd_path;
   const char *server_name;
   uv_pipe_t server;
   uv_signal_t sig_term, sig_int;

@@ -88,6 +88,8 @@ start_boxq() {
     echo "kill_grace = 1"
     for line in "$@"; do echo "$line"; done
   } > "$BOXQ_CONFIG"
+  # Running jobs' spool (in memory, derived from the state directory).
+  SPOOL=$("$BUILD/scheduler/boxqd" --print-config | sed -n 's/^spool_dir = //p')
   trap stop_boxq EXIT
   start_worker
   start_sched
@@ -127,7 +129,7 @@ stop_boxq() {
   # report a cgroup busy for a moment after its last task or child went,
   # so removal is retried for a while.
   local shepherds
-  shepherds=$(pgrep -f "boxq-shepherd $STATE/" 2> /dev/null)
+  shepherds=$(pgrep -f "boxq-shepherd $SPOOL/" 2> /dev/null)
   [ -n "$shepherds" ] && kill -9 $shepherds 2> /dev/null
   local d job i
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
@@ -145,7 +147,7 @@ stop_boxq() {
     echo "--- sched.log"; tail -n 40 "$T/sched.log" 2>/dev/null
     echo "--- worker.log"; tail -n 60 "$T/worker.log" 2>/dev/null
   fi
-  rm -rf "$T"
+  rm -rf "$T" "$SPOOL"
 }
 
 # submit [qsub args...]: prints the numeric id.

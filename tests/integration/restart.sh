@@ -52,7 +52,7 @@ sleep 0.3
 kill -9 "$WORKER_PID"
 wait "$WORKER_PID" 2> /dev/null
 sleep 3
-check "the job ended while the worker was down" test -f "$STATE/jobs/$id/result"
+check "the job ended while the worker was down" test -f "$SPOOL/$id/result"
 start_worker
 wait_job "$id" 30
 check "its result is recorded after the worker restarts" test "$(jfield "$id" end_reason)" = completed
@@ -63,7 +63,7 @@ check "run_count is 1" test "$(jfield "$id" run_count)" = 1
 id=$(echo 'sleep 60' | submit -N lost)
 wait_state "$id" R
 sleep 0.5
-shep=$(pgrep -f "boxq-shepherd $STATE/jobs/$id\$")
+shep=$(pgrep -f "boxq-shepherd $SPOOL/$id\$")
 check "found the job's shepherd" test -n "$shep"
 kill -9 $shep
 wait_job "$id" 30
@@ -74,7 +74,7 @@ check "and none of its processes remain" no_process 'sleep 60$'
 id=$(echo 'echo run >> rerun.log; sleep 2' | submit -N rerun -r y)
 wait_state "$id" R
 sleep 0.5
-kill -9 $(pgrep -f "boxq-shepherd $STATE/jobs/$id\$")
+kill -9 $(pgrep -f "boxq-shepherd $SPOOL/$id\$")
 for _ in $(seq 1 100); do [ "$(jfield "$id" run_count)" = 2 ] && break; sleep 0.1; done
 wait_job "$id" 30
 check "a rerunnable job whose run was lost ran again" test "$(jfield "$id" end_reason)" = completed
@@ -89,7 +89,7 @@ again=$(echo 'echo boot >> boot.log; sleep 1' | submit -N rebootagain -r y)
 wait_state "$lost" R
 wait_state "$again" R
 sleep 0.5
-kill -9 "$SCHED_PID" "$WORKER_PID" $(pgrep -f "boxq-shepherd $STATE/jobs/") 2> /dev/null
+kill -9 "$SCHED_PID" "$WORKER_PID" $(pgrep -f "boxq-shepherd $SPOOL/") 2> /dev/null
 wait 2> /dev/null
 check "every job process died with its shepherd" no_process 'sleep 60$'
 for d in /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-*; do

@@ -122,9 +122,9 @@ check "all 200 completed" test "$completed" -eq 200
 sleep 0.5
 left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
 check "no job cgroup left ($left)" test "$left" -eq 0
-check "no spool directory left" test -z "$(ls -A "$STATE/jobs")"
+check "no spool directory left" test -z "$(ls -A "$SPOOL")"
 check "no private /tmp left" test -z "$(ls -A "$STATE/tmp" 2>/dev/null)"
-check "no shepherd left" no_process "boxq-shepherd $STATE/"
+check "no shepherd left" no_process "boxq-shepherd $SPOOL/"
 check "no job init left" sh -c "! pgrep -x boxq-init > /dev/null"
 check "no mount left on the host" test "$(wc -l < /proc/self/mountinfo)" -eq "$mounts_before"
 

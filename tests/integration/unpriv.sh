@@ -24,7 +24,7 @@ check "boxqd runs as $suser, not root" test "$(ps -o user= -p "$SCHED_PID" | tr 
 check "the worker runs as root" test "$(ps -o user= -p "$WORKER_PID" | tr -d ' ')" = root
 check "the worker socket belongs to the scheduler's account, mode 600" \
   test "$(stat -c '%U %a' "$STATE/worker.sock")" = "$suser 600"
-check "the job spool is root-only" test "$(stat -c '%U %a' "$STATE/jobs")" = "root 700"
+check "the job spool is root-only" test "$(stat -c '%U %a' "$SPOOL")" = "root 700"
 check "the state directory: the scheduler's, others may only enter" \
   test "$(stat -c '%U %a' "$STATE")" = "$suser 755"
 check "the client socket: every local user may connect" \

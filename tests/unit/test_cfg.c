@@ -21,7 +21,41 @@ defaults_without_file(void **state) {
   assert_int_equal(c.default_mem, 1LL << 30);
   assert_false(c.allow_root_jobs);
   assert_int_equal(c.kill_grace, 10);
+  /* The spool is in memory, one per state directory; /tmp is a tmpfs. */
+  assert_true(streq(c.jobs_dir, "/run/boxq/var-lib-boxq") ||
+              streq(c.jobs_dir, "/dev/shm/boxq/var-lib-boxq"));
+  assert_string_equal(c.job_tmp, "memory");
   cfg_free(&c);
+}
+
+static void
+spool_dir_per_state_dir(void **state) {
+  (void)state;
+  char *a = cfg_default_spool_dir("/var/tmp/boxq-it.Ab3");
+  char *b = cfg_default_spool_dir("/var/tmp/boxq/it.Ab3");
+  char *c = cfg_default_spool_dir("/srv/a b%");
+  char *d = cfg_default_spool_dir("/");
+  /* Where /run is not a tmpfs (some containers and VMs): /dev/shm. */
+  const char *base = strncmp(a, "/run/boxq/", 10) == 0 ? "/run/boxq/" : "/dev/shm/boxq/";
+  size_t n = strlen(base);
+  assert_int_equal(strncmp(a, base, n), 0);
+  assert_string_equal(a + n, "var-tmp-boxq%2Dit.Ab3");
+  assert_string_equal(b + n, "var-tmp-boxq-it.Ab3");
+  assert_string_equal(c + n, "srv-a%20b%25");
+  assert_string_equal(d + n, "root");
+  free(a);
+  free(b);
+  free(c);
+  free(d);
+  struct boxq_config cfg;
+  struct berr err = {{0}};
+  unsetenv("BOXQ_STATE_DIR");
+  assert_int_equal(
+      cfg_load_string("[worker]\nspool_dir = /dev/shm/q\njob_tmp = disk\n", "t.ini", &cfg, &err),
+      0);
+  assert_string_equal(cfg.jobs_dir, "/dev/shm/q");
+  assert_string_equal(cfg.job_tmp, "disk");
+  cfg_free(&cfg);
 }
 
 static void
@@ -65,6 +99,8 @@ errors_name_file_line_and_key(void **state) {
       {"[scheduler]\nncpus = -1\n", "bad.ini:2", "ncpus"},
       {"[boxq]\nthis is not ini\n", "bad.ini:2", "syntax"},
       {"[boxq]\nstate_dir = relative/path\n", "bad.ini", "absolute"},
+      {"[worker]\nspool_dir = run/q\n", "bad.ini", "spool_dir"},
+      {"[worker]\njob_tmp = ramdisk\n", "bad.ini:2", "job_tmp"},
       {"[queue fast]\nmax_ncpus = 2\nmax_cpus = 4\n", "bad.ini:3", "max_cpus"},
       {"[queue fast]\npriority = high\n", "bad.ini:2", "[queue fast] priority"},
       {"[queue 9lives]\npriority = 1\n", "bad.ini:2", "start with a letter"},
@@ -154,9 +190,13 @@ example_config_loads(void **state) {
 int
 main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults_without_file),         cmocka_unit_test(values_and_env),
-      cmocka_unit_test(errors_name_file_line_and_key), cmocka_unit_test(missing_file),
-      cmocka_unit_test(example_config_loads),          cmocka_unit_test(queues),
+      cmocka_unit_test(defaults_without_file),
+      cmocka_unit_test(values_and_env),
+      cmocka_unit_test(spool_dir_per_state_dir),
+      cmocka_unit_test(errors_name_file_line_and_key),
+      cmocka_unit_test(missing_file),
+      cmocka_unit_test(example_config_loads),
+      cmocka_unit_test(queues),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

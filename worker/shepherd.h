@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The shepherd: one process per job, forked by the worker, that creates
+ * the job's cgroup, launches it (launch.h), supervises it and writes its
+ * result into the job's spool directory (spool.h). */
+#pragma once
+
+#include "job.h"
+
+struct shepherd_settings {
+  const char *cg_mount, *cg_mode, *cg_parent; /* cg_mode "none": no cgroups */
+  const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
+  const char *server;   /* the server name, for PBS_O_HOST and job ids */
+  int64_t kill_grace_sec, sample_sec;
+};
+
+/* Called in the worker's freshly forked child, which it turns into job's
+ * shepherd: detached from the worker (own session, none of its
+ * descriptors, handlers or environment), named "boxq-shepherd JOBDIR".
+ * Returns the process's exit status once JOBDIR/result is written. */
+int shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set);

@@ -41,7 +41,17 @@ struct boxqd {
   /* Open client connections per uid, to cap what one user can hold. */
   struct uid_count *conns_by_uid;
 
-  /* The last pass's verdict on each queued job, sorted by id (qstat). */
+  /* The head of the queue as the last full pass ranked it, best first:
+   * passes that follow only jobs' starts and ends (most passes while a big
+   * queue drains) plan over its first entries instead of rereading and
+   * re-ranking the whole queue (dispatch.c: sched_pass). */
+  struct sched_job *qcache;
+  size_t nqcache, qcache_first; /* entries before qcache_first are gone */
+  uint64_t qcache_ms;           /* loop time of the full pass that made it */
+  bool qcache_valid;
+  bool queue_changed; /* since then: a submission, a release, an alter, ... */
+
+  /* The last full pass's verdict on each queued job, sorted by id (qstat). */
   struct sched_note *notes;
   size_t nnotes;
   int64_t reserved_id, reserved_time;
@@ -88,6 +98,8 @@ bool may_act_on_any(struct boxqd *d, struct conn *c);
 /* dispatch.c: the worker link and the scheduling pass. */
 void worker_link_start(struct boxqd *d);
 void worker_link_stop(struct boxqd *d);
+/* Asks for a full pass: something changed the queue (not only a start or
+ * an end). Passes are coalesced and run from the loop. */
 void sched_request_pass(struct boxqd *d);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);

@@ -244,7 +244,7 @@ resolve_starts(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, 
 
 /* Records the starts of a pass in one transaction (all or none), then
  * sends them to the worker. */
-static void
+static int
 start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int64_t now) {
   int r = 0;
   int64_t *ids = NULL;
@@ -279,19 +279,124 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
       send_dispatch(d, ids[i]);
   free(ids);
   free(entry);
+  return r;
 }
 
+/* ---- the cached head of the queue ---- */
+
+/* How many entries of the cached queue a quick pass plans over, how many
+ * a full pass keeps, and how old the cache may get before a pass rereads
+ * the queue anyway (priorities age, fair share moves with every end). */
+#define QUICK_PASS_DEPTH  256
+#define QCACHE_MAX        4096
+#define QCACHE_MAX_AGE_MS 1000
+
+static int
+cmp_ranked(const void *a, const void *b, void *ctx) {
+  const struct sched_result *res = ctx;
+  const size_t *x = a, *y = b;
+  double px = res->verdict[x[0]].priority, py = res->verdict[y[0]].priority;
+  if (px != py)
+    return px > py ? -1 : 1;
+  return (x[1] > y[1]) - (x[1] < y[1]); /* the order the queue was read in */
+}
+
+/* After a full pass: keep the queue's best entries (as read, uids and
+ * all, in saved), best first; pos[i] is where entry i went, or SIZE_MAX. */
+static void
+qcache_build(struct boxqd *d, struct sched_job *saved, size_t n, const struct sched_result *res,
+             size_t *pos) {
+  size_t(*order)[2] = xcalloc(n ? n : 1, sizeof(*order));
+  for (size_t i = 0; i < n; i++)
+    order[i][0] = order[i][1] = i;
+  qsort_r(order, n, sizeof(*order), cmp_ranked, (void *)res);
+  size_t keep = n < QCACHE_MAX ? n : QCACHE_MAX;
+  free(d->qcache);
+  d->qcache = xcalloc(keep ? keep : 1, sizeof(struct sched_job));
+  for (size_t i = 0; i < n; i++)
+    pos[i] = SIZE_MAX;
+  for (size_t k = 0; k < keep; k++) {
+    d->qcache[k] = saved[order[k][0]];
+    pos[order[k][0]] = k;
+  }
+  d->nqcache = keep;
+  d->qcache_first = 0;
+  d->qcache_ms = uv_now(d->loop);
+  d->qcache_valid = true;
+  free(order);
+}
+
+/* A quick pass's queue: the first live entries of the cache; from[i] is
+ * the cache entry of p->queued[i]. NULL when the cache kept only part of
+ * the queue and less than a quick pass's depth of it is left: the pass
+ * must read the queue again. */
+static size_t *
+qcache_head(struct boxqd *d, struct pass_input *p) {
+  while (d->qcache_first < d->nqcache && d->qcache[d->qcache_first].count < 0)
+    d->qcache_first++;
+  size_t *from = xcalloc(QUICK_PASS_DEPTH, sizeof(size_t));
+  for (size_t k = d->qcache_first; k < d->nqcache && p->nqueued < QUICK_PASS_DEPTH; k++)
+    if (d->qcache[k].count >= 0) {
+      from[p->nqueued] = k;
+      append(&p->queued, &p->nqueued, &p->cap_queued, d->qcache[k]);
+    }
+  if (d->nqcache == QCACHE_MAX && p->nqueued < QUICK_PASS_DEPTH) {
+    free(from);
+    p->nqueued = 0;
+    return NULL;
+  }
+  return from;
+}
+
+/* The pass started entries[starts]: they leave the cache. An array whose
+ * counted tasks are all started may have more: the next pass rereads. */
+static void
+qcache_consume(struct boxqd *d, const size_t *starts, size_t n, const size_t *pos) {
+  for (size_t i = 0; i < n; i++) {
+    size_t k = pos[starts[i]];
+    if (k == SIZE_MAX)
+      continue;
+    struct sched_job *c = &d->qcache[k];
+    if (c->count > 1)
+      c->count--;
+    else {
+      if (c->array_id)
+        d->qcache_valid = false;
+      c->count = -1;
+    }
+  }
+}
+
+/* One scheduling pass. A full pass reads the whole queue and ranks it;
+ * a quick one (only starts and ends since the last full pass, which is
+ * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
+ * with fresh running jobs and fair share, as Slurm's event-triggered
+ * passes look only QUEUE_DEPTH deep. */
 static void
 sched_pass(struct boxqd *d) {
   if (d->stopping)
     return;
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
+  bool quick =
+      d->qcache_valid && !d->queue_changed && uv_now(d->loop) - d->qcache_ms < QCACHE_MAX_AGE_MS;
+  d->queue_changed = false;
+  struct sched_job *saved = NULL;
+  size_t *pos = NULL;
   int r = db_list_sched(d->db, true, 0, collect_running, &p);
-  if (r == 0)
+  if (r == 0 && quick && !(pos = qcache_head(d, &p)))
+    quick = false;
+  if (r == 0 && !quick) {
     r = db_list_sched(d->db, false, d->cap.ncpus + 1, collect_queued, &p);
+    if (r == 0 && p.nqueued) {
+      /* As read: number_users below renumbers users in place. */
+      saved = xmalloc(p.nqueued * sizeof(*saved));
+      memcpy(saved, p.queued, p.nqueued * sizeof(*saved));
+    }
+  }
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
+    d->qcache_valid = false;
     goto out;
   }
   size_t nusers;
@@ -323,7 +428,11 @@ sched_pass(struct boxqd *d) {
                              .starts = xcalloc(max_starts + 1, sizeof(size_t)),
                              .max_starts = max_starts};
   r = sched_plan(&in, &res);
-  if (r == 0) {
+  if (r == 0 && !quick) {
+    pos = xcalloc(nq, sizeof(size_t));
+    qcache_build(d, saved, p.nqueued, &res, pos);
+  }
+  if (r == 0 && !quick) {
     /* Keep the verdicts for qstat, by id. */
     free(d->notes);
     d->notes = xcalloc(nq, sizeof(struct sched_note));
@@ -338,11 +447,17 @@ sched_pass(struct boxqd *d) {
     }
     d->nnotes = p.nqueued;
     qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
+    d->last_pass = now;
+  }
+  if (r == 0) {
     d->reserved_id = res.reserved_id;
     d->reserved_time = res.reserved_time;
-    d->last_pass = now;
-    if (res.nstarts > 0 && d->worker_ready)
-      start_jobs(d, &p, res.starts, res.nstarts, now);
+    if (res.nstarts > 0 && d->worker_ready) {
+      if (start_jobs(d, &p, res.starts, res.nstarts, now) == 0)
+        qcache_consume(d, res.starts, res.nstarts, pos);
+      else
+        d->qcache_valid = false;
+    }
   } else
     log_error("scheduling pass: out of memory");
   free(res.verdict);
@@ -350,6 +465,8 @@ sched_pass(struct boxqd *d) {
   free(users);
   free(queues);
 out:
+  free(saved);
+  free(pos);
   free(p.running);
   free(p.queued);
 }
@@ -379,8 +496,9 @@ on_sched_timer(uv_timer_t *t) {
   run_pass(t->data);
 }
 
-void
-sched_request_pass(struct boxqd *d) {
+/* A pass after jobs' starts and ends only: quick, if the cache allows. */
+static void
+request_pass(struct boxqd *d) {
   if (d->sched_pending || d->stopping)
     return;
   d->sched_pending = true;
@@ -389,6 +507,12 @@ sched_request_pass(struct boxqd *d) {
     uv_idle_start(&d->sched_idle, on_sched_idle);
   else
     uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - now, 0);
+}
+
+void
+sched_request_pass(struct boxqd *d) {
+  d->queue_changed = true;
+  request_pass(d);
 }
 
 /* ---- messages from the worker ---- */
@@ -530,7 +654,7 @@ flush_batch(struct boxqd *d) {
     send_ack(d, d->batch_acks[i]);
   d->nbatch_acks = 0;
   if (d->batch_pass)
-    sched_request_pass(d);
+    request_pass(d);
   d->batch_pass = false;
 }
 
@@ -639,6 +763,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
       log_warn("job %lld: its run was lost; requeued (rerunnable)", (long long)end.id);
       ack_later(d, end.id);
       d->batch_pass = true;
+      d->queue_changed = true; /* back in the queue: a full pass ranks it */
     }
     goto out;
   }

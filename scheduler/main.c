@@ -176,6 +176,7 @@ main(int argc, char **argv) {
   unlink(d.cfg.sched_socket);
   db_close(d.db);
   free(d.notes);
+  free(d.qcache);
   free(d.batch_acks);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;

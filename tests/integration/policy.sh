@@ -214,4 +214,25 @@ wait_job "$longer" 40
 check "the big job started before the longer one" test "$(date -d "$(jfield "$big" stime)" +%s)" -le "$(date -d "$(jfield "$longer" stime)" +%s)"
 check "the walltime ended the holder" test "$(jfield "$long" end_reason)" = timeout
 
+# ---- a drain keeps priority order; a job submitted meanwhile is seen at once ----
+# Passes between job ends plan over the head of the last full ranking;
+# anything that changes the queue ranks it again.
+: > order.log
+ids=()
+for p in $(seq 0 39 | shuf); do
+  ids+=("$(printf 'echo %s >> order.log\nsleep 0.1\n' $((p * 20)) | submit -h -N ord -p $((p * 20)))")
+done
+"$BIN/qrls" "${ids[@]}"
+for _ in $(seq 1 50); do [ "$(wc -l < order.log)" -ge 8 ] && break; sleep 0.05; done
+before=$(wc -l < order.log)
+check "released jobs start at once ($before started)" test "$before" -ge 8
+top=$(printf 'echo top >> order.log\n' | submit -N top -p 1000)
+for i in "${ids[@]}" "$top"; do wait_job "$i" 30 > /dev/null; done
+pos=$(grep -n '^top$' order.log | cut -d: -f1)
+check "a job submitted during a drain starts next (at $pos, $before had started)" \
+  test "${pos:-99}" -le $((before + 3))
+# With two CPUs, two jobs run at once: a later start may log first.
+inversions=$(grep -v top order.log | awk '{ v[NR] = $1 } END { n = 0; for (i = 1; i <= NR; i++) for (j = i + 2; j <= NR; j++) if (v[j] > v[i]) n++; print n }')
+check "40 released jobs started by priority ($inversions inversions)" test "$inversions" -eq 0
+
 finish

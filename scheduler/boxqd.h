@@ -26,9 +26,14 @@ struct boxqd {
   bool worker_ready;
   char worker_backend[16]; /* the worker's cgroup backend, from its hello */
   /* Worker messages that arrive together share one transaction (dispatch.c). */
-  bool batch_open, batch_pass;
-  int64_t *batch_acks;
-  size_t nbatch_acks, cap_batch_acks;
+  bool batch_open, batch_pass, batch_acks;
+  size_t batch_ack_mark; /* nsync_acks when the batch began */
+  /* Results stored, acknowledged once the log is synced (walsync.c). */
+  int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
+  size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;
+  uv_fs_t wal_req;
+  bool wal_syncing;
+  int wal_fd;
   uv_timer_t reconnect;
   uv_connect_t connect_req;
 
@@ -103,6 +108,15 @@ void worker_link_stop(struct boxqd *d);
 void sched_request_pass(struct boxqd *d);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
+
+/* Tells the worker that a job's result is stored: it may forget it. */
+void worker_ack_result(struct boxqd *d, int64_t id);
+
+/* walsync.c: acknowledge a result once what is committed now is on disk;
+ * start that sync (after each batch's commit); free at exit. */
+void walsync_ack_later(struct boxqd *d, int64_t id);
+void walsync_start(struct boxqd *d);
+void walsync_free(struct boxqd *d);
 
 /* dispatch.c: the last pass's verdict on a queued job, or NULL. */
 const struct sched_note *sched_note_of(struct boxqd *d, int64_t id, int64_t array_id);

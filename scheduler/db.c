@@ -279,6 +279,14 @@ db_begin_relaxed(struct db *db) {
   return 0;
 }
 
+int
+db_sync(struct db *db) {
+  /* With synchronous = FULL a checkpoint syncs the log before copying it
+   * into the database, and the database after. */
+  int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : -EIO;
+}
+
 /* Back to durable commits after a relaxed transaction ended. */
 static void
 end_relaxed(struct db *db) {

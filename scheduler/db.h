@@ -17,9 +17,12 @@ void db_close(struct db *db);
 const char *db_errmsg(struct db *db);
 
 int db_begin(struct db *db); /* BEGIN IMMEDIATE */
+/* Makes every commit so far durable, relaxed ones included (a checkpoint). */
+int db_sync(struct db *db);
 /* A transaction whose commit need not reach the disk at once (no fsync):
- * for boxqd's own bookkeeping, never for what a client or the worker is
- * told is stored. It cannot be lost alone: the next durable commit writes
+ * for boxqd's own bookkeeping, and for job results, which the worker is
+ * told are stored only after a sync (walsync.c); never for a client's
+ * request. It cannot be lost alone: the next durable commit writes
  * it too, and after a crash of boxqd (not of the machine) it is there. */
 int db_begin_relaxed(struct db *db);
 int db_commit(struct db *db);

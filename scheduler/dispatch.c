@@ -517,8 +517,8 @@ sched_request_pass(struct boxqd *d) {
 
 /* ---- messages from the worker ---- */
 
-static void
-send_ack(struct boxqd *d, int64_t id) {
+void
+worker_ack_result(struct boxqd *d, int64_t id) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_ENDED_ACK);
   pb_i64(&b, T_JOBID, id);
@@ -619,6 +619,7 @@ part_begin(struct boxqd *d, bool durable) {
     if (r < 0)
       return r;
     d->batch_open = true;
+    d->batch_ack_mark = d->nsync_acks;
   }
   return db_savepoint(d->db);
 }
@@ -630,32 +631,31 @@ part_end(struct boxqd *d, int r) {
   db_rollback_savepoint(d->db);
 }
 
+/* Results of this batch: acknowledged after its commit is on disk. */
 static void
 ack_later(struct boxqd *d, int64_t id) {
-  if (d->nbatch_acks == d->cap_batch_acks) {
-    d->cap_batch_acks = d->cap_batch_acks ? 2 * d->cap_batch_acks : 64;
-    d->batch_acks = xrealloc(d->batch_acks, d->cap_batch_acks * sizeof(int64_t));
-  }
-  d->batch_acks[d->nbatch_acks++] = id;
+  walsync_ack_later(d, id);
+  d->batch_acks = true;
 }
 
 static void
 flush_batch(struct boxqd *d) {
+  bool acks = d->batch_acks;
+  d->batch_acks = false;
   if (d->batch_open) {
     d->batch_open = false;
     if (db_commit(d->db) < 0) {
       /* Nothing of it is stored: the worker sends its results again. */
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
-      d->nbatch_acks = 0;
+      d->nsync_acks = d->batch_ack_mark; /* none of this batch's may be acknowledged */
       return;
     }
   }
-  for (size_t i = 0; i < d->nbatch_acks && d->worker; i++)
-    send_ack(d, d->batch_acks[i]);
-  d->nbatch_acks = 0;
   if (d->batch_pass)
     request_pass(d);
   d->batch_pass = false;
+  if (acks)
+    walsync_start(d);
 }
 
 static void
@@ -750,7 +750,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   if (cur.end_reason == END_CANCELLED && end.end_reason != END_OOM)
     end.end_reason = END_CANCELLED;
   bool requeue = end.end_reason == END_LOST && cur.rerunnable;
-  r = part_begin(d, true);
+  /* Relaxed: acknowledged only once on disk (walsync.c). */
+  r = part_begin(d, false);
   if (r == 0 && requeue) {
     /* qsub -r y: a run lost with its machine or supervisor runs again. */
     r = db_requeue(d->db, end.id, end.etime);

@@ -111,7 +111,7 @@ main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  struct boxqd d = {0};
+  struct boxqd d = {.wal_fd = -1};
   struct berr err = {{0}};
   if (cfg_load(config, &d.cfg, &err) < 0) {
     fprintf(stderr, "boxqd: %s\n", err.msg);
@@ -177,7 +177,7 @@ main(int argc, char **argv) {
   db_close(d.db);
   free(d.notes);
   free(d.qcache);
-  free(d.batch_acks);
+  walsync_free(&d);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;
     d.conns_by_uid = e->next;

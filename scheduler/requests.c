@@ -698,13 +698,24 @@ load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, str
   return 0;
 }
 
+/* One action over the jobs a request names: one transaction for all, each
+ * job in a savepoint of its own (one failing leaves the others done), one
+ * commit before the reply, then the worker is told. A thousand qrls'ed
+ * jobs wait for the disk once, not a thousand times. */
+struct acted {
+  int64_t id;
+  struct action_out out;
+};
+
 static void
 req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action_fn fn,
                const char *verb) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   int status = 0;
-  bool changed = false;
+  struct acted *done = NULL;
+  size_t ndone = 0, cap = 0;
+  int tx = db_begin(d->db);
   size_t off = 0;
   struct pfield f;
   while (pmsg_next(m, &off, &f)) {
@@ -717,34 +728,48 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     struct action_out out = {0};
     if (r == 0)
       r = load_own_job(d, c, id, &j, &err);
-    if (r == 0) {
-      r = db_begin(d->db);
-      if (r == 0) {
-        r = fn(d, &j, c, m, &out, &err);
-        if (r == 0)
-          r = db_commit(d->db);
-        else
-          db_rollback(d->db);
-      }
-      if (r < 0 && !err.msg[0])
-        berr_set(&err, r, "cannot update job %lld: %s", (long long)id, db_errmsg(d->db));
-      if (r == 0) {
-        changed = true;
-        log_info("job %lld: %s by uid %u", (long long)id, verb, (unsigned)c->uid);
-        for (size_t i = 0; i < out.n; i++)
-          worker_signal_job(d, out.ids[i], out.sig, out.sig == 0);
-      }
+    if (r == 0 && (r = tx) == 0 && (r = db_savepoint(d->db)) == 0) {
+      r = fn(d, &j, c, m, &out, &err);
+      if (r == 0)
+        r = db_release(d->db);
+      if (r < 0)
+        db_rollback_savepoint(d->db);
     }
-    if (r < 0)
+    if (r < 0 && !err.msg[0])
+      berr_set(&err, r, "cannot update job %lld: %s", (long long)id, db_errmsg(d->db));
+    if (r == 0) {
+      if (ndone == cap) {
+        cap = cap ? 2 * cap : 16;
+        done = xrealloc(done, cap * sizeof(*done));
+      }
+      done[ndone++] = (struct acted){id, out};
+    } else {
       reply_add_error(&b, &status, r, err.msg);
-    free(out.ids);
+      free(out.ids);
+    }
     job_rec_free(&j);
   }
+  int r = tx == 0 ? db_commit(d->db) : tx;
+  if (r < 0 && tx == 0)
+    db_rollback(d->db);
+  for (size_t i = 0; i < ndone; i++) {
+    if (r < 0) {
+      _cleanup_free_ char *msg =
+          xasprintf("cannot update job %lld: %s", (long long)done[i].id, db_errmsg(d->db));
+      reply_add_error(&b, &status, r, msg);
+    } else {
+      log_info("job %lld: %s by uid %u", (long long)done[i].id, verb, (unsigned)c->uid);
+      for (size_t k = 0; k < done[i].out.n; k++)
+        worker_signal_job(d, done[i].out.ids[k], done[i].out.sig, done[i].out.sig == 0);
+    }
+    free(done[i].out.ids);
+  }
   reply_finish(d, c, &b, status);
-  if (changed) {
+  if (r == 0 && ndone > 0) {
     wf_deferred_check(d); /* a release or a new -a time may change the next deferred job */
     sched_request_pass(d);
   }
+  free(done);
 }
 
 void

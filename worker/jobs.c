@@ -222,10 +222,17 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     log_error("malformed dispatch from the scheduler");
     return -EBADMSG;
   }
-  if (job.id <= 0 || wjob_find(w, job.id)) {
+  struct wjob *prev = job.id > 0 ? wjob_find(w, job.id) : NULL;
+  if (job.id <= 0 || (prev && !prev->ended)) {
     /* A resend of a job we already have: the first one stands. */
     job_rec_free(&job);
     return 0;
+  }
+  if (prev) {
+    /* Its previous run ended and boxqd runs it again (a requeue): boxqd
+     * has stored that run's result, whose acknowledgement may still be on
+     * its way (it waits for the disk). */
+    wjob_ack(w, job.id);
   }
   struct wjob *j = wjob_add(w, job.id);
   int r = write_spool(&job, j->dir);

@@ -81,6 +81,24 @@ wait_job "$id"
 check "released job ran" grep -qx released "$WORK/held.o$id"
 check "qrls of a finished job fails" sh -c "! '$BIN/qrls' $id 2>/dev/null"
 
+# One request over several jobs: each is done or refused on its own.
+h1=$(echo true | submit -N multi1)
+h2=$(echo true | submit -h -N multi2)
+"$BIN/qhold" "$h2"
+out=$("$BIN/qdel" 999999 "$h2" 2>&1)
+rc=$?
+check "qdel of several jobs, one unknown: non-zero exit" test "$rc" -ne 0
+check "  naming the unknown one" has "$out" "Unknown Job Id 999999"
+check "  and the known one is deleted" test "$(jfield "$h2" end_reason)" = cancelled
+wait_job "$h1"
+h3=$(echo true | submit -h -N multi3)
+h4=$(echo true | submit -h -N multi4)
+"$BIN/qrls" "$h3" "$h4" "$h1" 2> /dev/null
+wait_job "$h3"
+wait_job "$h4"
+check "qrls of two held jobs and a finished one releases both held" \
+  test "$(jfield "$h3" end_reason)/$(jfield "$h4" end_reason)" = completed/completed
+
 id=$(echo 'echo never' | submit -h -N deleted)
 "$BIN/qdel" "$id"
 check "qdel of a queued job: F" test "$(jfield "$id" job_state)" = F

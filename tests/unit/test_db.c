@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "jobref.h"
@@ -402,6 +403,33 @@ every_statement_uses_an_index(void **state) {
   db_close(db);
 }
 
+/* A relaxed commit becomes durable with db_sync, and the log is where
+ * walsync.c syncs it: BOXQ.db-wal next to the database. */
+static void
+relaxed_commit_then_sync(void **state) {
+  (void)state;
+  struct db *db;
+  struct berr err = {{0}};
+  assert_int_equal(db_open(path, &db, &err), 0);
+  struct job_rec j = sample_job();
+  assert_int_equal(db_begin_relaxed(db), 0);
+  assert_true(db_relaxed(db));
+  assert_int_equal(db_insert_job(db, &j), 0);
+  assert_int_equal(db_commit(db), 0);
+  assert_false(db_relaxed(db));
+  char wal[320];
+  snprintf(wal, sizeof(wal), "%s-wal", path);
+  assert_int_equal(access(wal, F_OK), 0);
+  assert_int_equal(db_sync(db), 0);
+  db_close(db);
+  assert_int_equal(db_open(path, &db, &err), 0);
+  struct job_rec back;
+  assert_int_equal(db_get_job(db, j.id, false, &back), 0);
+  assert_string_equal(back.name, "j1");
+  job_rec_free(&back);
+  db_close(db);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -412,6 +440,7 @@ main(void) {
       cmocka_unit_test(migrates_a_version_3_database),
       cmocka_unit_test(arrays_holds_and_dependencies),
       cmocka_unit_test(every_statement_uses_an_index),
+      cmocka_unit_test(relaxed_commit_then_sync),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -169,7 +169,7 @@ watch_shepherd(struct worker *w, struct wjob *j) {
 
 static int
 fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
-  const struct shepherd_settings set = {
+  struct shepherd_settings set = {
       .cg_mount = w->cfg.cgroup_mount,
       .cg_mode = cg_mode_name(w->sys.mode),
       /* The resolved parent: a relative one means the worker's own cgroup. */
@@ -179,6 +179,13 @@ fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
   };
+  struct berr err = {{0}};
+  set.user_errno =
+      usercache_get(&w->users, (uid_t)job->uid, (gid_t)job->gid, job->owner, &set.user, &err);
+  if (set.user_errno < 0) {
+    set.user = NULL;
+    set.user_error = err.msg;
+  }
   pid_t pid = fork();
   if (pid < 0)
     return -errno;

@@ -241,6 +241,7 @@ out:
     free(j);
   }
   cg_system_close(&w.sys);
+  usercache_free(&w.users);
   cfg_free(&w.cfg);
   return rc;
 }

@@ -18,9 +18,7 @@
 #include "spool.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,7 +29,6 @@
 #include <time.h>
 
 #define PEAK_SAMPLE_USEC 1000000
-#define MAX_GROUPS       1024
 
 struct shepherd {
   const char *jobdir;
@@ -350,22 +347,6 @@ cleanup(struct shepherd *sh) {
   }
 }
 
-/* Looks the user up now, outside the job: the job side must not call NSS. */
-static int
-lookup_user(struct shepherd *sh, struct passwd *pw, char *buf, size_t buflen, gid_t *groups,
-            int *ngroups, struct berr *err) {
-  struct passwd *res = NULL;
-  if (getpwuid_r((uid_t)sh->job.uid, pw, buf, buflen, &res) != 0 || !res)
-    return berr_set(err, -ENOENT, "user id %lld has no account on this machine",
-                    (long long)sh->job.uid);
-  if (!streq(pw->pw_name, sh->job.owner))
-    return berr_set(err, -EPERM, "user id %lld is now '%s', not the submitter '%s'",
-                    (long long)sh->job.uid, pw->pw_name, sh->job.owner);
-  if (getgrouplist(pw->pw_name, (gid_t)sh->job.gid, groups, ngroups) < 0)
-    return berr_set(err, -E2BIG, "user %s is in more than %d groups", pw->pw_name, MAX_GROUPS);
-  return 0;
-}
-
 static bool
 under_tmp(const char *path) {
   return path && (strcmp(path, "/tmp") == 0 || strncmp(path, "/tmp/", 5) == 0);
@@ -373,15 +354,15 @@ under_tmp(const char *path) {
 
 static int
 run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
-  struct passwd pw;
-  char pwbuf[16384];
-  gid_t groups[MAX_GROUPS];
-  int ngroups = MAX_GROUPS;
-  int r = lookup_user(sh, &pw, pwbuf, sizeof(pwbuf), groups, &ngroups, err);
-  if (r < 0) {
+  /* The worker looked the user up (usercache.c): the job side must not
+   * call NSS, and this process need not load it. */
+  if (!sh->set->user) {
     sh->fail_code = JOB_EXEC_FAIL_UID;
-    return r;
+    return berr_set(err, sh->set->user_errno ? sh->set->user_errno : -ENOENT, "%s",
+                    sh->set->user_error ? sh->set->user_error : "no account for the job's user");
   }
+  struct passwd pw = usercache_passwd(sh->set->user);
+  int r;
   _cleanup_free_ char *script_path = xasprintf("%s/%s", sh->jobdir, SPOOL_SCRIPT);
   _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
   if (script_fd < 0)
@@ -418,8 +399,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .job_id = sh->job.id,
       .uid = (uid_t)sh->job.uid,
       .gid = (gid_t)sh->job.gid,
-      .groups = groups,
-      .ngroups = (size_t)ngroups,
+      .groups = sh->set->user->groups,
+      .ngroups = (size_t)sh->set->user->ngroups,
       .workdir = sh->job.workdir,
       .out_path = sh->job.join == JOIN_EO ? errp : out,
       .err_path = sh->job.join == JOIN_NONE ? errp : NULL,

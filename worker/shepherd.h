@@ -5,12 +5,16 @@
 #pragma once
 
 #include "job.h"
+#include "usercache.h"
 
 struct shepherd_settings {
   const char *cg_mount, *cg_mode, *cg_parent; /* cg_mode "none": no cgroups */
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   int64_t kill_grace_sec, sample_sec;
+  const struct user_info *user; /* the job's user, or NULL: */
+  const char *user_error;       /* why not (the job fails to start) */
+  int user_errno;
 };
 
 /* Called in the worker's freshly forked child, which it turns into job's

@@ -6,6 +6,7 @@
 #include "cfg.h"
 #include "cgroup.h"
 #include "conn.h"
+#include "usercache.h"
 
 #include <uv.h>
 
@@ -32,7 +33,8 @@ struct worker {
   struct conn *sched;
   struct wjob *jobs;
   uv_timer_t sample_timer;
-  uid_t sched_uid; /* scheduler_user's uid */
+  uid_t sched_uid;        /* scheduler_user's uid */
+  struct usercache users; /* jobs' accounts, looked up before each fork */
 };
 
 /* jobs.c */

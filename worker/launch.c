@@ -74,6 +74,45 @@ launch_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The spool may be on a noexec mount (/run is on Debian, /dev/shm in
+ * containers), where the kernel refuses to run the script itself: run its
+ * #! interpreter as the kernel would (one optional argument), reading the
+ * script through /dev/fd/3, as it does. Returns with errno set when there
+ * is no #! line (EACCES) or the interpreter cannot run. */
+static void
+exec_interpreter(char *const *envp) {
+  char line[256];
+  ssize_t n = pread(3, line, sizeof(line) - 1, 0);
+  errno = EACCES;
+  if (n < 3 || line[0] != '#' || line[1] != '!')
+    return;
+  line[n] = '\0';
+  char *end = strchr(line, '\n');
+  if (!end)
+    return; /* longer than the kernel's limit too */
+  *end = '\0';
+  char *p = line + 2;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  char *interp = p;
+  while (*p && *p != ' ' && *p != '\t')
+    p++;
+  char *arg = NULL;
+  if (*p) {
+    *p++ = '\0';
+    while (*p == ' ' || *p == '\t')
+      p++;
+    for (char *t = p + strlen(p); t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r');)
+      *--t = '\0';
+    if (*p)
+      arg = p;
+  }
+  if (!*interp)
+    return;
+  char *argv[4] = {interp, arg ? arg : (char *)"/dev/fd/3", arg ? (char *)"/dev/fd/3" : NULL, NULL};
+  execve(interp, argv, envp);
+}
+
 static int
 open_output(const char *path) {
   /* Opened as the user: the kernel's permission checks are the user's, so
@@ -127,7 +166,9 @@ exec_job(const struct launch_spec *s, int err_fd) {
         close(fd);
   char *argv[] = {(char *)"boxq-job", NULL};
   fexecve(3, argv, s->envp);
-  if (errno == ENOEXEC) {
+  if (errno == EACCES)
+    exec_interpreter(s->envp); /* returns if the script has no #! line */
+  if (errno == ENOEXEC || errno == EACCES) {
     /* No #! line: PBS scripts often have none; run them with sh. */
     char *sh_argv[] = {(char *)"sh", (char *)"/dev/fd/3", NULL};
     execve("/bin/sh", sh_argv, s->envp);

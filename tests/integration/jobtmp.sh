@@ -45,4 +45,36 @@ check "  /tmp is not a tmpfs" test "$(sed -n 1p "$o")" != tmpfs
 check "  owned by the job's user" test "$(sed -n 2p "$o")" = "700 root"
 check "  removed after the job" test ! -e "$STATE/tmp/job-$id"
 
+# The spool on a noexec mount (/run is on Debian, /dev/shm in containers):
+# scripts still run, with or without a #! line, their interpreter's
+# argument kept.
+stop_daemons
+check "no sanitizer report in the second daemons' logs" \
+  sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$T'/*.log"
+stop_boxq
+trap - EXIT
+start_boxq
+stop_daemons
+noexec=$T/noexec
+mkdir "$noexec"
+mount -t tmpfs -o noexec,nosuid,nodev,mode=755 tmpfs "$noexec" || skip "cannot mount a tmpfs here"
+trap 'stop_daemons; umount -l "$noexec"; stop_boxq' EXIT
+echo "spool_dir = $noexec/spool" >> "$BOXQ_CONFIG" # the file ends in [worker]
+SPOOL=$noexec/spool
+start_worker
+start_sched
+cd "$WORK"
+a=$(printf '#!/bin/bash -e\nif [ -n "$BASH_VERSION" ]; then echo bash; else echo not-bash; fi\nfalse\necho not-reached\n' | submit -N shebang)
+b=$(printf 'echo plain sh\n' | submit -N plain)
+c=$(printf '#!/bin/sh\necho "$0"\n' | submit -N dollar0)
+wait_job "$a"
+wait_job "$b"
+wait_job "$c"
+check "noexec spool: a #! script runs under its interpreter" grep -qx bash "$WORK/shebang.o$a"
+check "  with the interpreter's argument (-e stopped it)" \
+  sh -c "! grep -q not-reached '$WORK/shebang.o$a'"
+check "  exit status of the failing command" test "$(jfield "$a" Exit_status)" = 1
+check "  a script without #! runs under sh" grep -qx "plain sh" "$WORK/plain.o$b"
+check "  \$0 is the script's descriptor, as the kernel gives it" grep -qx /dev/fd/3 "$WORK/dollar0.o$c"
+
 finish

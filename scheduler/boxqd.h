@@ -32,7 +32,8 @@ struct boxqd {
   int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
   size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;
   uv_fs_t wal_req;
-  bool wal_syncing;
+  uv_timer_t wal_timer; /* syncs are a few milliseconds apart: one covers many results */
+  bool wal_syncing, wal_timer_ready;
   int wal_fd;
   uv_timer_t reconnect;
   uv_connect_t connect_req;

@@ -7,7 +7,10 @@
  * a sync of SQLite's write-ahead log that a thread of libuv's pool makes
  * (fdatasync through a descriptor of our own: it flushes the file, whoever
  * wrote it). "Acknowledged" still means "on disk"; the loop never waits
- * for the disk on a job's end. Should the log be unreachable, a checkpoint
+ * for the disk on a job's end. A sync starts WALSYNC_DELAY_MS after the
+ * first result it covers, so that a drain of short jobs syncs a few
+ * hundred times a second at most, not once per job; only the worker's
+ * copies wait that long. Should the log be unreachable, a checkpoint
  * (which syncs it) does the same, in the loop. */
 #include "boxqd.h"
 #include "log.h"
@@ -16,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define WALSYNC_DELAY_MS 5
 
 static void start_sync(struct boxqd *d);
 
@@ -67,8 +72,8 @@ on_synced(uv_fs_t *req) {
     }
   }
   send_synced(d);
-  if (d->nsync_acks && !d->stopping)
-    start_sync(d);
+  if (!d->stopping)
+    walsync_start(d); /* for what came in meanwhile */
 }
 
 static void
@@ -103,10 +108,24 @@ walsync_ack_later(struct boxqd *d, int64_t id) {
   push(&d->sync_acks, &d->nsync_acks, &d->cap_sync_acks, id);
 }
 
-void
-walsync_start(struct boxqd *d) {
+static void
+on_sync_timer(uv_timer_t *t) {
+  struct boxqd *d = t->data;
   if (d->nsync_acks && !d->wal_syncing)
     start_sync(d);
+}
+
+void
+walsync_start(struct boxqd *d) {
+  if (!d->nsync_acks || d->wal_syncing)
+    return;
+  if (!d->wal_timer_ready) {
+    uv_timer_init(d->loop, &d->wal_timer);
+    d->wal_timer.data = d;
+    d->wal_timer_ready = true;
+  }
+  if (!uv_is_active((uv_handle_t *)&d->wal_timer))
+    uv_timer_start(&d->wal_timer, on_sync_timer, WALSYNC_DELAY_MS, 0);
 }
 
 void

@@ -64,9 +64,9 @@ child_fail(int fd, int err, const char *fmt, const char *arg) {
 }
 
 void
-launch_reset_signals(void) {
+launch_reset_signals(int below) {
   struct sigaction sa = {.sa_handler = SIG_DFL};
-  for (int s = 1; s < NSIG; s++)
+  for (int s = 1; s < below && s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
       sigaction(s, &sa, NULL);
   sigset_t none;
@@ -123,7 +123,7 @@ open_output(const char *path) {
 /* The job's main process: become the user, set up stdio, exec the script. */
 static __attribute__((noreturn)) void
 exec_job(const struct launch_spec *s, int err_fd) {
-  launch_reset_signals();
+  launch_reset_signals(NSIG);
   /* Keep the error pipe clear of the descriptors 0-3 about to be set up. */
   int high = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
   if (high >= 0)

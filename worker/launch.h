@@ -45,9 +45,10 @@ struct launched {
   int fail_code;  /* when setup failed before exec: JOB_EXEC_* (common/job.h) */
 };
 
-/* Every signal back to its default action, none blocked: what a new
- * program or a process that must keep nothing of its parent starts with. */
-void launch_reset_signals(void);
+/* Signals 1..below-1 back to their default action, none blocked: what a
+ * new program (NSIG: all) or a process that must keep nothing of its
+ * parent starts with. */
+void launch_reset_signals(int below);
 
 /* The options of a job's tmpfs /tmp: world-writable with the sticky bit,
  * at most mem bytes (its pages count in the job's memory anyway). */

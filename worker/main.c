@@ -199,6 +199,7 @@ main(int argc, char **argv) {
   chmod(w.cfg.jobs_dir, 0700);
   if (check_spool_owner(w.cfg.jobs_dir) < 0)
     goto out;
+  w.have_args = shepherd_arg_area(&w.args) == 0;
   w.loop = uv_default_loop();
   wjob_recover_all(&w);
   w.server.data = &w;

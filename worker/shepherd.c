@@ -51,18 +51,17 @@ struct shepherd {
   char no_limits[128]; /* set when the job runs without cgroups */
 };
 
-/* Fields 48-51 of /proc/self/stat: where the kernel finds the command line
- * and the environment. */
-static int
-own_arg_area(unsigned long *arg_start, unsigned long *arg_end, unsigned long *env_start,
-             unsigned long *env_end) {
+int
+shepherd_arg_area(struct arg_area *ret) {
+  /* Fields 48-51 of /proc/self/stat. */
   _cleanup_free_ char *text = NULL;
   if (read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &text, NULL) < 0)
     return -1;
   char *p = strrchr(text, ')');
   for (int field = 2; p && field < 48; field++)
     p = strchr(p + 1, ' ');
-  if (!p || sscanf(p + 1, "%lu %lu %lu %lu", arg_start, arg_end, env_start, env_end) != 4)
+  if (!p || sscanf(p + 1, "%lu %lu %lu %lu", &ret->arg_start, &ret->arg_end, &ret->env_start,
+                   &ret->env_end) != 4)
     return -1;
   return 0;
 }
@@ -72,7 +71,7 @@ own_arg_area(unsigned long *arg_start, unsigned long *arg_end, unsigned long *en
  * containers) the worker's own argv and environment, copies of which this
  * child no longer needs, are overwritten as setproctitle does. */
 static void
-set_command_line(const char *jobdir) {
+set_command_line(const char *jobdir, const struct arg_area *a) {
   prctl(PR_SET_NAME, "boxq-shepherd");
   _cleanup_free_ char *title = xasprintf("boxq-shepherd %s", jobdir);
   size_t len = strlen(title) + 1;
@@ -83,12 +82,12 @@ set_command_line(const char *jobdir) {
       prctl(PR_SET_MM, PR_SET_MM_ARG_END, end, 0, 0) == 0)
     return;
   free(copy);
-  unsigned long as, ae, es, ee;
-  if (own_arg_area(&as, &ae, &es, &ee) < 0 || ae <= as)
+  if (!a || a->arg_end <= a->arg_start)
     return;
   /* The environment follows argv on the stack: together they are room. */
-  size_t room = es == ae && ee > es ? ee - as : ae - as;
-  char *area = (char *)as;
+  size_t room = a->env_start == a->arg_end && a->env_end > a->env_start ? a->env_end - a->arg_start
+                                                                        : a->arg_end - a->arg_start;
+  char *area = (char *)a->arg_start;
   size_t n = len <= room ? len : room;
   memcpy(area, title, n - 1);
   memset(area + n - 1, 0, room - (n - 1));
@@ -97,8 +96,10 @@ set_command_line(const char *jobdir) {
 /* In the worker's fresh child: keep nothing of the worker (its sockets,
  * its loop, its signal handlers, its environment) and leave its session. */
 static void
-detach_from_worker(const char *jobdir) {
-  launch_reset_signals();
+detach_from_worker(const char *jobdir, const struct arg_area *args) {
+  /* The standard signals: the worker (and libuv) handle or ignore some;
+   * it touches no real-time one. */
+  launch_reset_signals(32);
   setsid();
   if (close_range(3, ~0U, 0) < 0)
     for (int fd = 3; fd < 1024; fd++)
@@ -114,7 +115,7 @@ detach_from_worker(const char *jobdir) {
   /* Before the environment is rebuilt: its old strings may become the
    * command line. */
   clearenv();
-  set_command_line(jobdir);
+  set_command_line(jobdir, args);
   setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   setenv("LANG", "C", 1);
   umask(022);
@@ -433,7 +434,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
 
 int
 shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set) {
-  detach_from_worker(jobdir);
+  detach_from_worker(jobdir, set->args);
   log_init("boxq-shepherd", log_get_level());
   struct shepherd sh = {.jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1};
   sh.job = *job; /* the worker's copy, in this process's own memory now */

@@ -7,11 +7,18 @@
 #include "job.h"
 #include "usercache.h"
 
+/* Where the worker's command line and environment are (the same addresses
+ * in its forked children). */
+struct arg_area {
+  unsigned long arg_start, arg_end, env_start, env_end;
+};
+
 struct shepherd_settings {
   const char *cg_mount, *cg_mode, *cg_parent; /* cg_mode "none": no cgroups */
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   int64_t kill_grace_sec, sample_sec;
+  const struct arg_area *args;  /* to rename the child; NULL: unknown */
   const struct user_info *user; /* the job's user, or NULL: */
   const char *user_error;       /* why not (the job fails to start) */
   int user_errno;
@@ -22,3 +29,5 @@ struct shepherd_settings {
  * descriptors, handlers or environment), named "boxq-shepherd JOBDIR".
  * Returns the process's exit status once JOBDIR/result is written. */
 int shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set);
+/* The calling process's arg_area (the worker's, once at start). */
+int shepherd_arg_area(struct arg_area *ret);

@@ -6,6 +6,7 @@
 #include "cfg.h"
 #include "cgroup.h"
 #include "conn.h"
+#include "shepherd.h"
 #include "usercache.h"
 
 #include <uv.h>
@@ -35,6 +36,8 @@ struct worker {
   uv_timer_t sample_timer;
   uid_t sched_uid;        /* scheduler_user's uid */
   struct usercache users; /* jobs' accounts, looked up before each fork */
+  struct arg_area args;   /* its command line's place, which shepherds rename */
+  bool have_args;
 };
 
 /* jobs.c */

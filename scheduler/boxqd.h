@@ -40,8 +40,9 @@ struct boxqd {
 
   /* Scheduling passes are coalesced: events ask for one, the loop runs it. */
   uv_idle_t sched_idle;
-  uv_timer_t sched_timer; /* a pass that must wait (see run_pass) */
-  uint64_t next_pass_ms;  /* loop time before which no pass starts */
+  uv_timer_t sched_timer;   /* a pass that must wait (see run_pass) */
+  uv_timer_t refresh_timer; /* a full pass some time after quick ones */
+  uint64_t next_pass_ms;    /* loop time before which no pass starts */
   bool sched_pending;
   bool stopping;
   /* Open client connections per uid, to cap what one user can hold. */

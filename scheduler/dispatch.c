@@ -367,6 +367,23 @@ qcache_consume(struct boxqd *d, const size_t *starts, size_t n, const size_t *po
   }
 }
 
+static void
+note_set(struct sched_note *n, const struct sched_job *j, const struct sched_verdict *v) {
+  n->id = j->id;
+  n->array_id = j->array_id;
+  n->priority = v->priority;
+  n->reason = v->reason;
+  for (int k = 0; k < SF_MAX; k++)
+    n->factor[k] = (float)v->factor[k];
+}
+
+/* After quick passes, a full one: every waiting job's reason and the
+ * ranking are at most that old, even when nothing else happens. */
+static void
+on_refresh_timer(uv_timer_t *t) {
+  sched_request_pass(t->data);
+}
+
 /* One scheduling pass. A full pass reads the whole queue and ranks it;
  * a quick one (only starts and ends since the last full pass, which is
  * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
@@ -436,18 +453,21 @@ sched_pass(struct boxqd *d) {
     /* Keep the verdicts for qstat, by id. */
     free(d->notes);
     d->notes = xcalloc(nq, sizeof(struct sched_note));
-    for (size_t i = 0; i < p.nqueued; i++) {
-      struct sched_note *n = &d->notes[i];
-      n->id = p.queued[i].id;
-      n->array_id = p.queued[i].array_id;
-      n->priority = res.verdict[i].priority;
-      n->reason = res.verdict[i].reason;
-      for (int k = 0; k < SF_MAX; k++)
-        n->factor[k] = (float)res.verdict[i].factor[k];
-    }
+    for (size_t i = 0; i < p.nqueued; i++)
+      note_set(&d->notes[i], &p.queued[i], &res.verdict[i]);
     d->nnotes = p.nqueued;
     qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
     d->last_pass = now;
+  } else if (r == 0) {
+    /* A quick pass's verdicts replace those of the jobs it looked at; a
+     * full pass follows within QCACHE_MAX_AGE_MS for the rest. */
+    for (size_t i = 0; i < p.nqueued; i++) {
+      struct sched_note key = {.id = p.queued[i].id};
+      struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+      if (n)
+        note_set(n, &p.queued[i], &res.verdict[i]);
+    }
+    uv_timer_start(&d->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
   }
   if (r == 0) {
     d->reserved_id = res.reserved_id;
@@ -915,6 +935,8 @@ worker_link_start(struct boxqd *d) {
   d->sched_idle.data = d;
   uv_timer_init(d->loop, &d->sched_timer);
   d->sched_timer.data = d;
+  uv_timer_init(d->loop, &d->refresh_timer);
+  d->refresh_timer.data = d;
   connect_worker(d);
   sched_request_pass(d); /* so that qstat can say why jobs wait, worker or not */
 }
@@ -927,6 +949,8 @@ worker_link_stop(struct boxqd *d) {
   uv_close((uv_handle_t *)&d->sched_idle, NULL);
   uv_timer_stop(&d->sched_timer);
   uv_close((uv_handle_t *)&d->sched_timer, NULL);
+  uv_timer_stop(&d->refresh_timer);
+  uv_close((uv_handle_t *)&d->refresh_timer, NULL);
   if (d->worker)
     conn_close(d->worker);
 }

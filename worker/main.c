@@ -97,9 +97,11 @@ on_signal(uv_signal_t *h, int signum) {
 
 /* The spool and its parent may sit in a world-writable place (/dev/shm):
  * both must be real directories that only root can change, or someone
- * could plant a job's script or result. */
+ * could plant a job's script or result. Checked before they are created
+ * (missing is fine then: nothing is followed through a planted symlink)
+ * and after. */
 static int
-check_spool_owner(const char *dir) {
+check_spool_owner(const char *dir, bool may_be_missing) {
   _cleanup_free_ char *parent = xstrdup(dir);
   char *slash = strrchr(parent, '/');
   if (slash && slash != parent)
@@ -108,6 +110,8 @@ check_spool_owner(const char *dir) {
   for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
     struct stat st;
     if (lstat(paths[i], &st) < 0) {
+      if (errno == ENOENT && may_be_missing)
+        continue;
       log_error("cannot check %s: %s", paths[i], strerror(errno));
       return -errno;
     }
@@ -192,13 +196,15 @@ main(int argc, char **argv) {
   }
   w.sched_uid = spw->pw_uid;
   int r;
+  if (check_spool_owner(w.cfg.jobs_dir, true) < 0)
+    goto out;
   if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.jobs_dir, 0700)) < 0) {
     log_error("cannot create %s: %s", w.cfg.jobs_dir, strerror(-r));
     goto out;
   }
-  chmod(w.cfg.jobs_dir, 0700);
-  if (check_spool_owner(w.cfg.jobs_dir) < 0)
+  if (check_spool_owner(w.cfg.jobs_dir, false) < 0)
     goto out;
+  chmod(w.cfg.jobs_dir, 0700); /* a real directory of root's: checked just above */
   w.have_args = shepherd_arg_area(&w.args) == 0;
   w.loop = uv_default_loop();
   wjob_recover_all(&w);

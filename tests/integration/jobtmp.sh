@@ -77,4 +77,22 @@ check "  exit status of the failing command" test "$(jfield "$a" Exit_status)" =
 check "  a script without #! runs under sh" grep -qx "plain sh" "$WORK/plain.o$b"
 check "  \$0 is the script's descriptor, as the kernel gives it" grep -qx /dev/fd/3 "$WORK/dollar0.o$c"
 
+# A spool where others could plant a script or a result (a world-writable
+# parent, as /dev/shm itself is) is refused, naming the directory.
+stop_daemons
+mkdir -m 1777 "$T/open"
+cfg=$T/open.ini
+sed "s|^spool_dir = .*|spool_dir = $T/open/spool|" "$BOXQ_CONFIG" > "$cfg"
+out=$(timeout 10 "$BUILD/worker/boxq-worker" -c "$cfg" 2>&1)
+rc=$?
+check "a spool below a world-writable directory is refused (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "  naming it" has "$out" "refusing the spool $T/open/spool: $T/open is not a directory that only root can change"
+mkdir -m 755 "$T/owned"
+install -d -m 755 -o nobody "$T/owned/spool"
+sed "s|^spool_dir = .*|spool_dir = $T/owned/spool|" "$BOXQ_CONFIG" > "$cfg"
+out=$(timeout 10 "$BUILD/worker/boxq-worker" -c "$cfg" 2>&1)
+rc=$?
+check "a spool owned by another user is refused (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "  naming it" has "$out" "refusing the spool $T/owned/spool"
+
 finish

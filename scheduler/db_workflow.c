@@ -240,7 +240,6 @@ db_alter(struct db *db, const struct job_rec *j, int64_t now) {
   return db__step_done(db, s);
 }
 
-
 static int
 bulk(struct db *db, enum stmt_id id, int64_t job, const char *text, int64_t v, int64_t now) {
   sqlite3_stmt *s = db__stmt(db, id);

@@ -159,8 +159,11 @@ bool principal_in_list(const char *list, const char *user, gid_t gid);
 /* The job a T_JOBID or T_JOBREF field names: 1 if f is neither; 0 with
  * *ret; or -errno with the PBS-style message in err. */
 int ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr *err);
-/* Loads job id for a caller who must own it (or be privileged). */
-int load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, struct berr *err);
+/* The next job a request names, from *off on, loaded for a caller who
+ * must own it (or be privileged): 0 with *id and *j (free it), -errno with
+ * the PBS-style message in err, or 1 when the request names no more. */
+int next_own_job(struct boxqd *d, struct conn *c, const struct pmsg *m, size_t *off, int64_t *id,
+                 struct job_rec *j, struct berr *err);
 /* A per-id failure in a multi-id reply: the message goes to the client,
  * the first failure's code becomes the reply's status. */
 void reply_add_error(struct pbuf *b, int *status, int r, const char *msg);

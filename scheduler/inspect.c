@@ -454,16 +454,11 @@ req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   pb_begin(&b, MSG_REPLY);
   int status = 0;
   size_t off = 0;
-  struct pfield f;
-  while (pmsg_next(m, &off, &f)) {
-    int64_t id;
-    struct berr err = {{0}};
-    int r = ref_field(d, &f, &id, &err);
-    if (r == 1)
-      continue;
-    struct job_rec j = {0};
-    if (r == 0)
-      r = load_own_job(d, c, id, &j, &err);
+  int64_t id;
+  struct job_rec j;
+  struct berr err;
+  int r;
+  while ((r = next_own_job(d, c, m, &off, &id, &j, &err)) != 1) {
     if (r == 0) {
       size_t mark = pb_nest_begin(&b, T_JOB);
       job_rec_encode(&b, &j);

@@ -685,7 +685,7 @@ act_rerun(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
 
 /* Loads job id for a caller who must own it (or be privileged). 0, or
  * -errno with the PBS-style message in err. */
-int
+static int
 load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, struct berr *err) {
   int r = db_get_job(d->db, id, false, j);
   if (r == -ENOENT)
@@ -696,6 +696,21 @@ load_own_job(struct boxqd *d, struct conn *c, int64_t id, struct job_rec *j, str
     return berr_set(err, -EPERM, "Unauthorized Request: job %lld.%s belongs to %s", (long long)id,
                     d->server_name, j->owner);
   return 0;
+}
+
+int
+next_own_job(struct boxqd *d, struct conn *c, const struct pmsg *m, size_t *off, int64_t *id,
+             struct job_rec *j, struct berr *err) {
+  *j = (struct job_rec){0};
+  *err = (struct berr){{0}};
+  *id = 0;
+  struct pfield f;
+  while (pmsg_next(m, off, &f)) {
+    int r = ref_field(d, &f, id, err);
+    if (r != 1)
+      return r < 0 ? r : load_own_job(d, c, *id, j, err);
+  }
+  return 1;
 }
 
 /* One action over the jobs a request names: one transaction for all, each
@@ -717,17 +732,12 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   size_t ndone = 0, cap = 0;
   int tx = db_begin(d->db);
   size_t off = 0;
-  struct pfield f;
-  while (pmsg_next(m, &off, &f)) {
-    int64_t id;
-    struct berr err = {{0}};
-    int r = ref_field(d, &f, &id, &err);
-    if (r == 1)
-      continue;
-    struct job_rec j = {0};
+  int64_t id;
+  struct job_rec j;
+  struct berr err;
+  int r;
+  while ((r = next_own_job(d, c, m, &off, &id, &j, &err)) != 1) {
     struct action_out out = {0};
-    if (r == 0)
-      r = load_own_job(d, c, id, &j, &err);
     if (r == 0 && (r = tx) == 0 && (r = db_savepoint(d->db)) == 0) {
       r = fn(d, &j, c, m, &out, &err);
       if (r == 0)
@@ -749,7 +759,7 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     }
     job_rec_free(&j);
   }
-  int r = tx == 0 ? db_commit(d->db) : tx;
+  r = tx == 0 ? db_commit(d->db) : tx;
   if (r < 0 && tx == 0)
     db_rollback(d->db);
   for (size_t i = 0; i < ndone; i++) {

@@ -92,14 +92,8 @@ enum proto_tag {
   EV_NAME,
   EV_DETAIL,
 
-  /* shepherd settings in a job's spool spec (worker -> shepherd) */
-  S_CG_MOUNT = 60,
-  S_CG_MODE,
-  S_CG_PARENT,
-  S_KILL_GRACE,
-  S_TMP_DIR,
-  S_SERVER_NAME,
-  S_SAMPLE_SEC,
+  /* 60-66: shepherd settings of the spool's spec file, gone since the
+   * worker forks its shepherds; not to be reused. */
 
   /* job record fields (inside T_JOB) */
   J_ID = 100,

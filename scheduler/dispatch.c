@@ -291,39 +291,25 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
 #define QCACHE_MAX        4096
 #define QCACHE_MAX_AGE_MS 1000
 
-static int
-cmp_ranked(const void *a, const void *b, void *ctx) {
-  const struct sched_result *res = ctx;
-  const size_t *x = a, *y = b;
-  double px = res->verdict[x[0]].priority, py = res->verdict[y[0]].priority;
-  if (px != py)
-    return px > py ? -1 : 1;
-  return (x[1] > y[1]) - (x[1] < y[1]); /* the order the queue was read in */
-}
-
 /* After a full pass: keep the queue's best entries (as read, uids and
- * all, in saved), best first; pos[i] is where entry i went, or SIZE_MAX. */
+ * all, in saved), in the pass's order; pos[i] is where entry i went, or
+ * SIZE_MAX. */
 static void
 qcache_build(struct boxqd *d, struct sched_job *saved, size_t n, const struct sched_result *res,
              size_t *pos) {
-  size_t(*order)[2] = xcalloc(n ? n : 1, sizeof(*order));
-  for (size_t i = 0; i < n; i++)
-    order[i][0] = order[i][1] = i;
-  qsort_r(order, n, sizeof(*order), cmp_ranked, (void *)res);
   size_t keep = n < QCACHE_MAX ? n : QCACHE_MAX;
   free(d->qcache);
   d->qcache = xcalloc(keep ? keep : 1, sizeof(struct sched_job));
   for (size_t i = 0; i < n; i++)
     pos[i] = SIZE_MAX;
   for (size_t k = 0; k < keep; k++) {
-    d->qcache[k] = saved[order[k][0]];
-    pos[order[k][0]] = k;
+    d->qcache[k] = saved[res->order[k]];
+    pos[res->order[k]] = k;
   }
   d->nqcache = keep;
   d->qcache_first = 0;
   d->qcache_ms = uv_now(d->loop);
   d->qcache_valid = true;
-  free(order);
 }
 
 /* A quick pass's queue: the first live entries of the cache; from[i] is
@@ -441,9 +427,11 @@ sched_pass(struct boxqd *d) {
   size_t nq = p.nqueued ? p.nqueued : 1;
   /* Every start takes at least one CPU: no more than the free ones. */
   size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
+  /* A full pass keeps its ranking (qcache_build). */
   struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
                              .starts = xcalloc(max_starts + 1, sizeof(size_t)),
-                             .max_starts = max_starts};
+                             .max_starts = max_starts,
+                             .order = quick ? NULL : xcalloc(nq, sizeof(size_t))};
   r = sched_plan(&in, &res);
   if (r == 0 && !quick) {
     pos = xcalloc(nq, sizeof(size_t));
@@ -482,6 +470,7 @@ sched_pass(struct boxqd *d) {
     log_error("scheduling pass: out of memory");
   free(res.verdict);
   free(res.starts);
+  free(res.order);
   free(users);
   free(queues);
 out:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *const reason_text[SR_MAX] = {
     [SR_NONE] = "not considered yet",
@@ -340,6 +341,8 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
     order[i] = i;
   }
   qsort_r(order, nq, sizeof(size_t), cmp_order, &p);
+  if (res->order && nq)
+    memcpy(res->order, order, nq * sizeof(size_t));
 
   bool reserved = false, blocked = false;
   int64_t shadow = SCHED_NEVER;

@@ -120,6 +120,8 @@ struct sched_result {
   size_t *starts;                /* [max_starts], caller-allocated: indexes into queued, an
                                   * entry with count > 1 once per job started from it */
   size_t max_starts;             /* 0: nqueued */
+  size_t *order;                 /* [nqueued], caller-allocated, or NULL: queued's indexes in
+                                  * the order the pass considered them, best first */
   size_t nstarts;
   int64_t reserved_id;   /* the job holding the reservation, or 0 */
   int64_t reserved_time; /* its guaranteed start, or SCHED_NEVER if unknown */

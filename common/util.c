@@ -256,3 +256,32 @@ write_full(int fd, const void *buf, size_t len) {
   }
   return (ssize_t)done;
 }
+
+int
+proc_stat_fields(pid_t pid, int first, int n, uint64_t *vals) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
+  if (r < 0)
+    return r;
+  /* The command name may hold spaces and parentheses: count from the last
+   * ')', which ends field 2. */
+  char *p = strrchr(text, ')');
+  for (int field = 2; p && field < first; field++)
+    p = strchr(p + 1, ' '); /* the space before field + 1 */
+  for (int i = 0; i < n; i++) {
+    if (!p)
+      return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p + 1, &end, 10);
+    if (errno || end == p + 1)
+      return -EINVAL;
+    vals[i] = v;
+    p = strchr(end, ' ');
+    if (!p && i + 1 < n)
+      return -EINVAL;
+  }
+  return 0;
+}

@@ -79,6 +79,9 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 /* Whole-file helpers: at most max bytes (-EFBIG beyond), NUL-terminated. */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Fields first..first+n-1 of /proc/PID/stat (1-based, as in proc(5)),
+ * for fields after the command name (first >= 3). 0, or -errno. */
+int proc_stat_fields(pid_t pid, int first, int n, uint64_t *vals);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len);
 /* Writes to path.tmp and renames, so a reader sees all or nothing, even
  * after the writer crashed. durable: fsync first, so that the file also

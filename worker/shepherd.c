@@ -53,16 +53,11 @@ struct shepherd {
 
 int
 shepherd_arg_area(struct arg_area *ret) {
-  /* Fields 48-51 of /proc/self/stat. */
-  _cleanup_free_ char *text = NULL;
-  if (read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &text, NULL) < 0)
-    return -1;
-  char *p = strrchr(text, ')');
-  for (int field = 2; p && field < 48; field++)
-    p = strchr(p + 1, ' ');
-  if (!p || sscanf(p + 1, "%lu %lu %lu %lu", &ret->arg_start, &ret->arg_end, &ret->env_start,
-                   &ret->env_end) != 4)
-    return -1;
+  uint64_t v[4]; /* fields 48-51: arg_start, arg_end, env_start, env_end */
+  int r = proc_stat_fields(getpid(), 48, 4, v);
+  if (r < 0)
+    return r;
+  *ret = (struct arg_area){v[0], v[1], v[2], v[3]};
   return 0;
 }
 

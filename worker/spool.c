@@ -24,38 +24,12 @@ spool_write_result(const char *jobdir, const struct job_rec *end) {
   return r;
 }
 
-/* Field 22 of /proc/PID/stat: when the process started, in clock ticks
- * since boot. A pid and its start time name one process for good. */
-static int
-proc_start_time(pid_t pid, uint64_t *ret) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-  _cleanup_free_ char *text = NULL;
-  int r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
-  if (r < 0)
-    return r;
-  /* The command name may hold spaces and parentheses: skip past the last ')'. */
-  char *p = strrchr(text, ')');
-  if (!p)
-    return -EINVAL;
-  for (int field = 2; field < 22; field++) { /* p: the space before field + 1 */
-    p = strchr(p + 1, ' ');
-    if (!p)
-      return -EINVAL;
-  }
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(p + 1, &end, 10);
-  if (errno || end == p + 1)
-    return -EINVAL;
-  *ret = v;
-  return 0;
-}
-
 int
 spool_write_pid(const char *jobdir) {
+  /* Field 22: when the process started, in clock ticks since boot. A pid
+   * and its start time name one process for good. */
   uint64_t start = 0;
-  int r = proc_start_time(getpid(), &start);
+  int r = proc_stat_fields(getpid(), 22, 1, &start);
   if (r < 0)
     return r;
   char text[64];
@@ -74,7 +48,7 @@ spool_find_shepherd(const char *jobdir) {
   uint64_t now_start = 0;
   if (sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0)
     return 0;
-  if (proc_start_time(pid, &now_start) < 0 || now_start != start)
+  if (proc_stat_fields(pid, 22, 1, &now_start) < 0 || now_start != start)
     return 0;
   return pid;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "spool.h"
+#include "rmtree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,14 +66,7 @@ spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret
 
 int
 spool_remove(const char *jobdir) {
-  static const char *const files[] = {
-      SPOOL_SCRIPT,        SPOOL_PID,           SPOOL_RESULT,
-      SPOOL_SCRIPT ".tmp", SPOOL_RESULT ".tmp", SPOOL_PID ".tmp",
-      SPOOL_USAGE,         SPOOL_USAGE ".tmp",  "spec" /* written by older workers */};
-  _cleanup_close_ int fd = open(jobdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : -errno;
-  for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-    unlinkat(fd, files[i], 0);
-  return rmdir(jobdir) < 0 && errno != ENOENT ? -errno : 0;
+  /* Whatever is there: the files above, a .tmp left by a crash mid-write,
+   * or what an older worker wrote. */
+  return rmtree_at(AT_FDCWD, jobdir);
 }

@@ -178,7 +178,7 @@ fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
       .server = w->server_name,
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
-      .args = w->have_args ? &w->args : NULL,
+      .args = &w->args,
   };
   struct berr err = {{0}};
   set.user_errno =

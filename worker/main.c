@@ -205,7 +205,8 @@ main(int argc, char **argv) {
   if (check_spool_owner(w.cfg.jobs_dir, false) < 0)
     goto out;
   chmod(w.cfg.jobs_dir, 0700); /* a real directory of root's: checked just above */
-  w.have_args = shepherd_arg_area(&w.args) == 0;
+  if (shepherd_arg_area(&w.args) < 0)
+    w.args = (struct arg_area){0}; /* unknown: shepherds keep the worker's name */
   w.loop = uv_default_loop();
   wjob_recover_all(&w);
   w.server.data = &w;

@@ -77,7 +77,7 @@ set_command_line(const char *jobdir, const struct arg_area *a) {
       prctl(PR_SET_MM, PR_SET_MM_ARG_END, end, 0, 0) == 0)
     return;
   free(copy);
-  if (!a || a->arg_end <= a->arg_start)
+  if (a->arg_end <= a->arg_start)
     return;
   /* The environment follows argv on the stack: together they are room. */
   size_t room = a->env_start == a->arg_end && a->env_end > a->env_start ? a->env_end - a->arg_start

@@ -18,7 +18,7 @@ struct shepherd_settings {
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   int64_t kill_grace_sec, sample_sec;
-  const struct arg_area *args;  /* to rename the child; NULL: unknown */
+  const struct arg_area *args;  /* to rename the child (all 0: unknown) */
   const struct user_info *user; /* the job's user, or NULL: */
   const char *user_error;       /* why not (the job fails to start) */
   int user_errno;

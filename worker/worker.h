@@ -36,8 +36,7 @@ struct worker {
   uv_timer_t sample_timer;
   uid_t sched_uid;        /* scheduler_user's uid */
   struct usercache users; /* jobs' accounts, looked up before each fork */
-  struct arg_area args;   /* its command line's place, which shepherds rename */
-  bool have_args;
+  struct arg_area args;   /* its command line's place, which shepherds rename; 0s: unknown */
 };
 
 /* jobs.c */

@@ -127,12 +127,13 @@ const struct sched_note *sched_note_of(struct boxqd *d, int64_t id, int64_t arra
  * wf_job_* functions run inside the caller's transaction. */
 int wf_start(struct boxqd *d, struct berr *err);
 void wf_stop(struct boxqd *d);
-/* Job id reached F: ends its array after the last task, settles dependents. */
-int wf_job_finished(struct boxqd *d, int64_t id, int64_t now);
+/* Job j (as read before it ended) reached F: ends its array after the last
+ * task, settles dependents. */
+int wf_job_finished(struct boxqd *d, const struct job_rec *j, int64_t now);
 /* An array job whose tasks may all have ended: ends it if so. */
 int wf_array_check(struct boxqd *d, int64_t array_id, int64_t now);
-/* Job id started: its array has begun; 'after' dependents may go. */
-int wf_job_started(struct boxqd *d, int64_t id, int64_t now);
+/* Job j started: its array has begun; 'after' dependents may go. */
+int wf_job_started(struct boxqd *d, const struct job_rec *j, int64_t now);
 /* Applies job id's dependencies now (after submit or qalter). */
 int wf_settle(struct boxqd *d, int64_t id, int64_t now);
 /* Adds a finished run's allocated CPU-seconds to its owner's usage. */

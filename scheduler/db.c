@@ -142,6 +142,12 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_EXPIRE_RUNS] = "DELETE FROM job_runs WHERE job_id = ?",
     [ST_EXPIRE_DEPS] = "DELETE FROM job_deps WHERE job_id = ?",
     [ST_EXPIRE_JOB] = "DELETE FROM jobs WHERE id = ?",
+    [ST_TX_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_TX_COMMIT] = "COMMIT",
+    [ST_TX_SAVEPOINT] = "SAVEPOINT part",
+    [ST_TX_RELEASE] = "RELEASE part",
+    [ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [ST_TASK_DEPENDENTS] =
         "SELECT DISTINCT d.job_id FROM jobs t JOIN job_deps d ON d.dep_id = t.id "
         "WHERE t.array_id <> 0 AND t.array_id = ?",
@@ -259,20 +265,26 @@ db_close(struct db *db) {
   free(db);
 }
 
+/* A prepared statement without parameters or rows: transaction control. */
+static int
+run(struct db *db, enum stmt_id id) {
+  return db__step_done(db, db->st[id]);
+}
+
 int
 db_begin(struct db *db) {
   db->last_error[0] = '\0';
-  return exec(db, "BEGIN IMMEDIATE");
+  return run(db, ST_TX_BEGIN);
 }
 
 int
 db_begin_relaxed(struct db *db) {
   db->last_error[0] = '\0';
-  int r = exec(db, "PRAGMA synchronous = NORMAL");
+  int r = run(db, ST_SYNC_NORMAL);
   if (r == 0)
-    r = exec(db, "BEGIN IMMEDIATE");
+    r = run(db, ST_TX_BEGIN);
   if (r < 0) {
-    exec(db, "PRAGMA synchronous = FULL");
+    run(db, ST_SYNC_FULL);
     return r;
   }
   db->relaxed = true;
@@ -291,7 +303,7 @@ db_sync(struct db *db) {
 static void
 end_relaxed(struct db *db) {
   if (db->relaxed && sqlite3_get_autocommit(db->sql)) {
-    sqlite3_exec(db->sql, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    run(db, ST_SYNC_FULL);
     db->relaxed = false;
   }
 }
@@ -303,7 +315,7 @@ db_relaxed(struct db *db) {
 
 int
 db_commit(struct db *db) {
-  int r = exec(db, "COMMIT");
+  int r = run(db, ST_TX_COMMIT);
   if (r < 0)
     db_rollback(db);
   end_relaxed(db);
@@ -312,12 +324,12 @@ db_commit(struct db *db) {
 
 int
 db_savepoint(struct db *db) {
-  return exec(db, "SAVEPOINT part");
+  return run(db, ST_TX_SAVEPOINT);
 }
 
 int
 db_release(struct db *db) {
-  return exec(db, "RELEASE part");
+  return run(db, ST_TX_RELEASE);
 }
 
 void

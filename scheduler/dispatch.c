@@ -603,7 +603,7 @@ reconcile_one(void *ud, struct job_rec *j) {
     if (r == 0)
       r = db_add_event(d->db, j->id, now, "lost", "the worker no longer knows this job");
     if (r == 0)
-      r = wf_job_finished(d, j->id, now);
+      r = wf_job_finished(d, j, now);
     log_warn("job %lld: lost, the worker no longer knows it", (long long)j->id);
   }
   return r;
@@ -714,22 +714,27 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   struct job_rec j = {0};
   _cleanup_free_ char *detail = NULL;
   char mem[32];
-  if (db_get_job(d->db, id, false, &j) == 0) {
+  int r = db_get_job(d->db, id, false, &j);
+  if (r == 0) {
     res_format_size(j.mem, mem, sizeof(mem));
     detail = xasprintf("in cgroup %s with ncpus=%lld%s%s mem=%s walltime=%lld pids=%lld%s",
                        cg ? cg : "?", (long long)j.ncpus, j.cpus && *j.cpus ? " cpus=" : "",
                        j.cpus && *j.cpus ? j.cpus : "", mem, (long long)j.walltime,
                        (long long)j.pids, j.net && *j.net ? " net=none" : "");
   }
-  job_rec_free(&j);
-  int r = part_begin(d, false);
+  bool known = r == 0;
+  if (r == -ENOENT)
+    r = 0; /* recorded as before; nothing follows from an unknown job */
+  if (r == 0)
+    r = part_begin(d, false);
   if (r == 0)
     r = db_job_started(d->db, id, stime, d->server_name, cg);
   if (r == 0)
     r = db_add_event(d->db, id, stime, "started", detail ? detail : cg);
-  if (r == 0)
-    r = wf_job_started(d, id, stime);
+  if (r == 0 && known)
+    r = wf_job_started(d, &j, stime);
   part_end(d, r);
+  job_rec_free(&j);
   d->batch_pass = true; /* an 'after' dependency may have been met */
   if (r < 0)
     log_error("job %lld: cannot record start: %s", (long long)id, db_errmsg(d->db));
@@ -816,7 +821,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
     r = wf_charge(d, cur.uid, (double)cur.ncpus * wall, end.etime);
   }
   if (r == 0)
-    r = wf_job_finished(d, end.id, end.etime);
+    r = wf_job_finished(d, &cur, end.etime);
   part_end(d, r);
   if (r < 0) {
     /* Not acknowledged: the worker keeps the result and sends it again. */

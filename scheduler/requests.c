@@ -455,7 +455,7 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
       if (r >= 0)
         r = db_add_event(d->db, j->id, now, "cancelled", who);
       if (r == 0)
-        r = wf_job_finished(d, j->id, now);
+        r = wf_job_finished(d, j, now);
       return r;
     }
     case JOB_RUNNING:

@@ -138,6 +138,22 @@ finish_array(struct boxqd *d, int64_t array_id, int64_t now, struct worklist *w)
   return r;
 }
 
+/* What follows from job id reaching F; each step may end more jobs. */
+static int
+after_end(struct boxqd *d, int64_t id, int64_t array_id, bool is_array, int64_t now,
+          struct worklist *w) {
+  int r = 0;
+  int64_t *ids;
+  size_t n;
+  if (array_id)
+    r = finish_array(d, array_id, now, w);
+  if (r == 0 && is_array && (r = db_task_dependents(d->db, id, &ids, &n)) == 0)
+    r = settle_all(d, ids, n, now, w);
+  if (r == 0 && (r = db_dependents(d->db, id, &ids, &n)) == 0)
+    r = settle_all(d, ids, n, now, w);
+  return r;
+}
+
 static int
 drain(struct boxqd *d, struct worklist *w, int64_t now) {
   int r = 0;
@@ -152,14 +168,7 @@ drain(struct boxqd *d, struct worklist *w, int64_t now) {
     }
     if (r < 0)
       break;
-    int64_t *ids;
-    size_t n;
-    if (j.array_id)
-      r = finish_array(d, j.array_id, now, w);
-    if (r == 0 && j.array_spec && (r = db_task_dependents(d->db, id, &ids, &n)) == 0)
-      r = settle_all(d, ids, n, now, w);
-    if (r == 0 && (r = db_dependents(d->db, id, &ids, &n)) == 0)
-      r = settle_all(d, ids, n, now, w);
+    r = after_end(d, id, j.array_id, j.array_spec != NULL, now, w);
     job_rec_free(&j);
   }
   free(w->finished);
@@ -168,10 +177,14 @@ drain(struct boxqd *d, struct worklist *w, int64_t now) {
 }
 
 int
-wf_job_finished(struct boxqd *d, int64_t id, int64_t now) {
+wf_job_finished(struct boxqd *d, const struct job_rec *j, int64_t now) {
+  /* The caller has the row: no need to read it back. */
   struct worklist w = {0};
-  push(&w, id);
-  return drain(d, &w, now);
+  int r = after_end(d, j->id, j->array_id, j->array_spec != NULL, now, &w);
+  if (r == 0)
+    return drain(d, &w, now);
+  free(w.finished);
+  return r;
 }
 
 int
@@ -193,26 +206,21 @@ wf_array_check(struct boxqd *d, int64_t array_id, int64_t now) {
 }
 
 int
-wf_job_started(struct boxqd *d, int64_t id, int64_t now) {
-  struct job_rec j;
-  int r = db_get_job(d->db, id, false, &j);
-  if (r < 0)
-    return r == -ENOENT ? 0 : r;
+wf_job_started(struct boxqd *d, const struct job_rec *j, int64_t now) {
   struct worklist w = {0};
   int64_t *ids;
   size_t n;
-  if (j.array_id) {
-    r = db_array_begun(d->db, j.array_id, now);
-    if (r == 0 && (r = db_dependents(d->db, j.array_id, &ids, &n)) == 0)
+  int r = 0;
+  if (j->array_id) {
+    r = db_array_begun(d->db, j->array_id, now);
+    if (r == 0 && (r = db_dependents(d->db, j->array_id, &ids, &n)) == 0)
       r = settle_all(d, ids, n, now, &w);
   }
-  if (r == 0 && (r = db_dependents(d->db, id, &ids, &n)) == 0)
+  if (r == 0 && (r = db_dependents(d->db, j->id, &ids, &n)) == 0)
     r = settle_all(d, ids, n, now, &w);
   if (r == 0)
-    r = drain(d, &w, now);
-  else
-    free(w.finished);
-  job_rec_free(&j);
+    return drain(d, &w, now);
+  free(w.finished);
   return r;
 }
 

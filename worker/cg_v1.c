@@ -60,10 +60,9 @@ cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *e
       return berr_set(err, r, "cannot pin to CPUs %s: %s", lim->cpus, strerror(-r));
   }
   if (lim->ncpus > 0) {
+    /* A new cgroup's cpu.cfs_period_us is the kernel's default, 100 ms,
+     * whatever its parent's: the quota is a multiple of it. */
     int fd = cg->v1_fd[CG_V1_CPU];
-    snprintf(buf, sizeof(buf), "%d", CPU_PERIOD_USEC);
-    if ((r = cg__write(fd, "cpu.cfs_period_us", buf)) < 0)
-      return berr_set(err, r, "cannot set cpu.cfs_period_us: %s", strerror(-r));
     snprintf(buf, sizeof(buf), "%" PRId64, lim->ncpus * CPU_PERIOD_USEC);
     if ((r = cg__write(fd, "cpu.cfs_quota_us", buf)) < 0)
       return berr_set(err, r, "cannot set cpu.cfs_quota_us: %s", strerror(-r));
@@ -73,11 +72,13 @@ cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *e
     snprintf(buf, sizeof(buf), "%" PRId64, lim->mem);
     if ((r = cg__write(fd, "memory.limit_in_bytes", buf)) < 0)
       return berr_set(err, r, "cannot set memory.limit_in_bytes: %s", strerror(-r));
-    /* memory+swap equal to memory: no swap. Absent without swap accounting. */
+    /* memory+swap equal to memory: no swap. Absent without swap accounting,
+     * where swappiness 0 keeps the job's pages in memory as far as it can. */
     r = cg__write(fd, "memory.memsw.limit_in_bytes", buf);
     if (r < 0 && r != -ENOENT)
       return berr_set(err, r, "cannot set memory.memsw.limit_in_bytes: %s", strerror(-r));
-    cg__write(fd, "memory.swappiness", "0");
+    if (r == -ENOENT)
+      cg__write(fd, "memory.swappiness", "0");
   }
   if (lim->pids_max > 0) {
     snprintf(buf, sizeof(buf), "%" PRId64, lim->pids_max);
@@ -118,9 +119,10 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
     u->sys_usec = u->cpu_usec - u->user_usec;
   }
   int cpu = cg->v1_fd[CG_V1_CPU];
-  if (cpu >= 0) {
-    cg__read_keyed(cpu, "cpu.stat", "nr_throttled", &u->nr_throttled);
-    if (cg__read_keyed(cpu, "cpu.stat", "throttled_time", &ns) == 0)
+  _cleanup_free_ char *stat = NULL;
+  if (cpu >= 0 && read_file_at(cpu, "cpu.stat", 65536, &stat, NULL) == 0) {
+    cg_parse_keyed(stat, "nr_throttled", &u->nr_throttled);
+    if (cg_parse_keyed(stat, "throttled_time", &ns) == 0)
       u->throttled_usec = ns / 1000;
   }
   int mem = cg->v1_fd[CG_V1_MEMORY];

@@ -279,7 +279,11 @@ mkdir_job(int parent_fd, const char *name, int *ret_fd) {
   if (mkdirat(parent_fd, name, 0755) < 0)
     return -errno;
   *ret_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return *ret_fd < 0 ? -errno : 0;
+  if (*ret_fd >= 0)
+    return 0;
+  int r = -errno;
+  unlinkat(parent_fd, name, AT_REMOVEDIR); /* only what is open is removed later */
+  return r;
 }
 
 static int
@@ -306,20 +310,23 @@ create_dirs(struct cg_job *cg, bool pinned, struct berr *err) {
 int
 cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *lim,
               struct cg_job **ret, struct berr *err) {
-  struct cg_job *cg = job_new(sys, id);
-  /* A leftover of the same name belongs to a job that died with its
-   * machine or supervisor: empty it and start clean. */
-  struct cg_job *stale = NULL;
-  if (cg_job_open(sys, id, &stale) == 0) {
-    cg_job_empty(stale, 2000);
-    cg_job_destroy(stale);
-  }
   bool pinned = lim->cpus && *lim->cpus;
-  if (pinned && cg->mode != CG_MODE_V2 && cg->v1_parent_fd[CG_V1_CPUSET] < 0) {
-    cg_job_free(cg);
+  if (pinned && sys->mode != CG_MODE_V2 && sys->v1_parent_fd[CG_V1_CPUSET] < 0)
     return berr_set(err, -ENOTSUP, "CPU pinning needs the cpuset controller, not mounted here");
-  }
+  struct cg_job *cg = job_new(sys, id);
   int r = create_dirs(cg, pinned, err);
+  if (r == -EEXIST) {
+    /* A leftover of the same name belongs to a job that died with its
+     * machine or supervisor: empty it and start clean. */
+    cg_job_destroy(cg);
+    struct cg_job *stale = NULL;
+    if (cg_job_open(sys, id, &stale) == 0) {
+      cg_job_empty(stale, 2000);
+      cg_job_destroy(stale);
+    }
+    cg = job_new(sys, id);
+    r = create_dirs(cg, pinned, err);
+  }
   if (r == 0 && cg->mode == CG_MODE_V2)
     r = cg_v2__set_limits(cg->v2_fd, lim, err);
   if (r == 0 && (cg->mode == CG_MODE_V1 || cg->mode == CG_MODE_HYBRID))
@@ -489,16 +496,20 @@ cg_job_destroy(struct cg_job *cg) {
   int r = 0, q;
   if (cg_job_populated(cg))
     cg_job_empty(cg, 2000);
+  /* Only the directories the job has (open): a job that is not pinned has
+   * no cpuset one. */
+  bool v2 = cg->v2_fd >= 0, v1[CG_V1_MAX];
   closep(&cg->v2_fd);
   cg->v2_fd = -1;
   for (int i = 0; i < CG_V1_MAX; i++) {
+    v1[i] = cg->v1_fd[i] >= 0;
     closep(&cg->v1_fd[i]);
     cg->v1_fd[i] = -1;
   }
-  if (cg->v2_parent_fd >= 0 && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0)
+  if (v2 && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0)
     r = q;
   for (int i = 0; i < CG_V1_MAX; i++)
-    if (cg->v1_parent_fd[i] >= 0 && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0)
+    if (v1[i] && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0)
       r = q;
   cg_job_free(cg);
   return r;

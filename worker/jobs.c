@@ -170,10 +170,7 @@ watch_shepherd(struct worker *w, struct wjob *j) {
 static int
 fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
   struct shepherd_settings set = {
-      .cg_mount = w->cfg.cgroup_mount,
-      .cg_mode = cg_mode_name(w->sys.mode),
-      /* The resolved parent: a relative one means the worker's own cgroup. */
-      .cg_parent = w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent,
+      .cg = &w->sys,
       .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
       .server = w->server_name,
       .kill_grace_sec = w->cfg.kill_grace,

@@ -90,15 +90,36 @@ set_command_line(const char *jobdir, const struct arg_area *a) {
 
 /* In the worker's fresh child: keep nothing of the worker (its sockets,
  * its loop, its signal handlers, its environment) and leave its session. */
+static int
+cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Closes every descriptor from 3 up except those in keep (sorted here). */
 static void
-detach_from_worker(const char *jobdir, const struct arg_area *args) {
+close_all_but(int *keep, size_t n) {
+  qsort(keep, n, sizeof(int), cmp_int);
+  unsigned from = 3;
+  for (size_t i = 0; i <= n; i++) {
+    unsigned to = i < n ? (unsigned)keep[i] : ~0U;
+    if (i < n && (keep[i] < 3 || (unsigned)keep[i] < from))
+      continue; /* a standard stream or a duplicate */
+    if (to > from && close_range(from, to - 1, 0) < 0)
+      for (unsigned fd = from; fd < to && fd < 1024; fd++)
+        close((int)fd);
+    if (i < n)
+      from = to + 1;
+  }
+}
+
+static void
+detach_from_worker(const char *jobdir, const struct arg_area *args, int *keep, size_t nkeep) {
   /* The standard signals: the worker (and libuv) handle or ignore some;
    * it touches no real-time one. */
   launch_reset_signals(32);
   setsid();
-  if (close_range(3, ~0U, 0) < 0)
-    for (int fd = 3; fd < 1024; fd++)
-      close(fd);
+  close_all_but(keep, nkeep);
   int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (nul >= 0) {
     dup2(nul, STDIN_FILENO);
@@ -371,15 +392,13 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   if (private_tmp && sh->set->tmp_root && (r = make_tmp(sh, err)) < 0)
     return r;
   const struct shepherd_settings *set = sh->set;
-  if (streq(set->cg_mode, "none")) {
+  if (sh->sys.mode == CG_MODE_NONE) {
     /* The worker runs with allow_no_cgroups: namespaces and walltime
      * still apply, limits do not, and the record says so. */
     snprintf(sh->no_limits, sizeof(sh->no_limits),
              "ran without cgroup limits: no usable cgroups (allow_no_cgroups = true)");
     end->cgroup = xstrdup("none");
   } else {
-    if ((r = cg_system_open(&sh->sys, set->cg_mount, set->cg_mode, set->cg_parent, false, err)) < 0)
-      return r;
     struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids, sh->job.cpus};
     if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
       return r;
@@ -429,14 +448,21 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
 
 int
 shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set) {
-  detach_from_worker(jobdir, set->args);
+  /* The worker's cgroup directories stay open: opening them again cost
+   * more syscalls than creating the job's own. */
+  int keep[1 + CG_V1_MAX];
+  size_t nkeep = 0;
+  if (set->cg->v2_parent_fd >= 0)
+    keep[nkeep++] = set->cg->v2_parent_fd;
+  for (int i = 0; i < CG_V1_MAX; i++)
+    if (set->cg->v1_parent_fd[i] >= 0)
+      keep[nkeep++] = set->cg->v1_parent_fd[i];
+  detach_from_worker(jobdir, set->args, keep, nkeep);
   log_init("boxq-shepherd", log_get_level());
   struct shepherd sh = {.jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1};
   sh.job = *job; /* the worker's copy, in this process's own memory now */
   sh.l.pidfd = sh.l.status_fd = -1;
-  sh.sys.v2_parent_fd = -1;
-  for (int i = 0; i < CG_V1_MAX; i++)
-    sh.sys.v1_parent_fd[i] = -1;
+  sh.sys = *set->cg; /* its descriptors are this process's own now */
   /* Not durable: after a machine crash no shepherd is left to find. */
   int r = spool_write_pid(jobdir);
   if (r < 0) {

@@ -4,6 +4,7 @@
  * result into the job's spool directory (spool.h). */
 #pragma once
 
+#include "cgroup.h"
 #include "job.h"
 #include "usercache.h"
 
@@ -14,7 +15,9 @@ struct arg_area {
 };
 
 struct shepherd_settings {
-  const char *cg_mount, *cg_mode, *cg_parent; /* cg_mode "none": no cgroups */
+  /* The worker's open cgroup hierarchies, kept across the fork (mode
+   * CG_MODE_NONE: no cgroups). */
+  const struct cg_system *cg;
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   int64_t kill_grace_sec, sample_sec;

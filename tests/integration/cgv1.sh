@@ -27,6 +27,27 @@ id=$(printf 'setsid sleep %s.5 > /dev/null 2>&1 < /dev/null &\nsleep %s.6\n' "$m
 wait_job "$id" 30
 check "v1: walltime ends the job" test "$(jfield "$id" end_reason)" = timeout
 check "v1: nothing of it survives" no_process "sleep $marker"
+# A cgroup of the next job's name, left by a run that died with its machine
+# and with a process still in it: the job empties it, replaces it, and
+# records only its own use.
+held=$(echo true | submit -h -N probe)
+next=$((held + 1))
+stale=/sys/fs/cgroup/memory/$CG_PARENT/job-$next
+mkdir "$stale"
+smark=$((9000 + $$ % 1000))
+sleep "$smark.7" &
+spid=$!
+echo "$spid" > "$stale/cgroup.procs"
+id=$(echo "$H/memhog 8" | submit -N fresh -l mem=256mb)
+check "v1: the next job takes the id of the stale cgroup" test "$id" = "$next"
+wait_job "$id" 30
+check "v1: it completes in place of the stale cgroup" test "$(jfield "$id" end_reason)" = completed
+wait "$spid" 2> /dev/null
+check "v1: what the stale cgroup held was killed" no_process "sleep $smark"
+peak=$("$BIN/qacct" -j "$id" | awk '$1 == "mem_peak" { print $2 }')
+check "v1: its peak memory is its 8 MiB and a little ($peak bytes)" \
+  test "$peak" -ge 8388608 -a "$peak" -lt 33554432
+"$BIN/qdel" "$held" > /dev/null
 left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
 check "v1: no job cgroup left ($left)" test "$left" -eq 0
 check "v1: nothing in the v2 tree either" test ! -e "/sys/fs/cgroup/unified/$CG_PARENT"

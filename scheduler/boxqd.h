@@ -28,6 +28,9 @@ struct boxqd {
   /* Worker messages that arrive together share one transaction (dispatch.c). */
   bool batch_open, batch_pass, batch_acks;
   size_t batch_ack_mark; /* nsync_acks when the batch began */
+  /* Starts the batch's own pass recorded: sent once the batch commits. */
+  int64_t *batch_starts;
+  size_t nbatch_starts;
   /* Results stored, acknowledged once the log is synced (walsync.c). */
   int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
   size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;

@@ -255,9 +255,12 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
     r = resolve_starts(d, p, starts, n, &ids, &entry, &nids);
   /* Relaxed: if boxqd dies before this reaches the disk, the worker's
    * hello after a restart shows which of these it received (the others go
-   * back to the queue); nothing was promised to anyone yet. */
+   * back to the queue); nothing was promised to anyone yet. Inside the
+   * batch of the results that freed the CPUs (flush_batch), a savepoint of
+   * its transaction: one commit for both. */
+  bool in_batch = d->batch_open;
   if (r == 0)
-    r = db_begin_relaxed(d->db);
+    r = in_batch ? db_savepoint(d->db) : db_begin_relaxed(d->db);
   for (size_t i = 0; r == 0 && i < nids; i++) {
     const struct sched_job *j = &p->queued[entry[i]];
     r = db_set_state(d->db, ids[i], JOB_RUNNING, "", now);
@@ -268,13 +271,22 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
     if (r == 0)
       r = db_add_event(d->db, ids[i], now, "dispatched", NULL);
   }
-  if (r == 0)
+  if (in_batch) {
+    if (r == 0)
+      r = db_release(d->db);
+    else
+      db_rollback_savepoint(d->db);
+  } else if (r == 0)
     r = db_commit(d->db);
   else
     db_rollback(d->db);
   if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
-  else
+  else if (in_batch) {
+    d->batch_starts = xrealloc(d->batch_starts, (d->nbatch_starts + nids) * sizeof(int64_t));
+    memcpy(d->batch_starts + d->nbatch_starts, ids, nids * sizeof(int64_t));
+    d->nbatch_starts += nids;
+  } else
     for (size_t i = 0; i < nids; i++)
       send_dispatch(d, ids[i]);
   free(ids);
@@ -651,15 +663,31 @@ static void
 flush_batch(struct boxqd *d) {
   bool acks = d->batch_acks;
   d->batch_acks = false;
+  /* The pass the batch asks for runs inside its transaction when it may
+   * run now: the next jobs' starts share the commit of the results that
+   * made room for them, and are sent after it. */
+  if (d->batch_open && d->batch_pass && !d->stopping && uv_now(d->loop) >= d->next_pass_ms &&
+      !uv_is_active((uv_handle_t *)&d->sched_timer)) {
+    uv_idle_stop(&d->sched_idle);
+    d->batch_pass = false;
+    run_pass(d);
+  }
   if (d->batch_open) {
     d->batch_open = false;
     if (db_commit(d->db) < 0) {
-      /* Nothing of it is stored: the worker sends its results again. */
+      /* Nothing of it is stored: the worker sends its results again, and
+       * the starts were not made. */
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
       d->nsync_acks = d->batch_ack_mark; /* none of this batch's may be acknowledged */
+      d->nbatch_starts = 0;
+      d->qcache_valid = false;
+      sched_request_pass(d);
       return;
     }
   }
+  for (size_t i = 0; i < d->nbatch_starts; i++)
+    send_dispatch(d, d->batch_starts[i]);
+  d->nbatch_starts = 0;
   if (d->batch_pass)
     request_pass(d);
   d->batch_pass = false;

@@ -177,6 +177,7 @@ main(int argc, char **argv) {
   db_close(d.db);
   free(d.notes);
   free(d.qcache);
+  free(d.batch_starts);
   walsync_free(&d);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;

@@ -41,6 +41,12 @@ pbuf_grow(struct pbuf *b, size_t n) {
 }
 
 void
+pb_frames(struct pbuf *b, const struct pbuf *frames) {
+  if (frames->len)
+    memcpy(pbuf_grow(b, frames->len), frames->data, frames->len);
+}
+
+void
 pb_begin(struct pbuf *b, uint16_t type) {
   b->frame_start = b->len;
   struct frame_hdr h = {PROTO_MAGIC, BOXQ_PROTOCOL_VERSION, type, 0};

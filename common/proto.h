@@ -198,8 +198,9 @@ struct pbuf {
 
 void pbuf_free(struct pbuf *b);
 void pbuf_reset(struct pbuf *b);
-void pb_begin(struct pbuf *b, uint16_t type); /* opens a frame */
-void pb_end(struct pbuf *b);                  /* closes it: fills in len */
+void pb_frames(struct pbuf *b, const struct pbuf *frames); /* appends whole frames */
+void pb_begin(struct pbuf *b, uint16_t type);              /* opens a frame */
+void pb_end(struct pbuf *b);                               /* closes it: fills in len */
 void pb_bytes(struct pbuf *b, uint16_t tag, const void *data, size_t len);
 void pb_str(struct pbuf *b, uint16_t tag, const char *s); /* NULL: omitted */
 void pb_i64(struct pbuf *b, uint16_t tag, int64_t v);

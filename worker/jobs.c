@@ -49,10 +49,38 @@ on_handle_closed(uv_handle_t *h) {
   (void)h;
 }
 
+/* How long a 'started' report may wait for company. */
+#define OUTBOX_DELAY_MS 5
+
+void
+worker_send(struct worker *w, const struct pbuf *b) {
+  if (!w->sched)
+    return;
+  if (!w->outbox.len) {
+    conn_send(w->sched, b);
+    return;
+  }
+  pb_frames(&w->outbox, b);
+  worker_flush(w);
+}
+
+void
+worker_flush(struct worker *w) {
+  uv_timer_stop(&w->outbox_timer);
+  if (w->sched && w->outbox.len)
+    conn_send(w->sched, &w->outbox);
+  pbuf_reset(&w->outbox);
+}
+
+static void
+on_outbox_timer(uv_timer_t *t) {
+  worker_flush(t->data);
+}
+
 static void
 send_result(struct worker *w, struct wjob *j) {
-  if (w->sched && j->ended && j->result.len)
-    conn_send(w->sched, &j->result);
+  if (j->ended && j->result.len)
+    worker_send(w, &j->result);
 }
 
 /* The shepherd is gone without a result: it was killed, or the machine
@@ -257,18 +285,21 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     finish_job(w, j);
   } else {
     log_info("job %lld: shepherd %d started for %s", (long long)job.id, (int)j->pid, job.owner);
-    struct pbuf b = {0};
-    pb_begin(&b, MSG_STARTED);
-    pb_i64(&b, T_JOBID, job.id);
-    pb_i64(&b, J_STIME, time(NULL));
-    _cleanup_free_ char *cg =
-        xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
-                  w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job.id);
-    pb_str(&b, J_CGROUP, cg);
-    pb_end(&b);
-    if (w->sched)
-      conn_send(w->sched, &b);
-    pbuf_free(&b);
+    if (w->sched) {
+      struct pbuf *b = &w->outbox;
+      pb_begin(b, MSG_STARTED);
+      pb_i64(b, T_JOBID, job.id);
+      pb_i64(b, J_STIME, time(NULL));
+      _cleanup_free_ char *cg =
+          xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
+                    w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job.id);
+      pb_str(b, J_CGROUP, cg);
+      pb_end(b);
+      if (!uv_is_active((uv_handle_t *)&w->outbox_timer)) {
+        w->outbox_timer.data = w;
+        uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+      }
+    }
   }
   job_rec_free(&job);
   return r;
@@ -310,7 +341,8 @@ wjob_send_hello(struct worker *w) {
   for (struct wjob *j = w->jobs; j; j = j->next)
     pb_i64(&b, T_JOBID, j->id);
   pb_end(&b);
-  conn_send(w->sched, &b);
+  pbuf_reset(&w->outbox); /* reports for the old connection: the hello says it all */
+  worker_send(w, &b);
   pbuf_free(&b);
   for (struct wjob *j = w->jobs; j; j = j->next)
     send_result(w, j);
@@ -367,7 +399,7 @@ wjob_relay_usage(struct worker *w) {
         proto_parse_frame(data, len, &m) == 0 && m.type == MSG_USAGE) {
       /* The snapshot file is already a MSG_USAGE frame: send it as is. */
       struct pbuf b = {.data = data, .len = len, .cap = len};
-      conn_send(w->sched, &b);
+      worker_send(w, &b);
       j->usage_mtime = mtime;
     }
     free(data);

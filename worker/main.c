@@ -86,6 +86,8 @@ static void
 on_signal(uv_signal_t *h, int signum) {
   struct worker *w = h->data;
   uv_close((uv_handle_t *)&w->sample_timer, NULL);
+  worker_flush(w);
+  uv_close((uv_handle_t *)&w->outbox_timer, NULL);
   log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
   uv_close((uv_handle_t *)&w->server, NULL);
   if (w->sched)
@@ -222,6 +224,8 @@ main(int argc, char **argv) {
               strerror(errno));
     goto out;
   }
+  uv_timer_init(w.loop, &w.outbox_timer);
+  w.outbox_timer.data = &w;
   uv_timer_init(w.loop, &w.sample_timer);
   w.sample_timer.data = &w;
   uv_timer_start(&w.sample_timer, on_sample_timer, (uint64_t)w.cfg.sample_interval * 1000,
@@ -248,6 +252,7 @@ out:
     free(j->dir);
     free(j);
   }
+  pbuf_free(&w.outbox);
   cg_system_close(&w.sys);
   usercache_free(&w.users);
   cfg_free(&w.cfg);

@@ -34,12 +34,20 @@ struct worker {
   struct conn *sched;
   struct wjob *jobs;
   uv_timer_t sample_timer;
+  /* Jobs' 'started' reports wait here a few milliseconds and go out with
+   * the next message: a short job's start and end reach boxqd together,
+   * one transaction there instead of two. */
+  struct pbuf outbox;
+  uv_timer_t outbox_timer;
   uid_t sched_uid;        /* scheduler_user's uid */
   struct usercache users; /* jobs' accounts, looked up before each fork */
   struct arg_area args;   /* its command line's place, which shepherds rename; 0s: unknown */
 };
 
 /* jobs.c */
+/* Sends b to the scheduler after whatever waits in the outbox. */
+void worker_send(struct worker *w, const struct pbuf *b);
+void worker_flush(struct worker *w);
 struct wjob *wjob_find(struct worker *w, int64_t id);
 void wjob_recover_all(struct worker *w);
 int wjob_dispatch(struct worker *w, const struct pmsg *m);

@@ -15,7 +15,14 @@
 # Every job of the boxq workloads is checked to have run exactly once and
 # been accounted; a failure there exits non-zero. Speed is only reported.
 # Environment: N (2000), QSUB_N (1000), ARRAY_N (100000), SMALL=1 for a
-# quick correctness run (what the test suite does).
+# quick correctness run (what the test suite does), OUTPUTS=disk to write
+# the jobs' output files on the file system of /var/tmp instead of a tmpfs.
+#
+# Output files go to a tmpfs by default, for every workload alike: on ext4,
+# creating files within minutes of deleting many (the last run's) is slower
+# by an amount that fades with time (ext4's recently_deleted check, without
+# a journal), which would favour whichever workload runs last. The database
+# stays on disk: its syncs are part of the cost.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -43,6 +50,8 @@ cleanup() {
     for sub in "$d"/*/; do [ -d "$sub" ] && rmdir "$sub" 2> /dev/null; done
     rmdir "$d" 2> /dev/null
   done
+  cd /
+  mountpoint -q "$OUT" && umount "$OUT"
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -80,28 +89,38 @@ stop_boxq() {
   wait "$SCHED_PID" "$WORKER_PID" 2> /dev/null || true
   SCHED_PID= WORKER_PID=
 }
-# Until no job is left queued, held, running or exiting. Each look costs a
-# qstat process, which the floor does not pay: look rarely while many jobs
-# are left (0.5 ms per job left, faster than any drain here, so the wait
-# cannot overshoot the end), often near the end.
-wait_drained() {
+# Until no job is left queued, held, running or exiting (with an array's id:
+# until none of its tasks is). Each look costs a qstat process, which the
+# floor does not pay: look rarely while many jobs are left (0.5 ms per job
+# left, faster than any drain here, so the wait cannot overshoot the end),
+# often near the end.
+wait_drained() { # [array id]
   local info line left n ms s
   while :; do
-    info=$("$BIN/qstat" -B -f)
     left=0
-    while IFS= read -r line; do
-      if [[ $line =~ ^\ \ \ \ (queued|held|waiting|running|exiting|begun)\ =\ ([0-9]+)$ ]]; then
-        n=${BASH_REMATCH[2]}
-        left=$((left + n))
+    if [ -n "${1:-}" ]; then
+      info=$("$BIN/qstat" -x -f "$1")
+      if [[ $info =~ array_state_count\ =\ Queued:([0-9]+)\ Running:([0-9]+)\ Exiting:([0-9]+) ]]; then
+        left=$((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3]))
       fi
-    done <<< "$info"
-    [ "$left" = 0 ] && return 0
+    else
+      info=$("$BIN/qstat" -B -f)
+      while IFS= read -r line; do
+        if [[ $line =~ ^\ \ \ \ (queued|held|waiting|running|exiting|begun)\ =\ ([0-9]+)$ ]]; then
+          n=${BASH_REMATCH[2]}
+          left=$((left + n))
+        fi
+      done <<< "$info"
+    fi
+    [ "$left" = 0 ] && break
     ms=$((left / 2))
     ((ms > 1000)) && ms=1000
     ((ms < 10)) && ms=10
     printf -v s '%d.%03d' $((ms / 1000)) $((ms % 1000))
     sleep "$s"
   done
+  # The array job itself ends with its last task.
+  [ -z "${1:-}" ] || wait_drained
 }
 # Every job ran exactly once, completed, and was accounted.
 check_exactly_once() { # expected
@@ -116,17 +135,26 @@ check_exactly_once() { # expected
   fi
 }
 
-echo "boxq benchmark on $(uname -r), $CPUS CPUs; N = $N trivial jobs" >&2
+# Where the jobs write their outputs (see above).
+OUT=$T/out
+mkdir -p "$OUT"
+if [ "${OUTPUTS:-memory}" != disk ]; then
+  mount -t tmpfs -o size=2g,mode=755 boxq-bench-out "$OUT"
+  OUT_WHERE="a tmpfs"
+else
+  OUT_WHERE="$(df --output=fstype "$OUT" | tail -1) ($OUTPUTS)"
+fi
+echo "boxq benchmark on $(uname -r), $CPUS CPUs; N = $N trivial jobs, outputs on $OUT_WHERE" >&2
 
 # ---- floor ----
-mkdir -p "$T/floor"
-read -r _ f_wall f_rate _ < <("$build/bench/floor" -n "$N" -j "$CPUS" -p "$CG_PARENT-floor" "$T/floor")
+mkdir -p "$OUT/floor"
+read -r _ f_wall f_rate _ < <("$build/bench/floor" -n "$N" -j "$CPUS" -p "$CG_PARENT-floor" "$OUT/floor")
 f_ms=$(per_job_ms "$N" "$f_wall")
 
 # ---- boxq: held, then released ----
 start_boxq
-mkdir -p "$T/work"
-cd "$T/work"
+mkdir -p "$OUT/work"
+cd "$OUT/work"
 ids=()
 for i in $(seq 1 "$N"); do
   ids+=("$("$BIN/qsub" -h -N t <<< true)")
@@ -142,11 +170,11 @@ stop_boxq
 
 # ---- boxq: an array of N tasks, released at once ----
 start_boxq
-cd "$T/work"
+cd "$OUT/work"
 arr_id=$("$BIN/qsub" -h -N a -J "1-$N" <<< true)
 t0=$(now)
 "$BIN/qrls" "${arr_id%%.*}"
-wait_drained
+wait_drained "${arr_id%%.*}"
 t1=$(now)
 a_wall=$(elapsed "$t0" "$t1")
 check_exactly_once "$N"
@@ -155,7 +183,7 @@ stop_boxq
 
 # ---- boxq: open submission ----
 start_boxq
-cd "$T/work"
+cd "$OUT/work"
 t0=$(now)
 for i in $(seq 1 "$N"); do
   "$BIN/qsub" -N t <<< true > /dev/null
@@ -206,7 +234,7 @@ hval() { echo "$hist" | awk -v k="$1" 'index($0, k) { print $(NF - 1), $NF; exit
 # ---- peers ----
 peer_rows=()
 if command -v tsp > /dev/null; then
-  export TS_SOCKET=$T/tsp.sock TS_MAXFINISHED=$((N + 10)) TS_SAVELIST_DIR=$T
+  export TS_SOCKET=$T/tsp.sock TS_MAXFINISHED=$((N + 10)) TS_SAVELIST_DIR=$T TMPDIR=$OUT
   tsp -S "$CPUS" > /dev/null
   t0=$(now)
   for i in $(seq 1 "$N"); do tsp true > /dev/null; done
@@ -218,7 +246,7 @@ if command -v tsp > /dev/null; then
   peer_rows+=("task-spooler (no isolation), open|$(rate "$N" "$w") jobs/s|$(per_job_ms "$N" "$w") ms|$(ratio "$(per_job_ms "$N" "$w")" "$f_ms")")
 fi
 if command -v nq > /dev/null; then
-  export NQDIR=$T/nq
+  export NQDIR=$OUT/nq
   mkdir -p "$NQDIR"
   t0=$(now)
   for i in $(seq 1 "$N"); do nq true > /dev/null; done
@@ -230,7 +258,7 @@ fi
 
 row() { printf '%-44s %16s %16s %10s\n' "$@"; }
 echo
-echo "boxq benchmark: $(uname -r), $CPUS CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "boxq benchmark: $(uname -r), $CPUS CPUs, job outputs on $OUT_WHERE, $(date -u +%Y-%m-%dT%H:%MZ)"
 row "workload" "throughput" "per job" "vs floor"
 row "--------" "----------" "-------" "--------"
 row "floor: $N jobs, $CPUS launchers, boxq isolation" "$f_rate jobs/s" "$f_ms ms" "1.00"

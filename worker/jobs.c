@@ -67,7 +67,9 @@ worker_send(struct worker *w, const struct pbuf *b) {
 void
 worker_flush(struct worker *w) {
   uv_timer_stop(&w->outbox_timer);
-  if (w->sched && w->outbox.len)
+  if (!w->sched)
+    return; /* kept for the next connection, after its hello */
+  if (w->outbox.len)
     conn_send(w->sched, &w->outbox);
   pbuf_reset(&w->outbox);
 }
@@ -341,8 +343,13 @@ wjob_send_hello(struct worker *w) {
   for (struct wjob *j = w->jobs; j; j = j->next)
     pb_i64(&b, T_JOBID, j->id);
   pb_end(&b);
-  pbuf_reset(&w->outbox); /* reports for the old connection: the hello says it all */
-  worker_send(w, &b);
+  /* The hello comes first on a connection; 'started' reports that waited
+   * for the old one follow it. */
+  pb_frames(&b, &w->outbox);
+  pbuf_reset(&w->outbox);
+  uv_timer_stop(&w->outbox_timer);
+  if (w->sched)
+    conn_send(w->sched, &b);
   pbuf_free(&b);
   for (struct wjob *j = w->jobs; j; j = j->next)
     send_result(w, j);

@@ -10,6 +10,12 @@
 
 #include <uv.h>
 
+struct sync_reply {
+  struct conn *c;
+  struct pbuf reply;
+  int64_t id; /* the job it is about */
+};
+
 struct boxqd {
   struct boxq_config cfg;
   uv_loop_t *loop;
@@ -34,6 +40,9 @@ struct boxqd {
   /* Results stored, acknowledged once the log is synced (walsync.c). */
   int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
   size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;
+  /* Submissions stored, answered once the log is synced (walsync.c). */
+  struct sync_reply *sync_replies, *syncing_replies;
+  size_t nsync_replies, cap_sync_replies, nsyncing_replies, cap_syncing_replies;
   uv_fs_t wal_req;
   uv_timer_t wal_timer; /* syncs are a few milliseconds apart: one covers many results */
   bool wal_syncing, wal_timer_ready;
@@ -120,6 +129,11 @@ void worker_ack_result(struct boxqd *d, int64_t id);
 /* walsync.c: acknowledge a result once what is committed now is on disk;
  * start that sync (after each batch's commit); free at exit. */
 void walsync_ack_later(struct boxqd *d, int64_t id);
+/* Sends client c the reply b (taken over) for job id once what is
+ * committed now is on disk; starts that sync at once (a person waits). */
+void walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_t id);
+/* Client c is gone: its waiting replies are dropped. */
+void walsync_forget_conn(struct boxqd *d, struct conn *c);
 void walsync_start(struct boxqd *d);
 void walsync_free(struct boxqd *d);
 

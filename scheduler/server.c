@@ -30,6 +30,7 @@ uid_entry(struct boxqd *d, uid_t uid) {
 static void
 on_client_close(struct conn *c) {
   struct boxqd *d = c->data;
+  walsync_forget_conn(d, c);
   if (c->uid == (uid_t)-1)
     return;
   struct uid_count **pp = &d->conns_by_uid;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Results are stored at once and acknowledged once on disk.
+/* Results and submissions are stored at once and answered once on disk.
  *
  * A batch of job results commits without waiting for the disk, so that the
  * pass that starts the next jobs runs at once; the worker keeps its copy
@@ -10,8 +10,13 @@
  * for the disk on a job's end. A sync starts WALSYNC_DELAY_MS after the
  * first result it covers, so that a drain of short jobs syncs a few
  * hundred times a second at most, not once per job; only the worker's
- * copies wait that long. Should the log be unreachable, a checkpoint
- * (which syncs it) does the same, in the loop. */
+ * copies wait that long.
+ *
+ * A submission commits the same way and its reply (the job id: "stored")
+ * waits for the sync, which starts at once: qsub waits as long as for a
+ * synchronous commit, the loop goes on meanwhile, and submissions that
+ * arrive together share one sync. Should the log be unreachable, a
+ * checkpoint (which syncs it) does the same, in the loop. */
 #include "boxqd.h"
 #include "log.h"
 
@@ -54,6 +59,36 @@ send_synced(struct boxqd *d) {
     if (d->worker)
       worker_ack_result(d, d->syncing_acks[i]);
   d->nsyncing_acks = 0;
+  for (size_t i = 0; i < d->nsyncing_replies; i++) {
+    struct sync_reply *r = &d->syncing_replies[i];
+    conn_send(r->c, &r->reply);
+    pbuf_free(&r->reply);
+  }
+  d->nsyncing_replies = 0;
+}
+
+/* Nothing of the last sync's commits is known to be on disk: no worker
+ * acknowledgement (the worker sends its results again), and each waiting
+ * client is told what is known. */
+static void
+sync_failed(struct boxqd *d) {
+  d->nsyncing_acks = 0;
+  for (size_t i = 0; i < d->nsyncing_replies; i++) {
+    struct sync_reply *r = &d->syncing_replies[i];
+    pbuf_free(&r->reply);
+    struct pbuf b = {0};
+    pb_begin(&b, MSG_REPLY);
+    pb_i64(&b, T_STATUS, -EIO);
+    _cleanup_free_ char *msg =
+        xasprintf("job %lld was stored but the database could not be synced to disk (%s): "
+                  "check it with qstat before submitting it again",
+                  (long long)r->id, db_errmsg(d->db));
+    pb_str(&b, T_MESSAGE, msg);
+    pb_end(&b);
+    conn_send(r->c, &b);
+    pbuf_free(&b);
+  }
+  d->nsyncing_replies = 0;
 }
 
 static void
@@ -65,9 +100,8 @@ on_synced(uv_fs_t *req) {
   if (r < 0) {
     log_warn("cannot sync the database log: %s; checkpointing instead", uv_strerror(r));
     if (db_sync(d->db) < 0) {
-      /* Not on disk: no acknowledgement; the worker sends them again. */
       log_error("cannot sync the database: %s", db_errmsg(d->db));
-      d->nsyncing_acks = 0;
+      sync_failed(d);
       return;
     }
   }
@@ -87,6 +121,16 @@ start_sync(struct boxqd *d) {
   d->sync_acks = t;
   d->cap_sync_acks = cap;
   d->nsync_acks = 0;
+  struct sync_reply *rt = d->syncing_replies;
+  cap = d->cap_syncing_replies;
+  d->syncing_replies = d->sync_replies;
+  d->cap_syncing_replies = d->cap_sync_replies;
+  d->nsyncing_replies = d->nsync_replies;
+  d->sync_replies = rt;
+  d->cap_sync_replies = cap;
+  d->nsync_replies = 0;
+  if (d->wal_timer_ready)
+    uv_timer_stop(&d->wal_timer);
   int fd = wal_fd(d);
   if (fd >= 0) {
     d->wal_req.data = d;
@@ -97,7 +141,7 @@ start_sync(struct boxqd *d) {
   }
   if (db_sync(d->db) < 0) {
     log_error("cannot sync the database: %s", db_errmsg(d->db));
-    d->nsyncing_acks = 0;
+    sync_failed(d);
     return;
   }
   send_synced(d);
@@ -108,16 +152,51 @@ walsync_ack_later(struct boxqd *d, int64_t id) {
   push(&d->sync_acks, &d->nsync_acks, &d->cap_sync_acks, id);
 }
 
+void
+walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_t id) {
+  if (d->nsync_replies == d->cap_sync_replies) {
+    d->cap_sync_replies = d->cap_sync_replies ? 2 * d->cap_sync_replies : 16;
+    d->sync_replies = xrealloc(d->sync_replies, d->cap_sync_replies * sizeof(*d->sync_replies));
+  }
+  d->sync_replies[d->nsync_replies++] = (struct sync_reply){.c = c, .reply = *b, .id = id};
+  *b = (struct pbuf){0};
+  walsync_start(d);
+}
+
+static void
+forget_in(struct sync_reply *v, size_t *n, struct conn *c) {
+  size_t k = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (v[i].c == c)
+      pbuf_free(&v[i].reply);
+    else
+      v[k++] = v[i];
+  }
+  *n = k;
+}
+
+void
+walsync_forget_conn(struct boxqd *d, struct conn *c) {
+  forget_in(d->sync_replies, &d->nsync_replies, c);
+  forget_in(d->syncing_replies, &d->nsyncing_replies, c);
+}
+
 static void
 on_sync_timer(uv_timer_t *t) {
   struct boxqd *d = t->data;
-  if (d->nsync_acks && !d->wal_syncing)
+  if ((d->nsync_acks || d->nsync_replies) && !d->wal_syncing)
     start_sync(d);
 }
 
 void
 walsync_start(struct boxqd *d) {
-  if (!d->nsync_acks || d->wal_syncing)
+  if (d->wal_syncing)
+    return; /* on_synced starts the next one */
+  if (d->nsync_replies) {
+    start_sync(d);
+    return;
+  }
+  if (!d->nsync_acks)
     return;
   if (!d->wal_timer_ready) {
     uv_timer_init(d->loop, &d->wal_timer);
@@ -133,4 +212,10 @@ walsync_free(struct boxqd *d) {
   closep(&d->wal_fd);
   free(d->sync_acks);
   free(d->syncing_acks);
+  for (size_t i = 0; i < d->nsync_replies; i++)
+    pbuf_free(&d->sync_replies[i].reply);
+  for (size_t i = 0; i < d->nsyncing_replies; i++)
+    pbuf_free(&d->syncing_replies[i].reply);
+  free(d->sync_replies);
+  free(d->syncing_replies);
 }

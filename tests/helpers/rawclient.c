@@ -10,7 +10,10 @@
  *   unknown    a well-formed request of an unknown type (expects a reply)
  *   flood      many well-formed requests without reading the replies
  *   hold N     opens N connections, counts those the daemon keeps open
+ *   submitquit N  sends N valid held submissions and hangs up at once,
+ *              before the replies (which wait for a disk sync) can come
  * Exits 0 if the daemon behaved (closed the connection or replied). */
+#include "job.h"
 #include "proto.h"
 #include "util.h"
 
@@ -77,7 +80,7 @@ main(int argc, char **argv) {
     fflush(stdout); /* before any sanitizer exit hook that might _exit */
     return 0;
   }
-  if (argc != 3)
+  if (argc != 3 && argc != 4)
     return 2;
   int fd = connect_to(argv[1]);
   const char *mode = argv[2];
@@ -117,6 +120,25 @@ main(int argc, char **argv) {
     return expect_closed(fd);
   }
   struct pbuf b = {0};
+  if (!strncmp(mode, "submitquit", 10)) {
+    int n = argc > 3 ? atoi(argv[3]) : 10;
+    for (int i = 0; i < n; i++) {
+      struct job_rec j = {.name = (char *)"rq",
+                          .workdir = (char *)"/",
+                          .script = (char *)"true\n",
+                          .script_len = 5,
+                          .hold_types = (char *)"u",
+                          .state = JOB_HELD};
+      pb_begin(&b, MSG_SUBMIT);
+      size_t mark = pb_nest_begin(&b, T_JOB);
+      job_rec_encode(&b, &j);
+      pb_nest_end(&b, mark);
+      pb_end(&b);
+    }
+    write_full(fd, b.data, b.len);
+    pbuf_free(&b);
+    return 0; /* gone before any reply */
+  }
   if (!strcmp(mode, "badstring")) {
     pb_begin(&b, MSG_SUBMIT);
     size_t mark = pb_nest_begin(&b, T_JOB);

@@ -17,6 +17,15 @@ check "malformed strings get an error reply" "$HELPERS/rawclient" "$SOCK" badstr
 check "unknown request gets an error reply" "$HELPERS/rawclient" "$SOCK" unknown
 "$HELPERS/rawclient" "$SOCK" flood
 check "boxqd alive after a flood of unread replies" kill -0 "$SCHED_PID"
+# Submissions are answered once on disk (walsync.c): a client that hangs
+# up first leaves replies with no one to take them.
+"$HELPERS/rawclient" "$SOCK" submitquit 50
+sleep 0.3
+check "boxqd alive after clients hang up before their submissions are confirmed" \
+  kill -0 "$SCHED_PID"
+n=$("$BIN/qselect" -N rq | wc -l)
+check "what they submitted is stored all the same ($n of 50)" test "$n" -eq 50
+"$BIN/qdel" $("$BIN/qselect" -N rq) > /dev/null
 if id nobody > /dev/null 2>&1; then
   # LeakSanitizer cannot trace a process whose uid changed: not for this one.
   out=$(ASAN_OPTIONS=detect_leaks=0 setpriv --reuid=nobody --regid="$(id -g nobody)" \

@@ -27,6 +27,13 @@
 
 #define WALSYNC_DELAY_MS 5
 
+#define SWAP(a, b)                                                                                 \
+  do {                                                                                             \
+    __typeof__(a) swap_tmp_ = (a);                                                                 \
+    (a) = (b);                                                                                     \
+    (b) = swap_tmp_;                                                                               \
+  } while (0)
+
 static void start_sync(struct boxqd *d);
 
 static void
@@ -112,23 +119,14 @@ on_synced(uv_fs_t *req) {
 
 static void
 start_sync(struct boxqd *d) {
-  /* What waits now is covered by this sync; later ones by the next. */
-  int64_t *t = d->syncing_acks;
-  size_t cap = d->cap_syncing_acks;
-  d->syncing_acks = d->sync_acks;
-  d->cap_syncing_acks = d->cap_sync_acks;
-  d->nsyncing_acks = d->nsync_acks;
-  d->sync_acks = t;
-  d->cap_sync_acks = cap;
-  d->nsync_acks = 0;
-  struct sync_reply *rt = d->syncing_replies;
-  cap = d->cap_syncing_replies;
-  d->syncing_replies = d->sync_replies;
-  d->cap_syncing_replies = d->cap_sync_replies;
-  d->nsyncing_replies = d->nsync_replies;
-  d->sync_replies = rt;
-  d->cap_sync_replies = cap;
-  d->nsync_replies = 0;
+  /* What waits now is covered by this sync; later ones by the next (the
+   * lists of the last sync are empty: sent, or given up). */
+  SWAP(d->sync_acks, d->syncing_acks);
+  SWAP(d->cap_sync_acks, d->cap_syncing_acks);
+  SWAP(d->nsync_acks, d->nsyncing_acks);
+  SWAP(d->sync_replies, d->syncing_replies);
+  SWAP(d->cap_sync_replies, d->cap_syncing_replies);
+  SWAP(d->nsync_replies, d->nsyncing_replies);
   if (d->wal_timer_ready)
     uv_timer_stop(&d->wal_timer);
   int fd = wal_fd(d);

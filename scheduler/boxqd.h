@@ -13,7 +13,7 @@
 struct sync_reply {
   struct conn *c;
   struct pbuf reply;
-  int64_t id; /* the job it is about */
+  int64_t id; /* the job submitted, or 0: a change to existing jobs */
 };
 
 struct boxqd {
@@ -129,8 +129,9 @@ void worker_ack_result(struct boxqd *d, int64_t id);
 /* walsync.c: acknowledge a result once what is committed now is on disk;
  * start that sync (after each batch's commit); free at exit. */
 void walsync_ack_later(struct boxqd *d, int64_t id);
-/* Sends client c the reply b (taken over) for job id once what is
- * committed now is on disk; starts that sync at once (a person waits). */
+/* Sends client c the reply b (taken over) once what is committed now is on
+ * disk; starts that sync at once (a person waits). id: the job submitted,
+ * or 0 for a change to existing jobs (the text of an error says which). */
 void walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_t id);
 /* Client c is gone: its waiting replies are dropped. */
 void walsync_forget_conn(struct boxqd *d, struct conn *c);

@@ -20,11 +20,11 @@ int db_begin(struct db *db); /* BEGIN IMMEDIATE */
 /* Makes every commit so far durable, relaxed ones included (a checkpoint). */
 int db_sync(struct db *db);
 /* A transaction whose commit need not reach the disk at once (no fsync):
- * for boxqd's own bookkeeping, and for job results and submissions, which
- * the worker and the client are told are stored only after a sync
- * (walsync.c); for no other client request. It cannot be lost alone: the
- * next durable commit writes it too, and after a crash of boxqd (not of
- * the machine) it is there. */
+ * for boxqd's own bookkeeping, and for job results and clients' changes,
+ * which the worker and the client are told are stored only after a sync
+ * (walsync.c). It cannot be lost alone: the next durable commit or sync
+ * writes it too, and after a crash of boxqd (not of the machine) it is
+ * there. */
 int db_begin_relaxed(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);

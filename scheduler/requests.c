@@ -731,7 +731,8 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   int status = 0;
   struct acted *done = NULL;
   size_t ndone = 0, cap = 0;
-  int tx = db_begin(d->db);
+  /* Relaxed, as a submission: the reply waits for the log's sync. */
+  int tx = db_begin_relaxed(d->db);
   size_t off = 0;
   int64_t id;
   struct job_rec j;
@@ -775,10 +776,16 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     }
     free(done[i].out.ids);
   }
-  reply_finish(d, c, &b, status);
+  pb_i64(&b, T_STATUS, status);
+  pb_str(&b, T_SERVER, d->server_name);
+  pb_end(&b);
   if (r == 0 && ndone > 0) {
+    walsync_reply_later(d, c, &b, 0);
     wf_deferred_check(d); /* a release or a new -a time may change the next deferred job */
     sched_request_pass(d);
+  } else {
+    conn_send(c, &b); /* nothing changed: nothing to wait for */
+    pbuf_free(&b);
   }
   free(done);
 }

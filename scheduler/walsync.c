@@ -87,9 +87,12 @@ sync_failed(struct boxqd *d) {
     pb_begin(&b, MSG_REPLY);
     pb_i64(&b, T_STATUS, -EIO);
     _cleanup_free_ char *msg =
-        xasprintf("job %lld was stored but the database could not be synced to disk (%s): "
-                  "check it with qstat before submitting it again",
-                  (long long)r->id, db_errmsg(d->db));
+        r->id ? xasprintf("job %lld was stored but the database could not be synced to disk "
+                          "(%s): check it with qstat before submitting it again",
+                          (long long)r->id, db_errmsg(d->db))
+              : xasprintf("the change was made but the database could not be synced to disk "
+                          "(%s): check with qstat",
+                          db_errmsg(d->db));
     pb_str(&b, T_MESSAGE, msg);
     pb_end(&b);
     conn_send(r->c, &b);

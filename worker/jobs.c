@@ -222,10 +222,16 @@ fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
   j->pid = pid;
   int r = watch_shepherd(w, j);
   if (r < 0) {
-    /* Unwatchable (no pidfd): it must not run unsupervised. */
+    /* Unwatchable (no pidfd): it must not run unsupervised. Its init dies
+     * with it (PR_SET_PDEATHSIG); a cgroup it may have made goes too. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     j->pid = 0;
+    struct cg_job *cg = NULL;
+    if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, job->id, &cg) == 0) {
+      cg_job_empty(cg, 2000);
+      cg_job_destroy(cg);
+    }
   }
   return r;
 }

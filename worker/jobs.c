@@ -17,10 +17,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* The job of that id, not counting runs whose result boxqd has stored. */
 struct wjob *
 wjob_find(struct worker *w, int64_t id) {
   for (struct wjob *j = w->jobs; j; j = j->next)
-    if (j->id == id)
+    if (j->id == id && !j->acked)
       return j;
   return NULL;
 }
@@ -31,6 +32,7 @@ wjob_add(struct worker *w, int64_t id) {
   j->id = id;
   j->w = w;
   j->pidfd = -1;
+  j->done_fd = -1;
   j->dir = xasprintf("%s/%lld", w->cfg.jobs_dir, (long long)id);
   j->next = w->jobs;
   w->jobs = j;
@@ -45,8 +47,30 @@ wjob_free(struct wjob *j) {
 }
 
 static void
+wjob_unlink(struct worker *w, struct wjob *j) {
+  for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
+    if (*pp == j) {
+      *pp = j->next;
+      return;
+    }
+}
+
+/* An acknowledged run goes once its shepherd is reaped and its handles
+ * are closed. */
+static void
 on_handle_closed(uv_handle_t *h) {
-  (void)h;
+  struct wjob *j = h->data;
+  if (--j->handles == 0 && j->acked) {
+    wjob_unlink(j->w, j);
+    wjob_free(j);
+  }
+}
+
+static void
+close_handle(struct wjob *j, uv_handle_t *h) {
+  (void)j;
+  if (!uv_is_closing(h))
+    uv_close(h, on_handle_closed);
 }
 
 /* How long a 'started' report may wait for company. */
@@ -81,7 +105,7 @@ on_outbox_timer(uv_timer_t *t) {
 
 static void
 send_result(struct worker *w, struct wjob *j) {
-  if (j->ended && j->result.len)
+  if (j->ended && !j->acked && j->result.len)
     worker_send(w, &j->result);
 }
 
@@ -172,9 +196,43 @@ on_pidfd(uv_poll_t *h, int status, int events) {
     log_warn("job %lld: shepherd %d ended with %s %d", (long long)j->id, (int)j->pid,
              si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
   uv_poll_stop(h);
-  uv_close((uv_handle_t *)h, on_handle_closed);
+  close_handle(j, (uv_handle_t *)h);
   closep(&j->pidfd);
-  finish_job(j->w, j);
+  if (!j->ended)
+    finish_job(j->w, j);
+}
+
+/* The shepherd closed its end of the done pipe: its result is written
+ * (unless it died, and then its exit says so). */
+static void
+on_done(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  struct wjob *j = h->data;
+  uv_poll_stop(h);
+  close_handle(j, (uv_handle_t *)h);
+  closep(&j->done_fd);
+  _cleanup_free_ char *result = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
+  if (!j->ended && access(result, F_OK) == 0)
+    finish_job(j->w, j);
+}
+
+static int
+watch_done(struct worker *w, struct wjob *j, int fd) {
+  j->done_fd = fd;
+  int r = uv_poll_init(w->loop, &j->done_poll, fd);
+  if (r < 0) {
+    closep(&j->done_fd);
+    return r;
+  }
+  j->done_poll.data = j;
+  j->handles++;
+  r = uv_poll_start(&j->done_poll, UV_READABLE | UV_DISCONNECT, on_done);
+  if (r < 0) {
+    close_handle(j, (uv_handle_t *)&j->done_poll);
+    closep(&j->done_fd);
+  }
+  return r;
 }
 
 static int
@@ -189,9 +247,10 @@ watch_shepherd(struct worker *w, struct wjob *j) {
   }
   j->poll.data = j;
   j->watched = true;
+  j->handles++;
   r = uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
   if (r < 0) {
-    uv_close((uv_handle_t *)&j->poll, on_handle_closed);
+    close_handle(j, (uv_handle_t *)&j->poll);
     closep(&j->pidfd);
   }
   return r;
@@ -206,6 +265,7 @@ fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
       .args = &w->args,
+      .done_fd = -1,
   };
   struct berr err = {{0}};
   set.user_errno =
@@ -214,13 +274,26 @@ fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
     set.user = NULL;
     set.user_error = err.msg;
   }
-  pid_t pid = fork();
-  if (pid < 0)
+  int done[2];
+  if (pipe2(done, O_CLOEXEC) < 0)
     return -errno;
+  set.done_fd = done[1];
+  pid_t pid = fork();
+  if (pid < 0) {
+    int r = -errno;
+    close(done[0]);
+    close(done[1]);
+    return r;
+  }
   if (pid == 0)
     _exit(shepherd_main(j->dir, job, &set));
+  close(done[1]);
   j->pid = pid;
   int r = watch_shepherd(w, j);
+  if (r == 0)
+    r = watch_done(w, j, done[0]);
+  else
+    close(done[0]);
   if (r < 0) {
     /* Unwatchable (no pidfd): it must not run unsupervised. Its init dies
      * with it (PR_SET_PDEATHSIG); a cgroup it may have made goes too. */
@@ -315,18 +388,18 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
 
 void
 wjob_ack(struct worker *w, int64_t id) {
-  for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next) {
-    struct wjob *j = *pp;
-    if (j->id != id)
-      continue;
-    if (!j->ended)
-      return; /* an ack for a job still running is a stale message */
-    int r = spool_remove(j->dir);
-    if (r < 0)
-      log_warn("job %lld: cannot remove %s: %s", (long long)id, j->dir, strerror(-r));
-    *pp = j->next;
+  struct wjob *j = wjob_find(w, id);
+  if (!j || !j->ended)
+    return; /* an ack for a job still running is a stale message */
+  int r = spool_remove(j->dir);
+  if (r < 0)
+    log_warn("job %lld: cannot remove %s: %s", (long long)id, j->dir, strerror(-r));
+  j->acked = true;
+  /* A shepherd still leaving (its result went out before its exit) is
+   * reaped first: the last handle's close frees the entry. */
+  if (j->handles == 0) {
+    wjob_unlink(w, j);
     wjob_free(j);
-    return;
   }
 }
 
@@ -347,7 +420,8 @@ wjob_send_hello(struct worker *w) {
   pb_begin(&b, MSG_WORKER_HELLO);
   pb_str(&b, T_INFO, cg_mode_name(w->sys.mode));
   for (struct wjob *j = w->jobs; j; j = j->next)
-    pb_i64(&b, T_JOBID, j->id);
+    if (!j->acked)
+      pb_i64(&b, T_JOBID, j->id);
   pb_end(&b);
   /* The hello comes first on a connection; 'started' reports that waited
    * for the old one follow it. */
@@ -422,7 +496,10 @@ wjob_relay_usage(struct worker *w) {
 void
 wjob_close_all(struct worker *w) {
   /* Shepherds keep running; only our handles on them go. */
-  for (struct wjob *j = w->jobs; j; j = j->next)
-    if (j->watched && j->pidfd >= 0 && !uv_is_closing((uv_handle_t *)&j->poll))
-      uv_close((uv_handle_t *)&j->poll, on_handle_closed);
+  for (struct wjob *j = w->jobs; j; j = j->next) {
+    if (j->watched && j->pidfd >= 0)
+      close_handle(j, (uv_handle_t *)&j->poll);
+    if (j->done_fd >= 0)
+      close_handle(j, (uv_handle_t *)&j->done_poll);
+  }
 }

@@ -49,6 +49,9 @@ struct shepherd {
   int fail_code; /* JOB_EXEC_* when nothing of the job could run */
   char comment[600];
   char no_limits[128]; /* set when the job runs without cgroups */
+  /* The job's mount namespace, held so that init's exit does not wait
+   * for its teardown (an RCU grace period): released after the result. */
+  int mntns_fd;
 };
 
 int
@@ -432,6 +435,9 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   jobenv_free(envp);
   if (r < 0)
     return r;
+  char ns[64];
+  snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)sh->l.init_pid);
+  sh->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
   if (r == 1) {
     sh->launch_failed = true;
     snprintf(sh->comment, sizeof(sh->comment), "%s", err->msg);
@@ -450,8 +456,10 @@ int
 shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set) {
   /* The worker's cgroup directories stay open: opening them again cost
    * more syscalls than creating the job's own. */
-  int keep[1 + CG_V1_MAX];
+  int keep[2 + CG_V1_MAX];
   size_t nkeep = 0;
+  if (set->done_fd >= 0)
+    keep[nkeep++] = set->done_fd;
   if (set->cg->v2_parent_fd >= 0)
     keep[nkeep++] = set->cg->v2_parent_fd;
   for (int i = 0; i < CG_V1_MAX; i++)
@@ -459,7 +467,8 @@ shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_set
       keep[nkeep++] = set->cg->v1_parent_fd[i];
   detach_from_worker(jobdir, set->args, keep, nkeep);
   log_init("boxq-shepherd", log_get_level());
-  struct shepherd sh = {.jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1};
+  struct shepherd sh = {
+      .jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1, .mntns_fd = -1};
   sh.job = *job; /* the worker's copy, in this process's own memory now */
   sh.l.pidfd = sh.l.status_fd = -1;
   sh.sys = *set->cg; /* its descriptors are this process's own now */
@@ -496,6 +505,11 @@ shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_set
     log_info("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes", (long long)end.id,
              job_end_to_string(end.end_reason), (long long)end.exit_status,
              end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
+  /* The worker may take the result now; what is left (the namespace's
+   * mounts) is released after. */
+  if (set->done_fd >= 0)
+    close(set->done_fd);
+  closep(&sh.mntns_fd);
   /* The process ends here: what it holds goes with it. */
   return r < 0 ? 1 : 0;
 }

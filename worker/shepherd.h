@@ -25,6 +25,7 @@ struct shepherd_settings {
   const struct user_info *user; /* the job's user, or NULL: */
   const char *user_error;       /* why not (the job fails to start) */
   int user_errno;
+  int done_fd; /* closed once the result is written; -1: none */
 };
 
 /* Called in the worker's freshly forked child, which it turns into job's

@@ -16,8 +16,14 @@ struct wjob {
   char *dir;
   pid_t pid; /* the shepherd */
   bool watched, ended;
+  bool acked;     /* boxqd stored the result; the shepherd may still be leaving */
   uv_poll_t poll; /* on pidfd: the shepherd's exit (forked, or found after a restart) */
   int pidfd;
+  /* Closed by the shepherd once its result is written, before it releases
+   * the job's namespaces and exits: the result goes out that much sooner. */
+  uv_poll_t done_poll;
+  int done_fd;
+  int handles;         /* open uv handles: freed when the last one has closed */
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
   struct worker *w;

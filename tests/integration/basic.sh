@@ -145,4 +145,23 @@ check "boxq-worker --version names the cgroup backend ($backend)" has "$backend"
 check "qstat -B -f names the same backend" has "$("$BIN/qstat" -B -f)" "cgroup_backend = $backend"
 check "qstat -B shows the server active" has "$("$BIN/qstat" -B)" "Active"
 
+# A job's result goes to boxqd as soon as its shepherd has written it, and
+# boxqd may store it before the shepherd has exited: once every job has
+# ended, the worker has reaped every shepherd and forgotten every spool.
+settled() {
+  local i z
+  for i in $(seq 1 30); do
+    z=$(ps -eo stat=,ppid= | awk -v w="$WORKER_PID" '$2 == w' | wc -l)
+    [ "$z" -eq 0 ] && [ -z "$(ls -A "$SPOOL" 2> /dev/null)" ] && return 0
+    sleep 0.1
+  done
+  echo "children of the worker: $z; spool: $(ls -A "$SPOOL" 2> /dev/null | tr '\n' ' ')"
+  return 1
+}
+ids=()
+for i in $(seq 1 20); do ids+=("$(echo true | submit -h)"); done
+"$BIN/qrls" "${ids[@]}"
+for id in "${ids[@]}"; do wait_job "$id" 30 > /dev/null; done
+check "20 short jobs: no shepherd left unreaped, no spool left" settled
+
 finish

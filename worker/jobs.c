@@ -67,8 +67,7 @@ on_handle_closed(uv_handle_t *h) {
 }
 
 static void
-close_handle(struct wjob *j, uv_handle_t *h) {
-  (void)j;
+close_handle(uv_handle_t *h) {
   if (!uv_is_closing(h))
     uv_close(h, on_handle_closed);
 }
@@ -196,7 +195,7 @@ on_pidfd(uv_poll_t *h, int status, int events) {
     log_warn("job %lld: shepherd %d ended with %s %d", (long long)j->id, (int)j->pid,
              si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
   uv_poll_stop(h);
-  close_handle(j, (uv_handle_t *)h);
+  close_handle((uv_handle_t *)h);
   closep(&j->pidfd);
   if (!j->ended)
     finish_job(j->w, j);
@@ -210,7 +209,7 @@ on_done(uv_poll_t *h, int status, int events) {
   (void)events;
   struct wjob *j = h->data;
   uv_poll_stop(h);
-  close_handle(j, (uv_handle_t *)h);
+  close_handle((uv_handle_t *)h);
   closep(&j->done_fd);
   _cleanup_free_ char *result = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
   if (!j->ended && access(result, F_OK) == 0)
@@ -229,7 +228,7 @@ watch_done(struct worker *w, struct wjob *j, int fd) {
   j->handles++;
   r = uv_poll_start(&j->done_poll, UV_READABLE | UV_DISCONNECT, on_done);
   if (r < 0) {
-    close_handle(j, (uv_handle_t *)&j->done_poll);
+    close_handle((uv_handle_t *)&j->done_poll);
     closep(&j->done_fd);
   }
   return r;
@@ -250,7 +249,7 @@ watch_shepherd(struct worker *w, struct wjob *j) {
   j->handles++;
   r = uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
   if (r < 0) {
-    close_handle(j, (uv_handle_t *)&j->poll);
+    close_handle((uv_handle_t *)&j->poll);
     closep(&j->pidfd);
   }
   return r;
@@ -498,8 +497,8 @@ wjob_close_all(struct worker *w) {
   /* Shepherds keep running; only our handles on them go. */
   for (struct wjob *j = w->jobs; j; j = j->next) {
     if (j->watched && j->pidfd >= 0)
-      close_handle(j, (uv_handle_t *)&j->poll);
+      close_handle((uv_handle_t *)&j->poll);
     if (j->done_fd >= 0)
-      close_handle(j, (uv_handle_t *)&j->done_poll);
+      close_handle((uv_handle_t *)&j->done_poll);
   }
 }

@@ -138,11 +138,10 @@ check_exactly_once() { # expected
 # Where the jobs write their outputs (see above).
 OUT=$T/out
 mkdir -p "$OUT"
-if [ "${OUTPUTS:-memory}" != disk ]; then
-  mount -t tmpfs -o size=2g,mode=755 boxq-bench-out "$OUT"
+if [ "${OUTPUTS:-memory}" != disk ] && mount -t tmpfs -o size=2g,mode=755 boxq-bench-out "$OUT"; then
   OUT_WHERE="a tmpfs"
 else
-  OUT_WHERE="$(df --output=fstype "$OUT" | tail -1) ($OUTPUTS)"
+  OUT_WHERE="$(df --output=fstype "$OUT" | tail -1)"
 fi
 echo "boxq benchmark on $(uname -r), $CPUS CPUs; N = $N trivial jobs, outputs on $OUT_WHERE" >&2
 

@@ -79,6 +79,17 @@ xrealloc(void *p, size_t n) {
   return p;
 }
 
+void *
+xgrow(void *p, size_t n, size_t *cap, size_t elem, size_t first) {
+  if (n < *cap)
+    return p;
+  size_t want = *cap ? 2 * *cap : first, bytes;
+  if (want < *cap || __builtin_mul_overflow(want, elem, &bytes))
+    oom();
+  *cap = want;
+  return xrealloc(p, bytes);
+}
+
 char *
 xstrdup(const char *s) {
   char *p = strdup(s ? s : "");

@@ -69,6 +69,10 @@ int berr_prefix(struct berr *err, int code, const char *fmt, ...)
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
+/* For appending to an array p of n elements of size elem with room for
+ * *cap: p itself while there is room, else moved to twice the room (first
+ * when it had none). */
+void *xgrow(void *p, size_t n, size_t *cap, size_t elem, size_t first);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

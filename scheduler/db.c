@@ -819,10 +819,7 @@ struct id_list {
 static int
 id_row(sqlite3_stmt *s, void *ud) {
   struct id_list *l = ud;
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 16;
-    l->ids = xrealloc(l->ids, l->cap * sizeof(int64_t));
-  }
+  l->ids = xgrow(l->ids, l->n, &l->cap, sizeof(int64_t), 16);
   l->ids[l->n++] = sqlite3_column_int64(s, 0);
   return 0;
 }

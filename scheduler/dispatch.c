@@ -61,10 +61,7 @@ sched_job_of(const struct boxqd *d, const struct db_sched_row *row) {
 
 static void
 append(struct sched_job **v, size_t *n, size_t *cap, struct sched_job j) {
-  if (*n == *cap) {
-    *cap = *cap ? *cap * 2 : 256;
-    *v = xrealloc(*v, *cap * sizeof(**v));
-  }
+  *v = xgrow(*v, *n, cap, sizeof(**v), 256);
   (*v)[(*n)++] = j;
 }
 

@@ -750,10 +750,7 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     if (r < 0 && !err.msg[0])
       berr_set(&err, r, "cannot update job %lld: %s", (long long)id, db_errmsg(d->db));
     if (r == 0) {
-      if (ndone == cap) {
-        cap = cap ? 2 * cap : 16;
-        done = xrealloc(done, cap * sizeof(*done));
-      }
+      done = xgrow(done, ndone, &cap, sizeof(*done), 16);
       done[ndone++] = (struct acted){id, out};
     } else {
       reply_add_error(&b, &status, r, err.msg);

@@ -36,15 +36,6 @@
 
 static void start_sync(struct boxqd *d);
 
-static void
-push(int64_t **v, size_t *n, size_t *cap, int64_t id) {
-  if (*n == *cap) {
-    *cap = *cap ? 2 * *cap : 64;
-    *v = xrealloc(*v, *cap * sizeof(int64_t));
-  }
-  (*v)[(*n)++] = id;
-}
-
 /* The log's descriptor, reopened should SQLite have made a new file. */
 static int
 wal_fd(struct boxqd *d) {
@@ -150,15 +141,14 @@ start_sync(struct boxqd *d) {
 
 void
 walsync_ack_later(struct boxqd *d, int64_t id) {
-  push(&d->sync_acks, &d->nsync_acks, &d->cap_sync_acks, id);
+  d->sync_acks = xgrow(d->sync_acks, d->nsync_acks, &d->cap_sync_acks, sizeof(int64_t), 64);
+  d->sync_acks[d->nsync_acks++] = id;
 }
 
 void
 walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_t id) {
-  if (d->nsync_replies == d->cap_sync_replies) {
-    d->cap_sync_replies = d->cap_sync_replies ? 2 * d->cap_sync_replies : 16;
-    d->sync_replies = xrealloc(d->sync_replies, d->cap_sync_replies * sizeof(*d->sync_replies));
-  }
+  d->sync_replies =
+      xgrow(d->sync_replies, d->nsync_replies, &d->cap_sync_replies, sizeof(*d->sync_replies), 16);
   d->sync_replies[d->nsync_replies++] = (struct sync_reply){.c = c, .reply = *b, .id = id};
   *b = (struct pbuf){0};
   walsync_start(d);

@@ -19,10 +19,7 @@ struct worklist {
 
 static void
 push(struct worklist *w, int64_t id) {
-  if (w->n == w->cap) {
-    w->cap = w->cap ? w->cap * 2 : 16;
-    w->finished = xrealloc(w->finished, w->cap * sizeof(int64_t));
-  }
+  w->finished = xgrow(w->finished, w->n, &w->cap, sizeof(int64_t), 16);
   w->finished[w->n++] = id;
 }
 

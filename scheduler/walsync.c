@@ -98,17 +98,16 @@ on_synced(uv_fs_t *req) {
   int r = (int)req->result;
   uv_fs_req_cleanup(req);
   d->wal_syncing = false;
-  if (r < 0) {
+  if (r < 0)
     log_warn("cannot sync the database log: %s; checkpointing instead", uv_strerror(r));
-    if (db_sync(d->db) < 0) {
-      log_error("cannot sync the database: %s", db_errmsg(d->db));
-      sync_failed(d);
-      return;
-    }
-  }
-  send_synced(d);
+  if (r < 0 && db_sync(d->db) < 0) {
+    log_error("cannot sync the database: %s", db_errmsg(d->db));
+    sync_failed(d);
+  } else
+    send_synced(d);
+  /* What came in meanwhile, after a failure too: a client waits for it. */
   if (!d->stopping)
-    walsync_start(d); /* for what came in meanwhile */
+    walsync_start(d);
 }
 
 static void

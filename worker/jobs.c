@@ -245,7 +245,6 @@ watch_shepherd(struct worker *w, struct wjob *j) {
     return r;
   }
   j->poll.data = j;
-  j->watched = true;
   j->handles++;
   r = uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
   if (r < 0) {
@@ -375,10 +374,8 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
                     w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job.id);
       pb_str(b, J_CGROUP, cg);
       pb_end(b);
-      if (!uv_is_active((uv_handle_t *)&w->outbox_timer)) {
-        w->outbox_timer.data = w;
+      if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
         uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
-      }
     }
   }
   job_rec_free(&job);
@@ -496,7 +493,7 @@ void
 wjob_close_all(struct worker *w) {
   /* Shepherds keep running; only our handles on them go. */
   for (struct wjob *j = w->jobs; j; j = j->next) {
-    if (j->watched && j->pidfd >= 0)
+    if (j->pidfd >= 0) /* watched: its poll is open */
       close_handle((uv_handle_t *)&j->poll);
     if (j->done_fd >= 0)
       close_handle((uv_handle_t *)&j->done_poll);

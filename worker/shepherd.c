@@ -91,8 +91,6 @@ set_command_line(const char *jobdir, const struct arg_area *a) {
   memset(area + n - 1, 0, room - (n - 1));
 }
 
-/* In the worker's fresh child: keep nothing of the worker (its sockets,
- * its loop, its signal handlers, its environment) and leave its session. */
 static int
 cmp_int(const void *a, const void *b) {
   int x = *(const int *)a, y = *(const int *)b;
@@ -116,6 +114,9 @@ close_all_but(int *keep, size_t n) {
   }
 }
 
+/* In the worker's fresh child: keep nothing of the worker (its sockets,
+ * its loop, its signal handlers, its environment) but the descriptors in
+ * keep, and leave its session. */
 static void
 detach_from_worker(const char *jobdir, const struct arg_area *args, int *keep, size_t nkeep) {
   /* The standard signals: the worker (and libuv) handle or ignore some;

@@ -15,7 +15,7 @@ struct wjob {
   int64_t id;
   char *dir;
   pid_t pid; /* the shepherd */
-  bool watched, ended;
+  bool ended;
   bool acked;     /* boxqd stored the result; the shepherd may still be leaving */
   uv_poll_t poll; /* on pidfd: the shepherd's exit (forked, or found after a restart) */
   int pidfd;

@@ -373,7 +373,6 @@ derive_paths(struct boxq_config *cfg) {
   free(cfg->sched_socket);
   free(cfg->worker_socket);
   free(cfg->db_path);
-  free(cfg->jobs_dir);
   cfg->sched_socket = xasprintf("%s/boxqd.sock", cfg->state_dir);
   cfg->worker_socket = xasprintf("%s/worker.sock", cfg->state_dir);
   cfg->db_path = xasprintf("%s/boxq.db", cfg->state_dir);
@@ -381,7 +380,6 @@ derive_paths(struct boxq_config *cfg) {
     free(cfg->spool_dir);
     cfg->spool_dir = cfg_default_spool_dir(cfg->state_dir);
   }
-  cfg->jobs_dir = xstrdup(cfg->spool_dir);
   if (!*cfg->job_tmp_dir) {
     free(cfg->job_tmp_dir);
     cfg->job_tmp_dir = xasprintf("%s/tmp", cfg->state_dir);
@@ -533,7 +531,6 @@ cfg_free(struct boxq_config *cfg) {
   free(cfg->sched_socket);
   free(cfg->worker_socket);
   free(cfg->db_path);
-  free(cfg->jobs_dir);
   for (size_t i = 0; i < cfg->nqueues; i++) {
     free(cfg->queues[i].name);
     free(cfg->queues[i].acl_users);

@@ -76,7 +76,7 @@ struct boxq_config {
 
   /* Derived paths, filled by cfg_load. */
   char *config_path; /* the file read, or NULL */
-  char *sched_socket, *worker_socket, *db_path, *jobs_dir;
+  char *sched_socket, *worker_socket, *db_path;
 };
 
 /* Loads path (or BOXQ_CONFIG, or the default file if it exists), then

@@ -33,7 +33,7 @@ wjob_add(struct worker *w, int64_t id) {
   j->w = w;
   j->pidfd = -1;
   j->done_fd = -1;
-  j->dir = xasprintf("%s/%lld", w->cfg.jobs_dir, (long long)id);
+  j->dir = xasprintf("%s/%lld", w->cfg.spool_dir, (long long)id);
   j->next = w->jobs;
   w->jobs = j;
   return j;
@@ -449,7 +449,7 @@ recover_one(struct worker *w, int64_t id) {
 
 void
 wjob_recover_all(struct worker *w) {
-  DIR *d = opendir(w->cfg.jobs_dir);
+  DIR *d = opendir(w->cfg.spool_dir);
   if (!d)
     return;
   struct dirent *de;

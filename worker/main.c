@@ -198,15 +198,15 @@ main(int argc, char **argv) {
   }
   w.sched_uid = spw->pw_uid;
   int r;
-  if (check_spool_owner(w.cfg.jobs_dir, true) < 0)
+  if (check_spool_owner(w.cfg.spool_dir, true) < 0)
     goto out;
-  if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.jobs_dir, 0700)) < 0) {
-    log_error("cannot create %s: %s", w.cfg.jobs_dir, strerror(-r));
+  if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.spool_dir, 0700)) < 0) {
+    log_error("cannot create %s: %s", w.cfg.spool_dir, strerror(-r));
     goto out;
   }
-  if (check_spool_owner(w.cfg.jobs_dir, false) < 0)
+  if (check_spool_owner(w.cfg.spool_dir, false) < 0)
     goto out;
-  chmod(w.cfg.jobs_dir, 0700); /* a real directory of root's: checked just above */
+  chmod(w.cfg.spool_dir, 0700); /* a real directory of root's: checked just above */
   if (shepherd_arg_area(&w.args) < 0)
     w.args = (struct arg_area){0}; /* unknown: shepherds keep the worker's name */
   w.loop = uv_default_loop();
@@ -238,12 +238,12 @@ main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   log_info("boxq-worker ready on %s (cgroup %s, parent %s, spool %s, job /tmp in %s)",
            w.cfg.worker_socket, cg_mode_name(w.sys.mode), w.sys.parent ? w.sys.parent : "none",
-           w.cfg.jobs_dir, w.cfg.job_tmp);
+           w.cfg.spool_dir, w.cfg.job_tmp);
   uv_run(w.loop, UV_RUN_DEFAULT);
   if (uv_loop_close(w.loop) < 0)
     log_warn("event loop closed with open handles");
   unlink(w.cfg.worker_socket);
-  rmdir(w.cfg.jobs_dir); /* when no job is left in it */
+  rmdir(w.cfg.spool_dir); /* when no job is left in it */
   rc = 0;
 out:
   for (struct wjob *j = w.jobs, *next; j; j = next) {

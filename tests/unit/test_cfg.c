@@ -22,8 +22,8 @@ defaults_without_file(void **state) {
   assert_false(c.allow_root_jobs);
   assert_int_equal(c.kill_grace, 10);
   /* The spool is in memory, one per state directory; /tmp is a tmpfs. */
-  assert_true(streq(c.jobs_dir, "/run/boxq/var-lib-boxq") ||
-              streq(c.jobs_dir, "/dev/shm/boxq/var-lib-boxq"));
+  assert_true(streq(c.spool_dir, "/run/boxq/var-lib-boxq") ||
+              streq(c.spool_dir, "/dev/shm/boxq/var-lib-boxq"));
   assert_string_equal(c.job_tmp, "memory");
   cfg_free(&c);
 }
@@ -53,7 +53,7 @@ spool_dir_per_state_dir(void **state) {
   assert_int_equal(
       cfg_load_string("[worker]\nspool_dir = /dev/shm/q\njob_tmp = disk\n", "t.ini", &cfg, &err),
       0);
-  assert_string_equal(cfg.jobs_dir, "/dev/shm/q");
+  assert_string_equal(cfg.spool_dir, "/dev/shm/q");
   assert_string_equal(cfg.job_tmp, "disk");
   cfg_free(&cfg);
 }

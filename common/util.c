@@ -47,7 +47,7 @@ berr_prefix(struct berr *err, int code, const char *fmt, ...) {
   return code;
 }
 
-static void
+static __attribute__((noreturn)) void
 oom(void) {
   static const char msg[] = "boxq: out of memory\n";
   ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);

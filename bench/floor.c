@@ -38,18 +38,19 @@ now_sec(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The user the jobs run as, looked up once, as boxq's worker caches it. */
+struct job_user {
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[64];
+  int ngroups;
+};
+
 /* One job, as a shepherd runs it. 0, or -errno with err. tmp_root NULL:
  * the job's /tmp is a tmpfs. */
 static int
-one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_fd,
-        const char *tmp_root, int script_fd, struct berr *err) {
-  uid_t uid = getuid();
-  gid_t gid = getgid();
-  struct passwd *pw = getpwuid(uid);
-  gid_t groups[64];
-  int ngroups = 64;
-  if (!pw || getgrouplist(pw->pw_name, gid, groups, &ngroups) < 0)
-    return berr_set(err, -ENOENT, "cannot look up uid %u", (unsigned)uid);
+one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, const char *dir,
+        int tmp_root_fd, const char *tmp_root, int script_fd, struct berr *err) {
   char name[64];
   snprintf(name, sizeof(name), "job-%lld", (long long)id);
   if (tmp_root && mkdirat(tmp_root_fd, name, 0700) < 0)
@@ -66,10 +67,10 @@ one_job(const struct cg_system *sys, int64_t id, const char *dir, int tmp_root_f
   launch_tmpfs_options(lim.mem, tmp_options, sizeof(tmp_options));
   char *envp[] = {(char *)"PATH=/usr/bin:/bin", (char *)"PBS_ENVIRONMENT=PBS_BATCH", NULL};
   struct launch_spec spec = {.job_id = id,
-                             .uid = uid,
-                             .gid = gid,
-                             .groups = groups,
-                             .ngroups = (size_t)ngroups,
+                             .uid = user->uid,
+                             .gid = user->gid,
+                             .groups = user->groups,
+                             .ngroups = (size_t)user->ngroups,
                              .workdir = dir,
                              .out_path = out,
                              .err_path = errp,
@@ -163,6 +164,12 @@ main(int argc, char **argv) {
   }
   _cleanup_free_ char *tmp_root = xasprintf("%s/tmp", dir);
   mkdir(tmp_root, 0700);
+  struct job_user user = {.uid = getuid(), .gid = getgid(), .ngroups = 64};
+  struct passwd *pw = getpwuid(user.uid);
+  if (!pw || getgrouplist(pw->pw_name, user.gid, user.groups, &user.ngroups) < 0) {
+    fprintf(stderr, "floor: cannot look up uid %u\n", (unsigned)user.uid);
+    return 1;
+  }
 
   double start = now_sec();
   pid_t pids[256];
@@ -179,8 +186,8 @@ main(int argc, char **argv) {
         _exit(1);
       for (long i = k; i < n; i += launchers) {
         struct berr e = {{0}};
-        if (one_job(&sys, 1000000 + i, dir, tmp_fd, disk_tmp ? tmp_root : NULL, script_fd, &e) <
-            0) {
+        if (one_job(&sys, &user, 1000000 + i, dir, tmp_fd, disk_tmp ? tmp_root : NULL, script_fd,
+                    &e) < 0) {
           fprintf(stderr, "floor: job %ld: %s\n", i, e.msg);
           _exit(1);
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The worker's jobs: dispatch into a spool directory and a shepherd, watch
- * the shepherd, relay its result, and find everything again after a
- * restart. */
+/* The worker's jobs: dispatch into a spool directory and a shepherd (one
+ * kept from an earlier job, or a new fork), watch the shepherd, relay its
+ * result, and find everything again after a restart. */
 #include "log.h"
 #include "rmtree.h"
 #include "shepherd.h"
@@ -12,16 +12,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
-/* The job of that id, not counting runs whose result boxqd has stored. */
 struct wjob *
 wjob_find(struct worker *w, int64_t id) {
   for (struct wjob *j = w->jobs; j; j = j->next)
-    if (j->id == id && !j->acked)
+    if (j->id == id)
       return j;
   return NULL;
 }
@@ -31,8 +31,6 @@ wjob_add(struct worker *w, int64_t id) {
   struct wjob *j = xcalloc(1, sizeof(*j));
   j->id = id;
   j->w = w;
-  j->pidfd = -1;
-  j->done_fd = -1;
   j->dir = xasprintf("%s/%lld", w->cfg.spool_dir, (long long)id);
   j->next = w->jobs;
   w->jobs = j;
@@ -40,36 +38,67 @@ wjob_add(struct worker *w, int64_t id) {
 }
 
 static void
-wjob_free(struct wjob *j) {
+wjob_free(struct worker *w, struct wjob *j) {
+  for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
+    if (*pp == j) {
+      *pp = j->next;
+      break;
+    }
   pbuf_free(&j->result);
   free(j->dir);
   free(j);
 }
 
 static void
-wjob_unlink(struct worker *w, struct wjob *j) {
-  for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
-    if (*pp == j) {
-      *pp = j->next;
-      return;
+shep_free(struct wshep *s) {
+  for (struct wshep **pp = &s->w->sheps; *pp; pp = &(*pp)->next)
+    if (*pp == s) {
+      *pp = s->next;
+      break;
     }
+  free(s);
 }
 
-/* An acknowledged run goes once its shepherd is reaped and its handles
- * are closed. */
+/* A shepherd's entry goes once it has exited and its handles are closed. */
 static void
-on_handle_closed(uv_handle_t *h) {
-  struct wjob *j = h->data;
-  if (--j->handles == 0 && j->acked) {
-    wjob_unlink(j->w, j);
-    wjob_free(j);
-  }
+on_shep_handle_closed(uv_handle_t *h) {
+  struct wshep *s = h->data;
+  if (--s->handles == 0 && s->exited)
+    shep_free(s);
 }
 
 static void
 close_handle(uv_handle_t *h) {
   if (!uv_is_closing(h))
-    uv_close(h, on_handle_closed);
+    uv_close(h, on_shep_handle_closed);
+}
+
+static bool
+shep_idle(const struct wshep *s) {
+  return s->chan >= 0 && !s->job && !s->exited;
+}
+
+/* No more jobs for it: it exits when idle, or after its job. */
+static void
+shep_retire(struct wshep *s) {
+  if (s->chan < 0)
+    return;
+  if (shep_idle(s))
+    s->w->idle_sheps--;
+  if (s->chan_watched)
+    close_handle((uv_handle_t *)&s->chan_poll);
+  close(s->chan);
+  s->chan = -1;
+}
+
+static void
+shep_unwatch_exit(struct wshep *s) {
+  if (s->pidfd < 0)
+    return;
+  if (s->exit_watched)
+    close_handle((uv_handle_t *)&s->exit_poll);
+  close(s->pidfd);
+  s->pidfd = -1;
 }
 
 /* How long a 'started' report may wait for company. */
@@ -104,7 +133,7 @@ on_outbox_timer(uv_timer_t *t) {
 
 static void
 send_result(struct worker *w, struct wjob *j) {
-  if (j->ended && !j->acked && j->result.len)
+  if (j->ended && j->result.len)
     worker_send(w, &j->result);
 }
 
@@ -182,128 +211,184 @@ finish_job(struct worker *w, struct wjob *j) {
   send_result(w, j);
 }
 
-/* The shepherd's pidfd turned readable: it has exited. Reap it if it is
- * ours (not one adopted after a restart), then take its result. */
+static void finish_job(struct worker *w, struct wjob *j);
+
+/* Its job's result is in (or, if it died, is to be written as lost). */
 static void
-on_pidfd(uv_poll_t *h, int status, int events) {
+shep_job_done(struct wshep *s) {
+  struct wjob *j = s->job;
+  s->job = NULL;
+  j->shep = NULL;
+  finish_job(s->w, j);
+  if (shep_idle(s) && ++s->w->idle_sheps > s->w->max_idle_sheps)
+    shep_retire(s);
+}
+
+/* The shepherd has exited. Reap it if it is ours (not one found after a
+ * restart); its job, if any, ends with whatever result it wrote. */
+static void
+on_shep_exit(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
-  struct wjob *j = h->data;
+  struct wshep *s = h->data;
   siginfo_t si = {0};
-  if (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
+  if (waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
       (si.si_code != CLD_EXITED || si.si_status != 0))
-    log_warn("job %lld: shepherd %d ended with %s %d", (long long)j->id, (int)j->pid,
+    log_warn("shepherd %d ended with %s %d", (int)s->pid,
              si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
-  uv_poll_stop(h);
-  close_handle((uv_handle_t *)h);
-  closep(&j->pidfd);
-  if (!j->ended)
-    finish_job(j->w, j);
+  shep_retire(s);
+  s->exited = true;
+  shep_unwatch_exit(s);
+  if (s->job)
+    shep_job_done(s);
 }
 
-/* The shepherd closed its end of the done pipe: its result is written
- * (unless it died, and then its exit says so). */
+/* Notes from the shepherd: the id of each job whose result it has
+ * written. EOF: it is leaving (its exit follows). */
 static void
-on_done(uv_poll_t *h, int status, int events) {
-  (void)status;
+on_shep_note(uv_poll_t *h, int status, int events) {
   (void)events;
-  struct wjob *j = h->data;
-  uv_poll_stop(h);
-  close_handle((uv_handle_t *)h);
-  closep(&j->done_fd);
-  _cleanup_free_ char *result = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
-  if (!j->ended && access(result, F_OK) == 0)
-    finish_job(j->w, j);
+  struct wshep *s = h->data;
+  while (status == 0 && s->chan >= 0) {
+    ssize_t n = recv(s->chan, s->note + s->note_len, sizeof(s->note) - s->note_len, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    if (n <= 0)
+      break;
+    s->note_len += (size_t)n;
+    if (s->note_len < sizeof(s->note))
+      continue;
+    int64_t id;
+    memcpy(&id, s->note, sizeof(id));
+    s->note_len = 0;
+    if (s->job && s->job->id == id)
+      shep_job_done(s);
+    else
+      log_warn("shepherd %d: a note for job %lld, which it does not run", (int)s->pid,
+               (long long)id);
+  }
+  shep_retire(s);
 }
 
+/* Watches its exit (a pidfd) and its notes (chan, if any). */
 static int
-watch_done(struct worker *w, struct wjob *j, int fd) {
-  j->done_fd = fd;
-  int r = uv_poll_init(w->loop, &j->done_poll, fd);
-  if (r < 0) {
-    closep(&j->done_fd);
-    return r;
-  }
-  j->done_poll.data = j;
-  j->handles++;
-  r = uv_poll_start(&j->done_poll, UV_READABLE | UV_DISCONNECT, on_done);
-  if (r < 0) {
-    close_handle((uv_handle_t *)&j->done_poll);
-    closep(&j->done_fd);
-  }
-  return r;
-}
-
-static int
-watch_shepherd(struct worker *w, struct wjob *j) {
-  j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-  if (j->pidfd < 0)
+shep_watch(struct worker *w, struct wshep *s) {
+  s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+  if (s->pidfd < 0)
     return -errno;
-  int r = uv_poll_init(w->loop, &j->poll, j->pidfd);
-  if (r < 0) {
-    closep(&j->pidfd);
+  int r = uv_poll_init(w->loop, &s->exit_poll, s->pidfd);
+  if (r < 0)
     return r;
-  }
-  j->poll.data = j;
-  j->handles++;
-  r = uv_poll_start(&j->poll, UV_READABLE, on_pidfd);
-  if (r < 0) {
-    close_handle((uv_handle_t *)&j->poll);
-    closep(&j->pidfd);
-  }
-  return r;
+  s->exit_poll.data = s;
+  s->exit_watched = true;
+  s->handles++;
+  r = uv_poll_start(&s->exit_poll, UV_READABLE, on_shep_exit);
+  if (r < 0 || s->chan < 0)
+    return r;
+  r = uv_poll_init(w->loop, &s->chan_poll, s->chan);
+  if (r < 0)
+    return r;
+  s->chan_poll.data = s;
+  s->chan_watched = true;
+  s->handles++;
+  return uv_poll_start(&s->chan_poll, UV_READABLE | UV_DISCONNECT, on_shep_note);
 }
 
+static struct wshep *
+shep_new(struct worker *w, pid_t pid, int chan) {
+  struct wshep *s = xcalloc(1, sizeof(*s));
+  s->w = w;
+  s->pid = pid;
+  s->pidfd = -1;
+  s->chan = chan;
+  s->next = w->sheps;
+  w->sheps = s;
+  return s;
+}
+
+/* A new shepherd, waiting for its first job. */
 static int
-fork_shepherd(struct worker *w, struct wjob *j, struct job_rec *job) {
+shep_fork(struct worker *w, struct wshep **ret) {
   struct shepherd_settings set = {
       .cg = &w->sys,
       .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
       .server = w->server_name,
+      .spool = w->cfg.spool_dir,
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
       .args = &w->args,
-      .done_fd = -1,
   };
-  struct berr err = {{0}};
-  set.user_errno =
-      usercache_get(&w->users, (uid_t)job->uid, (gid_t)job->gid, job->owner, &set.user, &err);
-  if (set.user_errno < 0) {
-    set.user = NULL;
-    set.user_error = err.msg;
-  }
-  int done[2];
-  if (pipe2(done, O_CLOEXEC) < 0)
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return -errno;
-  set.done_fd = done[1];
   pid_t pid = fork();
   if (pid < 0) {
     int r = -errno;
-    close(done[0]);
-    close(done[1]);
+    close(sv[0]);
+    close(sv[1]);
     return r;
   }
-  if (pid == 0)
-    _exit(shepherd_main(j->dir, job, &set));
-  close(done[1]);
-  j->pid = pid;
-  int r = watch_shepherd(w, j);
-  if (r == 0)
-    r = watch_done(w, j, done[0]);
-  else
-    close(done[0]);
+  if (pid == 0) {
+    set.chan = sv[1];
+    _exit(shepherd_main(&set));
+  }
+  close(sv[1]);
+  struct wshep *s = shep_new(w, pid, sv[0]);
+  int r = shep_watch(w, s);
   if (r < 0) {
-    /* Unwatchable (no pidfd): it must not run unsupervised. Its init dies
-     * with it (PR_SET_PDEATHSIG); a cgroup it may have made goes too. */
+    /* Unwatchable (no pidfd): it must not run at all. It has no job yet. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    j->pid = 0;
-    struct cg_job *cg = NULL;
-    if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, job->id, &cg) == 0) {
-      cg_job_empty(cg, 2000);
-      cg_job_destroy(cg);
-    }
+    shep_retire(s);
+    s->exited = true;
+    shep_unwatch_exit(s);
+    if (s->handles == 0)
+      shep_free(s);
+    return r;
   }
+  *ret = s;
+  return 0;
+}
+
+/* Hands the job to an idle shepherd, or to a new one. */
+static int
+start_on_shepherd(struct worker *w, struct wjob *j, const struct job_rec *job) {
+  struct berr err = {{0}};
+  const struct user_info *user = NULL;
+  int user_errno =
+      usercache_get(&w->users, (uid_t)job->uid, (gid_t)job->gid, job->owner, &user, &err);
+  struct pbuf b = {0};
+  int r = -ESRCH;
+  /* An idle one may have died unseen yet: then the next, or a new one. */
+  for (int attempt = 0; attempt < 3 && r < 0; attempt++) {
+    struct wshep *s = NULL;
+    for (struct wshep *c = w->sheps; c && !s; c = c->next)
+      if (shep_idle(c))
+        s = c;
+    if (s)
+      w->idle_sheps--;
+    else if ((r = shep_fork(w, &s)) < 0)
+      break;
+    if (++s->seq > 0xffffffu)
+      s->seq = 1;
+    pbuf_reset(&b);
+    shepherd_handover(&b, s->seq, j->dir, job, user_errno < 0 ? NULL : user, user_errno,
+                      user_errno < 0 ? err.msg : NULL);
+    /* Blocking, to a shepherd that is waiting for it. */
+    r = proto_send(s->chan, &b);
+    if (r < 0) {
+      log_warn("shepherd %d: cannot hand it job %lld: %s", (int)s->pid, (long long)j->id,
+               strerror(-r));
+      s->job = NULL;
+      shep_retire(s);
+      continue;
+    }
+    s->job = j;
+    j->shep = s;
+  }
+  pbuf_free(&b);
   return r;
 }
 
@@ -349,7 +434,7 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
   struct wjob *j = wjob_add(w, job.id);
   int r = write_spool(&job, j->dir);
   if (r == 0)
-    r = fork_shepherd(w, j, &job);
+    r = start_on_shepherd(w, j, &job);
   if (r < 0) {
     log_error("job %lld: cannot start its shepherd: %s", (long long)job.id, strerror(-r));
     struct job_rec end = {.id = job.id,
@@ -363,7 +448,8 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     job_rec_free(&end);
     finish_job(w, j);
   } else {
-    log_info("job %lld: shepherd %d started for %s", (long long)job.id, (int)j->pid, job.owner);
+    log_info("job %lld: shepherd %d runs it for %s", (long long)job.id, (int)j->shep->pid,
+             job.owner);
     if (w->sched) {
       struct pbuf *b = &w->outbox;
       pb_begin(b, MSG_STARTED);
@@ -390,23 +476,17 @@ wjob_ack(struct worker *w, int64_t id) {
   int r = spool_remove(j->dir);
   if (r < 0)
     log_warn("job %lld: cannot remove %s: %s", (long long)id, j->dir, strerror(-r));
-  j->acked = true;
-  /* A shepherd still leaving (its result went out before its exit) is
-   * reaped first: the last handle's close frees the entry. */
-  if (j->handles == 0) {
-    wjob_unlink(w, j);
-    wjob_free(j);
-  }
+  wjob_free(w, j);
 }
 
 void
 wjob_signal(struct worker *w, int64_t id, int sig, bool cancel) {
   struct wjob *j = wjob_find(w, id);
-  if (!j || j->ended || j->pid <= 0)
+  if (!j || j->ended || !j->shep)
     return;
-  union sigval v = {.sival_int = sig};
-  if (sigqueue(j->pid, cancel ? SIGRTMIN + 1 : SIGRTMIN, v) < 0)
-    log_warn("job %lld: cannot signal shepherd %d: %s", (long long)id, (int)j->pid,
+  union sigval v = {.sival_int = shepherd_sigval(j->shep->seq, cancel ? 0 : sig)};
+  if (sigqueue(j->shep->pid, cancel ? SHEPHERD_SIG_CANCEL : SHEPHERD_SIG_FORWARD, v) < 0)
+    log_warn("job %lld: cannot signal shepherd %d: %s", (long long)id, (int)j->shep->pid,
              strerror(errno));
 }
 
@@ -416,8 +496,7 @@ wjob_send_hello(struct worker *w) {
   pb_begin(&b, MSG_WORKER_HELLO);
   pb_str(&b, T_INFO, cg_mode_name(w->sys.mode));
   for (struct wjob *j = w->jobs; j; j = j->next)
-    if (!j->acked)
-      pb_i64(&b, T_JOBID, j->id);
+    pb_i64(&b, T_JOBID, j->id);
   pb_end(&b);
   /* The hello comes first on a connection; 'started' reports that waited
    * for the old one follow it. */
@@ -439,10 +518,21 @@ recover_one(struct worker *w, int64_t id) {
     finish_job(w, j);
     return;
   }
-  j->pid = spool_find_shepherd(j->dir);
-  if (j->pid > 0 && watch_shepherd(w, j) == 0) {
-    log_info("job %lld: found its shepherd %d running", (long long)id, (int)j->pid);
-    return;
+  /* A shepherd of the worker before: it serves no other job (seq 0 names
+   * whichever it runs) and ends with this one. */
+  pid_t pid = spool_find_shepherd(j->dir);
+  if (pid > 0) {
+    struct wshep *s = shep_new(w, pid, -1);
+    if (shep_watch(w, s) == 0) {
+      s->job = j;
+      j->shep = s;
+      log_info("job %lld: found its shepherd %d running", (long long)id, (int)pid);
+      return;
+    }
+    s->exited = true;
+    shep_unwatch_exit(s);
+    if (s->handles == 0)
+      shep_free(s);
   }
   finish_job(w, j);
 }
@@ -491,11 +581,10 @@ wjob_relay_usage(struct worker *w) {
 
 void
 wjob_close_all(struct worker *w) {
-  /* Shepherds keep running; only our handles on them go. */
-  for (struct wjob *j = w->jobs; j; j = j->next) {
-    if (j->pidfd >= 0) /* watched: its poll is open */
-      close_handle((uv_handle_t *)&j->poll);
-    if (j->done_fd >= 0)
-      close_handle((uv_handle_t *)&j->done_poll);
+  /* Shepherds keep running their jobs, then exit (their channel is
+   * closed); only our handles on them go. */
+  for (struct wshep *s = w->sheps; s; s = s->next) {
+    shep_retire(s);
+    shep_unwatch_exit(s);
   }
 }

@@ -209,6 +209,9 @@ main(int argc, char **argv) {
   chmod(w.cfg.spool_dir, 0700); /* a real directory of root's: checked just above */
   if (shepherd_arg_area(&w.args) < 0)
     w.args = (struct arg_area){0}; /* unknown: shepherds keep the worker's name */
+  /* Shepherds kept between jobs: as many as jobs may start at once. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  w.max_idle_sheps = cpus > 2 ? (int)cpus : 2;
   w.loop = uv_default_loop();
   wjob_recover_all(&w);
   w.server.data = &w;
@@ -251,6 +254,10 @@ out:
     pbuf_free(&j->result);
     free(j->dir);
     free(j);
+  }
+  for (struct wshep *s = w.sheps, *next; s; s = next) {
+    next = s->next;
+    free(s);
   }
   pbuf_free(&w.outbox);
   cg_system_close(&w.sys);

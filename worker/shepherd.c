@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The shepherd: supervises one job from cgroup creation to accounting.
+/* The shepherd: supervises a job from cgroup creation to accounting, then
+ * waits for the worker's next one.
  *
- * The worker forks it for each job (no exec: the job's launch does not pay
- * for loading a program) and it detaches at once into its own session, so
- * it outlives restarts of the worker and the scheduler. Single-threaded (it
- * calls clone3), event-driven on a pidfd and a signalfd:
- *   SIGRTMIN+0  value N: forward signal N to the job (qsig)
- *   SIGRTMIN+1  cancel the job (qdel): SIGTERM, grace, then kill all
- *   SIGTERM     the same as cancel
- * Whatever happens, it ends by writing JOBDIR/result, the record the worker
+ * The worker forks it (no exec: a launch does not pay for loading a
+ * program) and it detaches at once into its own session, so it outlives
+ * restarts of the worker and the scheduler; it serves jobs until the
+ * worker that forked it is gone, then ends with its last job. Between jobs
+ * it frees what a job held: it is a long-lived root process. Single-
+ * threaded (it calls clone3), event-driven on a pidfd and a signalfd:
+ *   SIGRTMIN+0  value seq<<8|N: forward signal N to job seq (qsig)
+ *   SIGRTMIN+1  value seq<<8: cancel job seq (qdel): SIGTERM, grace, then kill all
+ *   SIGTERM     the same as cancel; when idle, exit
+ * Whatever happens, a job ends with JOBDIR/result, the record the worker
  * hands to the scheduler. */
 #include "shepherd.h"
 #include "jobenv.h"
@@ -18,6 +21,7 @@
 #include "spool.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -34,6 +38,11 @@ struct shepherd {
   const char *jobdir;
   const struct shepherd_settings *set;
   struct job_rec job;
+  uint32_t seq; /* the worker's number for this job */
+  /* The job's account, or why there is none. */
+  const struct user_info *user;
+  int user_errno;
+  const char *user_error;
 
   struct cg_system sys;
   struct cg_job *cg;
@@ -65,21 +74,25 @@ shepherd_arg_area(struct arg_area *ret) {
 }
 
 /* /proc/PID/cmdline reads "boxq-shepherd JOBDIR": for ps and pgrep. With
- * CAP_SYS_RESOURCE the kernel is pointed at a new string; without it (some
- * containers) the worker's own argv and environment, copies of which this
- * child no longer needs, are overwritten as setproctitle does. */
+ * CAP_SYS_RESOURCE the kernel is pointed at a buffer of ours; without it
+ * (some containers) the worker's own argv and environment, copies of which
+ * this child no longer needs, are overwritten as setproctitle does. */
 static void
-set_command_line(const char *jobdir, const struct arg_area *a) {
-  prctl(PR_SET_NAME, "boxq-shepherd");
-  _cleanup_free_ char *title = xasprintf("boxq-shepherd %s", jobdir);
+set_command_line(const char *title, const struct arg_area *a) {
+  static char own[PATH_MAX + 32];
+  static bool mm_refused;
   size_t len = strlen(title) + 1;
-  char *copy = xmalloc(len); /* kept for the life of the process */
-  memcpy(copy, title, len);
-  unsigned long start = (unsigned long)copy, end = start + len;
-  if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, start, 0, 0) == 0 &&
-      prctl(PR_SET_MM, PR_SET_MM_ARG_END, end, 0, 0) == 0)
-    return;
-  free(copy);
+  if (len > sizeof(own))
+    len = sizeof(own);
+  if (!mm_refused) {
+    memcpy(own, title, len - 1);
+    own[len - 1] = '\0';
+    unsigned long start = (unsigned long)own, end = start + len;
+    if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, start, 0, 0) == 0 &&
+        prctl(PR_SET_MM, PR_SET_MM_ARG_END, end, 0, 0) == 0)
+      return;
+    mm_refused = true;
+  }
   if (a->arg_end <= a->arg_start)
     return;
   /* The environment follows argv on the stack: together they are room. */
@@ -118,7 +131,7 @@ close_all_but(int *keep, size_t n) {
  * its loop, its signal handlers, its environment) but the descriptors in
  * keep, and leave its session. */
 static void
-detach_from_worker(const char *jobdir, const struct arg_area *args, int *keep, size_t nkeep) {
+detach_from_worker(const struct arg_area *args, const char *idle_title, int *keep, size_t nkeep) {
   /* The standard signals: the worker (and libuv) handle or ignore some;
    * it touches no real-time one. */
   launch_reset_signals(32);
@@ -135,7 +148,8 @@ detach_from_worker(const char *jobdir, const struct arg_area *args, int *keep, s
   /* Before the environment is rebuilt: its old strings may become the
    * command line. */
   clearenv();
-  set_command_line(jobdir, args);
+  prctl(PR_SET_NAME, "boxq-shepherd");
+  set_command_line(idle_title, args);
   setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   setenv("LANG", "C", 1);
   umask(022);
@@ -197,13 +211,20 @@ kill_all(struct shepherd *sh) {
   kill(sh->l.init_pid, SIGKILL); /* the kernel then kills the whole namespace */
 }
 
+/* Whether a request signal is for this job: its number, or 0 (any). */
+static bool
+for_this_job(const struct shepherd *sh, const struct signalfd_siginfo *si) {
+  uint32_t seq = (uint32_t)si->ssi_int >> 8;
+  return seq == 0 || seq == (sh->seq & 0xffffffu);
+}
+
 static void
 handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
   int sig = (int)si->ssi_signo;
-  if (sig == SIGRTMIN + 1 || sig == SIGTERM || sig == SIGINT)
+  if ((sig == SHEPHERD_SIG_CANCEL && for_this_job(sh, si)) || sig == SIGTERM || sig == SIGINT)
     begin_terminate(sh, END_CANCELLED, "deleted (qdel)");
-  else if (sig == SIGRTMIN) {
-    int fwd = si->ssi_int;
+  else if (sig == SHEPHERD_SIG_FORWARD && for_this_job(sh, si)) {
+    int fwd = si->ssi_int & 0xff;
     if (fwd == SIGKILL)
       kill_all(sh);
     else if (fwd > 0 && fwd < SIGRTMIN)
@@ -365,7 +386,11 @@ cleanup(struct shepherd *sh) {
     int r = rmtree_at(sh->tmp_root_fd, sh->tmp_name);
     if (r < 0)
       log_error("job %lld: cannot remove its /tmp: %s", (long long)sh->job.id, strerror(-r));
+    free(sh->tmp_name);
+    sh->tmp_name = NULL;
   }
+  closep(&sh->tmp_root_fd);
+  sh->tmp_root_fd = -1;
 }
 
 static bool
@@ -377,12 +402,12 @@ static int
 run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   /* The worker looked the user up (usercache.c): the job side must not
    * call NSS, and this process need not load it. */
-  if (!sh->set->user) {
+  if (!sh->user) {
     sh->fail_code = JOB_EXEC_FAIL_UID;
-    return berr_set(err, sh->set->user_errno ? sh->set->user_errno : -ENOENT, "%s",
-                    sh->set->user_error ? sh->set->user_error : "no account for the job's user");
+    return berr_set(err, sh->user_errno ? sh->user_errno : -ENOENT, "%s",
+                    sh->user_error ? sh->user_error : "no account for the job's user");
   }
-  struct passwd pw = usercache_passwd(sh->set->user);
+  struct passwd pw = usercache_passwd(sh->user);
   int r;
   _cleanup_free_ char *script_path = xasprintf("%s/%s", sh->jobdir, SPOOL_SCRIPT);
   _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
@@ -418,8 +443,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .job_id = sh->job.id,
       .uid = (uid_t)sh->job.uid,
       .gid = (gid_t)sh->job.gid,
-      .groups = sh->set->user->groups,
-      .ngroups = (size_t)sh->set->user->ngroups,
+      .groups = sh->user->groups,
+      .ngroups = (size_t)sh->user->ngroups,
       .workdir = sh->job.workdir,
       .out_path = sh->job.join == JOIN_EO ? errp : out,
       .err_path = sh->job.join == JOIN_NONE ? errp : NULL,
@@ -453,64 +478,228 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   return 0;
 }
 
-int
-shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set) {
-  /* The worker's cgroup directories stay open: opening them again cost
-   * more syscalls than creating the job's own. */
-  int keep[2 + CG_V1_MAX];
-  size_t nkeep = 0;
-  if (set->done_fd >= 0)
-    keep[nkeep++] = set->done_fd;
-  if (set->cg->v2_parent_fd >= 0)
-    keep[nkeep++] = set->cg->v2_parent_fd;
-  for (int i = 0; i < CG_V1_MAX; i++)
-    if (set->cg->v1_parent_fd[i] >= 0)
-      keep[nkeep++] = set->cg->v1_parent_fd[i];
-  detach_from_worker(jobdir, set->args, keep, nkeep);
-  log_init("boxq-shepherd", log_get_level());
-  struct shepherd sh = {
-      .jobdir = jobdir, .set = set, .tmp_root_fd = -1, .sigfd = -1, .mntns_fd = -1};
-  sh.job = *job; /* the worker's copy, in this process's own memory now */
-  sh.l.pidfd = sh.l.status_fd = -1;
-  sh.sys = *set->cg; /* its descriptors are this process's own now */
-  /* Not durable: after a machine crash no shepherd is left to find. */
-  int r = spool_write_pid(jobdir);
-  if (r < 0) {
-    log_error("job %lld: cannot write its shepherd's pid in %s: %s", (long long)sh.job.id, jobdir,
-              strerror(-r));
-    return 1; /* the worker records the job as lost */
+/* The handover frame's fields (a private channel: its own tags). */
+enum {
+  H_SEQ = 1,
+  H_JOBDIR,
+  H_JOB,
+  H_USER_NAME,
+  H_USER_DIR,
+  H_USER_SHELL,
+  H_USER_GROUP, /* may repeat */
+  H_USER_ERRNO,
+  H_USER_ERROR,
+};
+
+void
+shepherd_handover(struct pbuf *b, uint32_t seq, const char *jobdir, const struct job_rec *job,
+                  const struct user_info *user, int user_errno, const char *user_error) {
+  pb_begin(b, MSG_DISPATCH);
+  pb_i64(b, H_SEQ, seq);
+  pb_str(b, H_JOBDIR, jobdir);
+  size_t mark = pb_nest_begin(b, H_JOB);
+  job_rec_encode(b, job);
+  pb_nest_end(b, mark);
+  if (user) {
+    pb_str(b, H_USER_NAME, user->name);
+    pb_str(b, H_USER_DIR, user->dir);
+    pb_str(b, H_USER_SHELL, user->shell);
+    for (int i = 0; i < user->ngroups; i++)
+      pb_i64(b, H_USER_GROUP, user->groups[i]);
+  } else {
+    pb_i64(b, H_USER_ERRNO, user_errno);
+    pb_str(b, H_USER_ERROR, user_error);
   }
+  pb_end(b);
+}
+
+/* One handed-over job and its user, owned by the shepherd while it runs. */
+struct handover {
+  uint32_t seq;
+  char *jobdir;
+  struct job_rec job;
+  struct user_info user;
+  bool has_user;
+  int user_errno;
+  char *user_error;
+};
+
+static void
+handover_free(struct handover *h) {
+  free(h->jobdir);
+  job_rec_free(&h->job);
+  free(h->user.name);
+  free(h->user.dir);
+  free(h->user.shell);
+  free(h->user.groups);
+  free(h->user_error);
+  *h = (struct handover){0};
+}
+
+static int
+handover_decode(const struct pmsg *m, struct handover *h) {
+  *h = (struct handover){0};
+  struct pfield f;
+  struct pmsg sub;
+  int64_t seq = 0;
+  const char *dir = pmsg_str(m, H_JOBDIR);
+  if (m->type != MSG_DISPATCH || pmsg_i64(m, H_SEQ, &seq) < 0 || !dir || !pmsg_find(m, H_JOB, &f) ||
+      pmsg_sub(&f, &sub) < 0 || job_rec_decode(&sub, &h->job) < 0)
+    return -EBADMSG;
+  h->seq = (uint32_t)seq;
+  h->jobdir = xstrdup(dir);
+  const char *name = pmsg_str(m, H_USER_NAME);
+  if (!name) {
+    h->user_errno = (int)pmsg_i64_or(m, H_USER_ERRNO, -ENOENT);
+    const char *why = pmsg_str(m, H_USER_ERROR);
+    h->user_error = why ? xstrdup(why) : NULL;
+    return 0;
+  }
+  struct user_info *u = &h->user;
+  h->has_user = true;
+  u->uid = (uid_t)h->job.uid;
+  u->gid = (gid_t)h->job.gid;
+  u->name = xstrdup(name);
+  u->dir = xstrdup(pmsg_str(m, H_USER_DIR) ? pmsg_str(m, H_USER_DIR) : "/");
+  u->shell = xstrdup(pmsg_str(m, H_USER_SHELL) ? pmsg_str(m, H_USER_SHELL) : "");
+  size_t off = 0, cap = 0;
+  while (pmsg_next(m, &off, &f)) {
+    int64_t g;
+    if (f.tag != H_USER_GROUP || pfield_i64(&f, &g) < 0)
+      continue;
+    u->groups = xgrow(u->groups, (size_t)u->ngroups, &cap, sizeof(*u->groups), 16);
+    u->groups[u->ngroups++] = (gid_t)g;
+  }
+  return 0;
+}
+
+/* Runs one job to its result. 0 once JOBDIR/result is written. */
+static int
+serve(struct shepherd *sh) {
+  _cleanup_free_ char *title = xasprintf("boxq-shepherd %s", sh->jobdir);
+  set_command_line(title, sh->set->args);
   struct berr err = {{0}};
-  struct job_rec end = {.id = sh.job.id};
-  r = setup_signals(&sh);
+  struct job_rec end = {.id = sh->job.id};
+  /* Not durable: after a machine crash no shepherd is left to find. */
+  int r = spool_write_pid(sh->jobdir);
   if (r < 0)
-    berr_set(&err, r, "signalfd: %s", strerror(-r));
+    berr_set(&err, r, "cannot write its shepherd's pid in %s: %s", sh->jobdir, strerror(-r));
   else
-    r = run(&sh, &end, &err);
+    r = run(sh, &end, &err);
   if (r < 0) {
     /* Nothing of the job ever ran. */
-    log_error("job %lld: cannot start: %s", (long long)sh.job.id, err.msg);
+    log_error("job %lld: cannot start: %s", (long long)sh->job.id, err.msg);
     end.end_reason = END_LAUNCH;
     end.has_exit = true;
-    end.exit_status = sh.fail_code ? sh.fail_code : JOB_EXEC_FAIL;
+    end.exit_status = sh->fail_code ? sh->fail_code : JOB_EXEC_FAIL;
     end.stime = 0;
     free(end.comment);
     end.comment = xstrdup(err.msg);
   }
   end.etime = now_wall_usec() / 1000000;
-  cleanup(&sh);
-  r = spool_write_result(jobdir, &end);
+  cleanup(sh);
+  r = spool_write_result(sh->jobdir, &end);
   if (r < 0)
-    log_error("job %lld: cannot write its result: %s", (long long)sh.job.id, strerror(-r));
+    log_error("job %lld: cannot write its result: %s", (long long)sh->job.id, strerror(-r));
   else
     log_info("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes", (long long)end.id,
              job_end_to_string(end.end_reason), (long long)end.exit_status,
              end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
-  /* The worker may take the result now; what is left (the namespace's
-   * mounts) is released after. */
-  if (set->done_fd >= 0)
-    close(set->done_fd);
-  closep(&sh.mntns_fd);
-  /* The process ends here: what it holds goes with it. */
-  return r < 0 ? 1 : 0;
+  job_rec_free(&end);
+  return r;
+}
+
+/* Between jobs: the next handover (1), or 0 to exit (the worker's end is
+ * gone, or SIGTERM). Requests for the job that just ended are dropped. */
+static int
+next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h) {
+  for (;;) {
+    struct pollfd p[2] = {{chan, POLLIN, 0}, {sigfd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return 0;
+    }
+    if (p[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+          return 0;
+    }
+    if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+      continue;
+    struct pmsg m;
+    size_t len;
+    int r = proto_recv(chan, fr, &m, &len);
+    if (r < 0) {
+      if (r != -ECONNRESET)
+        log_error("the worker's channel: %s", strerror(-r));
+      return 0;
+    }
+    r = handover_decode(&m, h);
+    pframer_consume(fr, len);
+    if (r < 0) {
+      log_error("a malformed job handover from the worker");
+      handover_free(h);
+      return 0;
+    }
+    return 1;
+  }
+}
+
+int
+shepherd_main(const struct shepherd_settings *set) {
+  /* The worker's cgroup directories stay open: opening them again cost
+   * more syscalls than creating the job's own. */
+  int keep[2 + CG_V1_MAX];
+  size_t nkeep = 0;
+  keep[nkeep++] = set->chan;
+  if (set->cg->v2_parent_fd >= 0)
+    keep[nkeep++] = set->cg->v2_parent_fd;
+  for (int i = 0; i < CG_V1_MAX; i++)
+    if (set->cg->v1_parent_fd[i] >= 0)
+      keep[nkeep++] = set->cg->v1_parent_fd[i];
+  /* "boxq-shepherd idle SPOOL" between jobs, "boxq-shepherd JOBDIR" during one. */
+  _cleanup_free_ char *idle_title = xasprintf("boxq-shepherd idle %s", set->spool);
+  detach_from_worker(set->args, idle_title, keep, nkeep);
+  log_init("boxq-shepherd", log_get_level());
+  struct shepherd base = {.set = set, .sigfd = -1};
+  int r = setup_signals(&base);
+  if (r < 0) {
+    log_error("signalfd: %s", strerror(-r));
+    return 1; /* the worker records a job handed over as lost */
+  }
+  int chan = set->chan;
+  struct pframer fr = {0};
+  struct handover h;
+  while (chan >= 0 && next_handover(chan, base.sigfd, &fr, &h) == 1) {
+    struct shepherd sh = {.jobdir = h.jobdir,
+                          .set = set,
+                          .job = h.job,
+                          .seq = h.seq,
+                          .user = h.has_user ? &h.user : NULL,
+                          .user_errno = h.user_errno,
+                          .user_error = h.user_error,
+                          .sys = *set->cg,
+                          .tmp_root_fd = -1,
+                          .sigfd = base.sigfd,
+                          .mntns_fd = -1};
+    sh.l.pidfd = sh.l.status_fd = -1;
+    serve(&sh);
+    /* The worker may take the result now; what is left (the namespace's
+     * mounts) is released after. A note that cannot go: the worker is
+     * gone, and this shepherd ends with this job. */
+    int64_t id = sh.job.id;
+    if (write(chan, &id, sizeof(id)) != (ssize_t)sizeof(id)) {
+      close(chan);
+      chan = -1;
+    }
+    closep(&sh.mntns_fd);
+    closep(&sh.l.pidfd);
+    closep(&sh.l.status_fd);
+    handover_free(&h); /* sh.job was its copy */
+    set_command_line(idle_title, set->args);
+  }
+  pframer_free(&fr);
+  return 0;
 }

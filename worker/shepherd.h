@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The shepherd: one process per job, forked by the worker, that creates
- * the job's cgroup, launches it (launch.h), supervises it and writes its
- * result into the job's spool directory (spool.h). */
+/* The shepherd: a process forked by the worker that runs jobs one at a
+ * time: creates a job's cgroup, launches it (launch.h), supervises it and
+ * writes its result into the job's spool directory (spool.h). */
 #pragma once
 
 #include "cgroup.h"
 #include "job.h"
 #include "usercache.h"
+
+#include <signal.h>
 
 /* Where the worker's command line and environment are (the same addresses
  * in its forked children). */
@@ -20,18 +22,39 @@ struct shepherd_settings {
   const struct cg_system *cg;
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
+  const char *spool;    /* the worker's spool directory, named while idle */
   int64_t kill_grace_sec, sample_sec;
-  const struct arg_area *args;  /* to rename the child (all 0: unknown) */
-  const struct user_info *user; /* the job's user, or NULL: */
-  const char *user_error;       /* why not (the job fails to start) */
-  int user_errno;
-  int done_fd; /* closed once the result is written; -1: none */
+  const struct arg_area *args; /* to rename the child (all 0: unknown) */
+  /* The worker's socket: jobs come in (shepherd_handover frames), and the
+   * shepherd writes a job's id (int64_t) once that job's result is
+   * written. Its end (EOF) means: no more jobs, exit once idle. */
+  int chan;
 };
 
-/* Called in the worker's freshly forked child, which it turns into job's
+/* A shepherd serves one job at a time, and the next after it while the
+ * worker that forked it lives: a fork and an exit per job cost more than
+ * the job's own launch. Signals to it name the job in their value
+ * (sigqueue): the handover's number, so that a signal meant for a job that
+ * has just ended does not reach the next one. 0 names whatever job it
+ * runs (a shepherd found after a restart serves no other). */
+#define SHEPHERD_SIG_FORWARD (SIGRTMIN + 0) /* value: seq << 8 | signal */
+#define SHEPHERD_SIG_CANCEL  (SIGRTMIN + 1) /* value: seq << 8 */
+static inline int
+shepherd_sigval(uint32_t seq, int sig) {
+  return (int)((seq & 0xffffffu) << 8 | ((unsigned)sig & 0xffu));
+}
+
+/* The frame that hands a job to a shepherd: its spool directory, the job,
+ * and its user as the worker looked it up (user NULL: user_error says why
+ * not, and the job fails to start). seq numbers the shepherd's jobs. */
+void shepherd_handover(struct pbuf *b, uint32_t seq, const char *jobdir, const struct job_rec *job,
+                       const struct user_info *user, int user_errno, const char *user_error);
+
+/* Called in the worker's freshly forked child, which it turns into a
  * shepherd: detached from the worker (own session, none of its
- * descriptors, handlers or environment), named "boxq-shepherd JOBDIR".
- * Returns the process's exit status once JOBDIR/result is written. */
-int shepherd_main(const char *jobdir, struct job_rec *job, const struct shepherd_settings *set);
+ * descriptors, handlers or environment), named "boxq-shepherd JOBDIR"
+ * while it runs a job. Returns the process's exit status when the worker's
+ * end of set->chan is gone and no job is left. */
+int shepherd_main(const struct shepherd_settings *set);
 /* The calling process's arg_area (the worker's, once at start). */
 int shepherd_arg_area(struct arg_area *ret);

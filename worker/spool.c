@@ -29,10 +29,14 @@ int
 spool_write_pid(const char *jobdir) {
   /* Field 22: when the process started, in clock ticks since boot. A pid
    * and its start time name one process for good. */
-  uint64_t start = 0;
-  int r = proc_stat_fields(getpid(), 22, 1, &start);
-  if (r < 0)
-    return r;
+  static pid_t known_pid; /* a shepherd writes one per job: read once */
+  static uint64_t start;
+  if (known_pid != getpid()) {
+    int r = proc_stat_fields(getpid(), 22, 1, &start);
+    if (r < 0)
+      return r;
+    known_pid = getpid();
+  }
   char text[64];
   int n = snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), (unsigned long long)start);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_PID);

@@ -11,19 +11,31 @@
 
 #include <uv.h>
 
+/* A shepherd process: forked by this worker and serving its jobs one at a
+ * time (chan open), or found running a job after a restart (chan -1: it
+ * ends with that job). */
+struct wshep {
+  pid_t pid;
+  int pidfd;           /* its exit */
+  uv_poll_t exit_poll; /* on pidfd */
+  int chan;            /* jobs go out, "result written" notes (a job id) come in */
+  uv_poll_t chan_poll;
+  uint8_t note[8]; /* a note read in part */
+  size_t note_len;
+  uint32_t seq;     /* jobs handed over so far: requests name the current one */
+  struct wjob *job; /* NULL: idle */
+  int handles;      /* open uv handles: freed when the last one has closed, after its exit */
+  bool exit_watched, chan_watched; /* the polls were set up */
+  bool exited;
+  struct worker *w;
+  struct wshep *next;
+};
+
 struct wjob {
   int64_t id;
   char *dir;
-  pid_t pid; /* the shepherd */
+  struct wshep *shep; /* running it; NULL once its result is in (ended) */
   bool ended;
-  bool acked;     /* boxqd stored the result; the shepherd may still be leaving */
-  uv_poll_t poll; /* on pidfd: the shepherd's exit (forked, or found after a restart) */
-  int pidfd;
-  /* Closed by the shepherd once its result is written, before it releases
-   * the job's namespaces and exits: the result goes out that much sooner. */
-  uv_poll_t done_poll;
-  int done_fd;
-  int handles;         /* open uv handles: freed when the last one has closed */
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
   struct worker *w;
@@ -39,6 +51,8 @@ struct worker {
   uv_signal_t sig_term, sig_int;
   struct conn *sched;
   struct wjob *jobs;
+  struct wshep *sheps;
+  int idle_sheps, max_idle_sheps;
   uv_timer_t sample_timer;
   /* Jobs' 'started' reports wait here a few milliseconds and go out with
    * the next message: a short job's start and end reach boxqd together,

@@ -146,22 +146,28 @@ check "qstat -B -f names the same backend" has "$("$BIN/qstat" -B -f)" "cgroup_b
 check "qstat -B shows the server active" has "$("$BIN/qstat" -B)" "Active"
 
 # A job's result goes to boxqd as soon as its shepherd has written it, and
-# boxqd may store it before the shepherd has exited: once every job has
-# ended, the worker has reaped every shepherd and forgotten every spool.
+# the shepherd then waits for the worker's next job: once every job has
+# ended, the worker has forgotten every spool, keeps at most one idle
+# shepherd per CPU (at least 2) and has no unreaped child.
 settled() {
-  local i z
+  local i z kids max
+  max=$(nproc)
+  [ "$max" -lt 2 ] && max=2
   for i in $(seq 1 30); do
-    z=$(ps -eo stat=,ppid= | awk -v w="$WORKER_PID" '$2 == w' | wc -l)
-    [ "$z" -eq 0 ] && [ -z "$(ls -A "$SPOOL" 2> /dev/null)" ] && return 0
+    z=$(ps -eo stat=,ppid= | awk -v w="$WORKER_PID" '$2 == w && $1 ~ /^Z/' | wc -l)
+    kids=$(ps -eo stat=,ppid= | awk -v w="$WORKER_PID" '$2 == w' | wc -l)
+    [ "$z" -eq 0 ] && [ "$kids" -le "$max" ] && [ -z "$(ls -A "$SPOOL" 2> /dev/null)" ] && return 0
     sleep 0.1
   done
-  echo "children of the worker: $z; spool: $(ls -A "$SPOOL" 2> /dev/null | tr '\n' ' ')"
+  echo "# children of the worker: $kids ($z unreaped); spool: $(ls -A "$SPOOL" 2> /dev/null | tr '\n' ' ')"
   return 1
 }
 ids=()
 for i in $(seq 1 20); do ids+=("$(echo true | submit -h)"); done
 "$BIN/qrls" "${ids[@]}"
 for id in "${ids[@]}"; do wait_job "$id" 30 > /dev/null; done
-check "20 short jobs: no shepherd left unreaped, no spool left" settled
+check "20 short jobs: nothing unreaped, no spool left, few idle shepherds" settled
+used=$(for id in "${ids[@]}"; do sed -n "s/.*job $id: shepherd \([0-9]*\) runs it.*/\1/p" "$T/worker.log"; done | sort -u | wc -l)
+check "the 20 jobs ran on shepherds kept between jobs ($used of them)" test "$used" -ge 1 -a "$used" -le "$(($(nproc) > 2 ? $(nproc) : 2))"
 
 finish

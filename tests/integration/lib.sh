@@ -129,7 +129,7 @@ stop_boxq() {
   # report a cgroup busy for a moment after its last task or child went,
   # so removal is retried for a while.
   local shepherds
-  shepherds=$(pgrep -f "boxq-shepherd $SPOOL/" 2> /dev/null)
+  shepherds=$(pgrep -f "boxq-shepherd (idle )?$SPOOL" 2> /dev/null)
   [ -n "$shepherds" ] && kill -9 $shepherds 2> /dev/null
   local d job i
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do

@@ -82,6 +82,44 @@ check "twice in all" test "$(wc -l < "$WORK/rerun.log")" -eq 2
 check "Rerunable = True" test "$(jfield "$id" Rerunable)" = True
 check "run_count = 2" test "$(jfield "$id" run_count)" = 2
 
+# Shepherds serve one job after another, so a request names the job it is
+# for (a number in the signal's value): one meant for the job a shepherd
+# ran before must not reach its next job.
+id=$(echo 'sleep 30' | submit -N reuse)
+wait_state "$id" R
+sleep 0.3
+shep=$(pgrep -f "boxq-shepherd $SPOOL/$id\$")
+check "found the job's shepherd" test -n "$shep"
+"$BUILD/tests/sigq" "$shep" 1 $((12345 << 8))
+sleep 1
+check "a cancel naming another of its jobs is ignored" test "$(jfield "$id" job_state)" = R
+"$BIN/qdel" "$id"
+wait_job "$id" 30
+check "qdel still ends the job" test "$(jfield "$id" end_reason)" = cancelled
+idle=$(pgrep -f "boxq-shepherd idle $SPOOL" | sort | tr '\n' ' ')
+check "its shepherd stays for the next job" has " $idle" " $shep "
+id=$(echo 'echo next' | submit -N reuse2)
+wait_job "$id" 30
+used=$(sed -n "s/.*job $id: shepherd \([0-9]*\) runs it.*/\1/p" "$T/worker.log")
+check "the next job ran on a kept shepherd ($used)" has " $idle" " $used "
+check "  and completed" grep -qx next "$WORK/reuse2.o$id"
+
+# Idle shepherds killed: the worker forgets them and forks anew.
+kill -9 $(pgrep -f "boxq-shepherd idle $SPOOL") 2> /dev/null
+sleep 0.3
+id=$(echo 'echo after' | submit -N afterkill)
+wait_job "$id" 30
+check "a job after its idle shepherds were killed runs" grep -qx after "$WORK/afterkill.o$id"
+check "  with no error" test "$(jfield "$id" end_reason)" = completed
+
+# Idle shepherds leave with their worker (their channel closes).
+check "there is an idle shepherd" test -n "$(pgrep -f "boxq-shepherd idle $SPOOL")"
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2> /dev/null
+check "idle shepherds leave with their worker" no_process "boxq-shepherd idle $SPOOL"
+start_worker
+wait_ready
+
 # The box "reboots": every boxq process dies, the job cgroups vanish. Running
 # jobs are recorded as lost, or requeued when rerunnable.
 lost=$(echo 'sleep 60' | submit -N rebootlost)

@@ -124,7 +124,9 @@ left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PAR
 check "no job cgroup left ($left)" test "$left" -eq 0
 check "no spool directory left" test -z "$(ls -A "$SPOOL")"
 check "no private /tmp left" test -z "$(ls -A "$STATE/tmp" 2>/dev/null)"
-check "no shepherd left" no_process "boxq-shepherd $SPOOL/"
+check "no shepherd runs a job any more" no_process "boxq-shepherd $SPOOL/"
+idle=$(pgrep -f "boxq-shepherd idle $SPOOL" | wc -l)
+check "at most one idle shepherd per CPU (at least 2) is kept ($idle)" test "$idle" -le "$(($(nproc) > 2 ? $(nproc) : 2))"
 check "no job init left" sh -c "! pgrep -x boxq-init > /dev/null"
 check "no mount left on the host" test "$(wc -l < /proc/self/mountinfo)" -eq "$mounts_before"
 

@@ -73,18 +73,20 @@ close_handle(uv_handle_t *h) {
     uv_close(h, on_shep_handle_closed);
 }
 
-static bool
-shep_idle(const struct wshep *s) {
-  return s->chan >= 0 && !s->job && !s->exited;
+static void
+shep_set_idle(struct wshep *s, bool idle) {
+  if (s->idle == idle)
+    return;
+  s->idle = idle;
+  s->w->idle_sheps += idle ? 1 : -1;
 }
 
 /* No more jobs for it: it exits when idle, or after its job. */
 static void
 shep_retire(struct wshep *s) {
+  shep_set_idle(s, false);
   if (s->chan < 0)
     return;
-  if (shep_idle(s))
-    s->w->idle_sheps--;
   if (s->chan_watched)
     close_handle((uv_handle_t *)&s->chan_poll);
   close(s->chan);
@@ -220,7 +222,10 @@ shep_job_done(struct wshep *s) {
   s->job = NULL;
   j->shep = NULL;
   finish_job(s->w, j);
-  if (shep_idle(s) && ++s->w->idle_sheps > s->w->max_idle_sheps)
+  if (s->chan < 0 || s->exited)
+    return;
+  shep_set_idle(s, true);
+  if (s->w->idle_sheps > s->w->max_idle_sheps)
     shep_retire(s);
 }
 
@@ -365,10 +370,10 @@ start_on_shepherd(struct worker *w, struct wjob *j, const struct job_rec *job) {
   for (int attempt = 0; attempt < 3 && r < 0; attempt++) {
     struct wshep *s = NULL;
     for (struct wshep *c = w->sheps; c && !s; c = c->next)
-      if (shep_idle(c))
+      if (c->idle)
         s = c;
     if (s)
-      w->idle_sheps--;
+      shep_set_idle(s, false);
     else if ((r = shep_fork(w, &s)) < 0)
       break;
     if (++s->seq > 0xffffffu)
@@ -448,8 +453,8 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     job_rec_free(&end);
     finish_job(w, j);
   } else {
-    log_info("job %lld: shepherd %d runs it for %s", (long long)job.id, (int)j->shep->pid,
-             job.owner);
+    log_info("job %lld: shepherd %d runs it for %s (its job %u)", (long long)job.id,
+             (int)j->shep->pid, job.owner, (unsigned)j->shep->seq);
     if (w->sched) {
       struct pbuf *b = &w->outbox;
       pb_begin(b, MSG_STARTED);

@@ -61,7 +61,14 @@ struct shepherd {
   /* The job's mount namespace, held so that init's exit does not wait
    * for its teardown (an RCU grace period): released after the result. */
   int mntns_fd;
+  /* Requests that came while the shepherd was idle, naming a job it had
+   * not been handed yet: handled once this one runs, if they name it. */
+  const struct signalfd_siginfo *early;
+  int nearly;
 };
+
+/* At most this many requests are kept for a job not handed over yet. */
+#define MAX_EARLY 16
 
 int
 shepherd_arg_area(struct arg_area *ret) {
@@ -266,6 +273,9 @@ supervise(struct shepherd *sh) {
   int64_t snap_every = sh->cg ? sh->set->sample_sec * 1000000 : 0;
   int64_t next_peak = peak_every ? sh->start_mono + peak_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
+  for (int i = 0; i < sh->nearly; i++)
+    if (((uint32_t)sh->early[i].ssi_int >> 8) == (sh->seq & 0xffffffu))
+      handle_signal(sh, &sh->early[i]);
   for (;;) {
     int64_t now = now_mono_usec();
     if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
@@ -610,9 +620,12 @@ serve(struct shepherd *sh) {
 }
 
 /* Between jobs: the next handover (1), or 0 to exit (the worker's end is
- * gone, or SIGTERM). Requests for the job that just ended are dropped. */
+ * gone, or SIGTERM). A request for the job that just ended (last_seq) or
+ * for "any job" is dropped; one for a later job, which the worker sent
+ * right after handing that job over, is kept in early[] for it. */
 static int
-next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h) {
+next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h, uint32_t last_seq,
+              struct signalfd_siginfo *early, int *nearly) {
   for (;;) {
     struct pollfd p[2] = {{chan, POLLIN, 0}, {sigfd, POLLIN, 0}};
     if (poll(p, 2, -1) < 0) {
@@ -622,9 +635,15 @@ next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h) {
     }
     if (p[1].revents & POLLIN) {
       struct signalfd_siginfo si;
-      while (read(sigfd, &si, sizeof(si)) == sizeof(si))
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+      while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+        int sig = (int)si.ssi_signo;
+        uint32_t seq = (uint32_t)si.ssi_int >> 8;
+        if (sig == SIGTERM || sig == SIGINT)
           return 0;
+        if ((sig == SHEPHERD_SIG_CANCEL || sig == SHEPHERD_SIG_FORWARD) && seq != 0 &&
+            seq != (last_seq & 0xffffffu) && *nearly < MAX_EARLY)
+          early[(*nearly)++] = si;
+      }
     }
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
       continue;
@@ -672,7 +691,10 @@ shepherd_main(const struct shepherd_settings *set) {
   int chan = set->chan;
   struct pframer fr = {0};
   struct handover h;
-  while (chan >= 0 && next_handover(chan, base.sigfd, &fr, &h) == 1) {
+  uint32_t last_seq = 0;
+  struct signalfd_siginfo early[MAX_EARLY];
+  int nearly = 0;
+  while (chan >= 0 && next_handover(chan, base.sigfd, &fr, &h, last_seq, early, &nearly) == 1) {
     struct shepherd sh = {.jobdir = h.jobdir,
                           .set = set,
                           .job = h.job,
@@ -683,7 +705,9 @@ shepherd_main(const struct shepherd_settings *set) {
                           .sys = *set->cg,
                           .tmp_root_fd = -1,
                           .sigfd = base.sigfd,
-                          .mntns_fd = -1};
+                          .mntns_fd = -1,
+                          .early = early,
+                          .nearly = nearly};
     sh.l.pidfd = sh.l.status_fd = -1;
     serve(&sh);
     /* The worker may take the result now; what is left (the namespace's
@@ -697,6 +721,8 @@ shepherd_main(const struct shepherd_settings *set) {
     closep(&sh.mntns_fd);
     closep(&sh.l.pidfd);
     closep(&sh.l.status_fd);
+    last_seq = h.seq;
+    nearly = 0;
     handover_free(&h); /* sh.job was its copy */
     set_command_line(idle_title, set->args);
   }

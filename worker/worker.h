@@ -26,6 +26,7 @@ struct wshep {
   struct wjob *job; /* NULL: idle */
   int handles;      /* open uv handles: freed when the last one has closed, after its exit */
   bool exit_watched, chan_watched; /* the polls were set up */
+  bool idle;                       /* waiting for a job: counted in idle_sheps */
   bool exited;
   struct worker *w;
   struct wshep *next;

@@ -112,6 +112,22 @@ wait_job "$id" 30
 check "a job after its idle shepherds were killed runs" grep -qx after "$WORK/afterkill.o$id"
 check "  with no error" test "$(jfield "$id" end_reason)" = completed
 
+# A request can reach an idle shepherd before the job it names (the worker
+# sent it right after handing the job over): it still applies to that job.
+keep=$(pgrep -f "boxq-shepherd idle $SPOOL" | head -1)
+others=$(pgrep -f "boxq-shepherd idle $SPOOL" | grep -vx "$keep" | tr '\n' ' ')
+[ -n "$others" ] && kill -9 $others
+sleep 0.3
+last=$(sed -n "s/.*shepherd $keep runs it.*(its job \([0-9]*\)).*/\1/p" "$T/worker.log" | tail -1)
+check "the worker logs a kept shepherd's job count ($last)" test -n "$last"
+"$BUILD/tests/sigq" "$keep" 1 $(((${last:-0} + 1) << 8))
+id=$(echo 'sleep 20' | submit -N early)
+wait_job "$id" 15
+check "a cancel that came before its job was handed over ends it" test "$(jfield "$id" end_reason)" = cancelled
+check "  on that shepherd" grep -q "job $id: shepherd $keep runs it" "$T/worker.log"
+"$BIN/qdel" "$id" 2> /dev/null
+wait_job "$id" 30
+
 # Idle shepherds leave with their worker (their channel closes).
 check "there is an idle shepherd" test -n "$(pgrep -f "boxq-shepherd idle $SPOOL")"
 kill -9 "$WORKER_PID"

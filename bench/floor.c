@@ -94,6 +94,10 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
       r = r == 1 ? -EIO : berr_set(err, -EIO, "job %lld did not exit 0", (long long)id);
     else
       r = 0;
+    /* As the shepherd does: the namespace is gone with init; make sure
+     * the cgroup is empty, then account. */
+    if (cg_job_empty(cg, 5000) < 0 && r == 0)
+      r = berr_set(err, -EBUSY, "job %lld: processes remain in its cgroup", (long long)id);
     struct job_usage u = {0};
     cg_job_stats(cg, &u);
     close(l.pidfd);

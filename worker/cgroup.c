@@ -453,8 +453,10 @@ cg_job_empty(struct cg_job *cg, int timeout_ms) {
   /* A bounded retry for a kernel race, the one polling boxq allows: tasks
    * leave cgroup.procs shortly after they are reaped. */
   for (int waited = 0; waited <= timeout_ms; waited += 5) {
-    if (!cg_job_populated(cg))
+    if (!cg_job_populated(cg)) {
+      cg->emptied = true;
       return 0;
+    }
     cg_job_kill(cg);
     sleep_ms(5);
   }
@@ -494,7 +496,7 @@ cg_job_destroy(struct cg_job *cg) {
   if (!cg)
     return 0;
   int r = 0, q;
-  if (cg_job_populated(cg))
+  if (!cg->emptied && cg_job_populated(cg))
     cg_job_empty(cg, 2000);
   /* Only the directories the job has (open): a job that is not pinned has
    * no cpuset one. */

@@ -50,6 +50,9 @@ struct cg_job {
   int v1_parent_fd[CG_V1_MAX], v1_fd[CG_V1_MAX];
   bool v2_has_peak;
   int64_t mem_sampled_peak;
+  /* Seen empty by cg_job_empty: nothing can enter it again (no process is
+   * left to fork), so removal need not look again. */
+  bool emptied;
 };
 
 const char *cg_mode_name(enum cg_mode m);

@@ -107,6 +107,9 @@ static const struct cfg_key cfg_table[] = {
      "seconds between SIGTERM and SIGKILL at walltime or qdel"},
     {"worker", "sample_interval", CFG_DURATION, OFF(sample_interval), "10", 1, 3600, NULL,
      "seconds between usage samples of running jobs (qstat -f resources_used)"},
+    {"worker", "shepherd_idle", CFG_DURATION, OFF(shepherd_idle), "60", 0, 86400, NULL,
+     "seconds a shepherd is kept for the next job once its job is done (at most one idle per "
+     "CPU); 0: a new shepherd for every job"},
     {"worker", "job_tmp", CFG_ENUM, OFF(job_tmp), "memory", 0, 0, job_tmp_kinds,
      "each job's private /tmp: memory (a tmpfs counted in its mem, gone with it) or disk "
      "(a directory below job_tmp_dir, removed after)"},

@@ -79,6 +79,8 @@ shep_set_idle(struct wshep *s, bool idle) {
     return;
   s->idle = idle;
   s->w->idle_sheps += idle ? 1 : -1;
+  if (idle)
+    s->idle_since = uv_now(s->w->loop);
 }
 
 /* No more jobs for it: it exits when idle, or after its job. */
@@ -225,7 +227,7 @@ shep_job_done(struct wshep *s) {
   if (s->chan < 0 || s->exited)
     return;
   shep_set_idle(s, true);
-  if (s->w->idle_sheps > s->w->max_idle_sheps)
+  if (s->w->idle_sheps > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
     shep_retire(s);
 }
 
@@ -582,6 +584,14 @@ wjob_relay_usage(struct worker *w) {
     }
     free(data);
   }
+}
+
+void
+wjob_retire_idle(struct worker *w) {
+  uint64_t now = uv_now(w->loop), keep_ms = (uint64_t)w->cfg.shepherd_idle * 1000;
+  for (struct wshep *s = w->sheps; s; s = s->next)
+    if (s->idle && now - s->idle_since >= keep_ms)
+      shep_retire(s);
 }
 
 void

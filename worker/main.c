@@ -80,6 +80,7 @@ on_connection(uv_stream_t *server, int status) {
 static void
 on_sample_timer(uv_timer_t *t) {
   wjob_relay_usage(t->data);
+  wjob_retire_idle(t->data);
 }
 
 static void

@@ -27,6 +27,7 @@ struct wshep {
   int handles;      /* open uv handles: freed when the last one has closed, after its exit */
   bool exit_watched, chan_watched; /* the polls were set up */
   bool idle;                       /* waiting for a job: counted in idle_sheps */
+  uint64_t idle_since;             /* uv_now() when it became idle */
   bool exited;
   struct worker *w;
   struct wshep *next;
@@ -78,3 +79,5 @@ void wjob_send_hello(struct worker *w);
 void wjob_close_all(struct worker *w);
 /* Relays running jobs' new usage snapshots to the scheduler. */
 void wjob_relay_usage(struct worker *w);
+/* Lets shepherds idle for longer than shepherd_idle go. */
+void wjob_retire_idle(struct worker *w);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -68,7 +69,7 @@ spin_thread(void *arg) {
   while (mono() < spin_until)
     for (int i = 0; i < 10000; i++)
       x += (unsigned long)i;
-  return NULL;
+  return (void *)(uintptr_t)x; /* used: clang's -Wunused-but-set-variable */
 }
 
 static int

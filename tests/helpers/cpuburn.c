@@ -2,6 +2,7 @@
 /* cpuburn THREADS SECONDS: spins THREADS threads for SECONDS of wall time,
  * then prints the CPU time it got. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,7 +23,7 @@ spin(void *arg) {
   while (now() < deadline)
     for (int i = 0; i < 10000; i++)
       x += (unsigned long)i;
-  return NULL;
+  return (void *)(uintptr_t)x; /* used: clang's -Wunused-but-set-variable */
 }
 
 int

@@ -514,17 +514,22 @@ on_sched_timer(uv_timer_t *t) {
   run_pass(t->data);
 }
 
+/* Whether a pass may run now (passes are spaced by next_pass_ms). */
+static bool
+pass_due(struct boxqd *d) {
+  return !d->stopping && uv_now(d->loop) >= d->next_pass_ms;
+}
+
 /* A pass after jobs' starts and ends only: quick, if the cache allows. */
 static void
 request_pass(struct boxqd *d) {
   if (d->sched_pending || d->stopping)
     return;
   d->sched_pending = true;
-  uint64_t now = uv_now(d->loop);
-  if (now >= d->next_pass_ms)
+  if (pass_due(d))
     uv_idle_start(&d->sched_idle, on_sched_idle);
   else
-    uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - now, 0);
+    uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - uv_now(d->loop), 0);
 }
 
 void
@@ -663,7 +668,7 @@ flush_batch(struct boxqd *d) {
   /* The pass the batch asks for runs inside its transaction when it may
    * run now: the next jobs' starts share the commit of the results that
    * made room for them, and are sent after it. */
-  if (d->batch_open && d->batch_pass && !d->stopping && uv_now(d->loop) >= d->next_pass_ms &&
+  if (d->batch_open && d->batch_pass && pass_due(d) &&
       !uv_is_active((uv_handle_t *)&d->sched_timer)) {
     uv_idle_stop(&d->sched_idle);
     d->batch_pass = false;

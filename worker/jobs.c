@@ -343,7 +343,9 @@ shep_fork(struct worker *w, struct wshep **ret) {
   }
   close(sv[1]);
   struct wshep *s = shep_new(w, pid, sv[0]);
-  int r = shep_watch(w, s);
+  int r = proc_stat_fields(pid, 22, 1, &s->start);
+  if (r == 0)
+    r = shep_watch(w, s);
   if (r < 0) {
     /* Unwatchable (no pidfd): it must not run at all. It has no job yet. */
     kill(pid, SIGKILL);
@@ -378,6 +380,14 @@ start_on_shepherd(struct worker *w, struct wjob *j, const struct job_rec *job) {
       shep_set_idle(s, false);
     else if ((r = shep_fork(w, &s)) < 0)
       break;
+    /* Named in the spool before it has the job: a worker restarting at
+     * any moment from here finds the shepherd that may run it. Not durable:
+     * after a machine crash no shepherd is left to find. */
+    r = spool_write_pid(j->dir, s->pid, s->start);
+    if (r < 0) {
+      shep_set_idle(s, true);
+      break;
+    }
     if (++s->seq > 0xffffffu)
       s->seq = 1;
     pbuf_reset(&b);

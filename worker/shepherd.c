@@ -590,12 +590,7 @@ serve(struct shepherd *sh) {
   set_command_line(title, sh->set->args);
   struct berr err = {{0}};
   struct job_rec end = {.id = sh->job.id};
-  /* Not durable: after a machine crash no shepherd is left to find. */
-  int r = spool_write_pid(sh->jobdir);
-  if (r < 0)
-    berr_set(&err, r, "cannot write its shepherd's pid in %s: %s", sh->jobdir, strerror(-r));
-  else
-    r = run(sh, &end, &err);
+  int r = run(sh, &end, &err);
   if (r < 0) {
     /* Nothing of the job ever ran. */
     log_error("job %lld: cannot start: %s", (long long)sh->job.id, err.msg);

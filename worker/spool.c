@@ -26,19 +26,9 @@ spool_write_result(const char *jobdir, const struct job_rec *end) {
 }
 
 int
-spool_write_pid(const char *jobdir) {
-  /* Field 22: when the process started, in clock ticks since boot. A pid
-   * and its start time name one process for good. */
-  static pid_t known_pid; /* a shepherd writes one per job: read once */
-  static uint64_t start;
-  if (known_pid != getpid()) {
-    int r = proc_stat_fields(getpid(), 22, 1, &start);
-    if (r < 0)
-      return r;
-    known_pid = getpid();
-  }
+spool_write_pid(const char *jobdir, pid_t pid, uint64_t start) {
   char text[64];
-  int n = snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), (unsigned long long)start);
+  int n = snprintf(text, sizeof(text), "%d %llu\n", (int)pid, (unsigned long long)start);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_PID);
   return write_file_atomic(path, text, (size_t)n, 0600, false);
 }

@@ -2,7 +2,8 @@
 /* A job's spool directory, JOBS_DIR/<id>/ (root-only), shared by the worker
  * and the job's shepherd so that either can restart without losing it:
  *   script        the job script (mode 0755: executed through a descriptor)
- *   shepherd.pid  "PID STARTTIME", written by the shepherd first thing
+ *   shepherd.pid  "PID STARTTIME" of the job's shepherd, written by the worker
+ *                 before it hands the job over
  *   usage         the usage so far (MSG_USAGE), rewritten while the job runs
  *   result        the final record, written atomically by the shepherd
  *                 (or by the worker for a job whose shepherd vanished) */
@@ -19,8 +20,10 @@
 int spool_write_result(const char *jobdir, const struct job_rec *end);
 /* Reads a whole frame file into *ret_data; parse with proto_parse_frame. */
 int spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len);
-/* Writes JOBDIR/shepherd.pid for the calling process. */
-int spool_write_pid(const char *jobdir);
+/* Writes JOBDIR/shepherd.pid naming process pid, which started start
+ * clock ticks after boot (field 22 of /proc/PID/stat: with the pid, it
+ * names one process for good, never a recycled pid). */
+int spool_write_pid(const char *jobdir, pid_t pid, uint64_t start);
 /* The pid of JOBDIR's shepherd if it still runs (the pid file's pid with
  * the same start time: not a recycled pid), else 0. */
 pid_t spool_find_shepherd(const char *jobdir);

@@ -16,6 +16,7 @@
  * ends with that job). */
 struct wshep {
   pid_t pid;
+  uint64_t start;      /* its start time (ticks since boot): shepherd.pid names it */
   int pidfd;           /* its exit */
   uv_poll_t exit_poll; /* on pidfd */
   int chan;            /* jobs go out, "result written" notes (a job id) come in */

@@ -36,10 +36,12 @@ static void
 pid_file_names_this_process(void **state) {
   (void)state;
   assert_int_equal(spool_find_shepherd(dir), 0); /* no file yet */
-  assert_int_equal(spool_write_pid(dir), 0);
+  uint64_t own_start;
+  assert_int_equal(proc_stat_fields(getpid(), 22, 1, &own_start), 0);
+  assert_int_equal(spool_write_pid(dir, getpid(), own_start), 0);
   assert_int_equal(spool_find_shepherd(dir), getpid());
-  /* The second number is this process's start time (stat field 22),
-   * read here another way. */
+  /* The second number is this process's start time (stat field 22), as
+   * proc_stat_fields read it: read here another way. */
   char path[128], text[64], stat[1024];
   snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_PID);
   FILE *f = fopen(path, "r");
@@ -73,8 +75,13 @@ recycled_or_dead_pid_is_not_the_shepherd(void **state) {
   /* A child that wrote its pid file, then exited. */
   pid_t child = fork();
   assert_true(child >= 0);
-  if (child == 0)
-    _exit(spool_write_pid(dir) == 0 ? 0 : 1);
+  if (child == 0) {
+    uint64_t start;
+    _exit(proc_stat_fields(getpid(), 22, 1, &start) == 0 &&
+                  spool_write_pid(dir, getpid(), start) == 0
+              ? 0
+              : 1);
+  }
   int status;
   assert_int_equal(waitpid(child, &status, 0), child);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -215,8 +215,6 @@ finish_job(struct worker *w, struct wjob *j) {
   send_result(w, j);
 }
 
-static void finish_job(struct worker *w, struct wjob *j);
-
 /* Its job's result is in (or, if it died, is to be written as lost). */
 static void
 shep_job_done(struct wshep *s) {

@@ -29,6 +29,34 @@ wait_job "$id" 30
 check "a job after that gets a new shepherd" test "$(shepherd_of "$id")" != "$a"
 check "  and completes" grep -qx again "$WORK/again.o$id"
 
+# The worker killed in the middle of a drain, while it hands jobs to kept
+# shepherds: every job either ran once and completed, or never ran and is
+# recorded lost (not rerunnable here); none both, none twice.
+ids=()
+for i in $(seq 1 150); do
+  ids+=("$(echo "echo \$PBS_JOBID >> $WORK/ran.log" | submit -h -r n -o /dev/null -e /dev/null)")
+done
+"$BIN/qrls" "${ids[@]}"
+sleep 0.15
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2> /dev/null
+before=$(wc -l < "$WORK/ran.log")
+start_worker
+for id in "${ids[@]}"; do wait_job "$id" 60 > /dev/null; done
+echo "# $before of 150 jobs had run when the worker was killed"
+completed=0 lost=0 bad=
+for id in "${ids[@]}"; do
+  n=$(grep -c "^$id\." "$WORK/ran.log")
+  case "$(jfield "$id" end_reason)" in
+    completed) completed=$((completed + 1)); [ "$n" -eq 1 ] || bad+="$id:completed,ran$n " ;;
+    lost) lost=$((lost + 1)); [ "$n" -eq 0 ] || bad+="$id:lost,ran$n " ;;
+    *) bad+="$id:$(jfield "$id" end_reason) " ;;
+  esac
+done
+[ -n "$bad" ] && echo "# $bad"
+check "worker killed mid-drain: $completed ran once, $lost never ran (lost), none both" test -z "$bad"
+check "  some jobs ended after the restart" grep -q "found its shepherd\|scheduler connected" "$T/worker.log"
+
 # shepherd_idle = 0: a new shepherd for every job, none kept.
 stop_daemons
 sed -i 's/^shepherd_idle = .*/shepherd_idle = 0/' "$BOXQ_CONFIG"

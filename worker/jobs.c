@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The worker's jobs: dispatch into a spool directory and a shepherd (one
- * kept from an earlier job, or a new fork), watch the shepherd, relay its
- * result, and find everything again after a restart. */
+/* The worker's jobs: dispatch into a spool directory and a shepherd
+ * (sheps.c), relay its result, and find everything again after a
+ * restart. */
 #include "log.h"
 #include "rmtree.h"
 #include "shepherd.h"
@@ -12,10 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 
 struct wjob *
@@ -47,62 +44,6 @@ wjob_free(struct worker *w, struct wjob *j) {
   pbuf_free(&j->result);
   free(j->dir);
   free(j);
-}
-
-static void
-shep_free(struct wshep *s) {
-  for (struct wshep **pp = &s->w->sheps; *pp; pp = &(*pp)->next)
-    if (*pp == s) {
-      *pp = s->next;
-      break;
-    }
-  free(s);
-}
-
-/* A shepherd's entry goes once it has exited and its handles are closed. */
-static void
-on_shep_handle_closed(uv_handle_t *h) {
-  struct wshep *s = h->data;
-  if (--s->handles == 0 && s->exited)
-    shep_free(s);
-}
-
-static void
-close_handle(uv_handle_t *h) {
-  if (!uv_is_closing(h))
-    uv_close(h, on_shep_handle_closed);
-}
-
-static void
-shep_set_idle(struct wshep *s, bool idle) {
-  if (s->idle == idle)
-    return;
-  s->idle = idle;
-  s->w->idle_sheps += idle ? 1 : -1;
-  if (idle)
-    s->idle_since = uv_now(s->w->loop);
-}
-
-/* No more jobs for it: it exits when idle, or after its job. */
-static void
-shep_retire(struct wshep *s) {
-  shep_set_idle(s, false);
-  if (s->chan < 0)
-    return;
-  if (s->chan_watched)
-    close_handle((uv_handle_t *)&s->chan_poll);
-  close(s->chan);
-  s->chan = -1;
-}
-
-static void
-shep_unwatch_exit(struct wshep *s) {
-  if (s->pidfd < 0)
-    return;
-  if (s->exit_watched)
-    close_handle((uv_handle_t *)&s->exit_poll);
-  close(s->pidfd);
-  s->pidfd = -1;
 }
 
 /* How long a 'started' report may wait for company. */
@@ -186,8 +127,8 @@ write_lost_result(struct worker *w, struct wjob *j) {
 }
 
 /* Loads JOBDIR/result (writing a lost one first if there is none). */
-static void
-finish_job(struct worker *w, struct wjob *j) {
+void
+wjob_finish(struct worker *w, struct wjob *j) {
   uint8_t *data = NULL;
   size_t len = 0;
   struct pmsg m;
@@ -213,198 +154,6 @@ finish_job(struct worker *w, struct wjob *j) {
   free(data);
   j->ended = true;
   send_result(w, j);
-}
-
-/* Its job's result is in (or, if it died, is to be written as lost). */
-static void
-shep_job_done(struct wshep *s) {
-  struct wjob *j = s->job;
-  s->job = NULL;
-  j->shep = NULL;
-  finish_job(s->w, j);
-  if (s->chan < 0 || s->exited)
-    return;
-  shep_set_idle(s, true);
-  if (s->w->idle_sheps > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
-    shep_retire(s);
-}
-
-/* The shepherd has exited. Reap it if it is ours (not one found after a
- * restart); its job, if any, ends with whatever result it wrote. */
-static void
-on_shep_exit(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  struct wshep *s = h->data;
-  siginfo_t si = {0};
-  if (waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
-      (si.si_code != CLD_EXITED || si.si_status != 0))
-    log_warn("shepherd %d ended with %s %d", (int)s->pid,
-             si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
-  shep_retire(s);
-  s->exited = true;
-  shep_unwatch_exit(s);
-  if (s->job)
-    shep_job_done(s);
-}
-
-/* Notes from the shepherd: the id of each job whose result it has
- * written. EOF: it is leaving (its exit follows). */
-static void
-on_shep_note(uv_poll_t *h, int status, int events) {
-  (void)events;
-  struct wshep *s = h->data;
-  while (status == 0 && s->chan >= 0) {
-    ssize_t n = recv(s->chan, s->note + s->note_len, sizeof(s->note) - s->note_len, MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return;
-    if (n <= 0)
-      break;
-    s->note_len += (size_t)n;
-    if (s->note_len < sizeof(s->note))
-      continue;
-    int64_t id;
-    memcpy(&id, s->note, sizeof(id));
-    s->note_len = 0;
-    if (s->job && s->job->id == id)
-      shep_job_done(s);
-    else
-      log_warn("shepherd %d: a note for job %lld, which it does not run", (int)s->pid,
-               (long long)id);
-  }
-  shep_retire(s);
-}
-
-/* Watches its exit (a pidfd) and its notes (chan, if any). */
-static int
-shep_watch(struct worker *w, struct wshep *s) {
-  s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-  if (s->pidfd < 0)
-    return -errno;
-  int r = uv_poll_init(w->loop, &s->exit_poll, s->pidfd);
-  if (r < 0)
-    return r;
-  s->exit_poll.data = s;
-  s->exit_watched = true;
-  s->handles++;
-  r = uv_poll_start(&s->exit_poll, UV_READABLE, on_shep_exit);
-  if (r < 0 || s->chan < 0)
-    return r;
-  r = uv_poll_init(w->loop, &s->chan_poll, s->chan);
-  if (r < 0)
-    return r;
-  s->chan_poll.data = s;
-  s->chan_watched = true;
-  s->handles++;
-  return uv_poll_start(&s->chan_poll, UV_READABLE | UV_DISCONNECT, on_shep_note);
-}
-
-static struct wshep *
-shep_new(struct worker *w, pid_t pid, int chan) {
-  struct wshep *s = xcalloc(1, sizeof(*s));
-  s->w = w;
-  s->pid = pid;
-  s->pidfd = -1;
-  s->chan = chan;
-  s->next = w->sheps;
-  w->sheps = s;
-  return s;
-}
-
-/* A new shepherd, waiting for its first job. */
-static int
-shep_fork(struct worker *w, struct wshep **ret) {
-  struct shepherd_settings set = {
-      .cg = &w->sys,
-      .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
-      .server = w->server_name,
-      .spool = w->cfg.spool_dir,
-      .kill_grace_sec = w->cfg.kill_grace,
-      .sample_sec = w->cfg.sample_interval,
-      .args = &w->args,
-  };
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return -errno;
-  pid_t pid = fork();
-  if (pid < 0) {
-    int r = -errno;
-    close(sv[0]);
-    close(sv[1]);
-    return r;
-  }
-  if (pid == 0) {
-    set.chan = sv[1];
-    _exit(shepherd_main(&set));
-  }
-  close(sv[1]);
-  struct wshep *s = shep_new(w, pid, sv[0]);
-  int r = proc_stat_fields(pid, 22, 1, &s->start);
-  if (r == 0)
-    r = shep_watch(w, s);
-  if (r < 0) {
-    /* Unwatchable (no pidfd): it must not run at all. It has no job yet. */
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    shep_retire(s);
-    s->exited = true;
-    shep_unwatch_exit(s);
-    if (s->handles == 0)
-      shep_free(s);
-    return r;
-  }
-  *ret = s;
-  return 0;
-}
-
-/* Hands the job to an idle shepherd, or to a new one. */
-static int
-start_on_shepherd(struct worker *w, struct wjob *j, const struct job_rec *job) {
-  struct berr err = {{0}};
-  const struct user_info *user = NULL;
-  int user_errno =
-      usercache_get(&w->users, (uid_t)job->uid, (gid_t)job->gid, job->owner, &user, &err);
-  struct pbuf b = {0};
-  int r = -ESRCH;
-  /* An idle one may have died unseen yet: then the next, or a new one. */
-  for (int attempt = 0; attempt < 3 && r < 0; attempt++) {
-    struct wshep *s = NULL;
-    for (struct wshep *c = w->sheps; c && !s; c = c->next)
-      if (c->idle)
-        s = c;
-    if (s)
-      shep_set_idle(s, false);
-    else if ((r = shep_fork(w, &s)) < 0)
-      break;
-    /* Named in the spool before it has the job: a worker restarting at
-     * any moment from here finds the shepherd that may run it. Not durable:
-     * after a machine crash no shepherd is left to find. */
-    r = spool_write_pid(j->dir, s->pid, s->start);
-    if (r < 0) {
-      shep_set_idle(s, true);
-      break;
-    }
-    if (++s->seq > 0xffffffu)
-      s->seq = 1;
-    pbuf_reset(&b);
-    shepherd_handover(&b, s->seq, j->dir, job, user_errno < 0 ? NULL : user, user_errno,
-                      user_errno < 0 ? err.msg : NULL);
-    /* Blocking, to a shepherd that is waiting for it. */
-    r = proto_send(s->chan, &b);
-    if (r < 0) {
-      log_warn("shepherd %d: cannot hand it job %lld: %s", (int)s->pid, (long long)j->id,
-               strerror(-r));
-      s->job = NULL;
-      shep_retire(s);
-      continue;
-    }
-    s->job = j;
-    j->shep = s;
-  }
-  pbuf_free(&b);
-  return r;
 }
 
 /* The spool directory and the script; the shepherd opens the script and
@@ -449,7 +198,7 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
   struct wjob *j = wjob_add(w, job.id);
   int r = write_spool(&job, j->dir);
   if (r == 0)
-    r = start_on_shepherd(w, j, &job);
+    r = shep_start_job(w, j, &job);
   if (r < 0) {
     log_error("job %lld: cannot start its shepherd: %s", (long long)job.id, strerror(-r));
     struct job_rec end = {.id = job.id,
@@ -461,7 +210,7 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     mkdir(j->dir, 0700);
     spool_write_result(j->dir, &end);
     job_rec_free(&end);
-    finish_job(w, j);
+    wjob_finish(w, j);
   } else {
     log_info("job %lld: shepherd %d runs it for %s (its job %u)", (long long)job.id,
              (int)j->shep->pid, job.owner, (unsigned)j->shep->seq);
@@ -530,26 +279,17 @@ recover_one(struct worker *w, int64_t id) {
   struct wjob *j = wjob_add(w, id);
   _cleanup_free_ char *result = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
   if (access(result, F_OK) == 0) {
-    finish_job(w, j);
+    wjob_finish(w, j);
     return;
   }
   /* A shepherd of the worker before: it serves no other job (seq 0 names
    * whichever it runs) and ends with this one. */
   pid_t pid = spool_find_shepherd(j->dir);
-  if (pid > 0) {
-    struct wshep *s = shep_new(w, pid, -1);
-    if (shep_watch(w, s) == 0) {
-      s->job = j;
-      j->shep = s;
-      log_info("job %lld: found its shepherd %d running", (long long)id, (int)pid);
-      return;
-    }
-    s->exited = true;
-    shep_unwatch_exit(s);
-    if (s->handles == 0)
-      shep_free(s);
+  if (pid > 0 && shep_adopt(w, pid, j) == 0) {
+    log_info("job %lld: found its shepherd %d running", (long long)id, (int)pid);
+    return;
   }
-  finish_job(w, j);
+  wjob_finish(w, j);
 }
 
 void
@@ -591,23 +331,5 @@ wjob_relay_usage(struct worker *w) {
       j->usage_mtime = mtime;
     }
     free(data);
-  }
-}
-
-void
-wjob_retire_idle(struct worker *w) {
-  uint64_t now = uv_now(w->loop), keep_ms = (uint64_t)w->cfg.shepherd_idle * 1000;
-  for (struct wshep *s = w->sheps; s; s = s->next)
-    if (s->idle && now - s->idle_since >= keep_ms)
-      shep_retire(s);
-}
-
-void
-wjob_close_all(struct worker *w) {
-  /* Shepherds keep running their jobs, then exit (their channel is
-   * closed); only our handles on them go. */
-  for (struct wshep *s = w->sheps; s; s = s->next) {
-    shep_retire(s);
-    shep_unwatch_exit(s);
   }
 }

@@ -80,7 +80,7 @@ on_connection(uv_stream_t *server, int status) {
 static void
 on_sample_timer(uv_timer_t *t) {
   wjob_relay_usage(t->data);
-  wjob_retire_idle(t->data);
+  shep_retire_idle(t->data);
 }
 
 static void
@@ -93,7 +93,7 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&w->server, NULL);
   if (w->sched)
     conn_close(w->sched);
-  wjob_close_all(w);
+  shep_close_all(w);
   uv_close((uv_handle_t *)&w->sig_term, NULL);
   uv_close((uv_handle_t *)&w->sig_int, NULL);
 }

@@ -77,8 +77,19 @@ int wjob_dispatch(struct worker *w, const struct pmsg *m);
 void wjob_ack(struct worker *w, int64_t id);
 void wjob_signal(struct worker *w, int64_t id, int sig, bool cancel);
 void wjob_send_hello(struct worker *w);
-void wjob_close_all(struct worker *w);
 /* Relays running jobs' new usage snapshots to the scheduler. */
 void wjob_relay_usage(struct worker *w);
+/* Loads the job's result from its spool (writing a lost one first if
+ * there is none) and sends it to the scheduler. */
+void wjob_finish(struct worker *w, struct wjob *j);
+
+/* sheps.c */
+/* Hands the job to an idle shepherd, or to a new one. */
+int shep_start_job(struct worker *w, struct wjob *j, const struct job_rec *job);
+/* Watches a shepherd found running job j after a restart. */
+int shep_adopt(struct worker *w, pid_t pid, struct wjob *j);
 /* Lets shepherds idle for longer than shepherd_idle go. */
-void wjob_retire_idle(struct worker *w);
+void shep_retire_idle(struct worker *w);
+/* At shutdown: no more jobs for any shepherd (idle ones exit, busy ones
+ * after their job); the worker's handles on them close. */
+void shep_close_all(struct worker *w);

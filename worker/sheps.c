@@ -48,26 +48,27 @@ shep_set_idle(struct wshep *s, bool idle) {
     s->idle_since = uv_now(s->w->loop);
 }
 
+/* Stops watching fd (its poll, if it was set up) and closes it. */
+static void
+unwatch(uv_poll_t *poll, bool watched, int *fd) {
+  if (*fd < 0)
+    return;
+  if (watched)
+    close_handle((uv_handle_t *)poll);
+  close(*fd);
+  *fd = -1;
+}
+
 /* No more jobs for it: it exits when idle, or after its job. */
 static void
 shep_retire(struct wshep *s) {
   shep_set_idle(s, false);
-  if (s->chan < 0)
-    return;
-  if (s->chan_watched)
-    close_handle((uv_handle_t *)&s->chan_poll);
-  close(s->chan);
-  s->chan = -1;
+  unwatch(&s->chan_poll, s->chan_watched, &s->chan);
 }
 
 static void
 shep_unwatch_exit(struct wshep *s) {
-  if (s->pidfd < 0)
-    return;
-  if (s->exit_watched)
-    close_handle((uv_handle_t *)&s->exit_poll);
-  close(s->pidfd);
-  s->pidfd = -1;
+  unwatch(&s->exit_poll, s->exit_watched, &s->pidfd);
 }
 
 /* Its job's result is in (or, if it died, is to be written as lost). */

@@ -241,6 +241,9 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
     sigaction(forwarded_signals[i], &sa, NULL);
   }
   sigprocmask(SIG_BLOCK, &set, NULL);
+  /* Named before the job's process exists: once it has exec'd, init only
+   * runs again when the job may already be looking at /proc/1/comm. */
+  prctl(PR_SET_NAME, "boxq-init");
 
   /* vfork: the job's process borrows init's memory until its exec (or
    * _exit), instead of a copy of init's page tables and a copy-on-write
@@ -255,7 +258,6 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
     exec_job(s, err_fd);
   }
   close(err_fd);
-  prctl(PR_SET_NAME, "boxq-init");
   for (;;) {
     siginfo_t info;
     int sig = sigwaitinfo(&set, &info);

@@ -162,20 +162,22 @@ detach_from_worker(const struct arg_area *args, const char *idle_title, int *kee
   umask(022);
 }
 
+/* The signals the shepherd takes, through the descriptor returned
+ * (-errno on failure). */
 static int
-setup_signals(struct shepherd *sh) {
+setup_signals(void) {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGRTMIN);
-  sigaddset(&set, SIGRTMIN + 1);
+  sigaddset(&set, SHEPHERD_SIG_FORWARD);
+  sigaddset(&set, SHEPHERD_SIG_CANCEL);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
-  sh->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  return sh->sigfd < 0 ? -errno : 0;
+  int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  return fd < 0 ? -errno : fd;
 }
 
 /* The per-job /tmp: a directory owned by the user inside a root-only
@@ -221,8 +223,8 @@ kill_all(struct shepherd *sh) {
 /* Whether a request signal is for this job: its number, or 0 (any). */
 static bool
 for_this_job(const struct shepherd *sh, const struct signalfd_siginfo *si) {
-  uint32_t seq = (uint32_t)si->ssi_int >> 8;
-  return seq == 0 || seq == (sh->seq & 0xffffffu);
+  uint32_t seq = shepherd_sigval_seq(si->ssi_int);
+  return seq == 0 || seq == sh->seq;
 }
 
 static void
@@ -231,7 +233,7 @@ handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
   if ((sig == SHEPHERD_SIG_CANCEL && for_this_job(sh, si)) || sig == SIGTERM || sig == SIGINT)
     begin_terminate(sh, END_CANCELLED, "deleted (qdel)");
   else if (sig == SHEPHERD_SIG_FORWARD && for_this_job(sh, si)) {
-    int fwd = si->ssi_int & 0xff;
+    int fwd = shepherd_sigval_sig(si->ssi_int);
     if (fwd == SIGKILL)
       kill_all(sh);
     else if (fwd > 0 && fwd < SIGRTMIN)
@@ -274,8 +276,7 @@ supervise(struct shepherd *sh) {
   int64_t next_peak = peak_every ? sh->start_mono + peak_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
   for (int i = 0; i < sh->nearly; i++)
-    if (((uint32_t)sh->early[i].ssi_int >> 8) == (sh->seq & 0xffffffu))
-      handle_signal(sh, &sh->early[i]);
+    handle_signal(sh, &sh->early[i]); /* only those naming this job apply */
   for (;;) {
     int64_t now = now_mono_usec();
     if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
@@ -632,11 +633,11 @@ next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h, uint3
       struct signalfd_siginfo si;
       while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
         int sig = (int)si.ssi_signo;
-        uint32_t seq = (uint32_t)si.ssi_int >> 8;
+        uint32_t seq = shepherd_sigval_seq(si.ssi_int);
         if (sig == SIGTERM || sig == SIGINT)
           return 0;
         if ((sig == SHEPHERD_SIG_CANCEL || sig == SHEPHERD_SIG_FORWARD) && seq != 0 &&
-            seq != (last_seq & 0xffffffu) && *nearly < MAX_EARLY)
+            seq != last_seq && *nearly < MAX_EARLY)
           early[(*nearly)++] = si;
       }
     }
@@ -677,10 +678,9 @@ shepherd_main(const struct shepherd_settings *set) {
   _cleanup_free_ char *idle_title = xasprintf("boxq-shepherd idle %s", set->spool);
   detach_from_worker(set->args, idle_title, keep, nkeep);
   log_init("boxq-shepherd", log_get_level());
-  struct shepherd base = {.set = set, .sigfd = -1};
-  int r = setup_signals(&base);
-  if (r < 0) {
-    log_error("signalfd: %s", strerror(-r));
+  int sigfd = setup_signals();
+  if (sigfd < 0) {
+    log_error("signalfd: %s", strerror(-sigfd));
     return 1; /* the worker records a job handed over as lost */
   }
   int chan = set->chan;
@@ -689,7 +689,7 @@ shepherd_main(const struct shepherd_settings *set) {
   uint32_t last_seq = 0;
   struct signalfd_siginfo early[MAX_EARLY];
   int nearly = 0;
-  while (chan >= 0 && next_handover(chan, base.sigfd, &fr, &h, last_seq, early, &nearly) == 1) {
+  while (chan >= 0 && next_handover(chan, sigfd, &fr, &h, last_seq, early, &nearly) == 1) {
     struct shepherd sh = {.jobdir = h.jobdir,
                           .set = set,
                           .job = h.job,
@@ -699,7 +699,7 @@ shepherd_main(const struct shepherd_settings *set) {
                           .user_error = h.user_error,
                           .sys = *set->cg,
                           .tmp_root_fd = -1,
-                          .sigfd = base.sigfd,
+                          .sigfd = sigfd,
                           .mntns_fd = -1,
                           .early = early,
                           .nearly = nearly};

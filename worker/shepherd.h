@@ -39,9 +39,18 @@ struct shepherd_settings {
  * runs (a shepherd found after a restart serves no other). */
 #define SHEPHERD_SIG_FORWARD (SIGRTMIN + 0) /* value: seq << 8 | signal */
 #define SHEPHERD_SIG_CANCEL  (SIGRTMIN + 1) /* value: seq << 8 */
+#define SHEPHERD_SEQ_MAX     0xffffffu      /* handover numbers wrap to 1 after it */
 static inline int
 shepherd_sigval(uint32_t seq, int sig) {
-  return (int)((seq & 0xffffffu) << 8 | ((unsigned)sig & 0xffu));
+  return (int)((seq & SHEPHERD_SEQ_MAX) << 8 | ((unsigned)sig & 0xffu));
+}
+static inline uint32_t
+shepherd_sigval_seq(int value) {
+  return (uint32_t)value >> 8;
+}
+static inline int
+shepherd_sigval_sig(int value) {
+  return value & 0xff;
 }
 
 /* The frame that hands a job to a shepherd: its spool directory, the job,

@@ -40,12 +40,17 @@ close_handle(uv_handle_t *h) {
 
 static void
 shep_set_idle(struct wshep *s, bool idle) {
-  if (s->idle == idle)
-    return;
   s->idle = idle;
-  s->w->idle_sheps += idle ? 1 : -1;
   if (idle)
     s->idle_since = uv_now(s->w->loop);
+}
+
+static int
+count_idle(const struct worker *w) {
+  int n = 0;
+  for (const struct wshep *s = w->sheps; s; s = s->next)
+    n += s->idle;
+  return n;
 }
 
 /* Stops watching fd (its poll, if it was set up) and closes it. */
@@ -71,6 +76,17 @@ shep_unwatch_exit(struct wshep *s) {
   unwatch(&s->exit_poll, s->exit_watched, &s->pidfd);
 }
 
+/* It has exited (or never may run): nothing of it is watched any more,
+ * and its entry goes once its handles have closed. */
+static void
+shep_gone(struct wshep *s) {
+  shep_retire(s);
+  s->exited = true;
+  shep_unwatch_exit(s);
+  if (s->handles == 0)
+    shep_free(s);
+}
+
 /* Its job's result is in (or, if it died, is to be written as lost). */
 static void
 shep_job_done(struct wshep *s) {
@@ -81,7 +97,7 @@ shep_job_done(struct wshep *s) {
   if (s->chan < 0 || s->exited)
     return;
   shep_set_idle(s, true);
-  if (s->w->idle_sheps > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
+  if (count_idle(s->w) > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
     shep_retire(s);
 }
 
@@ -97,9 +113,7 @@ on_shep_exit(uv_poll_t *h, int status, int events) {
       (si.si_code != CLD_EXITED || si.si_status != 0))
     log_warn("shepherd %d ended with %s %d", (int)s->pid,
              si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
-  shep_retire(s);
-  s->exited = true;
-  shep_unwatch_exit(s);
+  shep_gone(s); /* its exit poll is closing: the entry outlives this call */
   if (s->job)
     shep_job_done(s);
 }
@@ -204,11 +218,7 @@ shep_fork(struct worker *w, struct wshep **ret) {
     /* Unwatchable (no pidfd): it must not run at all. It has no job yet. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    shep_retire(s);
-    s->exited = true;
-    shep_unwatch_exit(s);
-    if (s->handles == 0)
-      shep_free(s);
+    shep_gone(s);
     return r;
   }
   *ret = s;
@@ -224,10 +234,7 @@ shep_adopt(struct worker *w, pid_t pid, struct wjob *j) {
     j->shep = s;
     return 0;
   }
-  s->exited = true;
-  shep_unwatch_exit(s);
-  if (s->handles == 0)
-    shep_free(s);
+  shep_gone(s);
   return r;
 }
 
@@ -257,7 +264,7 @@ shep_start_job(struct worker *w, struct wjob *j, const struct job_rec *job) {
       shep_set_idle(s, true);
       break;
     }
-    if (++s->seq > 0xffffffu)
+    if (++s->seq > SHEPHERD_SEQ_MAX)
       s->seq = 1;
     pbuf_reset(&b);
     shepherd_handover(&b, s->seq, j->dir, job, user_errno < 0 ? NULL : user, user_errno,

@@ -27,7 +27,7 @@ struct wshep {
   struct wjob *job; /* NULL: idle */
   int handles;      /* open uv handles: freed when the last one has closed, after its exit */
   bool exit_watched, chan_watched; /* the polls were set up */
-  bool idle;                       /* waiting for a job: counted in idle_sheps */
+  bool idle;                       /* waiting for a job */
   uint64_t idle_since;             /* uv_now() when it became idle */
   bool exited;
   struct worker *w;
@@ -55,7 +55,7 @@ struct worker {
   struct conn *sched;
   struct wjob *jobs;
   struct wshep *sheps;
-  int idle_sheps, max_idle_sheps;
+  int max_idle_sheps;
   uv_timer_t sample_timer;
   /* Jobs' 'started' reports wait here a few milliseconds and go out with
    * the next message: a short job's start and end reach boxqd together,

@@ -8,7 +8,8 @@
  * credentials, output files (kept, as a user's are), accounting read back,
  * the cgroup removed. No scheduler, no database, no worker, no shepherd.
  *
- * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] [-t memory|disk] DIR
+ * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] [-t memory|disk] [-I init] DIR
+ * init: the job init program (default: the one built beside the worker).
  * DIR holds the script, the outputs and (-t disk) the private /tmp
  * directories. Prints "jobs wall_seconds jobs_per_second cpu_seconds"
  * (cpu: all processes). */
@@ -37,6 +38,9 @@ now_sec(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+/* boxq-init, as the worker opens it. */
+static int init_fd = -1;
 
 /* The user the jobs run as, looked up once, as boxq's worker caches it. */
 struct job_user {
@@ -77,7 +81,8 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
                              .script_fd = script_fd,
                              .envp = envp,
                              .tmp_dir = tmp,
-                             .tmp_options = tmp ? NULL : tmp_options};
+                             .tmp_options = tmp ? NULL : tmp_options,
+                             .init_fd = init_fd};
   struct launched l = {.pidfd = -1, .status_fd = -1};
   r = launch_job(&spec, cg, &l, err);
   if (r >= 0) {
@@ -114,10 +119,10 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
 int
 main(int argc, char **argv) {
   long n = 1000, launchers = 2;
-  const char *mount = "/sys/fs/cgroup", *parent = NULL;
+  const char *mount = "/sys/fs/cgroup", *parent = NULL, *init = BOXQ_INIT_BUILT;
   bool disk_tmp = false;
   int o;
-  while ((o = getopt(argc, argv, "n:j:m:p:t:")) != -1) {
+  while ((o = getopt(argc, argv, "n:j:m:p:t:I:")) != -1) {
     switch (o) {
       case 'n':
         n = atol(optarg);
@@ -131,6 +136,9 @@ main(int argc, char **argv) {
       case 'p':
         parent = optarg;
         break;
+      case 'I':
+        init = optarg;
+        break;
       case 't':
         if (strcmp(optarg, "memory") != 0 && strcmp(optarg, "disk") != 0) {
           fprintf(stderr, "floor: -t memory or -t disk, not '%s'\n", optarg);
@@ -140,13 +148,13 @@ main(int argc, char **argv) {
         break;
       default:
         fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
-                        "[-t memory|disk] DIR\n");
+                        "[-t memory|disk] [-I init] DIR\n");
         return 2;
     }
   }
   if (optind + 1 != argc || n < 1 || launchers < 1 || launchers > 256 || argv[optind][0] != '/') {
     fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
-                    "[-t memory|disk] /ABSOLUTE/DIR\n");
+                    "[-t memory|disk] [-I init] /ABSOLUTE/DIR\n");
     return 2;
   }
   const char *dir = argv[optind];
@@ -154,6 +162,10 @@ main(int argc, char **argv) {
   if (!parent)
     parent = default_parent;
   struct berr err = {{0}};
+  if ((init_fd = launch_open_init(init, NULL, 0, &err)) < 0) {
+    fprintf(stderr, "floor: %s\n", err.msg);
+    return 1;
+  }
   struct cg_system sys = {.v2_parent_fd = -1};
   for (int i = 0; i < CG_V1_MAX; i++)
     sys.v1_parent_fd[i] = -1;

@@ -342,24 +342,17 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
 }
 
 int
-cg_job_clone_fd(const struct cg_job *cg) {
-  return cg->v2_fd;
-}
-
-int
-cg_job_attach(struct cg_job *cg, pid_t pid, bool in_v2_already, struct berr *err) {
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%d", (int)pid);
+cg_job_enter(const struct cg_job *cg, const char **where) {
   int r;
-  if (cg->v2_fd >= 0 && !in_v2_already && (r = cg__write(cg->v2_fd, "cgroup.procs", buf)) < 0)
-    return berr_set(err, r, "cannot move pid %d into cgroup %s: %s", (int)pid, cg->path,
-                    strerror(-r));
+  *where = "cgroup2";
+  if (cg->v2_fd >= 0 && (r = cg__write(cg->v2_fd, "cgroup.procs", "0")) < 0)
+    return r;
   for (int i = 0; i < CG_V1_MAX; i++) {
     if (cg->v1_fd[i] < 0)
       continue;
-    if ((r = cg__write(cg->v1_fd[i], "cgroup.procs", buf)) < 0)
-      return berr_set(err, r, "cannot move pid %d into cgroup %s (%s): %s", (int)pid, cg->path,
-                      cg_v1_names[i], strerror(-r));
+    *where = cg_v1_names[i];
+    if ((r = cg__write(cg->v1_fd[i], "cgroup.procs", "0")) < 0)
+      return r;
   }
   return 0;
 }

@@ -72,11 +72,11 @@ int cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limit
                   struct cg_job **ret, struct berr *err);
 /* Opens an existing job cgroup (recovery); -ENOENT if there is none. */
 int cg_job_open(const struct cg_system *sys, int64_t id, struct cg_job **ret);
-/* The v2 directory for clone3(CLONE_INTO_CGROUP), or -1. */
-int cg_job_clone_fd(const struct cg_job *cg);
-/* Moves pid into the job's v1 cgroups, and into the v2 one unless the
- * process was cloned straight into it. */
-int cg_job_attach(struct cg_job *cg, pid_t pid, bool in_v2_already, struct berr *err);
+/* Moves the calling process ("0" in cgroup.procs) into each hierarchy of
+ * the job's cgroup. Called by the job's first process before anything of
+ * the job runs, while it still shares the shepherd's memory: it allocates
+ * nothing. -errno, with *where naming the hierarchy that refused. */
+int cg_job_enter(const struct cg_job *cg, const char **where);
 /* Samples memory usage, for kernels without a peak file. */
 void cg_job_sample(struct cg_job *cg);
 /* SIGKILLs every process in the job's cgroup. */

@@ -2,11 +2,13 @@
 #include "launch.h"
 
 #include "job.h"
+#include "jobinit.h"
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/sched.h>
+#include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,12 +16,33 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* AddressSanitizer keeps a shadow of the launch's stacks (below): frames that never
+ * return (they exec) would leave their poison behind, and its
+ * no-return handling knows only the shepherd's own stack. The two
+ * processes' functions go uninstrumented, and the shadow is cleared after
+ * each launch. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BOXQ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BOXQ_ASAN 1
+#endif
+#endif
+#ifdef BOXQ_ASAN
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+#define CHILD_SIDE __attribute__((no_sanitize_address))
 
 /* What the job's side reports through the error pipe before exec. */
 struct launch_error {
@@ -28,13 +51,10 @@ struct launch_error {
   char msg[500];
 };
 
-static const int forwarded_signals[] = {SIGTERM, SIGINT,  SIGHUP, SIGUSR1,
-                                        SIGUSR2, SIGQUIT, SIGALRM};
-
-/* Only async-signal-safe work from here to exec or _exit: the child of
- * clone3 must not take locks another thread might have held (there are no
- * other threads in the shepherd, but keep the discipline). */
-static __attribute__((noreturn)) void
+/* Only async-signal-safe work from here to exec or _exit, and no memory
+ * allocated: the job's first process runs in the shepherd's memory until
+ * it execs boxq-init, and the job's process in it until the job's exec. */
+static CHILD_SIDE __attribute__((noreturn)) void
 child_fail_code(int fd, int code, int err, const char *fmt, const char *arg) {
   struct launch_error e = {.err = err, .code = code};
   /* fmt holds one %s (arg) and the error text is appended. */
@@ -58,7 +78,7 @@ child_fail_code(int fd, int code, int err, const char *fmt, const char *arg) {
   _exit(127);
 }
 
-static __attribute__((noreturn)) void
+static CHILD_SIDE __attribute__((noreturn)) void
 child_fail(int fd, int err, const char *fmt, const char *arg) {
   child_fail_code(fd, JOB_EXEC_FAIL, err, fmt, arg);
 }
@@ -121,7 +141,7 @@ open_output(const char *path) {
 }
 
 /* The job's main process: become the user, set up stdio, exec the script. */
-static __attribute__((noreturn)) void
+static CHILD_SIDE __attribute__((noreturn)) void
 exec_job(const struct launch_spec *s, int err_fd) {
   launch_reset_signals(NSIG);
   /* Keep the error pipe clear of the descriptors 0-3 about to be set up. */
@@ -198,20 +218,58 @@ launch_tmpfs_options(int64_t mem, char *buf, size_t len) {
     snprintf(buf, len, "mode=1777");
 }
 
-static void
-noop_handler(int sig) {
-  (void)sig;
+/* The stacks of the job's first process, which runs in the shepherd's
+ * memory until it execs boxq-init, and of the job's process, which runs
+ * in it until the job's exec. The shepherd waits meanwhile (CLONE_VFORK),
+ * so one launch at a time uses them. */
+#define LAUNCH_STACK_SIZE (128 * 1024)
+static char pid1_stack[LAUNCH_STACK_SIZE] __attribute__((aligned(64)));
+static char job_stack[LAUNCH_STACK_SIZE] __attribute__((aligned(64)));
+
+struct pid1_args {
+  const struct launch_spec *s;
+  const struct cg_job *cg;
+  int err_fd, status_fd; /* write ends */
+};
+
+struct job_args {
+  const struct launch_spec *s;
+  int err_fd;
+};
+
+static CHILD_SIDE int
+job_main(void *arg) {
+  const struct job_args *a = arg;
+  exec_job(a->s, a->err_fd);
 }
 
-/* PID 1 of the job. */
-static __attribute__((noreturn)) void
-job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
-  char go;
-  if (read(sync_fd, &go, 1) != 1)
-    _exit(1); /* the shepherd gave up on us */
-  close(sync_fd);
-  /* If the shepherd dies, the job dies with it: no job runs unsupervised. */
+/* Keeps fd clear of JOBINIT_STATUS_FD, which is about to be taken. */
+static CHILD_SIDE int
+off_status_fd(int fd, int err_fd) {
+  if (fd != JOBINIT_STATUS_FD)
+    return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, JOBINIT_STATUS_FD + 1);
+  if (moved < 0)
+    child_fail(err_fd, errno, "cannot move a descriptor", NULL);
+  return moved;
+}
+
+/* The job's first process, PID 1 of its namespaces: enters the job's
+ * cgroup, mounts the job's private file systems, starts the job's process,
+ * then becomes boxq-init. It runs in the shepherd's memory (CLONE_VM), the
+ * shepherd stopped until the exec (CLONE_VFORK). */
+static CHILD_SIDE int
+job_pid1(void *arg) {
+  const struct pid1_args *a = arg;
+  const struct launch_spec *s = a->s;
+  int err_fd = a->err_fd;
+  /* If the shepherd dies, the job dies with it: no job runs unsupervised
+   * (kept across the exec of boxq-init). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const char *where = NULL;
+  int r;
+  if (a->cg && (r = cg_job_enter(a->cg, &where)) < 0)
+    child_fail(err_fd, -r, "cannot enter the job's cgroup (%s)", where);
 
   if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
     child_fail(err_fd, errno, "cannot make the mount namespace private", NULL);
@@ -230,128 +288,87 @@ job_init(const struct launch_spec *s, int sync_fd, int err_fd, int status_fd) {
   if (s->new_net)
     loopback_up();
 
-  /* Forwarded signals and SIGCHLD are taken synchronously. A PID 1 only
-   * receives signals it handles, so each gets a handler, then is blocked. */
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  struct sigaction sa = {.sa_handler = noop_handler};
-  for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
-    sigaddset(&set, forwarded_signals[i]);
-    sigaction(forwarded_signals[i], &sa, NULL);
-  }
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  /* Named before the job's process exists: once it has exec'd, init only
-   * runs again when the job may already be looking at /proc/1/comm. */
+  /* Every signal blocked from here on and across the exec of boxq-init,
+   * so that none it takes is lost before it waits for them (a PID 1 drops
+   * the signals it neither handles nor blocks), and no handler of the
+   * shepherd's runs in the shepherd's memory. SIGCHLD must not stay
+   * ignored, or the job's process would be reaped unseen. */
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  sigaction(SIGCHLD, &dfl, NULL);
+  /* Named before the job's process exists: the job may look at
+   * /proc/1/comm before the exec below. */
   prctl(PR_SET_NAME, "boxq-init");
 
-  /* vfork: the job's process borrows init's memory until its exec (or
-   * _exit), instead of a copy of init's page tables and a copy-on-write
-   * fault for every page either side writes first. exec_job never returns,
-   * leaves init's variables alone, and changes only what is its own
-   * (descriptors, credentials, signal dispositions, directory). */
-  pid_t main_pid = vfork();
+  /* The job's process borrows this memory too until its exec (or _exit),
+   * as a vfork's child would, on a stack of its own; we wait meanwhile.
+   * It changes only what is its own (descriptors, credentials, signal
+   * dispositions, directory). */
+  struct job_args job = {.s = s, .err_fd = err_fd};
+  pid_t main_pid =
+      clone(job_main, job_stack + sizeof(job_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
   if (main_pid < 0)
     child_fail(err_fd, errno, "cannot fork the job process", NULL);
-  if (main_pid == 0) {
-    close(status_fd);
-    exec_job(s, err_fd);
-  }
-  close(err_fd);
-  for (;;) {
-    siginfo_t info;
-    int sig = sigwaitinfo(&set, &info);
-    if (sig < 0)
-      continue;
-    if (sig != SIGCHLD) {
-      kill(-1, sig); /* every process of the job but us */
-      continue;
-    }
-    int status;
-    pid_t p;
-    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (p == main_pid) {
-        int32_t st = status;
-        ssize_t w = write(status_fd, &st, sizeof(st));
-        (void)w;
-        _exit(0);
-      }
-    }
-  }
-}
 
-static pid_t
-clone_job(int flags, int cgroup_fd, int *pidfd) {
-  struct clone_args args = {
-      .flags = (uint64_t)flags | CLONE_PIDFD,
-      .pidfd = (uint64_t)(uintptr_t)pidfd,
-      .exit_signal = SIGCHLD,
-  };
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = (uint64_t)cgroup_fd;
-  }
-  return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+  /* The job's process has exec'd (or failed and said so on err_fd, and
+   * boxq-init will reap it): hand over to boxq-init. */
+  err_fd = off_status_fd(err_fd, err_fd);
+  int init_fd = off_status_fd(s->init_fd, err_fd);
+  if (a->status_fd == JOBINIT_STATUS_FD ? fcntl(JOBINIT_STATUS_FD, F_SETFD, 0) < 0
+                                        : dup2(a->status_fd, JOBINIT_STATUS_FD) < 0)
+    child_fail(err_fd, errno, "cannot pass the status pipe to boxq-init", NULL);
+  /* Nothing else crosses exec (everything is close-on-exec already). */
+  syscall(SYS_close_range, JOBINIT_STATUS_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  char pid_arg[16];
+  char *p = pid_arg + sizeof(pid_arg);
+  *--p = '\0';
+  unsigned v = (unsigned)main_pid;
+  do
+    *--p = (char)('0' + v % 10);
+  while (v /= 10);
+  char *init_argv[] = {(char *)"boxq-init", p, NULL};
+  char *init_envp[] = {NULL};
+  syscall(SYS_execveat, init_fd, "", init_argv, init_envp, AT_EMPTY_PATH);
+  /* Without an init the job must not run: our exit, as PID 1's, kills it. */
+  child_fail(err_fd, errno, "cannot run boxq-init", NULL);
 }
 
 int
 launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret, struct berr *err) {
-  int sync_p[2], err_p[2], status_p[2];
-  if (pipe2(sync_p, O_CLOEXEC) < 0)
+  int err_p[2], status_p[2];
+  if (pipe2(err_p, O_CLOEXEC) < 0)
     return berr_set(err, -errno, "pipe: %s", strerror(errno));
-  if (pipe2(err_p, O_CLOEXEC) < 0) {
-    int r = -errno;
-    close(sync_p[0]);
-    close(sync_p[1]);
-    return berr_set(err, r, "pipe: %s", strerror(-r));
-  }
   if (pipe2(status_p, O_CLOEXEC) < 0) {
     int r = -errno;
-    close(sync_p[0]);
-    close(sync_p[1]);
     close(err_p[0]);
     close(err_p[1]);
     return berr_set(err, r, "pipe: %s", strerror(-r));
   }
-  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+              CLONE_NEWIPC | SIGCHLD;
   if (s->new_net)
     flags |= CLONE_NEWNET;
+  struct pid1_args args = {.s = s, .cg = cg, .err_fd = err_p[1], .status_fd = status_p[1]};
   int pidfd = -1;
-  int cgfd = cg ? cg_job_clone_fd(cg) : -1;
-  bool into_cgroup = cgfd >= 0;
-  pid_t pid = clone_job(flags, cgfd, &pidfd);
-  if (pid < 0 && into_cgroup && (errno == E2BIG || errno == EINVAL || errno == ENOSYS)) {
-    /* Kernels before 5.7 have no CLONE_INTO_CGROUP: attach before release. */
-    into_cgroup = false;
-    pid = clone_job(flags, -1, &pidfd);
-  }
-  if (pid == 0) {
-    close(sync_p[1]);
-    close(err_p[0]);
-    close(status_p[0]);
-    job_init(s, sync_p[0], err_p[1], status_p[1]);
-  }
-  int r = 0;
-  close(sync_p[0]);
+  /* Returns once the child has exec'd boxq-init, or exited. */
+  pid_t pid = clone(job_pid1, pid1_stack + sizeof(pid1_stack), flags, &args, &pidfd);
+  int clone_errno = errno;
+#ifdef BOXQ_ASAN
+  __asan_unpoison_memory_region(pid1_stack, sizeof(pid1_stack));
+  __asan_unpoison_memory_region(job_stack, sizeof(job_stack));
+#endif
   close(err_p[1]);
   close(status_p[1]);
   if (pid < 0) {
-    r = berr_set(err, -errno, "cannot create the job's namespaces: %s", strerror(errno));
-    goto fail;
+    close(err_p[0]);
+    close(status_p[0]);
+    return berr_set(err, -clone_errno, "cannot create the job's namespaces: %s",
+                    strerror(clone_errno));
   }
-  if (cg && (r = cg_job_attach(cg, pid, into_cgroup, err)) < 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    goto fail;
-  }
-  if (write(sync_p[1], "g", 1) != 1) {
-    r = berr_set(err, -errno, "cannot release the job: %s", strerror(errno));
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    goto fail;
-  }
-  close(sync_p[1]);
-  sync_p[1] = -1;
+  /* Both ends of the launch are past their exec or exit: this does not
+   * wait. EOF: the script was exec'd. */
   struct launch_error e;
   ssize_t n = read_full(err_p[0], &e, sizeof(e));
   close(err_p[0]);
@@ -365,12 +382,59 @@ launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret,
     return 1;
   }
   return 0;
-fail:
-  if (sync_p[1] >= 0)
-    close(sync_p[1]);
-  close(err_p[0]);
-  close(status_p[0]);
-  if (pidfd >= 0)
-    close(pidfd);
-  return r;
+}
+
+int
+launch_open_init(const char *path, char *used, size_t used_len, struct berr *err) {
+  char self[PATH_MAX], beside[PATH_MAX + 16], installed[PATH_MAX + 32];
+  const char *candidates[3];
+  size_t n = 0;
+  if (path)
+    candidates[n++] = path;
+  else {
+    /* Beside the program (a build tree), then where an install put it
+     * relative to the program (sbin/../libexec/boxq: any prefix), then
+     * where this build would install it. */
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash = len > 0 ? (self[len] = '\0', strrchr(self, '/')) : NULL;
+    if (slash) {
+      *slash = '\0';
+      snprintf(beside, sizeof(beside), "%s/boxq-init", self);
+      snprintf(installed, sizeof(installed), "%s/../libexec/boxq/boxq-init", self);
+      candidates[n++] = beside;
+      candidates[n++] = installed;
+    }
+    candidates[n++] = BOXQ_LIBEXECDIR "/boxq-init";
+  }
+  for (size_t i = 0; i < n; i++) {
+    int fd = open(candidates[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && !path)
+      continue;
+    if (fd < 0)
+      return berr_set(err, -errno, "cannot open the job init program %s: %s", candidates[i],
+                      strerror(errno));
+    /* Every job's PID 1 runs it as root. */
+    struct stat st;
+    struct statvfs vfs;
+    int r = 0;
+    if (fstat(fd, &st) < 0)
+      r = berr_set(err, -errno, "cannot examine %s: %s", candidates[i], strerror(errno));
+    else if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+      r = berr_set(err, -EACCES, "%s is not an executable file", candidates[i]);
+    else if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+      r = berr_set(err, -EPERM, "%s must belong to root and be writable by no one else",
+                   candidates[i]);
+    else if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+      r = berr_set(err, -EACCES, "%s is on a file system mounted noexec", candidates[i]);
+    if (r < 0) {
+      close(fd);
+      return r;
+    }
+    if (used)
+      snprintf(used, used_len, "%s", candidates[i]);
+    return fd;
+  }
+  return berr_set(err, -ENOENT, "no job init program: none of %s%s%s%s%s exists", candidates[0],
+                  n > 1 ? ", " : "", n > 1 ? candidates[1] : "", n > 2 ? ", " : "",
+                  n > 2 ? candidates[2] : "");
 }

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* The launch sequence: how one job's processes come to exist.
  *
- *   shepherd ──clone3(NEWPID|NEWNS|NEWUTS|NEWIPC[|NEWNET], INTO_CGROUP)──▶ init (PID 1)
- *      │ attaches v1 cgroups, then releases init through the sync pipe
- *      ▼                                  │ private mounts: /proc, /tmp, /dev/shm
- *   reads the error pipe:                 │ fork
- *   EOF = the script was exec'd           ▼
- *                                      job: setsid, setgroups/setgid/setuid,
- *                                      chdir, open stdout/stderr as the user,
- *                                      exec the script
+ *   shepherd ──clone(VM|VFORK, NEWPID|NEWNS|NEWUTS|NEWIPC[|NEWNET])──▶ PID 1
+ *      │ stopped until PID 1 execs:           │ enters the job's cgroups
+ *      │ it borrows the shepherd's memory     │ private mounts: /proc, /tmp, /dev/shm
+ *      │ (no page tables copied)              │ every signal blocked
+ *      │                                      │ clone(VM|VFORK) ──▶ job: setsid,
+ *      │                                      │   setgroups/setgid/setuid, chdir,
+ *      │                                      │   stdout/stderr opened as the user,
+ *      │                                      │   exec the script
+ *      │                                      ▼ (resumes at the job's exec)
+ *      │                                exec boxq-init (init.c: freestanding,
+ *      ▼                                a few pages of its own)
+ *   reads the error pipe, already complete:
+ *   EOF = the script was exec'd
  *
- * init reaps every orphan, forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2
- * to every process of the job, and when the job's main process exits it
- * writes that wait status to the status pipe and exits; the kernel then
- * kills whatever is left in the PID namespace. */
+ * boxq-init reaps every orphan, forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/
+ * SIGUSR2/SIGQUIT/SIGALRM to every process of the job, and when the job's
+ * main process exits it writes that wait status to the status pipe and
+ * exits; the kernel then kills whatever is left in the PID namespace. */
 #pragma once
 
 #include "cgroup.h"
@@ -36,6 +41,7 @@ struct launch_spec {
   const char *tmp_dir;     /* host directory bound on /tmp, or NULL */
   const char *tmp_options; /* without tmp_dir: a tmpfs on /tmp with these options */
   bool new_net;            /* a network namespace with loopback only */
+  int init_fd;             /* boxq-init, from launch_open_init */
 };
 
 struct launched {
@@ -53,6 +59,14 @@ void launch_reset_signals(int below);
 /* The options of a job's tmpfs /tmp: world-writable with the sticky bit,
  * at most mem bytes (its pages count in the job's memory anyway). */
 void launch_tmpfs_options(int64_t mem, char *buf, size_t len);
+
+/* Opens the job init program: path, or (NULL) boxq-init beside the
+ * running program, else in ../libexec/boxq from it, else in
+ * BOXQ_LIBEXECDIR. It must be root's and
+ * writable by no one else: every job's PID 1 runs it as root. Returns the
+ * descriptor (close-on-exec; the launch execs it by descriptor, so it
+ * cannot be swapped later), with the path in used; or -errno with err. */
+int launch_open_init(const char *path, char *used, size_t used_len, struct berr *err);
 
 /* Returns 0 when the script was exec'd, 1 when the job was created but its
  * setup failed before exec (err says which step and why; init will exit on

@@ -2,10 +2,12 @@
 /* boxq-worker: the root half of boxq. Runs in the foreground, logs to
  * stderr, listens on a root-only socket for the scheduler. */
 #include "log.h"
+#include "launch.h"
 #include "spool.h"
 #include "worker.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,7 +159,7 @@ main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  struct worker w = {0};
+  struct worker w = {.init_fd = -1};
   struct berr err = {{0}};
   if (cfg_load(config, &w.cfg, &err) < 0) {
     fprintf(stderr, "boxq-worker: %s\n", err.msg);
@@ -178,6 +180,13 @@ main(int argc, char **argv) {
               "as their users");
     goto out;
   }
+  char init_path[PATH_MAX];
+  w.init_fd = launch_open_init(NULL, init_path, sizeof(init_path), &err);
+  if (w.init_fd < 0) {
+    log_error("%s: refusing to start (it is every job's PID 1)", err.msg);
+    goto out;
+  }
+  log_debug("job init program: %s", init_path);
   if (cg_system_open(&w.sys, w.cfg.cgroup_mount, w.cfg.cgroup_mode, w.cfg.cgroup_parent, true,
                      &err) < 0) {
     if (!w.cfg.allow_no_cgroups) {
@@ -261,6 +270,8 @@ out:
     free(s);
   }
   pbuf_free(&w.outbox);
+  if (w.init_fd >= 0)
+    close(w.init_fd);
   cg_system_close(&w.sys);
   usercache_free(&w.users);
   cfg_free(&w.cfg);

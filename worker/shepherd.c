@@ -464,6 +464,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .tmp_dir = tmp_path,
       .tmp_options = private_tmp && !set->tmp_root ? tmp_options : NULL,
       .new_net = streq(sh->job.net, "none"),
+      .init_fd = set->init_fd,
   };
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();
@@ -666,9 +667,10 @@ int
 shepherd_main(const struct shepherd_settings *set) {
   /* The worker's cgroup directories stay open: opening them again cost
    * more syscalls than creating the job's own. */
-  int keep[2 + CG_V1_MAX];
+  int keep[3 + CG_V1_MAX];
   size_t nkeep = 0;
   keep[nkeep++] = set->chan;
+  keep[nkeep++] = set->init_fd;
   if (set->cg->v2_parent_fd >= 0)
     keep[nkeep++] = set->cg->v2_parent_fd;
   for (int i = 0; i < CG_V1_MAX; i++)

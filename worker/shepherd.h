@@ -20,6 +20,7 @@ struct shepherd_settings {
   /* The worker's open cgroup hierarchies, kept across the fork (mode
    * CG_MODE_NONE: no cgroups). */
   const struct cg_system *cg;
+  int init_fd;          /* boxq-init (launch_spec.init_fd), kept across the fork */
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   const char *spool;    /* the worker's spool directory, named while idle */

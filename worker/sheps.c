@@ -188,6 +188,7 @@ static int
 shep_fork(struct worker *w, struct wshep **ret) {
   struct shepherd_settings set = {
       .cg = &w->sys,
+      .init_fd = w->init_fd,
       .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
       .server = w->server_name,
       .spool = w->cfg.spool_dir,

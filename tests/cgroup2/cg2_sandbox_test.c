@@ -22,6 +22,7 @@
 static int passed, failed;
 static char self[4096];
 static struct cg_system sys;
+static int init_fd = -1; /* boxq-init, beside this program */
 static int64_t next_id = 1;
 static char parent_dir[512];
 
@@ -151,7 +152,8 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
                              .workdir = "/tmp/cg2",
                              .out_path = opath,
                              .script_fd = sfd,
-                             .envp = envp};
+                             .envp = envp,
+                             .init_fd = init_fd};
   double t0 = mono();
   int r = launch_job(&spec, jr->cg, &jr->l, &err);
   close(sfd);
@@ -231,6 +233,10 @@ main(int argc, char **argv) {
   /* BOXQ_CG2_PARENT="./jobs": the worker's systemd setup, run from a
    * delegated cgroup. */
   const char *parent_cfg = getenv("BOXQ_CG2_PARENT") ? getenv("BOXQ_CG2_PARENT") : "boxq-vm";
+  init_fd = launch_open_init(NULL, NULL, 0, &err);
+  CHECK(init_fd >= 0, "the job init program opens (%s)", init_fd < 0 ? err.msg : "ok");
+  if (init_fd < 0)
+    goto out;
   int r = cg_system_open(&sys, "/sys/fs/cgroup", "auto", parent_cfg, true, &err);
   CHECK(r == 0, "job parent prepared, controllers enabled (%s)", r ? err.msg : "ok");
   if (r < 0)

@@ -13,10 +13,12 @@ set -euo pipefail
 
 BUILD=${1:?usage: run-vm-tests.sh BUILD_DIR}
 TEST_BIN=$BUILD/tests/cg2_sandbox_test
+INIT_BIN=$BUILD/worker/boxq-init
 CACHE=${BOXQ_VM_CACHE:-/var/cache/boxq-vm}
 TIMEOUT=${BOXQ_VM_TIMEOUT:-600}
 die() { echo "run-vm-tests: $*" >&2; exit 125; }
 [ -x "$TEST_BIN" ] || die "$TEST_BIN not built"
+[ -x "$INIT_BIN" ] || die "$INIT_BIN not built"
 [ "$(id -u)" = 0 ] || die "needs root (apt-get download, qemu)"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -70,6 +72,7 @@ R=$W/root
 mkdir -p "$R"/{bin,dev,proc,sys,tmp,run,etc,root,t}
 cp "$BUSYBOX" "$R/bin/busybox"
 cp "$TEST_BIN" "$R/t/cg2_sandbox_test"
+cp "$INIT_BIN" "$R/t/boxq-init" # the job init program, found beside the test
 echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
 echo "root:x:0:" > "$R/etc/group"
 cat > "$R/init" << 'INIT'

@@ -91,4 +91,40 @@ check "bad config: worker exits non-zero" test $? -ne 0
 out=$(BOXQ_CONFIG=$T/bad.ini "$BIN/qstat" 2>&1)
 check "bad config: the CLI says so too" has "$out" 'bad.ini:4' 
 
+# The job init program (boxq-init) is every job's PID 1, run as root: a
+# worker without a safe one refuses to start, and says which and why. The
+# worker looks beside itself first: copies of it meet prepared ones.
+printf '[boxq]\nstate_dir = %s\n' "$T/initless" > "$T/initless.ini"
+mkdir -p "$T/wbin"
+cp "$BUILD/worker/boxq-worker" "$BUILD/worker/boxq-init" "$T/wbin/"
+chmod 775 "$T/wbin/boxq-init"
+out=$(timeout 10 "$T/wbin/boxq-worker" -c "$T/initless.ini" 2>&1)
+rc=$?
+check "group-writable job init: the worker refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+check "and names it and why" has "$out" "$T/wbin/boxq-init must belong to root and be writable by no one else"
+chmod 755 "$T/wbin/boxq-init"
+mkdir -p "$T/noexec"
+if mount -t tmpfs -o noexec,mode=755 boxq-noexec "$T/noexec"; then
+  # Only the init on the noexec mount, bound over the one beside the worker.
+  cp -p "$T/wbin/boxq-init" "$T/noexec/"
+  mount --bind "$T/noexec/boxq-init" "$T/wbin/boxq-init"
+  out=$(timeout 10 "$T/wbin/boxq-worker" -c "$T/initless.ini" 2>&1)
+  rc=$?
+  umount "$T/wbin/boxq-init"
+  umount "$T/noexec"
+  check "job init on a noexec file system: the worker refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+  check "and says so" has "$out" "boxq-init is on a file system mounted noexec"
+else
+  echo "# skip: cannot mount a noexec tmpfs here"
+fi
+rm "$T/wbin/boxq-init"
+out=$(timeout 10 "$T/wbin/boxq-worker" -c "$T/initless.ini" 2>&1)
+rc=$?
+if has "$out" "no job init program"; then
+  check "no job init program: the worker refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+  check "and says where it looked" has "$out" "$T/wbin/boxq-init"
+else
+  echo "# skip: a boxq-init is installed on this machine: $out"
+fi
+
 finish

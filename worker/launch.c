@@ -184,10 +184,18 @@ exec_job(const struct launch_spec *s, int err_fd) {
     for (int fd = 4; fd < 65536; fd++)
       if (fd != err_fd)
         close(fd);
-  char *argv[] = {(char *)"boxq-job", NULL};
-  fexecve(3, argv, s->envp);
-  if (errno == EACCES)
-    exec_interpreter(s->envp); /* returns if the script has no #! line */
+  /* What the kernel could run itself: a #! line or an ELF program. Other
+   * scripts go to sh at once (a refused exec costs as much as one). */
+  char magic[4];
+  ssize_t m = pread(3, magic, sizeof(magic), 0);
+  if ((m >= 2 && magic[0] == '#' && magic[1] == '!') ||
+      (m == 4 && memcmp(magic, "\177ELF", 4) == 0)) {
+    char *argv[] = {(char *)"boxq-job", NULL};
+    fexecve(3, argv, s->envp);
+    if (errno == EACCES)
+      exec_interpreter(s->envp); /* returns if the script has no #! line */
+  } else
+    errno = ENOEXEC;
   if (errno == ENOEXEC || errno == EACCES) {
     /* No #! line: PBS scripts often have none; run them with sh. */
     char *sh_argv[] = {(char *)"sh", (char *)"/dev/fd/3", NULL};

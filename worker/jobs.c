@@ -82,6 +82,35 @@ send_result(struct worker *w, struct wjob *j) {
     worker_send(w, &j->result);
 }
 
+/* A job's /tmp on disk (job_tmp = disk), if it is still there. */
+static void
+remove_job_tmp(struct worker *w, int64_t id) {
+  _cleanup_free_ char *tmp_name = xasprintf("job-%lld", (long long)id);
+  int tfd = open(w->cfg.job_tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tfd >= 0) {
+    rmtree_at(tfd, tmp_name);
+    close(tfd);
+  }
+}
+
+void
+wjob_remove_leftovers(struct worker *w, int64_t id) {
+  struct wjob *j = wjob_find(w, id);
+  if (j && j->shep)
+    return; /* it runs again (qrerun): its cgroup is in use */
+  struct cg_job *cg = NULL;
+  if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, id, &cg) == 0) {
+    cg_job_empty(cg, 5000);
+    int r = cg_job_destroy(cg);
+    if (r < 0)
+      log_warn("job %lld: cannot remove the cgroup its shepherd left: %s", (long long)id,
+               strerror(-r));
+    else
+      log_info("job %lld: removed the cgroup its shepherd left", (long long)id);
+  }
+  remove_job_tmp(w, id);
+}
+
 /* The shepherd is gone without a result: it was killed, or the machine
  * restarted. End whatever is left of the job and record it as lost. */
 static void
@@ -113,12 +142,7 @@ write_lost_result(struct worker *w, struct wjob *j) {
     free(data);
   }
   end.comment = xstrdup("the job's shepherd went away; its processes were ended");
-  _cleanup_free_ char *tmp_name = xasprintf("job-%lld", (long long)j->id);
-  int tfd = open(w->cfg.job_tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (tfd >= 0) {
-    rmtree_at(tfd, tmp_name);
-    close(tfd);
-  }
+  remove_job_tmp(w, j->id);
   int r = spool_write_result(j->dir, &end);
   if (r < 0)
     log_error("job %lld: cannot write its lost result: %s", (long long)j->id, strerror(-r));
@@ -278,13 +302,17 @@ static void
 recover_one(struct worker *w, int64_t id) {
   struct wjob *j = wjob_add(w, id);
   _cleanup_free_ char *result = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
+  pid_t pid = spool_find_shepherd(j->dir);
   if (access(result, F_OK) == 0) {
+    /* Its shepherd removes the job's cgroup after the result: unless it
+     * is still alive to do so, that is ours. */
+    if (pid <= 0)
+      wjob_remove_leftovers(w, id);
     wjob_finish(w, j);
     return;
   }
   /* A shepherd of the worker before: it serves no other job (seq 0 names
    * whichever it runs) and ends with this one. */
-  pid_t pid = spool_find_shepherd(j->dir);
   if (pid > 0 && shep_adopt(w, pid, j) == 0) {
     log_info("job %lld: found its shepherd %d running", (long long)id, (int)pid);
     return;

@@ -604,7 +604,6 @@ serve(struct shepherd *sh) {
     end.comment = xstrdup(err.msg);
   }
   end.etime = now_wall_usec() / 1000000;
-  cleanup(sh);
   r = spool_write_result(sh->jobdir, &end);
   if (r < 0)
     log_error("job %lld: cannot write its result: %s", (long long)sh->job.id, strerror(-r));
@@ -707,14 +706,17 @@ shepherd_main(const struct shepherd_settings *set) {
                           .nearly = nearly};
     sh.l.pidfd = sh.l.status_fd = -1;
     serve(&sh);
-    /* The worker may take the result now; what is left (the namespace's
-     * mounts) is released after. A note that cannot go: the worker is
-     * gone, and this shepherd ends with this job. */
+    /* The worker may take the result now, and the next job may start;
+     * what is left (the emptied cgroup, a /tmp on disk, the namespace's
+     * mounts) is removed after, off that path. The worker removes it
+     * should we die first. A note that cannot go: the worker is gone, and
+     * this shepherd ends with this job. */
     int64_t id = sh.job.id;
     if (write(chan, &id, sizeof(id)) != (ssize_t)sizeof(id)) {
       close(chan);
       chan = -1;
     }
+    cleanup(&sh);
     closep(&sh.mntns_fd);
     closep(&sh.l.pidfd);
     closep(&sh.l.status_fd);

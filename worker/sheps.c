@@ -42,7 +42,7 @@ static void
 shep_set_idle(struct wshep *s, bool idle) {
   s->idle = idle;
   if (idle)
-    s->idle_since = uv_now(s->w->loop);
+    s->idle_since = uv_hrtime();
 }
 
 static int
@@ -92,6 +92,7 @@ static void
 shep_job_done(struct wshep *s) {
   struct wjob *j = s->job;
   s->job = NULL;
+  s->last_job = j->id;
   j->shep = NULL;
   wjob_finish(s->w, j);
   if (s->chan < 0 || s->exited)
@@ -109,13 +110,20 @@ on_shep_exit(uv_poll_t *h, int status, int events) {
   (void)events;
   struct wshep *s = h->data;
   siginfo_t si = {0};
-  if (waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
-      (si.si_code != CLD_EXITED || si.si_status != 0))
+  /* A shepherd found after a restart is not ours to wait for: how it
+   * ended is unknown. */
+  bool clean = waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid &&
+               si.si_code == CLD_EXITED && si.si_status == 0;
+  if (!clean && si.si_pid)
     log_warn("shepherd %d ended with %s %d", (int)s->pid,
              si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
   shep_gone(s); /* its exit poll is closing: the entry outlives this call */
   if (s->job)
     shep_job_done(s);
+  /* One that exits cleanly has removed what its last job left; one that
+   * did not may have died between noting that job's result and that. */
+  if (!clean && s->last_job)
+    wjob_remove_leftovers(s->w, s->last_job);
 }
 
 /* Notes from the shepherd: the id of each job whose result it has
@@ -249,9 +257,11 @@ shep_start_job(struct worker *w, struct wjob *j, const struct job_rec *job) {
   int r = -ESRCH;
   /* An idle one may have died unseen yet: then the next, or a new one. */
   for (int attempt = 0; attempt < 3 && r < 0; attempt++) {
+    /* The one idle longest: one that has just noted a result may still
+     * be removing what its job left. */
     struct wshep *s = NULL;
-    for (struct wshep *c = w->sheps; c && !s; c = c->next)
-      if (c->idle)
+    for (struct wshep *c = w->sheps; c; c = c->next)
+      if (c->idle && (!s || c->idle_since < s->idle_since))
         s = c;
     if (s)
       shep_set_idle(s, false);
@@ -287,9 +297,9 @@ shep_start_job(struct worker *w, struct wjob *j, const struct job_rec *job) {
 
 void
 shep_retire_idle(struct worker *w) {
-  uint64_t now = uv_now(w->loop), keep_ms = (uint64_t)w->cfg.shepherd_idle * 1000;
+  uint64_t now = uv_hrtime(), keep_ns = (uint64_t)w->cfg.shepherd_idle * 1000000000;
   for (struct wshep *s = w->sheps; s; s = s->next)
-    if (s->idle && now - s->idle_since >= keep_ms)
+    if (s->idle && now - s->idle_since >= keep_ns)
       shep_retire(s);
 }
 

@@ -25,10 +25,11 @@ struct wshep {
   size_t note_len;
   uint32_t seq;     /* jobs handed over so far: requests name the current one */
   struct wjob *job; /* NULL: idle */
+  int64_t last_job; /* the last job whose result it noted (its cleanup may follow) */
   int handles;      /* open uv handles: freed when the last one has closed, after its exit */
   bool exit_watched, chan_watched; /* the polls were set up */
   bool idle;                       /* waiting for a job */
-  uint64_t idle_since;             /* uv_now() when it became idle */
+  uint64_t idle_since;             /* uv_hrtime() when it became idle */
   bool exited;
   struct worker *w;
   struct wshep *next;
@@ -83,6 +84,9 @@ void wjob_relay_usage(struct worker *w);
 /* Loads the job's result from its spool (writing a lost one first if
  * there is none) and sends it to the scheduler. */
 void wjob_finish(struct worker *w, struct wjob *j);
+/* Removes what a shepherd removes after noting a result (the job's
+ * emptied cgroup, its /tmp on disk), for one that died in between. */
+void wjob_remove_leftovers(struct worker *w, int64_t id);
 
 /* sheps.c */
 /* Hands the job to an idle shepherd, or to a new one. */

@@ -198,6 +198,18 @@ job_script() {
   echo "$f"
 }
 
+# eventually CMD...: CMD succeeds within about 2 s (for what a daemon does
+# just after it reports, such as a shepherd removing a finished job's
+# cgroup once the job's result is in).
+eventually() {
+  local i
+  for i in $(seq 1 40); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  "$@"
+}
+
 # has TEXT PATTERN: TEXT contains a line matching PATTERN (grep -E).
 has() {
   grep -qE -- "$2" <<< "$1"

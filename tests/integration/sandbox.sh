@@ -37,7 +37,7 @@ r=$(jfield "$id" end_reason)
 [ "$r" = timeout ] || echo "# bomb: $r, exit $(jfield "$id" exit_status); stderr: $(head -c 300 "$WORK/bomb.e$id" 2> /dev/null)"
 check "the fork bomb's job ends at its walltime" test "$r" = timeout
 check "the bomb never had more than 64 processes" test "$(afield "$id" pids_peak)" -le 64
-check "nothing of the bomb is left" sh -c "[ -z \"\$(ls -d /sys/fs/cgroup/pids/$CG_PARENT/job-$id 2>/dev/null)\" ]"
+check "nothing of the bomb is left" eventually sh -c "[ -z \"\$(ls -d /sys/fs/cgroup/pids/$CG_PARENT/job-$id 2>/dev/null)\" ]"
 
 # net=none: a network namespace with loopback only, and up.
 s=$(job_script 'echo "ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"

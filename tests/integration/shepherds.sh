@@ -29,6 +29,23 @@ wait_job "$id" 30
 check "a job after that gets a new shepherd" test "$(shepherd_of "$id")" != "$a"
 check "  and completes" grep -qx again "$WORK/again.o$id"
 
+# A shepherd removes a job's emptied cgroup after noting its result, so
+# that the next job need not wait for that. One killed in between: the
+# worker removes what it left. (Made by hand beside a finished job, whose
+# idle shepherd is then killed.)
+id=$(echo true | submit -N left)
+wait_job "$id" 30
+s=$(shepherd_of "$id")
+made=0
+for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+  [ -d "$d" ] && mkdir "$d/job-$id" && made=$((made + 1))
+done
+check "a leftover cgroup of job $id made in $made hierarchies" test "$made" -ge 1
+kill -9 "$s"
+check "a shepherd killed after its job's result: the worker removes what the job left" \
+  eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_PARENT/job-$id /sys/fs/cgroup/$CG_PARENT/job-$id 2>/dev/null | grep -q ."
+check "  and says so" grep -q "job $id: removed the cgroup its shepherd left" "$T/worker.log"
+
 # The worker killed in the middle of a drain, while it hands jobs to kept
 # shepherds: every job either ran once and completed, or never ran and is
 # recorded lost (not rerunnable here); none both, none twice.

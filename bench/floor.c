@@ -86,6 +86,7 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
   struct launched l = {.pidfd = -1, .status_fd = -1};
   r = launch_job(&spec, cg, &l, err);
   if (r >= 0) {
+    cg_job_open_stats(cg); /* as the shepherd does, while the job runs */
     struct pollfd p = {l.pidfd, POLLIN, 0};
     while (poll(&p, 1, -1) < 0 && errno == EINTR)
       ;

@@ -89,15 +89,28 @@ cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *e
 }
 
 void
+cg_v1__open_stats(struct cg_job *cg) {
+  int acct = cg->v1_fd[CG_V1_CPUACCT], mem = cg->v1_fd[CG_V1_MEMORY];
+  cg__keep_stat(cg, acct, "cpuacct.usage");
+  cg__keep_stat(cg, acct, "cpuacct.usage_user");
+  cg__keep_stat(cg, acct, "cpuacct.usage_sys");
+  cg__keep_stat(cg, cg->v1_fd[CG_V1_CPU], "cpu.stat");
+  cg__keep_stat(cg, mem, "memory.max_usage_in_bytes");
+  cg__keep_stat(cg, mem, "memory.oom_control");
+  cg__keep_stat(cg, mem, "memory.memsw.max_usage_in_bytes");
+  cg__keep_stat(cg, cg->v1_fd[CG_V1_PIDS], "pids.peak");
+}
+
+void
 cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   int acct = cg->v1_fd[CG_V1_CPUACCT];
   int64_t ns;
   if (acct >= 0) {
-    if (cg__read_i64(acct, "cpuacct.usage", &ns) == 0)
+    if (cg__stat_i64(cg, acct, "cpuacct.usage", &ns) == 0)
       u->cpu_usec = ns / 1000;
-    if (cg__read_i64(acct, "cpuacct.usage_user", &ns) == 0)
+    if (cg__stat_i64(cg, acct, "cpuacct.usage_user", &ns) == 0)
       u->user_usec = ns / 1000;
-    if (cg__read_i64(acct, "cpuacct.usage_sys", &ns) == 0)
+    if (cg__stat_i64(cg, acct, "cpuacct.usage_sys", &ns) == 0)
       u->sys_usec = ns / 1000;
     else {
       /* Older kernels: cpuacct.stat in USER_HZ ticks. */
@@ -120,24 +133,24 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   }
   int cpu = cg->v1_fd[CG_V1_CPU];
   _cleanup_free_ char *stat = NULL;
-  if (cpu >= 0 && read_file_at(cpu, "cpu.stat", 65536, &stat, NULL) == 0) {
+  if (cpu >= 0 && cg__stat_text(cg, cpu, "cpu.stat", 65536, &stat) == 0) {
     cg_parse_keyed(stat, "nr_throttled", &u->nr_throttled);
     if (cg_parse_keyed(stat, "throttled_time", &ns) == 0)
       u->throttled_usec = ns / 1000;
   }
   int mem = cg->v1_fd[CG_V1_MEMORY];
   if (mem >= 0) {
-    if (cg__read_i64(mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
+    if (cg__stat_i64(cg, mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
       u->mem_peak_src = MEM_PEAK_KERNEL;
-    cg__read_keyed(mem, "memory.oom_control", "oom_kill", &u->oom_kills);
+    cg__stat_keyed(cg, mem, "memory.oom_control", "oom_kill", &u->oom_kills);
     /* memory.failcnt stays 0 through an OOM kill on current kernels (seen
      * on 6.18): limit hits are left uncounted (-1) on v1. */
     /* memory+swap peak less memory peak: what swap held at most. */
     int64_t memsw;
-    if (cg__read_i64(mem, "memory.memsw.max_usage_in_bytes", &memsw) == 0 &&
+    if (cg__stat_i64(cg, mem, "memory.memsw.max_usage_in_bytes", &memsw) == 0 &&
         u->mem_peak_src == MEM_PEAK_KERNEL)
       u->swap_peak = memsw > u->mem_peak ? memsw - u->mem_peak : 0;
   }
   if (cg->v1_fd[CG_V1_PIDS] >= 0)
-    cg__read_i64(cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
+    cg__stat_i64(cg, cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
 }

@@ -95,29 +95,37 @@ cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err) {
 }
 
 void
+cg_v2__open_stats(struct cg_job *cg) {
+  static const char *const files[] = {"cpu.stat",         "memory.peak", "memory.events",
+                                      "memory.swap.peak", "pids.peak",   "io.stat"};
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+    cg__keep_stat(cg, cg->v2_fd, files[i]);
+}
+
+void
 cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
   int fd = cg->v2_fd;
   _cleanup_free_ char *cpu = NULL;
-  if (read_file_at(fd, "cpu.stat", 65536, &cpu, NULL) == 0) {
+  if (cg__stat_text(cg, fd, "cpu.stat", 65536, &cpu) == 0) {
     cg_parse_keyed(cpu, "usage_usec", &u->cpu_usec);
     cg_parse_keyed(cpu, "user_usec", &u->user_usec);
     cg_parse_keyed(cpu, "system_usec", &u->sys_usec);
     cg_parse_keyed(cpu, "nr_throttled", &u->nr_throttled);
     cg_parse_keyed(cpu, "throttled_usec", &u->throttled_usec);
   }
-  if (cg->v2_has_peak && cg__read_i64(fd, "memory.peak", &u->mem_peak) == 0)
+  if (cg->v2_has_peak && cg__stat_i64(cg, fd, "memory.peak", &u->mem_peak) == 0)
     u->mem_peak_src = MEM_PEAK_KERNEL;
   _cleanup_free_ char *events = NULL;
-  if (read_file_at(fd, "memory.events", 4096, &events, NULL) == 0) {
+  if (cg__stat_text(cg, fd, "memory.events", 4096, &events) == 0) {
     cg_parse_keyed(events, "oom_kill", &u->oom_kills);
     cg_parse_keyed(events, "oom", &u->oom_events);
     cg_parse_keyed(events, "max", &u->mem_max_events);
   }
   /* memory.swap.peak exists from 6.5; without it only the current use. */
-  if (cg__read_i64(fd, "memory.swap.peak", &u->swap_peak) < 0)
+  if (cg__stat_i64(cg, fd, "memory.swap.peak", &u->swap_peak) < 0)
     cg__read_i64(fd, "memory.swap.current", &u->swap_peak);
-  cg__read_i64(fd, "pids.peak", &u->pids_peak);
+  cg__stat_i64(cg, fd, "pids.peak", &u->pids_peak);
   _cleanup_free_ char *io = NULL;
-  if (read_file_at(fd, "io.stat", 65536, &io, NULL) == 0)
+  if (cg__stat_text(cg, fd, "io.stat", 65536, &io) == 0)
     cg_parse_io_stat(io, &u->io_rbytes, &u->io_wbytes);
 }

@@ -42,6 +42,70 @@ cg__read_keyed(int dirfd, const char *file, const char *key, int64_t *ret) {
   return r < 0 ? r : cg_parse_keyed(text, key, ret);
 }
 
+void
+cg__keep_stat(struct cg_job *cg, int dirfd, const char *file) {
+  if (dirfd < 0 || cg->nstats == CG_STAT_FILES_MAX)
+    return;
+  int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  cg->stats[cg->nstats++] = (struct cg_stat_file){.name = file, .fd = fd < 0 ? -errno : fd};
+}
+
+/* A kernfs file read from offset 0 is generated afresh; one whose text
+ * fits the buffer comes whole in one read. */
+static int
+pread_all(int fd, size_t max, char **ret) {
+  size_t cap = 4096, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap + 1);
+  for (;;) {
+    ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    len += (size_t)n;
+    if (len < cap || n == 0)
+      break;
+    if (cap >= max)
+      return -EFBIG;
+    cap = cap * 2 > max ? max : cap * 2;
+    buf = xrealloc(buf, cap + 1);
+  }
+  buf[len] = '\0';
+  *ret = TAKE_PTR(buf);
+  return 0;
+}
+
+int
+cg__stat_text(struct cg_job *cg, int dirfd, const char *file, size_t max, char **ret) {
+  for (int i = 0; i < cg->nstats; i++)
+    if (strcmp(cg->stats[i].name, file) == 0)
+      return cg->stats[i].fd < 0 ? cg->stats[i].fd : pread_all(cg->stats[i].fd, max, ret);
+  return read_file_at(dirfd, file, max, ret, NULL);
+}
+
+int
+cg__stat_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret) {
+  _cleanup_free_ char *text = NULL;
+  int r = cg__stat_text(cg, dirfd, file, 4096, &text);
+  return r < 0 ? r : cg_parse_single(text, ret);
+}
+
+int
+cg__stat_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret) {
+  _cleanup_free_ char *text = NULL;
+  int r = cg__stat_text(cg, dirfd, file, 65536, &text);
+  return r < 0 ? r : cg_parse_keyed(text, key, ret);
+}
+
+static void
+close_stats(struct cg_job *cg) {
+  for (int i = 0; i < cg->nstats; i++)
+    if (cg->stats[i].fd >= 0)
+      close(cg->stats[i].fd);
+  cg->nstats = 0;
+}
+
 int
 cg__write(int dirfd, const char *file, const char *value) {
   return write_file_at(dirfd, file, value, strlen(value));
@@ -238,6 +302,7 @@ void
 cg_job_free(struct cg_job *cg) {
   if (!cg)
     return;
+  close_stats(cg);
   closep(&cg->v2_fd);
   for (int i = 0; i < CG_V1_MAX; i++)
     closep(&cg->v1_fd[i]);
@@ -457,6 +522,16 @@ cg_job_empty(struct cg_job *cg, int timeout_ms) {
 }
 
 void
+cg_job_open_stats(struct cg_job *cg) {
+  if (cg->nstats)
+    return;
+  if (cg->mode == CG_MODE_V2)
+    cg_v2__open_stats(cg);
+  else
+    cg_v1__open_stats(cg);
+}
+
+void
 cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", cg_mode_name(cg->mode));
   u->io_rbytes = u->io_wbytes = -1;
@@ -494,6 +569,7 @@ cg_job_destroy(struct cg_job *cg) {
   /* Only the directories the job has (open): a job that is not pinned has
    * no cpuset one. */
   bool v2 = cg->v2_fd >= 0, v1[CG_V1_MAX];
+  close_stats(cg);
   closep(&cg->v2_fd);
   cg->v2_fd = -1;
   for (int i = 0; i < CG_V1_MAX; i++) {

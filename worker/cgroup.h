@@ -42,6 +42,8 @@ struct cg_system {
   int v1_parent_fd[CG_V1_MAX];
 };
 
+#define CG_STAT_FILES_MAX 12
+
 struct cg_job {
   enum cg_mode mode;
   char *name; /* "job-<id>" */
@@ -53,6 +55,14 @@ struct cg_job {
   /* Seen empty by cg_job_empty: nothing can enter it again (no process is
    * left to fork), so removal need not look again. */
   bool emptied;
+  /* The stat files, opened while the job runs (cg_job_open_stats): at its
+   * end, on the way to the next job, each costs one pread. fd -errno: it
+   * could not be opened. */
+  struct cg_stat_file {
+    const char *name;
+    int fd;
+  } stats[CG_STAT_FILES_MAX];
+  int nstats;
 };
 
 const char *cg_mode_name(enum cg_mode m);
@@ -84,6 +94,8 @@ int cg_job_kill(struct cg_job *cg);
 bool cg_job_populated(struct cg_job *cg);
 /* Kills and waits (bounded) until no process is left. -ETIMEDOUT otherwise. */
 int cg_job_empty(struct cg_job *cg, int timeout_ms);
+/* Opens the files cg_job_stats reads, while the job runs. Optional. */
+void cg_job_open_stats(struct cg_job *cg);
 void cg_job_stats(struct cg_job *cg, struct job_usage *u);
 /* Removes the cgroup(s) and frees cg. Retries a busy rmdir a bounded number
  * of times: the kernel may still be releasing the last task. */
@@ -97,7 +109,15 @@ void cg_v2__stats(struct cg_job *cg, struct job_usage *u);
 int cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err);
 int cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err);
 void cg_v1__stats(struct cg_job *cg, struct job_usage *u);
+void cg_v2__open_stats(struct cg_job *cg);
+void cg_v1__open_stats(struct cg_job *cg);
 /* Shared helpers for the backends. */
 int cg__read_i64(int dirfd, const char *file, int64_t *ret);
 int cg__read_keyed(int dirfd, const char *file, const char *key, int64_t *ret);
+/* Keeps dirfd's file open for cg__stat_*. */
+void cg__keep_stat(struct cg_job *cg, int dirfd, const char *file);
+/* A stat file's text, through its kept descriptor, or opened now. */
+int cg__stat_text(struct cg_job *cg, int dirfd, const char *file, size_t max, char **ret);
+int cg__stat_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret);
+int cg__stat_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret);
 int cg__write(int dirfd, const char *file, const char *value);

@@ -476,6 +476,10 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   char ns[64];
   snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)sh->l.init_pid);
   sh->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+  /* While the job runs: at its end, on the way to the next job, reading
+   * its accounting is then one pread a file. */
+  if (sh->cg)
+    cg_job_open_stats(sh->cg);
   if (r == 1) {
     sh->launch_failed = true;
     snprintf(sh->comment, sizeof(sh->comment), "%s", err->msg);

@@ -157,6 +157,8 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
   double t0 = mono();
   int r = launch_job(&spec, jr->cg, &jr->l, &err);
   close(sfd);
+  if (r == 0)
+    cg_job_open_stats(jr->cg); /* as the shepherd does: read back by pread */
   if (r != 0) {
     printf("# launch_job: %d %s\n", r, err.msg);
     return -1;

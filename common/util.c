@@ -183,24 +183,40 @@ write_file_at(int dirfd, const char *path, const char *data, size_t len) {
   return 0;
 }
 
-int
-write_file_atomic(const char *path, const void *data, size_t len, int mode, bool durable) {
-  _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+/* Creates (or truncates) path with data; on failure nothing is left. */
+static int
+write_new(const char *path, const void *data, size_t len, int mode, bool durable) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return -errno;
   if (write_full(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     int r = -errno;
     close(fd);
-    unlink(tmp);
+    unlink(path);
     return r;
   }
-  if (close(fd) < 0 || rename(tmp, path) < 0) {
+  if (close(fd) < 0) {
     int r = -errno;
-    unlink(tmp);
+    unlink(path);
     return r;
   }
   return 0;
+}
+
+int
+write_file_direct(const char *path, const void *data, size_t len, int mode) {
+  return write_new(path, data, len, mode, false);
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, int mode, bool durable) {
+  _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+  int r = write_new(tmp, data, len, mode, durable);
+  if (r == 0 && rename(tmp, path) < 0) {
+    r = -errno;
+    unlink(tmp);
+  }
+  return r;
 }
 
 int

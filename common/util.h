@@ -91,6 +91,10 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len);
  * after the writer crashed. durable: fsync first, so that the file also
  * survives a crash of the machine. */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode, bool durable);
+/* Creates (or truncates) path with data, in place: for files that no one
+ * reads while they are written, and that a crash of the machine makes
+ * moot (the worker's spool, in memory). On failure nothing is left. */
+int write_file_direct(const char *path, const void *data, size_t len, int mode);
 
 /* mkdir -p with a mode for the directories it creates. */
 int mkdir_p(const char *path, int mode);

@@ -190,8 +190,10 @@ write_spool(struct job_rec *job, const char *dir) {
   _cleanup_free_ char *script = xasprintf("%s/%s", dir, SPOOL_SCRIPT);
   /* The spool must outlive the worker, not the machine: a machine crash
    * ends the job with it, and boxqd then records it as lost (or reruns it).
-   * So no fsync here, on the path of every launch. */
-  r = write_file_atomic(script, job->script, job->script_len, 0755, false);
+   * So no fsync here, on the path of every launch. And in place, not
+   * renamed: only the job's shepherd reads it, after the handover that
+   * follows; a worker killed before that leaves a job nobody runs. */
+  r = write_file_direct(script, job->script, job->script_len, 0755);
   free(job->script);
   job->script = NULL;
   job->script_len = 0;

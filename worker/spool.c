@@ -30,7 +30,8 @@ spool_write_pid(const char *jobdir, pid_t pid, uint64_t start) {
   char text[64];
   int n = snprintf(text, sizeof(text), "%d %llu\n", (int)pid, (unsigned long long)start);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_PID);
-  return write_file_atomic(path, text, (size_t)n, 0600, false);
+  /* One small write: a worker killed meanwhile leaves all or nothing. */
+  return write_file_direct(path, text, (size_t)n, 0600);
 }
 
 pid_t

@@ -7,7 +7,13 @@
 
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Appending through xgrow keeps every element, starts at the first room
  * asked for, and doubles only when full. */
@@ -32,10 +38,49 @@ xgrow_appends_and_doubles(void **state) {
   free(v);
 }
 
+/* The two file writers: whole content in place, replacing what was
+ * there; the atomic one leaves no .tmp behind; neither leaves anything
+ * when it cannot write. */
+static void
+file_writers_replace_whole_and_clean_up(void **state) {
+  (void)state;
+  char dir[] = "/tmp/boxq-test-util.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[64], tmp[80], missing[96];
+  snprintf(path, sizeof(path), "%s/f", dir);
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  snprintf(missing, sizeof(missing), "%s/no/such/f", dir);
+  char *text = NULL;
+  size_t len = 0;
+
+  assert_int_equal(write_file_direct(path, "a longer first text\n", 20, 0600), 0);
+  assert_int_equal(write_file_direct(path, "short\n", 6, 0600), 0);
+  assert_int_equal(read_file_at(AT_FDCWD, path, 4096, &text, &len), 0);
+  assert_int_equal(len, 6);
+  assert_string_equal(text, "short\n");
+  free(text);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+
+  assert_int_equal(write_file_atomic(path, "atomic\n", 7, 0600, true), 0);
+  assert_int_equal(read_file_at(AT_FDCWD, path, 4096, &text, &len), 0);
+  assert_string_equal(text, "atomic\n");
+  free(text);
+  assert_int_equal(access(tmp, F_OK), -1);
+
+  assert_int_equal(write_file_direct(missing, "x", 1, 0600), -ENOENT);
+  assert_int_equal(write_file_atomic(missing, "x", 1, 0600, false), -ENOENT);
+
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(xgrow_appends_and_doubles),
+      cmocka_unit_test(file_writers_replace_whole_and_clean_up),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

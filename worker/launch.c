@@ -142,7 +142,11 @@ open_output(const char *path) {
 
 /* The job's main process: become the user, set up stdio, exec the script. */
 static CHILD_SIDE __attribute__((noreturn)) void
-exec_job(const struct launch_spec *s, int err_fd) {
+exec_job(const struct launch_spec *s, int err_fd, const cpu_set_t *affinity) {
+  /* Born on the shepherd's CPU (launch_job): the job runs on all of the
+   * shepherd's (within its cpuset, when pinned), never on that one alone. */
+  if (affinity && sched_setaffinity(0, sizeof(*affinity), affinity) < 0)
+    child_fail(err_fd, errno, "cannot give the job its CPUs back (sched_setaffinity)", NULL);
   launch_reset_signals(NSIG);
   /* Keep the error pipe clear of the descriptors 0-3 about to be set up. */
   int high = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
@@ -237,18 +241,20 @@ static char job_stack[LAUNCH_STACK_SIZE] __attribute__((aligned(64)));
 struct pid1_args {
   const struct launch_spec *s;
   const struct cg_job *cg;
-  int err_fd, status_fd; /* write ends */
+  int err_fd, status_fd;     /* write ends */
+  const cpu_set_t *affinity; /* the shepherd's CPUs, to give back; NULL: unchanged */
 };
 
 struct job_args {
   const struct launch_spec *s;
   int err_fd;
+  const cpu_set_t *affinity;
 };
 
 static CHILD_SIDE int
 job_main(void *arg) {
   const struct job_args *a = arg;
-  exec_job(a->s, a->err_fd);
+  exec_job(a->s, a->err_fd, a->affinity);
 }
 
 /* Keeps fd clear of JOBINIT_STATUS_FD, which is about to be taken. */
@@ -314,7 +320,7 @@ job_pid1(void *arg) {
    * as a vfork's child would, on a stack of its own; we wait meanwhile.
    * It changes only what is its own (descriptors, credentials, signal
    * dispositions, directory). */
-  struct job_args job = {.s = s, .err_fd = err_fd};
+  struct job_args job = {.s = s, .err_fd = err_fd, .affinity = a->affinity};
   pid_t main_pid =
       clone(job_main, job_stack + sizeof(job_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
   if (main_pid < 0)
@@ -329,6 +335,8 @@ job_pid1(void *arg) {
     child_fail(err_fd, errno, "cannot pass the status pipe to boxq-init", NULL);
   /* Nothing else crosses exec (everything is close-on-exec already). */
   syscall(SYS_close_range, JOBINIT_STATUS_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (a->affinity)
+    sched_setaffinity(0, sizeof(*a->affinity), a->affinity); /* init: wherever */
   char pid_arg[16];
   char *p = pid_arg + sizeof(pid_arg);
   *--p = '\0';
@@ -358,11 +366,31 @@ launch_job(const struct launch_spec *s, struct cg_job *cg, struct launched *ret,
               CLONE_NEWIPC | SIGCHLD;
   if (s->new_net)
     flags |= CLONE_NEWNET;
-  struct pid1_args args = {.s = s, .cg = cg, .err_fd = err_p[1], .status_fd = status_p[1]};
+  /* The shepherd waits while the two processes it starts set up: they
+   * start on its CPU, free meanwhile, instead of where the kernel places a
+   * new task (the least busy CPU as seen while the shepherd still runs),
+   * often behind another job's process there (floor 1,000-1,055 ->
+   * 1,107-1,211 jobs/s). Each gives the shepherd's CPUs back before exec. */
+  cpu_set_t all, here;
+  bool pinned = false;
+  int cpu = sched_getcpu();
+  if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(all), &all) == 0 &&
+      CPU_COUNT(&all) > 1 && CPU_ISSET(cpu, &all)) {
+    CPU_ZERO(&here);
+    CPU_SET(cpu, &here);
+    pinned = sched_setaffinity(0, sizeof(here), &here) == 0;
+  }
+  struct pid1_args args = {.s = s,
+                           .cg = cg,
+                           .err_fd = err_p[1],
+                           .status_fd = status_p[1],
+                           .affinity = pinned ? &all : NULL};
   int pidfd = -1;
   /* Returns once the child has exec'd boxq-init, or exited. */
   pid_t pid = clone(job_pid1, pid1_stack + sizeof(pid1_stack), flags, &args, &pidfd);
   int clone_errno = errno;
+  if (pinned)
+    sched_setaffinity(0, sizeof(all), &all);
 #ifdef BOXQ_ASAN
   __asan_unpoison_memory_region(pid1_stack, sizeof(pid1_stack));
   __asan_unpoison_memory_region(job_stack, sizeof(job_stack));

@@ -61,6 +61,13 @@ echo "# ncpus=1: cpu ${cpu}s over ${wall}s wall = $ratio CPUs"
 check "ncpus=1 holds 2 threads to about 1 CPU ($ratio)" awk -v r="$ratio" 'BEGIN { exit !(r > 0.7 && r < 1.15) }'
 check "throttling recorded ($(afield "$id" throttled_periods) periods)" test "$(afield "$id" throttled_periods)" -gt 0
 
+# The launch starts a job's processes on the shepherd's CPU; the job runs
+# on every CPU the worker may use, like the worker itself.
+id=$(echo 'grep Cpus_allowed_list /proc/self/status' | submit -N cpus)
+wait_job "$id" 30
+check "a job may run on every CPU the worker may" \
+  test "$(cat "$WORK/cpus.o$id")" = "$(grep Cpus_allowed_list "/proc/$WORKER_PID/status")"
+
 if [ "$(nproc)" -ge 2 ]; then
   id=$(echo "$H/cpuburn 2 3" | submit -N burn2 -l ncpus=2)
   wait_job "$id" 60

@@ -485,8 +485,10 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
     snprintf(sh->comment, sizeof(sh->comment), "%s", err->msg);
     log_warn("job %lld: %s", (long long)sh->job.id, err->msg);
   }
-  log_info("job %lld: running as %s in %s, init pid %d", (long long)sh->job.id, pw.pw_name,
-           end->cgroup, (int)sh->l.init_pid);
+  /* Debug: the worker logs each start and boxqd each end; under journald
+   * every line a job costs is machine time. */
+  log_debug("job %lld: running as %s in %s, init pid %d", (long long)sh->job.id, pw.pw_name,
+            end->cgroup, (int)sh->l.init_pid);
   if (sh->job.walltime > 0)
     sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
   supervise(sh);
@@ -612,9 +614,9 @@ serve(struct shepherd *sh) {
   if (r < 0)
     log_error("job %lld: cannot write its result: %s", (long long)sh->job.id, strerror(-r));
   else
-    log_info("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes", (long long)end.id,
-             job_end_to_string(end.end_reason), (long long)end.exit_status,
-             end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
+    log_debug("job %lld: %s, exit status %lld, cpu %.2fs, peak memory %lld bytes",
+              (long long)end.id, job_end_to_string(end.end_reason), (long long)end.exit_status,
+              end.usage.cpu_usec / 1e6, (long long)end.usage.mem_peak);
   job_rec_free(&end);
   return r;
 }

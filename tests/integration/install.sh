@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cmake --install into an empty DESTDIR, as a package build does: every
+# program, the PBS verbs as links, the man pages, and the job init program
+# where the installed worker finds it (../libexec/boxq from its sbin, for
+# any prefix).
+. "$(dirname "$0")/lib.sh"
+command -v cmake > /dev/null || skip "no cmake"
+T=$(mktemp -d /var/tmp/boxq-it.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+out=$(DESTDIR=$T/dest cmake --install "$BUILD" --prefix /opt/boxq 2>&1)
+rc=$?
+check "cmake --install into an empty DESTDIR succeeds" test "$rc" = 0
+[ "$rc" = 0 ] || echo "$out" | tail -5
+P=$T/dest/opt/boxq
+for f in bin/boxq sbin/boxqd sbin/boxq-worker libexec/boxq/boxq-init share/man/man1/qsub.1 \
+  share/man/man8/boxq-worker.8; do
+  check "installs $f" test -f "$P/$f"
+done
+links=0
+for v in qsub qstat qdel qhold qrls qsig qacct tracejob qalter qselect qrerun; do
+  [ "$(readlink "$P/bin/$v")" = boxq ] && links=$((links + 1))
+done
+check "the 11 PBS verbs are links to boxq ($links)" test "$links" -eq 11
+check "boxq-init is root's and writable by no one else" \
+  test "$(stat -c %u:%a "$P/libexec/boxq/boxq-init")" = 0:755
+
+if [ "$(id -u)" = 0 ]; then
+  # Without cgroups (allowed), so that it touches nothing of the machine's.
+  mkdir -p "$T/notcg"
+  printf '[boxq]\nstate_dir = %s\nlog_level = debug\n[worker]\ncgroup_mount = %s\nallow_no_cgroups = true\n' \
+    "$T/state" "$T/notcg" > "$T/boxq.ini"
+  timeout -s TERM 2 "$P/sbin/boxq-worker" -c "$T/boxq.ini" > "$T/worker.out" 2>&1
+  check "the installed worker finds its job init program" \
+    grep -q "job init program: $P/sbin/../libexec/boxq/boxq-init" "$T/worker.out"
+  check "and starts" grep -q "boxq-worker ready" "$T/worker.out"
+fi
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

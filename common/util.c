@@ -133,8 +133,11 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
   return 0;
 }
 
-int
-read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
+/* positional: pread from offset 0, and a short read is the whole text
+ * (kernfs files: each read from 0 generates the text afresh, whole when
+ * it fits). */
+static int
+read_all(int fd, bool positional, size_t max, char **ret, size_t *ret_len) {
   size_t cap = 4096, len = 0;
   _cleanup_free_ char *buf = xmalloc(cap + 1);
   for (;;) {
@@ -144,7 +147,8 @@ read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
       cap = cap * 2 > max ? max : cap * 2;
       buf = xrealloc(buf, cap + 1);
     }
-    ssize_t n = read(fd, buf + len, cap - len);
+    ssize_t n =
+        positional ? pread(fd, buf + len, cap - len, (off_t)len) : read(fd, buf + len, cap - len);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -153,12 +157,24 @@ read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
     if (n == 0)
       break;
     len += (size_t)n;
+    if (positional && len < cap)
+      break;
   }
   buf[len] = '\0';
   if (ret_len)
     *ret_len = len;
   *ret = TAKE_PTR(buf);
   return 0;
+}
+
+int
+read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
+  return read_all(fd, false, max, ret, ret_len);
+}
+
+int
+read_kernfs_fd(int fd, size_t max, char **ret) {
+  return read_all(fd, true, max, ret, NULL);
 }
 
 int

@@ -82,6 +82,9 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 
 /* Whole-file helpers: at most max bytes (-EFBIG beyond), NUL-terminated. */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+/* A cgroup (kernfs) file's whole text through a descriptor kept open:
+ * read from offset 0, afresh, in one pread when it fits. */
+int read_kernfs_fd(int fd, size_t max, char **ret);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Fields first..first+n-1 of /proc/PID/stat (1-based, as in proc(5)),
  * for fields after the command name (first >= 3). 0, or -errno. */

@@ -106,18 +106,18 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   int acct = cg->v1_fd[CG_V1_CPUACCT];
   int64_t ns;
   if (acct >= 0) {
-    if (cg__stat_i64(cg, acct, "cpuacct.usage", &ns) == 0)
+    if (cg__read_i64(cg, acct, "cpuacct.usage", &ns) == 0)
       u->cpu_usec = ns / 1000;
-    if (cg__stat_i64(cg, acct, "cpuacct.usage_user", &ns) == 0)
+    if (cg__read_i64(cg, acct, "cpuacct.usage_user", &ns) == 0)
       u->user_usec = ns / 1000;
-    if (cg__stat_i64(cg, acct, "cpuacct.usage_sys", &ns) == 0)
+    if (cg__read_i64(cg, acct, "cpuacct.usage_sys", &ns) == 0)
       u->sys_usec = ns / 1000;
     else {
       /* Older kernels: cpuacct.stat in USER_HZ ticks. */
       int64_t user, sys;
       long hz = sysconf(_SC_CLK_TCK);
-      if (hz > 0 && cg__read_keyed(acct, "cpuacct.stat", "user", &user) == 0 &&
-          cg__read_keyed(acct, "cpuacct.stat", "system", &sys) == 0) {
+      if (hz > 0 && cg__read_keyed(cg, acct, "cpuacct.stat", "user", &user) == 0 &&
+          cg__read_keyed(cg, acct, "cpuacct.stat", "system", &sys) == 0) {
         u->user_usec = user * 1000000 / hz;
         u->sys_usec = sys * 1000000 / hz;
       }
@@ -140,17 +140,17 @@ cg_v1__stats(struct cg_job *cg, struct job_usage *u) {
   }
   int mem = cg->v1_fd[CG_V1_MEMORY];
   if (mem >= 0) {
-    if (cg__stat_i64(cg, mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
+    if (cg__read_i64(cg, mem, "memory.max_usage_in_bytes", &u->mem_peak) == 0)
       u->mem_peak_src = MEM_PEAK_KERNEL;
-    cg__stat_keyed(cg, mem, "memory.oom_control", "oom_kill", &u->oom_kills);
+    cg__read_keyed(cg, mem, "memory.oom_control", "oom_kill", &u->oom_kills);
     /* memory.failcnt stays 0 through an OOM kill on current kernels (seen
      * on 6.18): limit hits are left uncounted (-1) on v1. */
     /* memory+swap peak less memory peak: what swap held at most. */
     int64_t memsw;
-    if (cg__stat_i64(cg, mem, "memory.memsw.max_usage_in_bytes", &memsw) == 0 &&
+    if (cg__read_i64(cg, mem, "memory.memsw.max_usage_in_bytes", &memsw) == 0 &&
         u->mem_peak_src == MEM_PEAK_KERNEL)
       u->swap_peak = memsw > u->mem_peak ? memsw - u->mem_peak : 0;
   }
   if (cg->v1_fd[CG_V1_PIDS] >= 0)
-    cg__stat_i64(cg, cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
+    cg__read_i64(cg, cg->v1_fd[CG_V1_PIDS], "pids.peak", &u->pids_peak);
 }

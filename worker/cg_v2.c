@@ -113,7 +113,7 @@ cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
     cg_parse_keyed(cpu, "nr_throttled", &u->nr_throttled);
     cg_parse_keyed(cpu, "throttled_usec", &u->throttled_usec);
   }
-  if (cg->v2_has_peak && cg__stat_i64(cg, fd, "memory.peak", &u->mem_peak) == 0)
+  if (cg->v2_has_peak && cg__read_i64(cg, fd, "memory.peak", &u->mem_peak) == 0)
     u->mem_peak_src = MEM_PEAK_KERNEL;
   _cleanup_free_ char *events = NULL;
   if (cg__stat_text(cg, fd, "memory.events", 4096, &events) == 0) {
@@ -122,9 +122,9 @@ cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
     cg_parse_keyed(events, "max", &u->mem_max_events);
   }
   /* memory.swap.peak exists from 6.5; without it only the current use. */
-  if (cg__stat_i64(cg, fd, "memory.swap.peak", &u->swap_peak) < 0)
-    cg__read_i64(fd, "memory.swap.current", &u->swap_peak);
-  cg__stat_i64(cg, fd, "pids.peak", &u->pids_peak);
+  if (cg__read_i64(cg, fd, "memory.swap.peak", &u->swap_peak) < 0)
+    cg__read_i64(cg, fd, "memory.swap.current", &u->swap_peak);
+  cg__read_i64(cg, fd, "pids.peak", &u->pids_peak);
   _cleanup_free_ char *io = NULL;
   if (cg__stat_text(cg, fd, "io.stat", 65536, &io) == 0)
     cg_parse_io_stat(io, &u->io_rbytes, &u->io_wbytes);

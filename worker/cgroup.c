@@ -28,20 +28,6 @@ cg_mode_name(enum cg_mode m) {
   return "none";
 }
 
-int
-cg__read_i64(int dirfd, const char *file, int64_t *ret) {
-  _cleanup_free_ char *text = NULL;
-  int r = read_file_at(dirfd, file, 4096, &text, NULL);
-  return r < 0 ? r : cg_parse_single(text, ret);
-}
-
-int
-cg__read_keyed(int dirfd, const char *file, const char *key, int64_t *ret) {
-  _cleanup_free_ char *text = NULL;
-  int r = read_file_at(dirfd, file, 65536, &text, NULL);
-  return r < 0 ? r : cg_parse_keyed(text, key, ret);
-}
-
 void
 cg__keep_stat(struct cg_job *cg, int dirfd, const char *file) {
   if (dirfd < 0 || cg->nstats == CG_STAT_FILES_MAX)
@@ -50,49 +36,23 @@ cg__keep_stat(struct cg_job *cg, int dirfd, const char *file) {
   cg->stats[cg->nstats++] = (struct cg_stat_file){.name = file, .fd = fd < 0 ? -errno : fd};
 }
 
-/* A kernfs file read from offset 0 is generated afresh; one whose text
- * fits the buffer comes whole in one read. */
-static int
-pread_all(int fd, size_t max, char **ret) {
-  size_t cap = 4096, len = 0;
-  _cleanup_free_ char *buf = xmalloc(cap + 1);
-  for (;;) {
-    ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    len += (size_t)n;
-    if (len < cap || n == 0)
-      break;
-    if (cap >= max)
-      return -EFBIG;
-    cap = cap * 2 > max ? max : cap * 2;
-    buf = xrealloc(buf, cap + 1);
-  }
-  buf[len] = '\0';
-  *ret = TAKE_PTR(buf);
-  return 0;
-}
-
 int
 cg__stat_text(struct cg_job *cg, int dirfd, const char *file, size_t max, char **ret) {
   for (int i = 0; i < cg->nstats; i++)
     if (strcmp(cg->stats[i].name, file) == 0)
-      return cg->stats[i].fd < 0 ? cg->stats[i].fd : pread_all(cg->stats[i].fd, max, ret);
+      return cg->stats[i].fd < 0 ? cg->stats[i].fd : read_kernfs_fd(cg->stats[i].fd, max, ret);
   return read_file_at(dirfd, file, max, ret, NULL);
 }
 
 int
-cg__stat_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret) {
+cg__read_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret) {
   _cleanup_free_ char *text = NULL;
   int r = cg__stat_text(cg, dirfd, file, 4096, &text);
   return r < 0 ? r : cg_parse_single(text, ret);
 }
 
 int
-cg__stat_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret) {
+cg__read_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret) {
   _cleanup_free_ char *text = NULL;
   int r = cg__stat_text(cg, dirfd, file, 65536, &text);
   return r < 0 ? r : cg_parse_keyed(text, key, ret);
@@ -427,9 +387,9 @@ cg_job_sample(struct cg_job *cg) {
   int64_t cur;
   int r = -ENOENT;
   if (cg->mode == CG_MODE_V2)
-    r = cg__read_i64(cg->v2_fd, "memory.current", &cur);
+    r = cg__read_i64(cg, cg->v2_fd, "memory.current", &cur);
   else if (cg->v1_fd[CG_V1_MEMORY] >= 0)
-    r = cg__read_i64(cg->v1_fd[CG_V1_MEMORY], "memory.usage_in_bytes", &cur);
+    r = cg__read_i64(cg, cg->v1_fd[CG_V1_MEMORY], "memory.usage_in_bytes", &cur);
   if (r == 0 && cur > cg->mem_sampled_peak)
     cg->mem_sampled_peak = cur;
 }

@@ -112,12 +112,10 @@ void cg_v1__stats(struct cg_job *cg, struct job_usage *u);
 void cg_v2__open_stats(struct cg_job *cg);
 void cg_v1__open_stats(struct cg_job *cg);
 /* Shared helpers for the backends. */
-int cg__read_i64(int dirfd, const char *file, int64_t *ret);
-int cg__read_keyed(int dirfd, const char *file, const char *key, int64_t *ret);
-/* Keeps dirfd's file open for cg__stat_*. */
+/* Keeps dirfd's file open for the readers below. */
 void cg__keep_stat(struct cg_job *cg, int dirfd, const char *file);
-/* A stat file's text, through its kept descriptor, or opened now. */
+/* A cgroup file's text, through its kept descriptor, or opened now. */
 int cg__stat_text(struct cg_job *cg, int dirfd, const char *file, size_t max, char **ret);
-int cg__stat_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret);
-int cg__stat_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret);
+int cg__read_i64(struct cg_job *cg, int dirfd, const char *file, int64_t *ret);
+int cg__read_keyed(struct cg_job *cg, int dirfd, const char *file, const char *key, int64_t *ret);
 int cg__write(int dirfd, const char *file, const char *value);

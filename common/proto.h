@@ -49,6 +49,8 @@ enum proto_type {
   MSG_ENDED_ACK = 304,    /* sched -> worker: result stored, forget it */
   MSG_SIGNAL = 305,       /* sched -> worker: signal or cancel a job */
   MSG_USAGE = 306,        /* worker -> sched: a running job's usage so far */
+  MSG_RETURNED = 307,     /* worker -> sched: a successor given back, never started */
+  MSG_TAKE_BACK = 308,    /* sched -> worker: give this successor back if still held */
 };
 
 enum proto_tag {
@@ -67,6 +69,7 @@ enum proto_tag {
   T_JOBREF = 12, /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
   T_QUEUE = 13,  /* str: "key=value" lines of one queue, may repeat */
   T_GROUP = 14,  /* nested qacct summary row: G_* fields, may repeat */
+  T_AFTER = 15,  /* i64 (MSG_DISPATCH): start the job when this one ends */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */

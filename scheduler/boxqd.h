@@ -35,8 +35,13 @@ struct boxqd {
   bool batch_open, batch_pass, batch_acks;
   size_t batch_ack_mark; /* nsync_acks when the batch began */
   /* Starts the batch's own pass recorded: sent once the batch commits. */
-  int64_t *batch_starts;
+  struct planned_start *batch_starts;
   size_t nbatch_starts;
+  /* Successors the worker holds, and jobs that get none (successors.c). */
+  struct succ_link *succ;
+  size_t nsucc, cap_succ;
+  int64_t *no_follow;
+  size_t nno_follow, cap_no_follow;
   /* Results stored, acknowledged once the log is synced (walsync.c). */
   int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
   size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;
@@ -86,6 +91,19 @@ struct boxqd {
   int64_t pruned_this_round;
 };
 
+/* A job to send the worker: to start now, or after another (0: now). */
+struct planned_start {
+  int64_t id, after;
+  uint8_t reason; /* a successor: why it was not started at once (enum sched_reason) */
+};
+
+/* A successor the worker holds: succ starts when pred ends. */
+struct succ_link {
+  int64_t pred, succ;
+  uint8_t reason;   /* why it waited when planned, for qstat */
+  bool taking_back; /* asked the worker for it back (a better job waits) */
+};
+
 struct sched_note {
   int64_t id;
   int64_t array_id; /* an entry for an array's waiting tasks */
@@ -113,6 +131,21 @@ int server_start(struct boxqd *d);
 void req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m);
 /* Root, managers and operators may act on any job. */
 bool may_act_on_any(struct boxqd *d, struct conn *c);
+
+/* successors.c: jobs handed to the worker to follow another. */
+void succ_planned(struct boxqd *d, int64_t pred, int64_t succ, uint8_t reason);
+/* The link by which id waits, or NULL. */
+struct succ_link *succ_link_of(struct boxqd *d, int64_t id);
+/* Handed over to follow a job that has not ended: not running yet. */
+bool succ_waiting(const struct boxqd *d, int64_t id);
+/* How many jobs run or wait ahead of id in its chain, or -1 if it may
+ * take no successor (it has one, or runs long). */
+int succ_depth(const struct boxqd *d, int64_t id);
+void succ_started(struct boxqd *d, int64_t id);
+void succ_ended(struct boxqd *d, int64_t id);
+/* The worker gave it back: the job it was to follow ran too long. */
+void succ_returned(struct boxqd *d, int64_t id);
+void succ_forget_all(struct boxqd *d);
 
 /* dispatch.c: the worker link and the scheduling pass. */
 void worker_link_start(struct boxqd *d);

@@ -175,18 +175,23 @@ pin_job(struct boxqd *d, struct cpuset *busy, int64_t id, int64_t ncpus) {
   return db_set_cpus(d->db, id, list);
 }
 
+/* Sends a recorded start; a successor is noted as one (successors.c). */
 static void
-send_dispatch(struct boxqd *d, int64_t id) {
+send_dispatch(struct boxqd *d, struct planned_start st) {
   struct job_rec j;
-  if (db_get_job(d->db, id, true, &j) < 0) {
-    log_error("job %lld: cannot read it back for dispatch: %s", (long long)id, db_errmsg(d->db));
+  if (db_get_job(d->db, st.id, true, &j) < 0) {
+    log_error("job %lld: cannot read it back for dispatch: %s", (long long)st.id, db_errmsg(d->db));
     return;
   }
+  if (st.after)
+    succ_planned(d, st.after, st.id, st.reason);
   struct pbuf b = {0};
   pb_begin(&b, MSG_DISPATCH);
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &j);
   pb_nest_end(&b, mark);
+  if (st.after)
+    pb_i64(&b, T_AFTER, st.after);
   pb_end(&b);
   conn_send(d->worker, &b);
   pbuf_free(&b);
@@ -239,17 +244,90 @@ resolve_starts(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, 
   return 0;
 }
 
-/* Records the starts of a pass in one transaction (all or none), then
- * sends them to the worker. */
+/* A successor takes the CPUs of the job it follows (pin_cpus). */
 static int
-start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int64_t now) {
+pin_like(struct boxqd *d, int64_t id, int64_t pred) {
+  struct job_rec j;
+  int r = db_get_job(d->db, pred, false, &j);
+  if (r == 0)
+    r = db_set_cpus(d->db, id, j.cpus ? j.cpus : "");
+  job_rec_free(&j);
+  return r;
+}
+
+/* The plan's starts and successors as jobs: st[] gets the starts, then
+ * the successors in the plan's order (a successor's after is known only
+ * once the one it follows is); *ret_n counts both. */
+static int
+resolve_plan(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
+             const struct sched_slot *slots, size_t nslots, struct planned_start **ret,
+             size_t **ret_entry, size_t *ret_n) {
+  size_t n = res->nstarts + res->nfollows;
+  size_t *want = xcalloc(n + 1, sizeof(size_t));
+  memcpy(want, res->starts, res->nstarts * sizeof(size_t));
+  for (size_t k = 0; k < res->nfollows; k++)
+    want[res->nstarts + k] = res->follows[k].queued;
+  int64_t *ids;
+  size_t *entry, nids;
+  int r = resolve_starts(d, p, want, n, &ids, &entry, &nids);
+  free(want);
+  if (r < 0)
+    return r;
+  /* resolve_starts groups each entry's jobs: its starts take the first. */
+  size_t nq = p->nqueued ? p->nqueued : 1;
+  size_t *first = xcalloc(nq, sizeof(size_t)), *used = xcalloc(nq, sizeof(size_t));
+  size_t *have = xcalloc(nq, sizeof(size_t));
+  for (size_t i = nids; i-- > 0;) {
+    first[entry[i]] = i;
+    have[entry[i]]++;
+  }
+  struct planned_start *st = xcalloc(n + 1, sizeof(*st));
+  size_t *st_entry = xcalloc(n + 1, sizeof(size_t));
+  size_t m = 0;
+  for (size_t k = 0; k < res->nstarts; k++) {
+    size_t e = res->starts[k];
+    if (used[e] < have[e]) {
+      st_entry[m] = e;
+      st[m++] = (struct planned_start){.id = ids[first[e] + used[e]++]};
+    }
+  }
+  /* Successors: the job of follow k, or 0 if the entry had no job left
+   * for it (then no successor follows it either). */
+  int64_t *fid = xcalloc(res->nfollows + 1, sizeof(int64_t));
+  for (size_t k = 0; k < res->nfollows; k++) {
+    size_t e = res->follows[k].queued, s = res->follows[k].slot;
+    int64_t after = s < nslots ? slots[s].job.id : fid[s - nslots];
+    if (!after || used[e] >= have[e])
+      continue;
+    fid[k] = ids[first[e] + used[e]++];
+    st_entry[m] = e;
+    st[m++] =
+        (struct planned_start){.id = fid[k], .after = after, .reason = res->verdict[e].reason};
+  }
+  free(fid);
+  free(first);
+  free(used);
+  free(have);
+  free(ids);
+  free(entry);
+  *ret = st;
+  *ret_entry = st_entry;
+  *ret_n = m;
+  return 0;
+}
+
+/* Records the starts and successors of a pass in one transaction (all or
+ * none), then sends them to the worker. */
+static int
+start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
+           const struct sched_slot *slots, size_t nslots, int64_t now) {
   int r = 0;
-  int64_t *ids = NULL;
-  size_t *entry = NULL, nids = 0;
+  struct planned_start *st = NULL;
+  size_t *entry = NULL, n = 0;
   if (d->cfg.pin_cpus)
     r = db_list_running(d->db, busy_cpus, p);
   if (r == 0)
-    r = resolve_starts(d, p, starts, n, &ids, &entry, &nids);
+    r = resolve_plan(d, p, res, slots, nslots, &st, &entry, &n);
   /* Relaxed: if boxqd dies before this reaches the disk, the worker's
    * hello after a restart shows which of these it received (the others go
    * back to the queue); nothing was promised to anyone yet. Inside the
@@ -258,15 +336,18 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
   bool in_batch = d->batch_open;
   if (r == 0)
     r = in_batch ? db_savepoint(d->db) : db_begin_relaxed(d->db);
-  for (size_t i = 0; r == 0 && i < nids; i++) {
+  for (size_t i = 0; r == 0 && i < n; i++) {
     const struct sched_job *j = &p->queued[entry[i]];
-    r = db_set_state(d->db, ids[i], JOB_RUNNING, "", now);
+    r = db_set_state(d->db, st[i].id, JOB_RUNNING, "", now);
     if (r == 0 && d->cfg.pin_cpus)
-      r = pin_job(d, &p->busy, ids[i], j->ncpus);
+      r = st[i].after ? pin_like(d, st[i].id, st[i].after)
+                      : pin_job(d, &p->busy, st[i].id, j->ncpus);
     if (r == 0 && j->array_id)
       r = db_array_begun(d->db, j->array_id, now);
+    _cleanup_free_ char *detail =
+        st[i].after ? xasprintf("to start when job %lld ends", (long long)st[i].after) : NULL;
     if (r == 0)
-      r = db_add_event(d->db, ids[i], now, "dispatched", NULL);
+      r = db_add_event(d->db, st[i].id, now, "dispatched", detail);
   }
   if (in_batch) {
     if (r == 0)
@@ -280,13 +361,13 @@ start_jobs(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int6
   if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
   else if (in_batch) {
-    d->batch_starts = xrealloc(d->batch_starts, (d->nbatch_starts + nids) * sizeof(int64_t));
-    memcpy(d->batch_starts + d->nbatch_starts, ids, nids * sizeof(int64_t));
-    d->nbatch_starts += nids;
+    d->batch_starts = xrealloc(d->batch_starts, (d->nbatch_starts + n) * sizeof(*st));
+    memcpy(d->batch_starts + d->nbatch_starts, st, n * sizeof(*st));
+    d->nbatch_starts += n;
   } else
-    for (size_t i = 0; i < nids; i++)
-      send_dispatch(d, ids[i]);
-  free(ids);
+    for (size_t i = 0; i < n; i++)
+      send_dispatch(d, st[i]);
+  free(st);
   free(entry);
   return r;
 }
@@ -379,6 +460,54 @@ on_refresh_timer(uv_timer_t *t) {
   sched_request_pass(t->data);
 }
 
+/* After a full pass: held successors ranked now below the best job left
+ * waiting for the next free place (one submitted since with a higher
+ * priority, say) are asked back from the worker, so that they do not go
+ * first. Both sides are ranked with this pass's clock and fair share. */
+static void
+take_back_outranked(struct boxqd *d, const struct sched_input *in, const struct sched_result *res,
+                    const struct sched_job *held, size_t nheld) {
+  if (!nheld || !d->worker_ready)
+    return;
+  double best = -1;
+  bool any = false;
+  for (size_t i = 0; i < in->nqueued; i++) {
+    const struct sched_verdict *v = &res->verdict[i];
+    if (!sched_waits_for_any_end((enum sched_reason)v->reason))
+      continue;
+    bool planned = false;
+    for (size_t k = 0; k < res->nfollows && !planned; k++)
+      planned = res->follows[k].queued == i;
+    if (!planned && (!any || v->priority > best)) {
+      best = v->priority;
+      any = true;
+    }
+  }
+  if (!any)
+    return;
+  double *fs = xcalloc(in->nusers + 1, sizeof(double));
+  sched_fairshare(in, fs);
+  for (size_t i = 0; i < nheld; i++) {
+    struct succ_link *l = succ_link_of(d, held[i].id);
+    if (!l || l->taking_back)
+      continue;
+    double prio =
+        sched_priority(in, &held[i], held[i].user < in->nusers ? fs[held[i].user] : 1.0, NULL);
+    if (prio >= best)
+      continue;
+    l->taking_back = true;
+    struct pbuf b = {0};
+    pb_begin(&b, MSG_TAKE_BACK);
+    pb_i64(&b, T_JOBID, held[i].id);
+    pb_end(&b);
+    conn_send(d->worker, &b);
+    pbuf_free(&b);
+    log_debug("job %lld: asked back from the worker: a job ranked higher waits",
+              (long long)held[i].id);
+  }
+  free(fs);
+}
+
 /* One scheduling pass. A full pass reads the whole queue and ranks it;
  * a quick one (only starts and ends since the last full pass, which is
  * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
@@ -414,6 +543,21 @@ sched_pass(struct boxqd *d) {
   size_t nusers;
   struct sched_user *users = number_users(d, &p, now, &nusers);
   struct sched_queue *queues = policy_queues(d);
+  /* Places a successor may follow into; a successor still waiting for its
+   * predecessor holds nothing yet (successors.c). */
+  struct sched_slot *slots = xcalloc(p.nrunning + 1, sizeof(*slots));
+  struct sched_job *held = xcalloc(p.nrunning + 1, sizeof(*held));
+  size_t nslots = 0, nrun = 0, nheld = 0;
+  for (size_t i = 0; i < p.nrunning; i++) {
+    int depth = d->cfg.lookahead > 0 ? succ_depth(d, p.running[i].id) : -1;
+    if (depth >= 0 && depth < d->cfg.lookahead)
+      slots[nslots++] = (struct sched_slot){.job = p.running[i], .depth = (unsigned)depth};
+    if (succ_waiting(d, p.running[i].id))
+      held[nheld++] = p.running[i];
+    else
+      p.running[nrun++] = p.running[i];
+  }
+  p.nrunning = nrun;
   struct sched_input in = {
       .cap = d->cap,
       .queues = queues,
@@ -432,15 +576,21 @@ sched_pass(struct boxqd *d) {
                  .max_age = d->cfg.priority_max_age,
                  .backfill = d->cfg.backfill},
       .now = now,
+      .slots = slots,
+      .nslots = d->worker_ready ? nslots : 0,
+      .max_depth = (unsigned)d->cfg.lookahead,
   };
   size_t nq = p.nqueued ? p.nqueued : 1;
+  size_t max_follows = nslots * (size_t)d->cfg.lookahead;
   /* Every start takes at least one CPU: no more than the free ones. */
   size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
   /* A full pass keeps its ranking (qcache_build). */
   struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
                              .starts = xcalloc(max_starts + 1, sizeof(size_t)),
                              .max_starts = max_starts,
-                             .order = quick ? NULL : xcalloc(nq, sizeof(size_t))};
+                             .order = quick ? NULL : xcalloc(nq, sizeof(size_t)),
+                             .follows = xcalloc(max_follows + 1, sizeof(struct sched_follow)),
+                             .max_follows = max_follows};
   r = sched_plan(&in, &res);
   if (r == 0 && !quick) {
     pos = xcalloc(nq, sizeof(size_t));
@@ -455,6 +605,7 @@ sched_pass(struct boxqd *d) {
     d->nnotes = p.nqueued;
     qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
     d->last_pass = now;
+    take_back_outranked(d, &in, &res, held, nheld);
   } else if (r == 0) {
     /* A quick pass's verdicts replace those of the jobs it looked at; a
      * full pass follows within QCACHE_MAX_AGE_MS for the rest. */
@@ -469,10 +620,12 @@ sched_pass(struct boxqd *d) {
   if (r == 0) {
     d->reserved_id = res.reserved_id;
     d->reserved_time = res.reserved_time;
-    if (res.nstarts > 0 && d->worker_ready) {
-      if (start_jobs(d, &p, res.starts, res.nstarts, now) == 0)
+    if (res.nstarts + res.nfollows > 0 && d->worker_ready) {
+      if (start_jobs(d, &p, &res, slots, nslots, now) == 0) {
         qcache_consume(d, res.starts, res.nstarts, pos);
-      else
+        for (size_t k = 0; k < res.nfollows; k++)
+          qcache_consume(d, &res.follows[k].queued, 1, pos);
+      } else
         d->qcache_valid = false;
     }
   } else
@@ -480,6 +633,9 @@ sched_pass(struct boxqd *d) {
   free(res.verdict);
   free(res.starts);
   free(res.order);
+  free(res.follows);
+  free(slots);
+  free(held);
   free(users);
   free(queues);
 out:
@@ -726,6 +882,8 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
     db_rollback(d->db);
   if (r < 0)
     log_error("reconciling with the worker: %s", db_errmsg(d->db));
+  /* Successors it holds count as running until they start. */
+  succ_forget_all(d);
   d->worker_ready = true;
   log_info("worker ready (cgroup backend %s), %zu job(s) running there", d->worker_backend,
            rc.nknown);
@@ -741,6 +899,7 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
+  succ_started(d, id);
   struct job_rec j = {0};
   _cleanup_free_ char *detail = NULL;
   char mem[32];
@@ -779,6 +938,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
     log_error("malformed result from the worker");
     return;
   }
+  /* A successor of it runs from now on (or it was one, ended unstarted). */
+  succ_ended(d, end.id);
   struct job_rec cur = {0};
   int r = db_get_job(d->db, end.id, false, &cur);
   if (r == 0 && cur.state == JOB_FINISHED) {
@@ -867,6 +1028,31 @@ out:
   job_rec_free(&end);
 }
 
+/* A successor the worker gave back unstarted (the job it was to follow
+ * ran longer than the worker holds one): queued again, as it was. */
+static void
+on_returned(struct boxqd *d, const struct pmsg *m) {
+  int64_t id = pmsg_i64_or(m, T_JOBID, 0);
+  succ_returned(d, id);
+  int64_t now = now_sec();
+  int r = part_begin(d, false);
+  if (r == 0)
+    r = db_undispatch(d->db, id, now);
+  if (r == 0)
+    r = db_add_event(d->db, id, now, "returned",
+                     "the job it was to follow still runs: back in the queue");
+  part_end(d, r);
+  if (r == -ESRCH)
+    return; /* ended (cancelled) or started meanwhile: nothing to undo */
+  if (r < 0) {
+    log_error("job %lld: cannot queue it again: %s", (long long)id, db_errmsg(d->db));
+    return;
+  }
+  log_debug("job %lld: returned by the worker, queued again", (long long)id);
+  d->batch_pass = true;
+  d->queue_changed = true; /* back in the queue: a full pass ranks it */
+}
+
 /* A running job's usage so far: stored for qstat, replaced by the final
  * record when the job ends. */
 static void
@@ -903,6 +1089,9 @@ on_worker_msg(struct conn *c, const struct pmsg *m) {
       break;
     case MSG_USAGE:
       on_usage(d, m);
+      break;
+    case MSG_RETURNED:
+      on_returned(d, m);
       break;
     default:
       log_warn("unexpected message %u from the worker", m->type);

@@ -55,7 +55,16 @@ annotate(struct boxqd *d, struct job_rec *j) {
                                   (long long)(n['Q'] + n['H'] + n['W']), (long long)n['R'],
                                   (long long)n['E'], (long long)n['F']);
   }
-  switch (j->state) {
+  const struct succ_link *follows =
+      j->state == JOB_RUNNING && j->stime == 0 ? succ_link_of(d, j->id) : NULL;
+  if (follows) {
+    /* Handed to the worker to start when a job ends: still waiting. */
+    j->state = JOB_QUEUED;
+    why =
+        xasprintf("%s; next to start when job %lld ends",
+                  sched_reason_text((enum sched_reason)follows->reason), (long long)follows->pred);
+  }
+  switch (follows ? 0 : j->state) {
     case JOB_HELD:
       if (j->hold_types && strchr(j->hold_types, 's') && j->depend)
         why = xasprintf("waiting for its dependencies (%s)", j->depend);

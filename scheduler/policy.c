@@ -309,6 +309,95 @@ collect_arrays(struct plan *p) {
   return 0;
 }
 
+/* ---- successors ---- */
+
+/* Then no later job may be planned ahead of it. Its own user's or
+ * array's limit frees only when one of its own ends. */
+bool
+sched_waits_for_any_end(enum sched_reason why) {
+  switch (why) {
+    case SR_USER_RUNNING:
+    case SR_USER_NCPUS:
+    case SR_USER_MEM:
+    case SR_ARRAY_LIMIT:
+    case SR_TOO_BIG:
+    case SR_QUEUE_STOPPED:
+    case SR_START:
+      return false;
+    default:
+      return true;
+  }
+}
+
+/* The place for j to follow into: same user and queue, at least its CPUs
+ * and memory, the same array if its array has a %N cap, not taken; the
+ * shallowest, then the longest running. */
+static size_t
+find_slot(const struct sched_slot *slots, size_t n, const bool *taken, const struct sched_job *j,
+          unsigned max_depth) {
+  size_t best = SIZE_MAX;
+  for (size_t s = 0; s < n; s++) {
+    const struct sched_job *h = &slots[s].job;
+    if (taken[s] || slots[s].depth >= max_depth || h->user != j->user || h->queue != j->queue ||
+        h->ncpus < j->ncpus || h->mem < j->mem ||
+        (j->array_limit > 0 && h->array_id != j->array_id))
+      continue;
+    if (best == SIZE_MAX || slots[s].depth < slots[best].depth ||
+        (slots[s].depth == slots[best].depth && h->stime < slots[best].job.stime))
+      best = s;
+  }
+  return best;
+}
+
+/* Plans successors over the pass's order (see policy.h); nstarted[i] is
+ * how many jobs entry i started in this pass. */
+static int
+plan_successors(const struct plan *p, const size_t *order, const size_t *nstarted,
+                struct sched_result *res) {
+  const struct sched_input *in = p->in;
+  res->nfollows = 0;
+  if (!res->follows || !res->max_follows || !in->nslots || !in->max_depth)
+    return 0;
+  /* Each planned successor is a place to follow in turn. */
+  size_t cap = in->nslots + res->max_follows;
+  struct sched_slot *slots = malloc(cap * sizeof(*slots));
+  bool *taken = calloc(cap, sizeof(bool));
+  if (!slots || !taken) {
+    free(slots);
+    free(taken);
+    return -ENOMEM;
+  }
+  memcpy(slots, in->slots, in->nslots * sizeof(*slots));
+  size_t nslots = in->nslots;
+  for (size_t k = 0; k < in->nqueued && res->nfollows < res->max_follows; k++) {
+    size_t i = order[k];
+    const struct sched_job *j = &in->queued[i];
+    enum sched_reason why = (enum sched_reason)p->v[i].reason;
+    int64_t left = (j->count > 1 ? j->count : 1) - (int64_t)nstarted[i];
+    if (left <= 0 || why == SR_TOO_BIG || why == SR_QUEUE_STOPPED)
+      continue;
+    if (why == SR_NONE)
+      break; /* the pass stopped before it (max_starts) */
+    for (; left > 0 && res->nfollows < res->max_follows; left--) {
+      size_t s = find_slot(slots, nslots, taken, j, in->max_depth);
+      if (s == SIZE_MAX) {
+        if (sched_waits_for_any_end(why) || why == SR_START)
+          goto out;
+        break;
+      }
+      taken[s] = true;
+      res->follows[res->nfollows++] = (struct sched_follow){.queued = i, .slot = s};
+      struct sched_job next = *j;
+      next.stime = in->now;
+      slots[nslots++] = (struct sched_slot){.job = next, .depth = slots[s].depth + 1};
+    }
+  }
+out:
+  free(slots);
+  free(taken);
+  return 0;
+}
+
 int
 sched_plan(const struct sched_input *in, struct sched_result *res) {
   struct plan p = {.in = in, .v = res->verdict};
@@ -405,6 +494,20 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
       res->starts[res->nstarts++] = i;
     }
   }
+  if (res->follows && res->max_follows && in->nslots) {
+    size_t *nstarted = calloc(nq ? nq : 1, sizeof(size_t));
+    if (!nstarted) {
+      r = -ENOMEM;
+      goto out;
+    }
+    for (size_t s = 0; s < res->nstarts; s++)
+      nstarted[res->starts[s]]++;
+    r = plan_successors(&p, order, nstarted, res);
+    free(nstarted);
+    if (r < 0)
+      goto out;
+  } else
+    res->nfollows = 0;
   r = 0;
 out:
   free(fs);

@@ -12,7 +12,20 @@
  * the running jobs' walltimes guarantee room for it. Later jobs may start
  * (backfill) only if they fit now and either end, by their walltime,
  * before that time, or fit in what the reserved job leaves over then; so
- * the reserved job never starts later because of them. */
+ * the reserved job never starts later because of them.
+ *
+ * Successors: a job that would start next into a running job's place can
+ * be planned to follow it, so that the worker starts it the moment that
+ * job ends, without a round trip through boxqd (HTCondor reuses a claim
+ * for the same user's next job in the same way). A successor takes its
+ * predecessor's place one for one: same user, same queue, no more CPUs or
+ * memory (and for a job held back by its array's %N, the same array), so
+ * no limit is ever exceeded when it starts. The order holds: jobs are
+ * planned in priority order, and planning stops at the first job that
+ * would take the next free resources (blocked by resources or a queue
+ * limit) but has no place to follow into; only jobs kept back by their
+ * own user's or array's limit, which no other user's end frees, are
+ * passed over. */
 #pragma once
 
 #include "jobref.h" /* enum dep_kind */
@@ -73,6 +86,13 @@ struct sched_user {
   double usage;
 };
 
+/* A job a queued one may be planned to follow: a running job, or one
+ * already planned to follow another (depth: how many are ahead of it). */
+struct sched_slot {
+  struct sched_job job;
+  unsigned depth;
+};
+
 struct sched_input {
   struct sched_capacity cap;
   const struct sched_queue *queues;
@@ -85,6 +105,11 @@ struct sched_input {
   size_t nqueued;
   struct sched_params params;
   int64_t now;
+  /* Successors: the places free to follow into (none: no successors), and
+   * how long a chain of planned jobs may get behind a running one. */
+  const struct sched_slot *slots;
+  size_t nslots;
+  unsigned max_depth;
 };
 
 /* Why a queued job did not start in a pass. */
@@ -106,6 +131,11 @@ enum sched_reason {
   SR_MAX,
 };
 
+/* Whether a job kept back for this reason takes the next resources any
+ * job's end frees (not: its own user's or array's limit, a stopped queue,
+ * a job too big for the box). */
+bool sched_waits_for_any_end(enum sched_reason r);
+
 /* A short sentence for qstat's comment. */
 const char *sched_reason_text(enum sched_reason r);
 
@@ -113,6 +143,14 @@ struct sched_verdict {
   double priority;
   double factor[SF_MAX];
   uint8_t reason; /* enum sched_reason */
+};
+
+/* A queued job planned to follow another: queued's entry (once per job,
+ * as starts), and whom it follows: an index into slots, or nslots + k for
+ * the k-th successor planned in the same pass. */
+struct sched_follow {
+  size_t queued;
+  size_t slot;
 };
 
 struct sched_result {
@@ -123,6 +161,8 @@ struct sched_result {
   size_t *order;                 /* [nqueued], caller-allocated, or NULL: queued's indexes in
                                   * the order the pass considered them, best first */
   size_t nstarts;
+  struct sched_follow *follows; /* [max_follows], caller-allocated, or NULL */
+  size_t max_follows, nfollows;
   int64_t reserved_id;   /* the job holding the reservation, or 0 */
   int64_t reserved_time; /* its guaranteed start, or SCHED_NEVER if unknown */
 };

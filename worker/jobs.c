@@ -34,13 +34,18 @@ wjob_add(struct worker *w, int64_t id) {
   return j;
 }
 
-static void
+void
 wjob_free(struct worker *w, struct wjob *j) {
   for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
     if (*pp == j) {
       *pp = j->next;
       break;
     }
+  wsucc_unlink(j);
+  if (j->waiting) {
+    job_rec_free(j->waiting);
+    free(j->waiting);
+  }
   pbuf_free(&j->result);
   free(j->dir);
   free(j);
@@ -78,8 +83,17 @@ on_outbox_timer(uv_timer_t *t) {
 
 static void
 send_result(struct worker *w, struct wjob *j) {
-  if (j->ended && j->result.len)
-    worker_send(w, &j->result);
+  if (!j->ended || !j->result.len)
+    return;
+  if (j->succ && w->sched) {
+    /* Its successor starts now: boxqd's answer is not awaited, so the
+     * result waits for company, and boxqd stores several in one go. */
+    pb_frames(&w->outbox, &j->result);
+    if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
+      uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+    return;
+  }
+  worker_send(w, &j->result);
 }
 
 /* A job's /tmp on disk (job_tmp = disk), if it is still there. */
@@ -200,6 +214,51 @@ write_spool(struct job_rec *job, const char *dir) {
   return r;
 }
 
+void
+wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *end) {
+  mkdir(j->dir, 0700);
+  int r = spool_write_result(j->dir, end);
+  if (r < 0)
+    log_error("job %lld: cannot write its result: %s", (long long)j->id, strerror(-r));
+  wjob_finish(w, j);
+}
+
+int
+wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
+  int r = write_spool(job, j->dir);
+  if (r == 0)
+    r = shep_start_job(w, j, job);
+  if (r < 0) {
+    log_error("job %lld: cannot start its shepherd: %s", (long long)job->id, strerror(-r));
+    struct job_rec end = {.id = job->id,
+                          .end_reason = END_LAUNCH,
+                          .has_exit = true,
+                          .exit_status = JOB_EXEC_FAIL,
+                          .etime = time(NULL)};
+    end.comment = xasprintf("the worker cannot start the job: %s", strerror(-r));
+    wjob_end_unstarted(w, j, &end);
+    job_rec_free(&end);
+    wsucc_follow_on(w, j);
+    return r;
+  }
+  log_info("job %lld: shepherd %d runs it for %s (its job %u)", (long long)job->id,
+           (int)j->shep->pid, job->owner, (unsigned)j->shep->seq);
+  if (w->sched) {
+    struct pbuf *b = &w->outbox;
+    pb_begin(b, MSG_STARTED);
+    pb_i64(b, T_JOBID, job->id);
+    pb_i64(b, J_STIME, time(NULL));
+    _cleanup_free_ char *cg =
+        xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
+                  w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job->id);
+    pb_str(b, J_CGROUP, cg);
+    pb_end(b);
+    if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
+      uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+  }
+  return 0;
+}
+
 int
 wjob_dispatch(struct worker *w, const struct pmsg *m) {
   struct pfield f;
@@ -221,39 +280,22 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
      * its way (it waits for the disk). */
     wjob_ack(w, job.id);
   }
-  struct wjob *j = wjob_add(w, job.id);
-  int r = write_spool(&job, j->dir);
-  if (r == 0)
-    r = shep_start_job(w, j, &job);
-  if (r < 0) {
-    log_error("job %lld: cannot start its shepherd: %s", (long long)job.id, strerror(-r));
-    struct job_rec end = {.id = job.id,
-                          .end_reason = END_LAUNCH,
-                          .has_exit = true,
-                          .exit_status = JOB_EXEC_FAIL,
-                          .etime = time(NULL)};
-    end.comment = xasprintf("the worker cannot start the job: %s", strerror(-r));
-    mkdir(j->dir, 0700);
-    spool_write_result(j->dir, &end);
-    job_rec_free(&end);
-    wjob_finish(w, j);
-  } else {
-    log_info("job %lld: shepherd %d runs it for %s (its job %u)", (long long)job.id,
-             (int)j->shep->pid, job.owner, (unsigned)j->shep->seq);
-    if (w->sched) {
-      struct pbuf *b = &w->outbox;
-      pb_begin(b, MSG_STARTED);
-      pb_i64(b, T_JOBID, job.id);
-      pb_i64(b, J_STIME, time(NULL));
-      _cleanup_free_ char *cg =
-          xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
-                    w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job.id);
-      pb_str(b, J_CGROUP, cg);
-      pb_end(b);
-      if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
-        uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
-    }
+  /* A successor waits for the job it follows, unless that has ended. If
+   * that was not running here (given back meanwhile, or deleted while
+   * held), its place is not ours to give: back to boxqd it goes. */
+  int64_t after = pmsg_i64_or(m, T_AFTER, 0);
+  struct wjob *pred = after > 0 && after != job.id ? wjob_find(w, after) : NULL;
+  if (after > 0 && (!pred || pred->unstarted)) {
+    wsucc_refuse(w, job.id);
+    job_rec_free(&job);
+    return 0;
   }
+  struct wjob *j = wjob_add(w, job.id);
+  if (pred && !pred->ended) {
+    wsucc_hold(w, j, pred, &job);
+    return 0;
+  }
+  int r = wjob_launch(w, j, &job);
   job_rec_free(&job);
   return r;
 }
@@ -272,8 +314,10 @@ wjob_ack(struct worker *w, int64_t id) {
 void
 wjob_signal(struct worker *w, int64_t id, int sig, bool cancel) {
   struct wjob *j = wjob_find(w, id);
+  if (j && j->waiting && cancel)
+    wsucc_cancel(w, j);
   if (!j || j->ended || !j->shep)
-    return;
+    return; /* a held successor has no process to signal yet */
   union sigval v = {.sival_int = shepherd_sigval(j->shep->seq, cancel ? 0 : sig)};
   if (sigqueue(j->shep->pid, cancel ? SHEPHERD_SIG_CANCEL : SHEPHERD_SIG_FORWARD, v) < 0)
     log_warn("job %lld: cannot signal shepherd %d: %s", (long long)id, (int)j->shep->pid,

@@ -33,6 +33,12 @@ on_sched_msg(struct conn *c, const struct pmsg *m) {
     case MSG_ENDED_ACK:
       wjob_ack(w, pmsg_i64_or(m, T_JOBID, 0));
       break;
+    case MSG_TAKE_BACK: {
+      struct wjob *j = wjob_find(w, pmsg_i64_or(m, T_JOBID, 0));
+      if (j && j->waiting)
+        wsucc_give_back(w, j); /* started already: it runs, as boxqd will hear */
+      break;
+    }
     case MSG_SIGNAL:
       wjob_signal(w, pmsg_i64_or(m, T_JOBID, 0), (int)pmsg_i64_or(m, T_SIGNAL, 0),
                   pmsg_i64_or(m, T_FLAGS, 0) != 0);
@@ -91,6 +97,9 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&w->sample_timer, NULL);
   worker_flush(w);
   uv_close((uv_handle_t *)&w->outbox_timer, NULL);
+  /* Held successors were never started: boxqd queues them again when it
+   * finds the next worker without them. */
+  uv_close((uv_handle_t *)&w->wait_timer, NULL);
   log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
   uv_close((uv_handle_t *)&w->server, NULL);
   if (w->sched)
@@ -239,6 +248,8 @@ main(int argc, char **argv) {
   }
   uv_timer_init(w.loop, &w.outbox_timer);
   w.outbox_timer.data = &w;
+  uv_timer_init(w.loop, &w.wait_timer);
+  w.wait_timer.data = &w;
   uv_timer_init(w.loop, &w.sample_timer);
   w.sample_timer.data = &w;
   uv_timer_start(&w.sample_timer, on_sample_timer, (uint64_t)w.cfg.sample_interval * 1000,

@@ -95,11 +95,13 @@ shep_job_done(struct wshep *s) {
   s->last_job = j->id;
   j->shep = NULL;
   wjob_finish(s->w, j);
-  if (s->chan < 0 || s->exited)
-    return;
-  shep_set_idle(s, true);
-  if (count_idle(s->w) > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
-    shep_retire(s);
+  if (s->chan >= 0 && !s->exited) {
+    shep_set_idle(s, true);
+    if (count_idle(s->w) > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
+      shep_retire(s);
+  }
+  /* Its successor, if boxqd handed one over, gets the place now. */
+  wsucc_follow_on(s->w, j);
 }
 
 /* The shepherd has exited. Reap it if it is ours (not one found after a

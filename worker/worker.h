@@ -42,6 +42,13 @@ struct wjob {
   bool ended;
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
+  /* A successor (boxqd's lookahead): held here, not started, until the
+   * job it follows ends (pred), or given back after LOOKAHEAD_WAIT_MS.
+   * succ: the job that follows this one. */
+  struct job_rec *waiting;
+  uint64_t waiting_since; /* loop time: since the job it follows runs */
+  bool unstarted;         /* ended before it ever started (a held one deleted) */
+  struct wjob *pred, *succ;
   struct worker *w;
   struct wjob *next;
 };
@@ -64,6 +71,7 @@ struct worker {
    * one transaction there instead of two. */
   struct pbuf outbox;
   uv_timer_t outbox_timer;
+  uv_timer_t wait_timer;  /* successors held too long go back (successors.c) */
   uid_t sched_uid;        /* scheduler_user's uid */
   struct usercache users; /* jobs' accounts, looked up before each fork */
   struct arg_area args;   /* its command line's place, which shepherds rename; 0s: unknown */
@@ -87,6 +95,29 @@ void wjob_finish(struct worker *w, struct wjob *j);
 /* Removes what a shepherd removes after noting a result (the job's
  * emptied cgroup, its /tmp on disk), for one that died in between. */
 void wjob_remove_leftovers(struct worker *w, int64_t id);
+/* Starts a job now: its spool, a shepherd, the 'started' report. On
+ * failure the job ends at once with a launch error. */
+int wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job);
+/* Writes a result the job's shepherd did not (it never had the job). */
+void wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *end);
+void wjob_free(struct worker *w, struct wjob *j);
+
+/* successors.c: jobs handed over to start when another ends. */
+#define LOOKAHEAD_WAIT_MS 1000
+/* Holds j (taking job) until pred and the successors already behind it
+ * have ended. */
+void wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job);
+/* j has ended: the job that follows it starts. */
+void wsucc_follow_on(struct worker *w, struct wjob *j);
+/* qdel of a held successor: it ends unstarted, the one behind it moves up. */
+void wsucc_cancel(struct worker *w, struct wjob *j);
+/* A job leaving the worker's list: its links go. */
+void wsucc_unlink(struct wjob *j);
+/* Gives j, and every job behind it, back to boxqd (MSG_RETURNED). */
+void wsucc_give_back(struct worker *w, struct wjob *j);
+/* Gives back a job handed over to follow one that is not running here
+ * (given back itself, or deleted before it started). */
+void wsucc_refuse(struct worker *w, int64_t id);
 
 /* sheps.c */
 /* Hands the job to an idle shepherd, or to a new one. */

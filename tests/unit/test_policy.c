@@ -170,6 +170,152 @@ queue_and_user_limits(void **state) {
     assert_non_null(strstr(sched_reason_text(r), " "));
 }
 
+/* ---- successors ---- */
+
+struct follow_pass {
+  struct pass p;
+  struct sched_follow follows[16];
+  struct sched_slot slots[8];
+};
+
+/* Plans with every running job as a place to follow into. */
+static void
+plan_follows(struct sched_input *in, struct follow_pass *f, unsigned max_depth, size_t max) {
+  for (size_t i = 0; i < in->nrunning; i++)
+    f->slots[i] = (struct sched_slot){.job = in->running[i]};
+  in->slots = f->slots;
+  in->nslots = in->nrunning;
+  in->max_depth = max_depth;
+  f->p.res = (struct sched_result){
+      .verdict = f->p.v, .starts = f->p.starts, .follows = f->follows, .max_follows = max};
+  assert_int_equal(sched_plan(in, &f->p.res), 0);
+}
+
+/* Two users' short jobs: each user's next jobs follow that user's own
+ * running job, in priority order, two deep; nothing starts beside them. */
+static void
+successors_follow_their_users_jobs(void **state) {
+  (void)state;
+  struct sched_job run[] = {{.id = 1, .user = 0, .ncpus = 1, .mem = GB, .stime = 990},
+                            {.id = 2, .user = 1, .ncpus = 1, .mem = GB, .stime = 995}};
+  struct sched_job q[] = {{.id = 3, .user = 0, .ncpus = 1, .mem = GB, .qtime = 1},
+                          {.id = 4, .user = 1, .ncpus = 1, .mem = GB, .qtime = 2},
+                          {.id = 5, .user = 0, .ncpus = 1, .mem = GB, .qtime = 3},
+                          {.id = 6, .user = 1, .ncpus = 1, .mem = GB, .qtime = 4},
+                          {.id = 7, .user = 0, .ncpus = 1, .mem = GB, .qtime = 5}};
+  struct sched_input in = input(2, 4 * GB, q, 5, run, 2);
+  struct follow_pass f;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.res.nstarts, 0);
+  assert_int_equal(f.p.res.nfollows, 4);
+  /* 3 after 1, 4 after 2, then 5 after 3 (the first planned: slot 2) and
+   * 6 after 4 (slot 3); 7 would be a third behind 1: too deep, and it
+   * then waits for the next free CPU, as before. */
+  size_t want[][2] = {{0, 0}, {1, 1}, {2, 2}, {3, 3}};
+  for (size_t k = 0; k < 4; k++) {
+    assert_int_equal(f.follows[k].queued, want[k][0]);
+    assert_int_equal(f.follows[k].slot, want[k][1]);
+  }
+  /* max_follows bounds them, depth 1 allows one each. */
+  plan_follows(&in, &f, 2, 3);
+  assert_int_equal(f.p.res.nfollows, 3);
+  plan_follows(&in, &f, 1, 16);
+  assert_int_equal(f.p.res.nfollows, 2);
+  /* No places: none, and the pass is the same. */
+  in.nslots = 0;
+  assert_int_equal(sched_plan(&in, &f.p.res), 0);
+  assert_int_equal(f.p.res.nfollows, 0);
+  assert_int_equal(f.p.v[0].reason, SR_RESERVED);
+}
+
+/* A job that would take the next free CPUs but cannot follow anyone (other
+ * user, or bigger) stops planning: nothing behind it goes first. */
+static void
+successors_never_overtake(void **state) {
+  (void)state;
+  struct sched_job run[] = {{.id = 1, .user = 0, .ncpus = 1, .mem = GB, .stime = 990}};
+  struct sched_job q[] = {{.id = 2, .user = 2, .ncpus = 1, .mem = GB, .qtime = 1},
+                          {.id = 3, .user = 0, .ncpus = 1, .mem = GB, .qtime = 2}};
+  struct sched_input in = input(1, 4 * GB, q, 2, run, 1);
+  struct follow_pass f;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.res.nfollows, 0);
+  /* Same user, but more CPUs or memory than the job it would follow. */
+  q[0].user = 0;
+  q[0].ncpus = 2;
+  in.cap.ncpus = 2;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.v[0].reason, SR_RESERVED);
+  assert_int_equal(f.p.res.nfollows, 0);
+  q[0].ncpus = 1;
+  q[0].mem = 2 * GB;
+  in.cap.ncpus = 1;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.res.nfollows, 0);
+  /* Another queue: not the same place. */
+  static const struct sched_queue two[2] = {{.started = true}, {.started = true}};
+  q[0].mem = GB;
+  q[0].queue = 1;
+  in.queues = two;
+  in.nqueues = 2;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.res.nfollows, 0);
+  q[0].queue = 0;
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.res.nfollows, 2);
+  assert_int_equal(f.follows[0].queued, 0);
+  assert_int_equal(f.follows[1].queued, 1);
+}
+
+/* Jobs kept back by their own user's limit are passed over (only their own
+ * user's end frees it); a queue limit, which any end frees, stops planning.
+ * A job of an array with a %N cap follows only a task of that array. */
+static void
+successors_and_limits(void **state) {
+  (void)state;
+  struct sched_queue qu = {.started = true, .max_user_running = 1};
+  struct sched_job run[] = {{.id = 1, .user = 0, .ncpus = 1, .mem = GB, .stime = 990},
+                            {.id = 2, .user = 1, .ncpus = 1, .mem = GB, .stime = 990}};
+  struct sched_job q[] = {{.id = 3, .user = 1, .ncpus = 1, .mem = GB, .qtime = 1},
+                          {.id = 4, .user = 0, .ncpus = 1, .mem = GB, .qtime = 2}};
+  struct sched_input in = input(4, 8 * GB, q, 2, run, 2);
+  in.queues = &qu;
+  struct follow_pass f;
+  plan_follows(&in, &f, 2, 16);
+  /* Only job 1 is a place (job 2's is taken, say): 3 is passed over. */
+  in.nslots = 1;
+  assert_int_equal(sched_plan(&in, &f.p.res), 0);
+  assert_int_equal(f.p.v[0].reason, SR_USER_RUNNING);
+  assert_int_equal(f.p.res.nfollows, 1);
+  assert_int_equal(f.follows[0].queued, 1);
+  /* A queue limit instead: 3 would take the next end's place; stop. */
+  qu = (struct sched_queue){.started = true, .max_running = 2};
+  assert_int_equal(sched_plan(&in, &f.p.res), 0);
+  assert_int_equal(f.p.v[0].reason, SR_QUEUE_RUNNING);
+  assert_int_equal(f.p.res.nfollows, 0);
+
+  /* Array 50 (%1) has task 1 running; its waiting tasks follow it, not
+   * user 0's plain job. */
+  qu = (struct sched_queue){.started = true};
+  struct sched_job arun[] = {
+      {.id = 9, .user = 0, .ncpus = 1, .mem = GB, .stime = 980},
+      {.id = 51, .user = 0, .ncpus = 1, .mem = GB, .stime = 990, .array_id = 50, .array_limit = 1}};
+  struct sched_job aq[] = {{.id = 52,
+                            .user = 0,
+                            .ncpus = 1,
+                            .mem = GB,
+                            .qtime = 1,
+                            .array_id = 50,
+                            .array_limit = 1,
+                            .count = 3}};
+  in = input(2, 8 * GB, aq, 1, arun, 2);
+  plan_follows(&in, &f, 2, 16);
+  assert_int_equal(f.p.v[0].reason, SR_ARRAY_LIMIT);
+  assert_int_equal(f.p.res.nfollows, 2);
+  assert_int_equal(f.follows[0].slot, 1); /* task 51, though job 9 runs longer */
+  assert_int_equal(f.follows[1].slot, 2); /* the task planned after it */
+}
+
 /* EASY backfill in one pass: the short job fits before the reservation,
  * the long and the unlimited ones do not; the one using only what the top
  * job leaves over may run as long as it likes. */
@@ -690,6 +836,9 @@ main(void) {
       cmocka_unit_test(priority_factors_order_jobs),
       cmocka_unit_test(queue_and_user_limits),
       cmocka_unit_test(backfill_respects_the_reservation),
+      cmocka_unit_test(successors_follow_their_users_jobs),
+      cmocka_unit_test(successors_never_overtake),
+      cmocka_unit_test(successors_and_limits),
       cmocka_unit_test(array_cap_limits_running_tasks),
       cmocka_unit_test(array_entry_starts_copies),
       cmocka_unit_test(dependency_rules),

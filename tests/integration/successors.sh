@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Successors ([scheduler] lookahead): jobs handed to the worker ahead of
+# time, each to start the moment a given running job of the same user
+# ends. On a one-CPU server: a held successor shows as waiting and says
+# for what, is never started beside its predecessor, can be deleted
+# before it starts, goes back to the queue when its predecessor runs long,
+# and is taken back when a job ranked higher arrives. A drain of short
+# jobs through successors runs each exactly once, one at a time.
+. "$(dirname "$0")/lib.sh"
+require_root_cgroups
+start_boxq "[scheduler]" "ncpus = 1" "lookahead = 2" "default_mem = 64mb"
+cd "$WORK"
+events() { "$BIN/tracejob" "$1"; }
+# ev_has ID PATTERN: the job's event log has a line matching PATTERN.
+ev_has() { has "$(events "$1")" "$2"; }
+
+# ---- held behind a long job; deleted while held; given back ----
+long=$(echo 'sleep 3' | submit -N long)
+wait_state "$long" R 10
+s1=$(echo 'echo s1 ran' | submit -N s1)
+s2=$(echo 'echo s2 ran' | submit -N s2)
+check "the next job is handed over to follow the running one" \
+  eventually ev_has "$s1" "dispatched.*to start when job $long ends"
+check "  and shows as waiting" test "$(jfield "$s1" job_state)" = Q
+check "  saying what for" has "$(jfield "$s1" comment)" "next to start when job $long ends"
+check "the one after it follows it" eventually ev_has "$s2" "to start when job $s1 ends"
+"$BIN/qdel" "$s1"
+wait_job "$s1" 10
+check "a held successor deleted ends cancelled" test "$(jfield "$s1" end_reason)" = cancelled
+check "  never having run" test ! -e "s1.o$s1"
+check "  and says so" has "$(jfield "$s1" comment)" "deleted before it started"
+# The worker holds one for a second of its predecessor's run at most.
+check "one held while the job before it runs long goes back to the queue" \
+  eventually ev_has "$s2" "returned"
+check "  shown queued again" test "$(jfield "$s2" job_state)" = Q
+wait_job "$long" 20
+wait_job "$s2" 20
+check "it runs once the long job has ended" test "$(cat "s2.o$s2")" = "s2 ran"
+check "  not before" test "$(date -d "$(jfield "$s2" stime)" +%s)" -ge \
+  "$(date -d "$(jfield "$long" obittime)" +%s)"
+
+# ---- a job ranked higher takes the place of held ones ----
+long=$(echo 'sleep 2' | submit -N long2)
+wait_state "$long" R 10
+low1=$(echo 'echo low1 >> order' | submit -N low1 -p -100)
+low2=$(echo 'echo low2 >> order' | submit -N low2 -p -100)
+eventually ev_has "$low1" "to start when job $long ends"
+top=$(echo 'echo top >> order' | submit -N top -p 500)
+check "a higher-priority job takes back the held ones" eventually ev_has "$low1" "returned"
+for j in "$top" "$low1" "$low2"; do wait_job "$j" 20 > /dev/null; done
+check "  and runs before them" test "$(head -1 order)" = top
+
+# ---- a drain of short jobs: one at a time, each once ----
+mkdir -p running
+body='touch "$PBS_O_WORKDIR/running/$PBS_JOBID"
+ls "$PBS_O_WORKDIR/running" | wc -l >> "$PBS_O_WORKDIR/seen"
+rm "$PBS_O_WORKDIR/running/$PBS_JOBID"'
+ids=()
+for i in $(seq 1 30); do ids+=("$(submit -h -N d <<< "$body")"); done
+"$BIN/qrls" "${ids[@]}"
+for i in "${ids[@]}"; do wait_job "$i" 60 > /dev/null; done
+followed=0
+for i in "${ids[@]}"; do
+  has "$(events "$i")" "to start when job" && followed=$((followed + 1))
+done
+check "short jobs drained through successors ($followed of 30)" test "$followed" -gt 0
+check "  every one completed once" test "$(grep -c . seen)" = 30
+check "  never two at once on one CPU (saw $(sort -n seen | tail -1))" test "$(sort -n seen | tail -1)" = 1
+finish

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* Successors: jobs boxqd hands over ahead of time, each to start the
+ * moment a given job (its predecessor) ends, so that a slot freed by a
+ * short job is filled without a round trip through boxqd (the policy,
+ * scheduler/policy.h, picks them: same user, same queue, no bigger). One
+ * waits here, unstarted: no spool, no shepherd, no process. If its
+ * predecessor runs longer than LOOKAHEAD_WAIT_MS it goes back to boxqd
+ * (MSG_RETURNED), with the chain behind it, so that a job planned early
+ * never holds its place in line for long. */
+#include "log.h"
+#include "worker.h"
+
+#include <string.h>
+#include <time.h>
+
+static void on_wait_timer(uv_timer_t *t);
+
+static void
+arm_wait_timer(struct worker *w) {
+  uint64_t now = uv_now(w->loop), first = UINT64_MAX;
+  for (struct wjob *j = w->jobs; j; j = j->next)
+    if (j->waiting && !(j->pred && j->pred->waiting) && j->waiting_since < first)
+      first = j->waiting_since;
+  if (first == UINT64_MAX) {
+    uv_timer_stop(&w->wait_timer);
+    return;
+  }
+  uint64_t due = first + LOOKAHEAD_WAIT_MS;
+  uv_timer_start(&w->wait_timer, on_wait_timer, due > now ? due - now : 0, 0);
+}
+
+void
+wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job) {
+  /* Behind whatever already follows pred (boxqd plans one per job). */
+  while (pred->succ)
+    pred = pred->succ;
+  pred->succ = j;
+  j->pred = pred;
+  j->waiting = xmalloc(sizeof(*job));
+  *j->waiting = *job;                 /* the record's strings move with it */
+  j->waiting_since = uv_now(w->loop); /* counts once pred runs (on_wait_timer) */
+  log_debug("job %lld: held to start when job %lld ends", (long long)j->id, (long long)pred->id);
+  if (!uv_is_active((uv_handle_t *)&w->wait_timer))
+    arm_wait_timer(w);
+}
+
+void
+wsucc_unlink(struct wjob *j) {
+  if (j->pred)
+    j->pred->succ = j->succ;
+  if (j->succ)
+    j->succ->pred = j->pred;
+  j->pred = j->succ = NULL;
+}
+
+void
+wsucc_follow_on(struct worker *w, struct wjob *j) {
+  struct wjob *next = j->succ;
+  if (!next)
+    return;
+  j->succ = NULL;
+  next->pred = NULL; /* the chain behind it stays behind it */
+  if (next->succ)
+    next->succ->waiting_since = uv_now(w->loop);
+  struct job_rec *job = next->waiting;
+  next->waiting = NULL;
+  wjob_launch(w, next, job);
+  job_rec_free(job);
+  free(job);
+}
+
+void
+wsucc_cancel(struct worker *w, struct wjob *j) {
+  wsucc_unlink(j); /* the one behind it now follows its predecessor */
+  j->unstarted = true;
+  job_rec_free(j->waiting);
+  free(j->waiting);
+  j->waiting = NULL;
+  struct job_rec end = {.id = j->id,
+                        .end_reason = END_CANCELLED,
+                        .has_exit = true,
+                        .exit_status = JOB_EXEC_KILLED_BEFORE_START,
+                        .etime = time(NULL)};
+  end.comment = xstrdup("deleted before it started");
+  wjob_end_unstarted(w, j, &end);
+  job_rec_free(&end);
+}
+
+static void
+send_returned(struct worker *w, int64_t id) {
+  log_debug("job %lld: given back to boxqd unstarted", (long long)id);
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_RETURNED);
+  pb_i64(&b, T_JOBID, id);
+  pb_end(&b);
+  worker_send(w, &b);
+  pbuf_free(&b);
+}
+
+void
+wsucc_refuse(struct worker *w, int64_t id) {
+  send_returned(w, id);
+}
+
+void
+wsucc_give_back(struct worker *w, struct wjob *j) {
+  if (j->pred)
+    j->pred->succ = NULL;
+  j->pred = NULL;
+  while (j) {
+    struct wjob *next = j->succ;
+    send_returned(w, j->id);
+    j->succ = NULL;
+    if (next)
+      next->pred = NULL;
+    wjob_free(w, j);
+    j = next;
+  }
+}
+
+static void
+on_wait_timer(uv_timer_t *t) {
+  struct worker *w = t->data;
+  uint64_t now = uv_now(w->loop);
+  for (bool again = true; again;) {
+    again = false;
+    for (struct wjob *j = w->jobs; j; j = j->next)
+      /* Timed from its predecessor's start: one behind another held job
+       * waits for that one first. */
+      if (j->waiting && !(j->pred && j->pred->waiting) &&
+          now - j->waiting_since >= LOOKAHEAD_WAIT_MS) {
+        wsucc_give_back(w, j); /* frees j and others: walk the list again */
+        again = true;
+        break;
+      }
+  }
+  arm_wait_timer(w);
+}

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static double
@@ -41,6 +42,7 @@ now_sec(void) {
 
 /* boxq-init, as the worker opens it. */
 static int init_fd = -1;
+static int self_pidfd = -1; /* each job's PID 1 checks it, as the shepherd's do */
 
 /* The user the jobs run as, looked up once, as boxq's worker caches it. */
 struct job_user {
@@ -82,7 +84,8 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
                              .envp = envp,
                              .tmp_dir = tmp,
                              .tmp_options = tmp ? NULL : tmp_options,
-                             .init_fd = init_fd};
+                             .init_fd = init_fd,
+                             .parent_pidfd = self_pidfd};
   struct launched l = {.pidfd = -1, .status_fd = -1};
   r = launch_job(&spec, cg, &l, err);
   if (r >= 0) {
@@ -163,6 +166,7 @@ main(int argc, char **argv) {
   if (!parent)
     parent = default_parent;
   struct berr err = {{0}};
+  self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
   if ((init_fd = launch_open_init(init, NULL, 0, &err)) < 0) {
     fprintf(stderr, "floor: %s\n", err.msg);
     return 1;

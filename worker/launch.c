@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -280,6 +281,15 @@ job_pid1(void *arg) {
   /* If the shepherd dies, the job dies with it: no job runs unsupervised
    * (kept across the exec of boxq-init). */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* A shepherd killed before that line sends nothing (its pid is not even
+   * visible from this namespace): its pidfd, readable once it has exited,
+   * tells. Without this check the job would run orphaned, and enter its
+   * cgroup after the worker had emptied it. */
+  if (s->parent_pidfd >= 0) {
+    struct pollfd gone = {.fd = s->parent_pidfd, .events = POLLIN};
+    if (poll(&gone, 1, 0) != 0)
+      child_fail(err_fd, ESRCH, "the launching process has gone", NULL);
+  }
   const char *where = NULL;
   int r;
   if (a->cg && (r = cg_job_enter(a->cg, &where)) < 0)

@@ -42,6 +42,7 @@ struct launch_spec {
   const char *tmp_options; /* without tmp_dir: a tmpfs on /tmp with these options */
   bool new_net;            /* a network namespace with loopback only */
   int init_fd;             /* boxq-init, from launch_open_init */
+  int parent_pidfd;        /* the launching process's own pidfd, or -1 */
 };
 
 struct launched {

@@ -29,8 +29,12 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+/* The shepherd's own pidfd (shepherd_main): see launch_spec.parent_pidfd. */
+static int self_pidfd = -1;
 
 #define PEAK_SAMPLE_USEC 1000000
 
@@ -465,6 +469,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .tmp_options = private_tmp && !set->tmp_root ? tmp_options : NULL,
       .new_net = streq(sh->job.net, "none"),
       .init_fd = set->init_fd,
+      .parent_pidfd = self_pidfd,
   };
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();
@@ -685,6 +690,8 @@ shepherd_main(const struct shepherd_settings *set) {
   _cleanup_free_ char *idle_title = xasprintf("boxq-shepherd idle %s", set->spool);
   detach_from_worker(set->args, idle_title, keep, nkeep);
   log_init("boxq-shepherd", log_get_level());
+  /* Each job's PID 1 checks it after setting its parent-death signal. */
+  self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
   int sigfd = setup_signals();
   if (sigfd < 0) {
     log_error("signalfd: %s", strerror(-sigfd));

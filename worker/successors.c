@@ -60,8 +60,11 @@ wsucc_follow_on(struct worker *w, struct wjob *j) {
     return;
   j->succ = NULL;
   next->pred = NULL; /* the chain behind it stays behind it */
-  if (next->succ)
+  if (next->succ) {
     next->succ->waiting_since = uv_now(w->loop);
+    if (!uv_is_active((uv_handle_t *)&w->wait_timer))
+      arm_wait_timer(w);
+  }
   struct job_rec *job = next->waiting;
   next->waiting = NULL;
   wjob_launch(w, next, job);

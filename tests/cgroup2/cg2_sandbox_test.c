@@ -153,7 +153,8 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
                              .out_path = opath,
                              .script_fd = sfd,
                              .envp = envp,
-                             .init_fd = init_fd};
+                             .init_fd = init_fd,
+                             .parent_pidfd = -1};
   double t0 = mono();
   int r = launch_job(&spec, jr->cg, &jr->l, &err);
   close(sfd);

@@ -231,8 +231,11 @@ for i in "${ids[@]}" "$top"; do wait_job "$i" 30 > /dev/null; done
 pos=$(grep -n '^top$' order.log | cut -d: -f1)
 check "a job submitted during a drain starts next (at $pos, $before had started)" \
   test "${pos:-99}" -le $((before + 3))
-# With two CPUs, two jobs run at once: a later start may log first.
-inversions=$(grep -v top order.log | awk '{ v[NR] = $1 } END { n = 0; for (i = 1; i <= NR; i++) for (j = i + 2; j <= NR; j++) if (v[j] > v[i]) n++; print n }')
+# With two CPUs, two jobs run at once: a later start may log first. And
+# each CPU's next jobs are handed to the worker ahead of time (lookahead,
+# 2 deep), to start when the job before them ends: when one CPU's jobs run
+# a little faster, its planned ones may start up to two places early.
+inversions=$(grep -v top order.log | awk '{ v[NR] = $1 } END { n = 0; for (i = 1; i <= NR; i++) for (j = i + 3; j <= NR; j++) if (v[j] > v[i]) n++; print n }')
 check "40 released jobs started by priority ($inversions inversions)" test "$inversions" -eq 0
 
 finish

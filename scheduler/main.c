@@ -183,6 +183,8 @@ main(int argc, char **argv) {
   free(d.notes);
   free(d.qcache);
   free(d.batch_starts);
+  free(d.succ);
+  free(d.no_follow);
   walsync_free(&d);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;

@@ -270,12 +270,8 @@ main(int argc, char **argv) {
   rmdir(w.cfg.spool_dir); /* when no job is left in it */
   rc = 0;
 out:
-  for (struct wjob *j = w.jobs, *next; j; j = next) {
-    next = j->next;
-    pbuf_free(&j->result);
-    free(j->dir);
-    free(j);
-  }
+  while (w.jobs)
+    wjob_free(&w, w.jobs);
   for (struct wshep *s = w.sheps, *next; s; s = next) {
     next = s->next;
     free(s);

@@ -70,6 +70,7 @@ enum proto_tag {
   T_QUEUE = 13,  /* str: "key=value" lines of one queue, may repeat */
   T_GROUP = 14,  /* nested qacct summary row: G_* fields, may repeat */
   T_AFTER = 15,  /* i64 (MSG_DISPATCH): start the job when this one ends */
+  T_INSTEAD = 16, /* i64 (MSG_STARTED): a successor started in this one's place */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */

@@ -141,7 +141,9 @@ bool succ_waiting(const struct boxqd *d, int64_t id);
 /* How many jobs run or wait ahead of id in its chain, or -1 if it may
  * take no successor (it has one, or runs long). */
 int succ_depth(const struct boxqd *d, int64_t id);
-void succ_started(struct boxqd *d, int64_t id);
+/* id started; instead_of: the held job whose place it took, and which
+ * waits in its place now. */
+void succ_started(struct boxqd *d, int64_t id, int64_t instead_of);
 void succ_ended(struct boxqd *d, int64_t id);
 /* The worker gave it back: the job it was to follow ran too long. */
 void succ_returned(struct boxqd *d, int64_t id);

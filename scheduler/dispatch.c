@@ -460,17 +460,33 @@ on_refresh_timer(uv_timer_t *t) {
   sched_request_pass(t->data);
 }
 
-/* After a full pass: held successors ranked now below the best job left
- * waiting for the next free place (one submitted since with a higher
- * priority, say) are asked back from the worker, so that they do not go
- * first. Both sides are ranked with this pass's clock and fair share. */
 static void
-take_back_outranked(struct boxqd *d, const struct sched_input *in, const struct sched_result *res,
-                    const struct sched_job *held, size_t nheld) {
+ask_back(struct boxqd *d, struct succ_link *l, const char *why) {
+  l->taking_back = true;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_TAKE_BACK);
+  pb_i64(&b, T_JOBID, l->succ);
+  pb_end(&b);
+  conn_send(d->worker, &b);
+  pbuf_free(&b);
+  log_debug("job %lld: asked back from the worker: %s", (long long)l->succ, why);
+}
+
+/* Held successors that should not wait where they are: after a full pass,
+ * those ranked now below the best job left waiting for the next free
+ * place (one submitted since with a higher priority, say: both ranked
+ * with this pass's clock and fair share); after any pass that left CPUs
+ * free with no queued job waiting for them, those that fit there now
+ * (the tail of a drain: a place whose jobs ran short, the held ones
+ * behind a longer job). They come back to the queue, to be started or
+ * planned again. */
+static void
+take_back(struct boxqd *d, const struct sched_input *in, const struct sched_result *res, bool full,
+          const struct sched_job *held, size_t nheld) {
   if (!nheld || !d->worker_ready)
     return;
   double best = -1;
-  bool any = false;
+  bool waiting = false;
   for (size_t i = 0; i < in->nqueued; i++) {
     const struct sched_verdict *v = &res->verdict[i];
     if (!sched_waits_for_any_end((enum sched_reason)v->reason))
@@ -478,32 +494,40 @@ take_back_outranked(struct boxqd *d, const struct sched_input *in, const struct 
     bool planned = false;
     for (size_t k = 0; k < res->nfollows && !planned; k++)
       planned = res->follows[k].queued == i;
-    if (!planned && (!any || v->priority > best)) {
+    if (!planned && (!waiting || v->priority > best)) {
       best = v->priority;
-      any = true;
+      waiting = true;
     }
   }
-  if (!any)
-    return;
-  double *fs = xcalloc(in->nusers + 1, sizeof(double));
-  sched_fairshare(in, fs);
+  struct sched_capacity free_now = in->cap;
+  for (size_t i = 0; i < in->nrunning; i++) {
+    free_now.ncpus -= in->running[i].ncpus;
+    free_now.mem -= in->running[i].mem;
+  }
+  for (size_t k = 0; k < res->nstarts; k++) {
+    free_now.ncpus -= in->queued[res->starts[k]].ncpus;
+    free_now.mem -= in->queued[res->starts[k]].mem;
+  }
+  double *fs = NULL;
+  if (full && waiting) {
+    fs = xcalloc(in->nusers + 1, sizeof(double));
+    sched_fairshare(in, fs);
+  }
   for (size_t i = 0; i < nheld; i++) {
     struct succ_link *l = succ_link_of(d, held[i].id);
     if (!l || l->taking_back)
       continue;
-    double prio =
-        sched_priority(in, &held[i], held[i].user < in->nusers ? fs[held[i].user] : 1.0, NULL);
-    if (prio >= best)
-      continue;
-    l->taking_back = true;
-    struct pbuf b = {0};
-    pb_begin(&b, MSG_TAKE_BACK);
-    pb_i64(&b, T_JOBID, held[i].id);
-    pb_end(&b);
-    conn_send(d->worker, &b);
-    pbuf_free(&b);
-    log_debug("job %lld: asked back from the worker: a job ranked higher waits",
-              (long long)held[i].id);
+    if (fs) {
+      double f = held[i].user < in->nusers ? fs[held[i].user] : 1.0;
+      if (sched_priority(in, &held[i], f, NULL) < best) {
+        ask_back(d, l, "a job ranked higher waits");
+        continue;
+      }
+    }
+    /* Every one that would fit: back in the queue, the pass ranks them
+     * and starts the best (the others are planned again). */
+    if (!waiting && held[i].ncpus <= free_now.ncpus && held[i].mem <= free_now.mem)
+      ask_back(d, l, "CPUs are free for it now");
   }
   free(fs);
 }
@@ -605,7 +629,6 @@ sched_pass(struct boxqd *d) {
     d->nnotes = p.nqueued;
     qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
     d->last_pass = now;
-    take_back_outranked(d, &in, &res, held, nheld);
   } else if (r == 0) {
     /* A quick pass's verdicts replace those of the jobs it looked at; a
      * full pass follows within QCACHE_MAX_AGE_MS for the rest. */
@@ -617,6 +640,8 @@ sched_pass(struct boxqd *d) {
     }
     uv_timer_start(&d->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
   }
+  if (r == 0)
+    take_back(d, &in, &res, !quick, held, nheld);
   if (r == 0) {
     d->reserved_id = res.reserved_id;
     d->reserved_time = res.reserved_time;
@@ -899,7 +924,7 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
-  succ_started(d, id);
+  succ_started(d, id, pmsg_i64_or(m, T_INSTEAD, 0));
   struct job_rec j = {0};
   _cleanup_free_ char *detail = NULL;
   char mem[32];

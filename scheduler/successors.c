@@ -78,7 +78,19 @@ succ_depth(const struct boxqd *d, int64_t id) {
 }
 
 void
-succ_started(struct boxqd *d, int64_t id) {
+succ_started(struct boxqd *d, int64_t id, int64_t instead_of) {
+  if (instead_of > 0 && instead_of != id) {
+    /* It took the place planned for instead_of, which takes its place in
+     * turn, the jobs behind each staying where they were
+     * (worker/successors.c): the two trade places in every link. */
+    for (size_t i = 0; i < d->nsucc; i++) {
+      struct succ_link *l = &d->succ[i];
+      if (l->pred == id || l->pred == instead_of)
+        l->pred = l->pred == id ? instead_of : id;
+      if (l->succ == id || l->succ == instead_of)
+        l->succ = l->succ == id ? instead_of : id;
+    }
+  }
   ssize_t i = link_of_succ(d, id);
   if (i >= 0)
     drop_link(d, (size_t)i);

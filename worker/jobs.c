@@ -252,6 +252,9 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
         xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
                   w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job->id);
     pb_str(b, J_CGROUP, cg);
+    if (j->instead_of)
+      pb_i64(b, T_INSTEAD, j->instead_of);
+    j->instead_of = 0;
     pb_end(b);
     if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
       uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);

@@ -39,6 +39,8 @@ wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *
   j->waiting = xmalloc(sizeof(*job));
   *j->waiting = *job;                 /* the record's strings move with it */
   j->waiting_since = uv_now(w->loop); /* counts once pred runs (on_wait_timer) */
+  static uint64_t seq;
+  j->held_seq = ++seq;
   log_debug("job %lld: held to start when job %lld ends", (long long)j->id, (long long)pred->id);
   if (!uv_is_active((uv_handle_t *)&w->wait_timer))
     arm_wait_timer(w);
@@ -53,11 +55,54 @@ wsucc_unlink(struct wjob *j) {
   j->pred = j->succ = NULL;
 }
 
+/* Interchangeable in any place: same user, queue, CPUs, memory, array. */
+static bool
+alike(const struct job_rec *a, const struct job_rec *b) {
+  return a->uid == b->uid && a->ncpus == b->ncpus && a->mem == b->mem &&
+         a->array_id == b->array_id && streq(a->queue ? a->queue : "", b->queue ? b->queue : "");
+}
+
+/* Chains are planned one place at a time, so when one place frees before
+ * another, a job planned for the later one may be ranked above the one
+ * planned for this. The earliest handed over of the jobs alike to next
+ * takes next's place (they trade places); boxqd hears it with the start. */
+static struct wjob *
+earliest_alike(struct worker *w, struct wjob *next) {
+  struct wjob *best = next;
+  for (struct wjob *h = w->jobs; h; h = h->next)
+    if (h != next && h->waiting && h->held_seq < best->held_seq && alike(h->waiting, next->waiting))
+      best = h;
+  if (best == next)
+    return next;
+  struct wjob *pn = next->pred, *sn = next->succ, *pb = best->pred, *sb = best->succ;
+  if (pb == next || sn == best || sb == next || pn == best)
+    return next; /* neighbours: never planned so (a chain is in order) */
+  pn->succ = best;
+  best->pred = pn;
+  best->succ = sn;
+  if (sn)
+    sn->pred = best;
+  if (pb)
+    pb->succ = next;
+  next->pred = pb;
+  next->succ = sb;
+  if (sb)
+    sb->pred = next;
+  uint64_t since = best->waiting_since;
+  best->waiting_since = next->waiting_since;
+  next->waiting_since = since;
+  best->instead_of = next->id;
+  log_debug("job %lld: starts in the place planned for job %lld", (long long)best->id,
+            (long long)next->id);
+  return best;
+}
+
 void
 wsucc_follow_on(struct worker *w, struct wjob *j) {
   struct wjob *next = j->succ;
   if (!next)
     return;
+  next = earliest_alike(w, next);
   j->succ = NULL;
   next->pred = NULL; /* the chain behind it stays behind it */
   if (next->succ) {

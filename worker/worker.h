@@ -47,6 +47,8 @@ struct wjob {
    * succ: the job that follows this one. */
   struct job_rec *waiting;
   uint64_t waiting_since; /* loop time: since the job it follows runs */
+  uint64_t held_seq;      /* order of handover: boxqd plans in priority order */
+  int64_t instead_of;     /* started in this held job's place (its 'started' says so) */
   bool unstarted;         /* ended before it ever started (a held one deleted) */
   struct wjob *pred, *succ;
   struct worker *w;

@@ -475,6 +475,20 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   }
 }
 
+/* A successor the worker holds (successors.c) shows as queued but starts
+ * the moment the job before it ends: it cannot be held, altered or
+ * signalled meanwhile. */
+static int
+refuse_held_successor(struct boxqd *d, const struct job_rec *j, struct berr *err) {
+  const struct succ_link *l = j->state == JOB_RUNNING ? succ_link_of(d, j->id) : NULL;
+  if (!l)
+    return 0;
+  return berr_set(err, -EBUSY,
+                  "Request invalid for state of job %lld.%s: it starts when job %lld ends, "
+                  "within a second",
+                  (long long)j->id, d->server_name, (long long)l->pred);
+}
+
 static int
 act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
          struct action_out *out, struct berr *err) {
@@ -483,8 +497,11 @@ act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *
   (void)out;
   if (j->state == JOB_HELD && j->hold_types && strchr(j->hold_types, 'u'))
     return 0;
+  int r = refuse_held_successor(d, j, err);
+  if (r < 0)
+    return r;
   int64_t now = now_sec();
-  int r = db_hold_add(d->db, j->id, 'u', now);
+  r = db_hold_add(d->db, j->id, 'u', now);
   if (r == 0)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c)",
                     (long long)j->id, d->server_name, j->state);
@@ -527,6 +544,9 @@ act_signal(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   if (j->state != JOB_RUNNING)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not running)",
                     (long long)j->id, d->server_name, j->state);
+  int r = refuse_held_successor(d, j, err);
+  if (r < 0)
+    return r;
   if (!d->worker_ready)
     return berr_set(err, -ENOTCONN, "cannot reach the worker to signal job %lld.%s",
                     (long long)j->id, d->server_name);
@@ -556,6 +576,8 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
                  (long long)j->array_id);
     goto out;
   }
+  if ((r = refuse_held_successor(d, j, err)) < 0)
+    goto out;
   if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_WAITING) {
     r = berr_set(err, -EBUSY,
                  "Request invalid for state of job %lld.%s (state %c): only jobs that have not "

@@ -25,6 +25,11 @@ check "the next job is handed over to follow the running one" \
 check "  and shows as waiting" test "$(jfield "$s1" job_state)" = Q
 check "  saying what for" has "$(jfield "$s1" comment)" "next to start when job $long ends"
 check "the one after it follows it" eventually ev_has "$s2" "to start when job $s1 ends"
+out=$("$BIN/qhold" "$s1" 2>&1)
+check "it cannot be held meanwhile (non-zero exit)" test $? -ne 0
+check "  saying it is about to start" has "$out" "starts when job $long ends"
+out=$("$BIN/qsig" -s USR1 "$s1" 2>&1)
+check "nor signalled" has "$out" "starts when job $long ends"
 "$BIN/qdel" "$s1"
 wait_job "$s1" 10
 check "a held successor deleted ends cancelled" test "$(jfield "$s1" end_reason)" = cancelled

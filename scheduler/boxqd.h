@@ -8,6 +8,7 @@
 #include "db.h"
 #include "policy.h"
 
+#include <time.h>
 #include <uv.h>
 
 struct sync_reply {
@@ -68,7 +69,7 @@ struct boxqd {
   /* The head of the queue as the last full pass ranked it, best first:
    * passes that follow only jobs' starts and ends (most passes while a big
    * queue drains) plan over its first entries instead of rereading and
-   * re-ranking the whole queue (dispatch.c: sched_pass). */
+   * re-ranking the whole queue (pass.c: sched_pass). */
   struct sched_job *qcache;
   size_t nqcache, qcache_first; /* entries before qcache_first are gone */
   uint64_t qcache_ms;           /* loop time of the full pass that made it */
@@ -136,6 +137,9 @@ bool may_act_on_any(struct boxqd *d, struct conn *c);
 void succ_planned(struct boxqd *d, int64_t pred, int64_t succ, uint8_t reason);
 /* The link by which id waits, or NULL. */
 struct succ_link *succ_link_of(struct boxqd *d, int64_t id);
+/* Job j as read: the link by which the worker holds it, or NULL (it is
+ * not a successor, or no longer waits). */
+const struct succ_link *succ_held(struct boxqd *d, const struct job_rec *j);
 /* Handed over to follow a job that has not ended: not running yet. */
 bool succ_waiting(const struct boxqd *d, int64_t id);
 /* How many jobs run or wait ahead of id in its chain, or -1 if it may
@@ -149,12 +153,31 @@ void succ_ended(struct boxqd *d, int64_t id);
 void succ_returned(struct boxqd *d, int64_t id);
 void succ_forget_all(struct boxqd *d);
 
-/* dispatch.c: the worker link and the scheduling pass. */
-void worker_link_start(struct boxqd *d);
-void worker_link_stop(struct boxqd *d);
+/* Seconds since the epoch: the unit of every time the database keeps. */
+static inline int64_t
+now_sec(void) {
+  return (int64_t)time(NULL);
+}
+
+/* pass.c: the scheduling pass. */
+void sched_pass_init(struct boxqd *d);
+void sched_pass_stop(struct boxqd *d);
 /* Asks for a full pass: something changed the queue (not only a start or
  * an end). Passes are coalesced and run from the loop. */
 void sched_request_pass(struct boxqd *d);
+/* A pass after jobs' starts and ends only: quick, if the cache allows. */
+void sched_request_quick_pass(struct boxqd *d);
+/* Runs a pass now, inside the caller's transaction, if one may run now
+ * (passes are spaced); false if not. */
+bool sched_pass_now(struct boxqd *d);
+
+/* dispatch.c: the worker link. */
+void worker_link_start(struct boxqd *d);
+void worker_link_stop(struct boxqd *d);
+/* Sends a recorded start; a successor is noted as one (successors.c). */
+void worker_dispatch(struct boxqd *d, struct planned_start st);
+/* Asks the worker to give back the held successor of link l. */
+void worker_take_back(struct boxqd *d, struct succ_link *l, const char *why);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
 
@@ -173,7 +196,7 @@ void walsync_forget_conn(struct boxqd *d, struct conn *c);
 void walsync_start(struct boxqd *d);
 void walsync_free(struct boxqd *d);
 
-/* dispatch.c: the last pass's verdict on a queued job, or NULL. */
+/* pass.c: the last pass's verdict on a queued job, or NULL. */
 const struct sched_note *sched_note_of(struct boxqd *d, int64_t id, int64_t array_id);
 
 /* workflow.c: arrays, dependencies, fair share and deferred jobs. The

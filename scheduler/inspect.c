@@ -55,8 +55,7 @@ annotate(struct boxqd *d, struct job_rec *j) {
                                   (long long)(n['Q'] + n['H'] + n['W']), (long long)n['R'],
                                   (long long)n['E'], (long long)n['F']);
   }
-  const struct succ_link *follows =
-      j->state == JOB_RUNNING && j->stime == 0 ? succ_link_of(d, j->id) : NULL;
+  const struct succ_link *follows = succ_held(d, j);
   if (follows) {
     /* Handed to the worker to start when a job ends: still waiting. */
     j->state = JOB_QUEUED;

@@ -381,6 +381,8 @@ plan_successors(const struct plan *p, const size_t *order, const size_t *nstarte
     for (; left > 0 && res->nfollows < res->max_follows; left--) {
       size_t s = find_slot(slots, nslots, taken, j, in->max_depth);
       if (s == SIZE_MAX) {
+        /* SR_START: the rest of an entry partly started in this pass,
+         * held back for a reason not recorded: taken as the next place's. */
         if (sched_waits_for_any_end(why) || why == SR_START)
           goto out;
         break;

@@ -11,16 +11,10 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_ENV_VARS  4096
 #define MAX_ENV_BYTES (1u << 20)
 #define MAX_PATH_LEN  4096
-
-static int64_t
-now_sec(void) {
-  return (int64_t)time(NULL);
-}
 
 static int
 user_name(uid_t uid, char *buf, size_t len) {
@@ -480,7 +474,7 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
  * signalled meanwhile. */
 static int
 refuse_held_successor(struct boxqd *d, const struct job_rec *j, struct berr *err) {
-  const struct succ_link *l = j->state == JOB_RUNNING ? succ_link_of(d, j->id) : NULL;
+  const struct succ_link *l = succ_held(d, j);
   if (!l)
     return 0;
   return berr_set(err, -EBUSY,

@@ -62,6 +62,11 @@ succ_link_of(struct boxqd *d, int64_t id) {
   return i >= 0 ? &d->succ[i] : NULL;
 }
 
+const struct succ_link *
+succ_held(struct boxqd *d, const struct job_rec *j) {
+  return j->state == JOB_RUNNING ? succ_link_of(d, j->id) : NULL;
+}
+
 bool
 succ_waiting(const struct boxqd *d, int64_t id) {
   return link_of_succ(d, id) >= 0;

@@ -67,7 +67,7 @@ settle(struct boxqd *d, int64_t id, int64_t now, struct worklist *w) {
   r = db_deps_of(d->db, id, eval_one, &e);
   bool held = j.hold_types && strchr(j.hold_types, 's');
   /* Held, released or ended here: the queue changed under the passes'
-   * cached ranking (dispatch.c). */
+   * cached ranking (pass.c). */
   if ((e.status == DEP_PENDING && !held) || (e.status == DEP_SATISFIED && held) ||
       e.status == DEP_NEVER)
     d->queue_changed = true;

@@ -81,6 +81,13 @@ on_outbox_timer(uv_timer_t *t) {
   worker_flush(t->data);
 }
 
+/* What was just put in the outbox goes within OUTBOX_DELAY_MS. */
+static void
+outbox_later(struct worker *w) {
+  if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
+    uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+}
+
 static void
 send_result(struct worker *w, struct wjob *j) {
   if (!j->ended || !j->result.len)
@@ -89,8 +96,7 @@ send_result(struct worker *w, struct wjob *j) {
     /* Its successor starts now: boxqd's answer is not awaited, so the
      * result waits for company, and boxqd stores several in one go. */
     pb_frames(&w->outbox, &j->result);
-    if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
-      uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+    outbox_later(w);
     return;
   }
   worker_send(w, &j->result);
@@ -256,8 +262,7 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
       pb_i64(b, T_INSTEAD, j->instead_of);
     j->instead_of = 0;
     pb_end(b);
-    if (!uv_is_active((uv_handle_t *)&w->outbox_timer))
-      uv_timer_start(&w->outbox_timer, on_outbox_timer, OUTBOX_DELAY_MS, 0);
+    outbox_later(w);
   }
   return 0;
 }

@@ -134,8 +134,8 @@ wsucc_cancel(struct worker *w, struct wjob *j) {
   job_rec_free(&end);
 }
 
-static void
-send_returned(struct worker *w, int64_t id) {
+void
+wsucc_refuse(struct worker *w, int64_t id) {
   log_debug("job %lld: given back to boxqd unstarted", (long long)id);
   struct pbuf b = {0};
   pb_begin(&b, MSG_RETURNED);
@@ -146,18 +146,13 @@ send_returned(struct worker *w, int64_t id) {
 }
 
 void
-wsucc_refuse(struct worker *w, int64_t id) {
-  send_returned(w, id);
-}
-
-void
 wsucc_give_back(struct worker *w, struct wjob *j) {
   if (j->pred)
     j->pred->succ = NULL;
   j->pred = NULL;
   while (j) {
     struct wjob *next = j->succ;
-    send_returned(w, j->id);
+    wsucc_refuse(w, j->id);
     j->succ = NULL;
     if (next)
       next->pred = NULL;

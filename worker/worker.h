@@ -117,8 +117,9 @@ void wsucc_cancel(struct worker *w, struct wjob *j);
 void wsucc_unlink(struct wjob *j);
 /* Gives j, and every job behind it, back to boxqd (MSG_RETURNED). */
 void wsucc_give_back(struct worker *w, struct wjob *j);
-/* Gives back a job handed over to follow one that is not running here
- * (given back itself, or deleted before it started). */
+/* Gives job id back to boxqd, unstarted: one handed over to follow a job
+ * not running here (given back itself, or deleted before it started),
+ * and each job wsucc_give_back returns. */
 void wsucc_refuse(struct worker *w, int64_t id);
 
 /* sheps.c */

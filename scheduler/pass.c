@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: MIT */
+/* The scheduling pass: reads the running jobs and the head of the queue,
+ * asks the policy (policy.c) what starts and what follows whom, records
+ * that in one transaction and hands it to the worker link (dispatch.c).
+ * Passes are coalesced: events ask for one, the loop runs it. */
+#include "boxqd.h"
+#include "log.h"
+
+#include <string.h>
+
+/* The pass's input, read from the database: jobs keep the owner's uid in
+ * .user until users are numbered densely for the policy. */
+struct pass_input {
+  struct boxqd *d;
+  struct sched_job *running, *queued;
+  size_t nrunning, nqueued, cap_running, cap_queued;
+  struct cpuset busy; /* CPUs of running pinned jobs */
+};
+
+static uint32_t
+queue_index(const struct boxqd *d, const char *name) {
+  for (size_t i = 0; i < d->cfg.nqueues; i++)
+    if (strcmp(d->cfg.queues[i].name, name) == 0)
+      return (uint32_t)i;
+  return (uint32_t)d->cfg.nqueues; /* a queue since removed from the config: no queue limits */
+}
+
+static struct sched_job
+sched_job_of(const struct boxqd *d, const struct db_sched_row *row) {
+  return (struct sched_job){.id = row->id,
+                            .user = (uint32_t)row->uid,
+                            .queue = queue_index(d, row->queue),
+                            .ncpus = row->ncpus,
+                            .mem = row->mem,
+                            .walltime = row->walltime,
+                            .job_priority = row->priority,
+                            .qtime = row->qtime,
+                            .stime = row->stime,
+                            .array_id = row->array_id,
+                            .array_limit = row->array_limit,
+                            .count = row->count};
+}
+
+static void
+append(struct sched_job **v, size_t *n, size_t *cap, struct sched_job j) {
+  *v = xgrow(*v, *n, cap, sizeof(**v), 256);
+  (*v)[(*n)++] = j;
+}
+
+static int
+collect_queued(void *ud, const struct db_sched_row *row) {
+  struct pass_input *p = ud;
+  append(&p->queued, &p->nqueued, &p->cap_queued, sched_job_of(p->d, row));
+  return 0;
+}
+
+static int
+collect_running(void *ud, const struct db_sched_row *row) {
+  struct pass_input *p = ud;
+  append(&p->running, &p->nrunning, &p->cap_running, sched_job_of(p->d, row));
+  return 0;
+}
+
+static int
+busy_cpus(void *ud, struct job_rec *j) {
+  struct pass_input *p = ud;
+  struct cpuset s;
+  if (j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
+    for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
+      p->busy.bits[i] |= s.bits[i];
+  return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Numbers the users of the pass 0..n-1 (in place in the jobs) and gives
+ * each its decayed usage. Returns the users array (allocated). */
+static struct sched_user *
+number_users(struct boxqd *d, struct pass_input *p, int64_t now, size_t *ret_n) {
+  size_t total = p->nrunning + p->nqueued;
+  uint32_t *uids = xmalloc((total ? total : 1) * sizeof(uint32_t));
+  size_t n = 0;
+  for (size_t i = 0; i < p->nrunning; i++)
+    uids[n++] = p->running[i].user;
+  for (size_t i = 0; i < p->nqueued; i++)
+    uids[n++] = p->queued[i].user;
+  qsort(uids, n, sizeof(uint32_t), cmp_u32);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || uids[u - 1] != uids[i])
+      uids[u++] = uids[i];
+  struct sched_user *users = xcalloc(u ? u : 1, sizeof(*users));
+  for (size_t i = 0; i < u; i++)
+    users[i].usage = wf_usage_now(d, wf_usage_of(d, uids[i]), now);
+  for (size_t i = 0; i < p->nrunning; i++) {
+    uint32_t *hit = bsearch(&p->running[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    p->running[i].user = (uint32_t)(hit - uids);
+  }
+  for (size_t i = 0; i < p->nqueued; i++) {
+    uint32_t *hit = bsearch(&p->queued[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    p->queued[i].user = (uint32_t)(hit - uids);
+  }
+  free(uids);
+  *ret_n = u;
+  return users;
+}
+
+static struct sched_queue *
+policy_queues(const struct boxqd *d) {
+  struct sched_queue *qs = xcalloc(d->cfg.nqueues + 1, sizeof(*qs));
+  for (size_t i = 0; i < d->cfg.nqueues; i++) {
+    const struct boxq_queue *q = &d->cfg.queues[i];
+    qs[i] = (struct sched_queue){.priority = q->priority,
+                                 .started = q->started,
+                                 .max_running = q->max_running,
+                                 .max_running_ncpus = q->max_running_ncpus,
+                                 .max_running_mem = q->max_running_mem,
+                                 .max_user_running = q->max_user_running,
+                                 .max_user_ncpus = q->max_user_ncpus,
+                                 .max_user_mem = q->max_user_mem};
+  }
+  return qs;
+}
+
+static int
+cmp_note(const void *a, const void *b) {
+  const struct sched_note *x = a, *y = b;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+const struct sched_note *
+sched_note_of(struct boxqd *d, int64_t id, int64_t array_id) {
+  struct sched_note key = {.id = id};
+  const struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+  /* An array's waiting tasks share one entry: its note. */
+  for (size_t i = 0; !n && array_id && i < d->nnotes; i++)
+    if (d->notes[i].array_id == array_id)
+      n = &d->notes[i];
+  return n;
+}
+
+/* With pin_cpus: the lowest free CPUs for job id, recorded with it. */
+static int
+pin_job(struct boxqd *d, struct cpuset *busy, int64_t id, int64_t ncpus) {
+  struct cpuset got;
+  char list[CPUSET_MAX * 5];
+  int r = cpuset_pick(&d->pin_cpus, busy, (int)ncpus, &got);
+  if (r < 0)
+    return r;
+  for (size_t i = 0; i < ARRAY_SIZE(got.bits); i++)
+    busy->bits[i] |= got.bits[i];
+  cpuset_format(&got, list, sizeof(list));
+  return db_set_cpus(d->db, id, list);
+}
+
+static int
+cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The jobs the starts stand for: an entry's own id, or for an array's
+ * tasks (an entry started k times) its first k waiting tasks. */
+static int
+resolve_starts(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, int64_t **ret,
+               size_t **ret_entry, size_t *ret_n) {
+  int64_t *ids = xcalloc(n + 1, sizeof(int64_t));
+  size_t *entry = xcalloc(n + 1, sizeof(size_t));
+  size_t m = 0;
+  qsort(starts, n, sizeof(size_t), cmp_size);
+  for (size_t i = 0; i < n;) {
+    size_t k = i;
+    while (k < n && starts[k] == starts[i])
+      k++;
+    const struct sched_job *j = &p->queued[starts[i]];
+    if (j->count > 1 || j->array_id) {
+      int64_t *tasks;
+      size_t ntasks;
+      int r = db_next_tasks(d->db, j->array_id, (int64_t)(k - i), &tasks, &ntasks);
+      if (r < 0) {
+        free(ids);
+        free(entry);
+        return r;
+      }
+      for (size_t t = 0; t < ntasks; t++) {
+        entry[m] = starts[i];
+        ids[m++] = tasks[t];
+      }
+      free(tasks);
+    } else {
+      entry[m] = starts[i];
+      ids[m++] = j->id;
+    }
+    i = k;
+  }
+  *ret = ids;
+  *ret_entry = entry;
+  *ret_n = m;
+  return 0;
+}
+
+/* A successor takes the CPUs of the job it follows (pin_cpus). */
+static int
+pin_like(struct boxqd *d, int64_t id, int64_t pred) {
+  struct job_rec j;
+  int r = db_get_job(d->db, pred, false, &j);
+  if (r == 0)
+    r = db_set_cpus(d->db, id, j.cpus ? j.cpus : "");
+  job_rec_free(&j);
+  return r;
+}
+
+/* The plan's starts and successors as jobs: st[] gets the starts, then
+ * the successors in the plan's order (a successor's after is known only
+ * once the one it follows is); *ret_n counts both. */
+static int
+resolve_plan(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
+             const struct sched_slot *slots, size_t nslots, struct planned_start **ret,
+             size_t **ret_entry, size_t *ret_n) {
+  size_t n = res->nstarts + res->nfollows;
+  size_t *want = xcalloc(n + 1, sizeof(size_t));
+  memcpy(want, res->starts, res->nstarts * sizeof(size_t));
+  for (size_t k = 0; k < res->nfollows; k++)
+    want[res->nstarts + k] = res->follows[k].queued;
+  int64_t *ids;
+  size_t *entry, nids;
+  int r = resolve_starts(d, p, want, n, &ids, &entry, &nids);
+  free(want);
+  if (r < 0)
+    return r;
+  /* resolve_starts groups each entry's jobs: its starts take the first. */
+  size_t nq = p->nqueued ? p->nqueued : 1;
+  size_t *first = xcalloc(nq, sizeof(size_t)), *used = xcalloc(nq, sizeof(size_t));
+  size_t *have = xcalloc(nq, sizeof(size_t));
+  for (size_t i = nids; i-- > 0;) {
+    first[entry[i]] = i;
+    have[entry[i]]++;
+  }
+  struct planned_start *st = xcalloc(n + 1, sizeof(*st));
+  size_t *st_entry = xcalloc(n + 1, sizeof(size_t));
+  size_t m = 0;
+  for (size_t k = 0; k < res->nstarts; k++) {
+    size_t e = res->starts[k];
+    if (used[e] < have[e]) {
+      st_entry[m] = e;
+      st[m++] = (struct planned_start){.id = ids[first[e] + used[e]++]};
+    }
+  }
+  /* Successors: the job of follow k, or 0 if the entry had no job left
+   * for it (then no successor follows it either). */
+  int64_t *fid = xcalloc(res->nfollows + 1, sizeof(int64_t));
+  for (size_t k = 0; k < res->nfollows; k++) {
+    size_t e = res->follows[k].queued, s = res->follows[k].slot;
+    int64_t after = s < nslots ? slots[s].job.id : fid[s - nslots];
+    if (!after || used[e] >= have[e])
+      continue;
+    fid[k] = ids[first[e] + used[e]++];
+    st_entry[m] = e;
+    st[m++] =
+        (struct planned_start){.id = fid[k], .after = after, .reason = res->verdict[e].reason};
+  }
+  free(fid);
+  free(first);
+  free(used);
+  free(have);
+  free(ids);
+  free(entry);
+  *ret = st;
+  *ret_entry = st_entry;
+  *ret_n = m;
+  return 0;
+}
+
+/* Records the starts and successors of a pass in one transaction (all or
+ * none), then sends them to the worker. */
+static int
+start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
+           const struct sched_slot *slots, size_t nslots, int64_t now) {
+  int r = 0;
+  struct planned_start *st = NULL;
+  size_t *entry = NULL, n = 0;
+  if (d->cfg.pin_cpus)
+    r = db_list_running(d->db, busy_cpus, p);
+  if (r == 0)
+    r = resolve_plan(d, p, res, slots, nslots, &st, &entry, &n);
+  /* Relaxed: if boxqd dies before this reaches the disk, the worker's
+   * hello after a restart shows which of these it received (the others go
+   * back to the queue); nothing was promised to anyone yet. Inside the
+   * batch of the results that freed the CPUs (flush_batch), a savepoint of
+   * its transaction: one commit for both. */
+  bool in_batch = d->batch_open;
+  if (r == 0)
+    r = in_batch ? db_savepoint(d->db) : db_begin_relaxed(d->db);
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    const struct sched_job *j = &p->queued[entry[i]];
+    r = db_set_state(d->db, st[i].id, JOB_RUNNING, "", now);
+    if (r == 0 && d->cfg.pin_cpus)
+      r = st[i].after ? pin_like(d, st[i].id, st[i].after)
+                      : pin_job(d, &p->busy, st[i].id, j->ncpus);
+    if (r == 0 && j->array_id)
+      r = db_array_begun(d->db, j->array_id, now);
+    _cleanup_free_ char *detail =
+        st[i].after ? xasprintf("to start when job %lld ends", (long long)st[i].after) : NULL;
+    if (r == 0)
+      r = db_add_event(d->db, st[i].id, now, "dispatched", detail);
+  }
+  if (in_batch) {
+    if (r == 0)
+      r = db_release(d->db);
+    else
+      db_rollback_savepoint(d->db);
+  } else if (r == 0)
+    r = db_commit(d->db);
+  else
+    db_rollback(d->db);
+  if (r < 0)
+    log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
+  else if (in_batch) {
+    d->batch_starts = xrealloc(d->batch_starts, (d->nbatch_starts + n) * sizeof(*st));
+    memcpy(d->batch_starts + d->nbatch_starts, st, n * sizeof(*st));
+    d->nbatch_starts += n;
+  } else
+    for (size_t i = 0; i < n; i++)
+      worker_dispatch(d, st[i]);
+  free(st);
+  free(entry);
+  return r;
+}
+
+/* ---- the cached head of the queue ---- */
+
+/* How many entries of the cached queue a quick pass plans over, how many
+ * a full pass keeps, and how old the cache may get before a pass rereads
+ * the queue anyway (priorities age, fair share moves with every end). */
+#define QUICK_PASS_DEPTH  256
+#define QCACHE_MAX        4096
+#define QCACHE_MAX_AGE_MS 1000
+
+/* After a full pass: keep the queue's best entries (as read, uids and
+ * all, in saved), in the pass's order; pos[i] is where entry i went, or
+ * SIZE_MAX. */
+static void
+qcache_build(struct boxqd *d, struct sched_job *saved, size_t n, const struct sched_result *res,
+             size_t *pos) {
+  size_t keep = n < QCACHE_MAX ? n : QCACHE_MAX;
+  free(d->qcache);
+  d->qcache = xcalloc(keep ? keep : 1, sizeof(struct sched_job));
+  for (size_t i = 0; i < n; i++)
+    pos[i] = SIZE_MAX;
+  for (size_t k = 0; k < keep; k++) {
+    d->qcache[k] = saved[res->order[k]];
+    pos[res->order[k]] = k;
+  }
+  d->nqcache = keep;
+  d->qcache_first = 0;
+  d->qcache_ms = uv_now(d->loop);
+  d->qcache_valid = true;
+}
+
+/* A quick pass's queue: the first live entries of the cache; from[i] is
+ * the cache entry of p->queued[i]. NULL when the cache kept only part of
+ * the queue and less than a quick pass's depth of it is left: the pass
+ * must read the queue again. */
+static size_t *
+qcache_head(struct boxqd *d, struct pass_input *p) {
+  while (d->qcache_first < d->nqcache && d->qcache[d->qcache_first].count < 0)
+    d->qcache_first++;
+  size_t *from = xcalloc(QUICK_PASS_DEPTH, sizeof(size_t));
+  for (size_t k = d->qcache_first; k < d->nqcache && p->nqueued < QUICK_PASS_DEPTH; k++)
+    if (d->qcache[k].count >= 0) {
+      from[p->nqueued] = k;
+      append(&p->queued, &p->nqueued, &p->cap_queued, d->qcache[k]);
+    }
+  if (d->nqcache == QCACHE_MAX && p->nqueued < QUICK_PASS_DEPTH) {
+    free(from);
+    p->nqueued = 0;
+    return NULL;
+  }
+  return from;
+}
+
+/* The pass started entries[starts]: they leave the cache. An array whose
+ * counted tasks are all started may have more: the next pass rereads. */
+static void
+qcache_consume(struct boxqd *d, const size_t *starts, size_t n, const size_t *pos) {
+  for (size_t i = 0; i < n; i++) {
+    size_t k = pos[starts[i]];
+    if (k == SIZE_MAX)
+      continue;
+    struct sched_job *c = &d->qcache[k];
+    if (c->count > 1)
+      c->count--;
+    else {
+      if (c->array_id)
+        d->qcache_valid = false;
+      c->count = -1;
+    }
+  }
+}
+
+static void
+note_set(struct sched_note *n, const struct sched_job *j, const struct sched_verdict *v) {
+  n->id = j->id;
+  n->array_id = j->array_id;
+  n->priority = v->priority;
+  n->reason = v->reason;
+  for (int k = 0; k < SF_MAX; k++)
+    n->factor[k] = (float)v->factor[k];
+}
+
+/* After quick passes, a full one: every waiting job's reason and the
+ * ranking are at most that old, even when nothing else happens. */
+static void
+on_refresh_timer(uv_timer_t *t) {
+  sched_request_pass(t->data);
+}
+
+/* Held successors that should not wait where they are: after a full pass,
+ * those ranked now below the best job left waiting for the next free
+ * place (one submitted since with a higher priority, say: both ranked
+ * with this pass's clock and fair share); after any pass that left CPUs
+ * free with no queued job waiting for them, those that fit there now
+ * (the tail of a drain: a place whose jobs ran short, the held ones
+ * behind a longer job). They come back to the queue, to be started or
+ * planned again. */
+static void
+take_back(struct boxqd *d, const struct sched_input *in, const struct sched_result *res, bool full,
+          const struct sched_job *held, size_t nheld) {
+  if (!nheld || !d->worker_ready)
+    return;
+  double best = -1;
+  bool waiting = false;
+  for (size_t i = 0; i < in->nqueued; i++) {
+    const struct sched_verdict *v = &res->verdict[i];
+    if (!sched_waits_for_any_end((enum sched_reason)v->reason))
+      continue;
+    bool planned = false;
+    for (size_t k = 0; k < res->nfollows && !planned; k++)
+      planned = res->follows[k].queued == i;
+    if (!planned && (!waiting || v->priority > best)) {
+      best = v->priority;
+      waiting = true;
+    }
+  }
+  struct sched_capacity free_now = in->cap;
+  for (size_t i = 0; i < in->nrunning; i++) {
+    free_now.ncpus -= in->running[i].ncpus;
+    free_now.mem -= in->running[i].mem;
+  }
+  for (size_t k = 0; k < res->nstarts; k++) {
+    free_now.ncpus -= in->queued[res->starts[k]].ncpus;
+    free_now.mem -= in->queued[res->starts[k]].mem;
+  }
+  double *fs = NULL;
+  if (full && waiting) {
+    fs = xcalloc(in->nusers + 1, sizeof(double));
+    sched_fairshare(in, fs);
+  }
+  for (size_t i = 0; i < nheld; i++) {
+    struct succ_link *l = succ_link_of(d, held[i].id);
+    if (!l || l->taking_back)
+      continue;
+    if (fs) {
+      double f = held[i].user < in->nusers ? fs[held[i].user] : 1.0;
+      if (sched_priority(in, &held[i], f, NULL) < best) {
+        worker_take_back(d, l, "a job ranked higher waits");
+        continue;
+      }
+    }
+    /* Every one that would fit: back in the queue, the pass ranks them
+     * and starts the best (the others are planned again). */
+    if (!waiting && held[i].ncpus <= free_now.ncpus && held[i].mem <= free_now.mem)
+      worker_take_back(d, l, "CPUs are free for it now");
+  }
+  free(fs);
+}
+
+/* One scheduling pass. A full pass reads the whole queue and ranks it;
+ * a quick one (only starts and ends since the last full pass, which is
+ * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
+ * with fresh running jobs and fair share, as Slurm's event-triggered
+ * passes look only QUEUE_DEPTH deep. */
+static void
+sched_pass(struct boxqd *d) {
+  if (d->stopping)
+    return;
+  int64_t now = now_sec();
+  struct pass_input p = {.d = d};
+  bool quick =
+      d->qcache_valid && !d->queue_changed && uv_now(d->loop) - d->qcache_ms < QCACHE_MAX_AGE_MS;
+  d->queue_changed = false;
+  struct sched_job *saved = NULL;
+  size_t *pos = NULL;
+  int r = db_list_sched(d->db, true, 0, collect_running, &p);
+  if (r == 0 && quick && !(pos = qcache_head(d, &p)))
+    quick = false;
+  if (r == 0 && !quick) {
+    r = db_list_sched(d->db, false, d->cap.ncpus + 1, collect_queued, &p);
+    if (r == 0 && p.nqueued) {
+      /* As read: number_users below renumbers users in place. */
+      saved = xmalloc(p.nqueued * sizeof(*saved));
+      memcpy(saved, p.queued, p.nqueued * sizeof(*saved));
+    }
+  }
+  if (r < 0) {
+    log_error("scheduling pass: %s", db_errmsg(d->db));
+    d->qcache_valid = false;
+    goto out;
+  }
+  size_t nusers;
+  struct sched_user *users = number_users(d, &p, now, &nusers);
+  struct sched_queue *queues = policy_queues(d);
+  /* Places a successor may follow into; a successor still waiting for its
+   * predecessor holds nothing yet (successors.c). */
+  struct sched_slot *slots = xcalloc(p.nrunning + 1, sizeof(*slots));
+  struct sched_job *held = xcalloc(p.nrunning + 1, sizeof(*held));
+  size_t nslots = 0, nrun = 0, nheld = 0;
+  for (size_t i = 0; i < p.nrunning; i++) {
+    int depth = d->cfg.lookahead > 0 ? succ_depth(d, p.running[i].id) : -1;
+    if (depth >= 0 && depth < d->cfg.lookahead)
+      slots[nslots++] = (struct sched_slot){.job = p.running[i], .depth = (unsigned)depth};
+    if (succ_waiting(d, p.running[i].id))
+      held[nheld++] = p.running[i];
+    else
+      p.running[nrun++] = p.running[i];
+  }
+  p.nrunning = nrun;
+  struct sched_input in = {
+      .cap = d->cap,
+      .queues = queues,
+      .nqueues = d->cfg.nqueues,
+      .users = users,
+      .nusers = nusers,
+      .running = p.running,
+      .nrunning = p.nrunning,
+      .queued = p.queued,
+      .nqueued = p.nqueued,
+      .params = {.weight = {[SF_QUEUE] = (double)d->cfg.weight_queue,
+                            [SF_FAIRSHARE] = (double)d->cfg.weight_fairshare,
+                            [SF_AGE] = (double)d->cfg.weight_age,
+                            [SF_SIZE] = (double)d->cfg.weight_size,
+                            [SF_JOB] = (double)d->cfg.weight_job},
+                 .max_age = d->cfg.priority_max_age,
+                 .backfill = d->cfg.backfill},
+      .now = now,
+      .slots = slots,
+      .nslots = d->worker_ready ? nslots : 0,
+      .max_depth = (unsigned)d->cfg.lookahead,
+  };
+  size_t nq = p.nqueued ? p.nqueued : 1;
+  size_t max_follows = nslots * (size_t)d->cfg.lookahead;
+  /* Every start takes at least one CPU: no more than the free ones. */
+  size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
+  /* A full pass keeps its ranking (qcache_build). */
+  struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
+                             .starts = xcalloc(max_starts + 1, sizeof(size_t)),
+                             .max_starts = max_starts,
+                             .order = quick ? NULL : xcalloc(nq, sizeof(size_t)),
+                             .follows = xcalloc(max_follows + 1, sizeof(struct sched_follow)),
+                             .max_follows = max_follows};
+  r = sched_plan(&in, &res);
+  if (r == 0 && !quick) {
+    pos = xcalloc(nq, sizeof(size_t));
+    qcache_build(d, saved, p.nqueued, &res, pos);
+  }
+  if (r == 0 && !quick) {
+    /* Keep the verdicts for qstat, by id. */
+    free(d->notes);
+    d->notes = xcalloc(nq, sizeof(struct sched_note));
+    for (size_t i = 0; i < p.nqueued; i++)
+      note_set(&d->notes[i], &p.queued[i], &res.verdict[i]);
+    d->nnotes = p.nqueued;
+    qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
+    d->last_pass = now;
+  } else if (r == 0) {
+    /* A quick pass's verdicts replace those of the jobs it looked at; a
+     * full pass follows within QCACHE_MAX_AGE_MS for the rest. */
+    for (size_t i = 0; i < p.nqueued; i++) {
+      struct sched_note key = {.id = p.queued[i].id};
+      struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+      if (n)
+        note_set(n, &p.queued[i], &res.verdict[i]);
+    }
+    uv_timer_start(&d->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
+  }
+  if (r == 0)
+    take_back(d, &in, &res, !quick, held, nheld);
+  if (r == 0) {
+    d->reserved_id = res.reserved_id;
+    d->reserved_time = res.reserved_time;
+    if (res.nstarts + res.nfollows > 0 && d->worker_ready) {
+      if (start_jobs(d, &p, &res, slots, nslots, now) == 0) {
+        qcache_consume(d, res.starts, res.nstarts, pos);
+        for (size_t k = 0; k < res.nfollows; k++)
+          qcache_consume(d, &res.follows[k].queued, 1, pos);
+      } else
+        d->qcache_valid = false;
+    }
+  } else
+    log_error("scheduling pass: out of memory");
+  free(res.verdict);
+  free(res.starts);
+  free(res.order);
+  free(res.follows);
+  free(slots);
+  free(held);
+  free(users);
+  free(queues);
+out:
+  free(saved);
+  free(pos);
+  free(p.running);
+  free(p.queued);
+}
+
+static void
+run_pass(struct boxqd *d) {
+  d->sched_pending = false;
+  uint64_t start = uv_hrtime();
+  sched_pass(d);
+  uint64_t took_ms = (uv_hrtime() - start) / 1000000;
+  /* A pass over a huge queue costs tens of milliseconds: the next one
+   * then waits as long, so that passes never take more than half of the
+   * daemon's time however fast requests arrive. Cheap passes are not
+   * held back: each job's end wants one, to start the next job. */
+  uv_update_time(d->loop);
+  d->next_pass_ms = uv_now(d->loop) + (took_ms >= 2 ? took_ms : 0);
+}
+
+static void
+on_sched_idle(uv_idle_t *h) {
+  uv_idle_stop(h);
+  run_pass(h->data);
+}
+
+static void
+on_sched_timer(uv_timer_t *t) {
+  run_pass(t->data);
+}
+
+/* Whether a pass may run now (passes are spaced by next_pass_ms). */
+static bool
+pass_due(struct boxqd *d) {
+  return !d->stopping && uv_now(d->loop) >= d->next_pass_ms;
+}
+
+bool
+sched_pass_now(struct boxqd *d) {
+  if (!pass_due(d) || uv_is_active((uv_handle_t *)&d->sched_timer))
+    return false;
+  uv_idle_stop(&d->sched_idle);
+  run_pass(d);
+  return true;
+}
+
+void
+sched_request_quick_pass(struct boxqd *d) {
+  if (d->sched_pending || d->stopping)
+    return;
+  d->sched_pending = true;
+  if (pass_due(d))
+    uv_idle_start(&d->sched_idle, on_sched_idle);
+  else
+    uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - uv_now(d->loop), 0);
+}
+
+void
+sched_request_pass(struct boxqd *d) {
+  d->queue_changed = true;
+  sched_request_quick_pass(d);
+}
+
+void
+sched_pass_init(struct boxqd *d) {
+  uv_idle_init(d->loop, &d->sched_idle);
+  d->sched_idle.data = d;
+  uv_timer_init(d->loop, &d->sched_timer);
+  d->sched_timer.data = d;
+  uv_timer_init(d->loop, &d->refresh_timer);
+  d->refresh_timer.data = d;
+}
+
+void
+sched_pass_stop(struct boxqd *d) {
+  uv_close((uv_handle_t *)&d->sched_idle, NULL);
+  uv_timer_stop(&d->sched_timer);
+  uv_close((uv_handle_t *)&d->sched_timer, NULL);
+  uv_timer_stop(&d->refresh_timer);
+  uv_close((uv_handle_t *)&d->refresh_timer, NULL);
+}

@@ -53,6 +53,10 @@ enum proto_type {
   MSG_TAKE_BACK = 308,    /* sched -> worker: give this successor back if still held */
 };
 
+/* The worker gives a successor back (MSG_RETURNED) once it has been held
+ * this long; boxqd plans none behind a job known to have run longer. */
+#define SUCCESSOR_WAIT_MS 1000
+
 enum proto_tag {
   /* generic */
   T_STATUS = 1,   /* i64: 0 or -errno */

@@ -220,12 +220,31 @@ count_state(void *ud, const char *queue, int state, int64_t n) {
   return 0;
 }
 
+/* Jobs by state as qstat shows them: the database's counts, with each
+ * successor the worker holds unstarted moved from running (as stored) to
+ * queued (annotate). Array tasks are not counted; their array is. */
+static int
+count_active(struct boxqd *d, bool by_queue, db_count_cb cb, void *ud) {
+  int r = db_count_active(d->db, by_queue, cb, ud);
+  for (size_t i = 0; r == 0 && i < d->nsucc; i++) {
+    struct job_rec j;
+    if (db_get_job(d->db, d->succ[i].succ, false, &j) < 0)
+      continue;
+    if (j.state == JOB_RUNNING && j.array_id == 0) {
+      cb(ud, j.queue, JOB_RUNNING, -1);
+      cb(ud, j.queue, JOB_QUEUED, 1);
+    }
+    job_rec_free(&j);
+  }
+  return r;
+}
+
 /* Server status for qstat -B: capacity, the worker and its cgroup backend,
  * jobs by state (an array counts once). */
 void
 req_server_info(struct boxqd *d, struct conn *c) {
   struct state_counts sc = {{0}, 0};
-  int r = db_count_active(d->db, false, count_state, &sc);
+  int r = count_active(d, false, count_state, &sc);
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   _cleanup_free_ char *info = xasprintf(
@@ -312,7 +331,7 @@ void
 req_queue_info(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   const struct boxq_config *cfg = &d->cfg;
   struct queue_counts qc = {cfg, xcalloc(cfg->nqueues, sizeof(*qc.n))};
-  int r = db_count_active(d->db, true, count_queue_state, &qc);
+  int r = count_active(d, true, count_queue_state, &qc);
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   int status = r < 0 ? r : 0;

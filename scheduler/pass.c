@@ -521,6 +521,11 @@ sched_pass(struct boxqd *d) {
   size_t nslots = 0, nrun = 0, nheld = 0;
   for (size_t i = 0; i < p.nrunning; i++) {
     int depth = d->cfg.lookahead > 0 ? succ_depth(d, p.running[i].id) : -1;
+    /* One planned behind a job that has run past a successor's wait
+     * would come back unstarted (stime has whole seconds: > one more). */
+    int64_t stime = p.running[i].stime;
+    if (stime > 0 && (now - stime - 1) * 1000 >= SUCCESSOR_WAIT_MS)
+      depth = -1;
     if (depth >= 0 && depth < d->cfg.lookahead)
       slots[nslots++] = (struct sched_slot){.job = p.running[i], .depth = (unsigned)depth};
     if (succ_waiting(d, p.running[i].id))

@@ -4,7 +4,7 @@
  * short job is filled without a round trip through boxqd (the policy,
  * scheduler/policy.h, picks them: same user, same queue, no bigger). One
  * waits here, unstarted: no spool, no shepherd, no process. If its
- * predecessor runs longer than LOOKAHEAD_WAIT_MS it goes back to boxqd
+ * predecessor runs longer than SUCCESSOR_WAIT_MS it goes back to boxqd
  * (MSG_RETURNED), with the chain behind it, so that a job planned early
  * never holds its place in line for long. */
 #include "log.h"
@@ -25,7 +25,7 @@ arm_wait_timer(struct worker *w) {
     uv_timer_stop(&w->wait_timer);
     return;
   }
-  uint64_t due = first + LOOKAHEAD_WAIT_MS;
+  uint64_t due = first + SUCCESSOR_WAIT_MS;
   uv_timer_start(&w->wait_timer, on_wait_timer, due > now ? due - now : 0, 0);
 }
 
@@ -171,7 +171,7 @@ on_wait_timer(uv_timer_t *t) {
       /* Timed from its predecessor's start: one behind another held job
        * waits for that one first. */
       if (j->waiting && !(j->pred && j->pred->waiting) &&
-          now - j->waiting_since >= LOOKAHEAD_WAIT_MS) {
+          now - j->waiting_since >= SUCCESSOR_WAIT_MS) {
         wsucc_give_back(w, j); /* frees j and others: walk the list again */
         again = true;
         break;

@@ -43,7 +43,7 @@ struct wjob {
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
   /* A successor (boxqd's lookahead): held here, not started, until the
-   * job it follows ends (pred), or given back after LOOKAHEAD_WAIT_MS.
+   * job it follows ends (pred), or given back after SUCCESSOR_WAIT_MS.
    * succ: the job that follows this one. */
   struct job_rec *waiting;
   uint64_t waiting_since; /* loop time: since the job it follows runs */
@@ -105,7 +105,6 @@ void wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *
 void wjob_free(struct worker *w, struct wjob *j);
 
 /* successors.c: jobs handed over to start when another ends. */
-#define LOOKAHEAD_WAIT_MS 1000
 /* Holds j (taking job) until pred and the successors already behind it
  * have ended. */
 void wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job);

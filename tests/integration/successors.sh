@@ -14,6 +14,7 @@ cd "$WORK"
 events() { "$BIN/tracejob" "$1"; }
 # ev_has ID PATTERN: the job's event log has a line matching PATTERN.
 ev_has() { has "$(events "$1")" "$2"; }
+ev_lacks() { ! ev_has "$@"; }
 
 # ---- held behind a long job; deleted while held; given back ----
 long=$(echo 'sleep 3' | submit -N long)
@@ -25,6 +26,12 @@ check "the next job is handed over to follow the running one" \
 check "  and shows as waiting" test "$(jfield "$s1" job_state)" = Q
 check "  saying what for" has "$(jfield "$s1" comment)" "next to start when job $long ends"
 check "the one after it follows it" eventually ev_has "$s2" "to start when job $s1 ends"
+counted() { has "$1" "queued = $2" && has "$1" "running = $3"; }
+check "the server counts held ones queued, not running" counted "$("$BIN/qstat" -B -f)" 2 1
+check "  and so does its queue" \
+  test "$("$BIN/qstat" -Q | awk '$1 == "batch" { print $6, $7 }')" = "2 1"
+check "  and qselect -s Q lists them" \
+  test "$("$BIN/qselect" -s Q | sed 's/\..*//' | sort | tr '\n' ' ')" = "$(printf '%s\n' "$s1" "$s2" | sort | tr '\n' ' ')"
 out=$("$BIN/qhold" "$s1" 2>&1)
 check "it cannot be held meanwhile (non-zero exit)" test $? -ne 0
 check "  saying it is about to start" has "$out" "starts when job $long ends"
@@ -44,6 +51,16 @@ wait_job "$s2" 20
 check "it runs once the long job has ended" test "$(cat "s2.o$s2")" = "s2 ran"
 check "  not before" test "$(date -d "$(jfield "$s2" stime)" +%s)" -ge \
   "$(date -d "$(jfield "$long" obittime)" +%s)"
+
+# ---- none is planned behind a job already known to run long ----
+long=$(echo 'sleep 4' | submit -N long3)
+wait_state "$long" R 10
+sleep 2.2
+late=$(echo true | submit -N late)
+sleep 1
+check "a job submitted after the running one has run past the wait is not held behind it" \
+  ev_lacks "$late" "to start when job"
+wait_job "$late" 20 > /dev/null
 
 # ---- a job ranked higher takes the place of held ones ----
 long=$(echo 'sleep 2' | submit -N long2)

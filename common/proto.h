@@ -75,6 +75,8 @@ enum proto_tag {
   T_GROUP = 14,   /* nested qacct summary row: G_* fields, may repeat */
   T_AFTER = 15,   /* i64 (MSG_DISPATCH): start the job when this one ends */
   T_INSTEAD = 16, /* i64 (MSG_STARTED): a successor started in this one's place */
+  T_PROMPT = 17,  /* i64 (MSG_DISPATCH): more jobs wait; report the start at once if no
+                   * successor is held behind it */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */

@@ -96,6 +96,7 @@ struct boxqd {
 struct planned_start {
   int64_t id, after;
   uint8_t reason; /* a successor: why it was not started at once (enum sched_reason) */
+  bool prompt;    /* more jobs wait: its start is wanted at once (T_PROMPT) */
 };
 
 /* A successor the worker holds: succ starts when pred ends. */

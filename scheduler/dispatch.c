@@ -37,6 +37,8 @@ worker_dispatch(struct boxqd *d, struct planned_start st) {
   pb_nest_end(&b, mark);
   if (st.after)
     pb_i64(&b, T_AFTER, st.after);
+  if (st.prompt)
+    pb_i64(&b, T_PROMPT, 1);
   pb_end(&b);
   conn_send(d->worker, &b);
   pbuf_free(&b);

@@ -317,6 +317,18 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
     r = db_commit(d->db);
   else
     db_rollback(d->db);
+  /* More jobs wait than this pass places: the worker reports these
+   * starts at once (unless a successor is held behind one), so that the
+   * next pass plans successors behind them before they end. Otherwise a
+   * start waits a few milliseconds for company, and a short job ended
+   * before boxqd knew it ran: its place then waited for a pass. */
+  if (d->cfg.lookahead > 0) {
+    int64_t waiting = 0;
+    for (size_t i = 0; i < p->nqueued; i++)
+      waiting += p->queued[i].count > 1 ? p->queued[i].count : 1;
+    for (size_t i = 0; i < n; i++)
+      st[i].prompt = waiting > (int64_t)n;
+  }
   if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
   else if (in_batch) {

@@ -262,7 +262,12 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
       pb_i64(b, T_INSTEAD, j->instead_of);
     j->instead_of = 0;
     pb_end(b);
-    outbox_later(w);
+    /* Without a successor held behind it, boxqd is to plan one while it
+     * runs, if more jobs wait; otherwise the report waits for company. */
+    if (j->prompt && !j->succ)
+      worker_flush(w);
+    else
+      outbox_later(w);
   }
   return 0;
 }
@@ -299,6 +304,7 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     return 0;
   }
   struct wjob *j = wjob_add(w, job.id);
+  j->prompt = pmsg_i64_or(m, T_PROMPT, 0) != 0;
   if (pred && !pred->ended) {
     wsucc_hold(w, j, pred, &job);
     return 0;

@@ -50,6 +50,7 @@ struct wjob {
   uint64_t held_seq;      /* order of handover: boxqd plans in priority order */
   int64_t instead_of;     /* started in this held job's place (its 'started' says so) */
   bool unstarted;         /* ended before it ever started (a held one deleted) */
+  bool prompt;            /* boxqd wants its start at once (T_PROMPT) */
   struct wjob *pred, *succ;
   struct worker *w;
   struct wjob *next;

@@ -12,7 +12,13 @@
  *   hold N     opens N connections, counts those the daemon keeps open
  *   submitquit N  sends N valid held submissions and hangs up at once,
  *              before the replies (which wait for a disk sync) can come
- * Exits 0 if the daemon behaved (closed the connection or replied). */
+ * Exits 0 if the daemon behaved (closed the connection or replied).
+ *
+ * rawclient SOCKET worker N: a worker that starts nothing. Listens on
+ * SOCKET (the worker's), says hello with no jobs to the boxqd that
+ * connects, and prints "ID AFTER PROMPT" for each of the first N jobs it
+ * is sent (T_AFTER, T_PROMPT; 0 when absent), so that a test sees what
+ * boxqd asks of a worker. Exits 1 if they do not come within 10 s. */
 #include "job.h"
 #include "proto.h"
 #include "util.h"
@@ -60,8 +66,62 @@ header(uint8_t *h, uint32_t magic, uint16_t type, uint32_t len) {
   memcpy(h + 8, &len, 4);
 }
 
+static int
+fake_worker(const char *path, int n) {
+  int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+  unlink(path);
+  if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+    perror("listen");
+    return 1;
+  }
+  struct timeval tv = {10, 0};
+  setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept too */
+  int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0) {
+    perror("accept");
+    return 1;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_WORKER_HELLO);
+  pb_str(&b, T_INFO, "none");
+  pb_end(&b);
+  write_full(fd, b.data, b.len);
+  pbuf_free(&b);
+  struct pframer fr = {0};
+  int seen = 0;
+  while (seen < n) {
+    struct pmsg m, sub;
+    struct pfield f;
+    size_t flen;
+    int r = proto_recv(fd, &fr, &m, &flen);
+    if (r < 0) {
+      fprintf(stderr, "worker: %d of %d jobs came: %s\n", seen, n, strerror(-r));
+      return 1;
+    }
+    struct job_rec j;
+    if (m.type == MSG_DISPATCH && pmsg_find(&m, T_JOB, &f) && pmsg_sub(&f, &sub) == 0 &&
+        job_rec_decode(&sub, &j) == 0) {
+      printf("%lld %lld %lld\n", (long long)j.id, (long long)pmsg_i64_or(&m, T_AFTER, 0),
+             (long long)pmsg_i64_or(&m, T_PROMPT, 0));
+      fflush(stdout);
+      job_rec_free(&j);
+      seen++;
+    }
+    pframer_consume(&fr, flen);
+  }
+  pframer_free(&fr);
+  close(fd);
+  close(lfd);
+  return 0;
+}
+
 int
 main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[2], "worker"))
+    return fake_worker(argv[1], atoi(argv[3]));
   if (argc == 4 && !strcmp(argv[2], "hold")) {
     int n = atoi(argv[3]), kept = 0;
     int *fds = calloc((size_t)n, sizeof(int));

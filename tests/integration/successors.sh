@@ -89,4 +89,23 @@ done
 check "short jobs drained through successors ($followed of 30)" test "$followed" -gt 0
 check "  every one completed once" test "$(grep -c . seen)" = 30
 check "  never two at once on one CPU (saw $(sort -n seen | tail -1))" test "$(sort -n seen | tail -1)" = 1
+
+# ---- what boxqd asks of the worker (a stand-in that starts nothing) ----
+# While more jobs wait than a pass places, it wants each start reported at
+# once (T_PROMPT), so that it can plan successors before a short job ends.
+kill "$WORKER_PID"
+wait "$WORKER_PID" 2> /dev/null
+WORKER_PID=
+"$HELPERS/rawclient" "$STATE/worker.sock" worker 3 > asked &
+fake=$!
+alone=$(echo 'sleep 60' | submit -N alone)
+eventually test -s asked
+h=()
+for i in 1 2 3; do h+=("$(echo true | submit -h -N "h$i")"); done
+"$BIN/qrls" "${h[@]}"
+wait "$fake"
+check "a job started with nothing else waiting: its start may wait for company" \
+  test "$(sed -n 1p asked)" = "$alone 0 0"
+check "two of three planned to follow it: their starts are wanted at once" \
+  test "$(sed -n '2,3p' asked | tr '\n' ' ')" = "${h[0]} $alone 1 ${h[1]} ${h[0]} 1 "
 finish

@@ -146,9 +146,13 @@ bool succ_waiting(const struct boxqd *d, int64_t id);
 /* How many jobs run or wait ahead of id in its chain, or -1 if it may
  * take no successor (it has one, or runs long). */
 int succ_depth(const struct boxqd *d, int64_t id);
-/* id started; instead_of: the held job whose place it took, and which
- * waits in its place now. */
-void succ_started(struct boxqd *d, int64_t id, int64_t instead_of);
+/* id started. A trade (worker/successors.c): instead_of is the held job
+ * whose place it took, and which waits in id's place now; behind_id and
+ * behind_instead (0: none) are the held jobs that were behind instead_of
+ * and behind id, and now follow the other. Only these move: a successor
+ * the worker received after the trade follows the job it was sent for. */
+void succ_started(struct boxqd *d, int64_t id, int64_t instead_of, int64_t behind_id,
+                  int64_t behind_instead);
 void succ_ended(struct boxqd *d, int64_t id);
 /* The worker gave it back: the job it was to follow ran too long. */
 void succ_returned(struct boxqd *d, int64_t id);

@@ -258,7 +258,8 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
-  succ_started(d, id, pmsg_i64_or(m, T_INSTEAD, 0));
+  succ_started(d, id, pmsg_i64_or(m, T_INSTEAD, 0), pmsg_i64_or(m, T_NOW_AFTER_STARTED, 0),
+               pmsg_i64_or(m, T_NOW_AFTER_INSTEAD, 0));
   struct job_rec j = {0};
   _cleanup_free_ char *detail = NULL;
   char mem[32];

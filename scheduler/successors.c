@@ -83,21 +83,29 @@ succ_depth(const struct boxqd *d, int64_t id) {
 }
 
 void
-succ_started(struct boxqd *d, int64_t id, int64_t instead_of) {
+succ_started(struct boxqd *d, int64_t id, int64_t instead_of, int64_t behind_id,
+             int64_t behind_instead) {
+  ssize_t i;
   if (instead_of > 0 && instead_of != id) {
-    /* It took the place planned for instead_of, which takes its place in
-     * turn, the jobs behind each staying where they were
-     * (worker/successors.c): the two trade places in every link. */
-    for (size_t i = 0; i < d->nsucc; i++) {
-      struct succ_link *l = &d->succ[i];
-      if (l->pred == id || l->pred == instead_of)
-        l->pred = l->pred == id ? instead_of : id;
-      if (l->succ == id || l->succ == instead_of)
-        l->succ = l->succ == id ? instead_of : id;
+    /* It took the place planned for instead_of (whose predecessor has
+     * ended: that link is gone, or goes now), and instead_of waits in its
+     * place. The jobs that were behind each, as the worker names them,
+     * now follow the other. Not every link naming the two: boxqd may have
+     * planned more behind either before it heard of the trade, and the
+     * worker put those behind the job they were sent for. */
+    if ((i = link_of_succ(d, instead_of)) >= 0)
+      drop_link(d, (size_t)i);
+    if ((i = link_of_succ(d, id)) >= 0) {
+      d->succ[i].succ = instead_of;
+      d->succ[i].taking_back = false; /* that was asked of id */
     }
+    if (behind_id > 0 && (i = link_of_succ(d, behind_id)) >= 0)
+      d->succ[i].pred = id;
+    if (behind_instead > 0 && (i = link_of_succ(d, behind_instead)) >= 0)
+      d->succ[i].pred = instead_of;
+    return;
   }
-  ssize_t i = link_of_succ(d, id);
-  if (i >= 0)
+  if ((i = link_of_succ(d, id)) >= 0)
     drop_link(d, (size_t)i);
 }
 

@@ -258,9 +258,14 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
         xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
                   w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job->id);
     pb_str(b, J_CGROUP, cg);
-    if (j->instead_of)
+    if (j->instead_of) {
       pb_i64(b, T_INSTEAD, j->instead_of);
-    j->instead_of = 0;
+      if (j->behind_started)
+        pb_i64(b, T_NOW_AFTER_STARTED, j->behind_started);
+      if (j->behind_instead)
+        pb_i64(b, T_NOW_AFTER_INSTEAD, j->behind_instead);
+    }
+    j->instead_of = j->behind_started = j->behind_instead = 0;
     pb_end(b);
     /* Without a successor held behind it, boxqd is to plan one while it
      * runs, if more jobs wait; otherwise the report waits for company. */
@@ -295,10 +300,13 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
   }
   /* A successor waits for the job it follows, unless that has ended. If
    * that was not running here (given back meanwhile, or deleted while
-   * held), its place is not ours to give: back to boxqd it goes. */
+   * held), or already has a successor (one traded into its place since
+   * boxqd planned this), or ended and another took its place, its place
+   * is not ours to give: back to boxqd it goes. So boxqd's chains stay
+   * the worker's: each successor directly behind the job it was sent for. */
   int64_t after = pmsg_i64_or(m, T_AFTER, 0);
   struct wjob *pred = after > 0 && after != job.id ? wjob_find(w, after) : NULL;
-  if (after > 0 && (!pred || pred->unstarted)) {
+  if (after > 0 && (!pred || pred->unstarted || pred->succ || pred->followed)) {
     wsucc_refuse(w, job.id);
     job_rec_free(&job);
     return 0;

@@ -31,9 +31,6 @@ arm_wait_timer(struct worker *w) {
 
 void
 wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job) {
-  /* Behind whatever already follows pred (boxqd plans one per job). */
-  while (pred->succ)
-    pred = pred->succ;
   pred->succ = j;
   j->pred = pred;
   j->waiting = xmalloc(sizeof(*job));
@@ -92,6 +89,8 @@ earliest_alike(struct worker *w, struct wjob *next) {
   best->waiting_since = next->waiting_since;
   next->waiting_since = since;
   best->instead_of = next->id;
+  best->behind_started = sn ? sn->id : 0;
+  best->behind_instead = sb ? sb->id : 0;
   log_debug("job %lld: starts in the place planned for job %lld", (long long)best->id,
             (long long)next->id);
   return best;
@@ -104,6 +103,7 @@ wsucc_follow_on(struct worker *w, struct wjob *j) {
     return;
   next = earliest_alike(w, next);
   j->succ = NULL;
+  j->followed = true;
   next->pred = NULL; /* the chain behind it stays behind it */
   if (next->succ) {
     next->succ->waiting_since = uv_now(w->loop);

@@ -49,6 +49,9 @@ struct wjob {
   uint64_t waiting_since; /* loop time: since the job it follows runs */
   uint64_t held_seq;      /* order of handover: boxqd plans in priority order */
   int64_t instead_of;     /* started in this held job's place (its 'started' says so) */
+  int64_t behind_started; /* and with it: the held job that was behind instead_of, now behind it */
+  int64_t behind_instead; /* the held job that was behind it, now behind instead_of */
+  bool followed;          /* ended, and a successor started in its place */
   bool unstarted;         /* ended before it ever started (a held one deleted) */
   bool prompt;            /* boxqd wants its start at once (T_PROMPT) */
   struct wjob *pred, *succ;
@@ -106,8 +109,7 @@ void wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *
 void wjob_free(struct worker *w, struct wjob *j);
 
 /* successors.c: jobs handed over to start when another ends. */
-/* Holds j (taking job) until pred and the successors already behind it
- * have ended. */
+/* Holds j (taking job) until pred ends; nothing may follow pred yet. */
 void wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job);
 /* j has ended: the job that follows it starts. */
 void wsucc_follow_on(struct worker *w, struct wjob *j);

@@ -18,7 +18,13 @@
  * SOCKET (the worker's), says hello with no jobs to the boxqd that
  * connects, and prints "ID AFTER PROMPT" for each of the first N jobs it
  * is sent (T_AFTER, T_PROMPT; 0 when absent), so that a test sees what
- * boxqd asks of a worker. Exits 1 if they do not come within 10 s. */
+ * boxqd asks of a worker. Exits 1 if they do not come within 10 s.
+ *
+ * rawclient SOCKET scheduler WORKDIR ID: a boxqd that sends the worker on
+ * SOCKET job ID (sleep 2), then two jobs to follow it (ID+1, ID+2; one
+ * place is one successor), prints what the worker reports in the next
+ * 0.7 s ("started N", "returned N"), cancels them all and waits for their
+ * results ("ended N"), acknowledging each. */
 #include "job.h"
 #include "proto.h"
 #include "util.h"
@@ -118,10 +124,134 @@ fake_worker(const char *path, int n) {
   return 0;
 }
 
+static void
+send_job(int fd, const char *workdir, int64_t id, int64_t after, const char *script) {
+  struct job_rec j = {.id = id,
+                      .owner = (char *)"root",
+                      .name = (char *)"fake",
+                      .queue = (char *)"batch",
+                      .workdir = (char *)workdir,
+                      .ncpus = 1,
+                      .mem = INT64_C(64) << 20,
+                      .pids = 64,
+                      .script = (char *)script,
+                      .script_len = strlen(script)};
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_DISPATCH);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &j);
+  pb_nest_end(&b, mark);
+  if (after)
+    pb_i64(&b, T_AFTER, after);
+  pb_end(&b);
+  write_full(fd, b.data, b.len);
+  pbuf_free(&b);
+}
+
+static void
+send_id(int fd, uint16_t type, int64_t id, bool cancel) {
+  struct pbuf b = {0};
+  pb_begin(&b, type);
+  pb_i64(&b, T_JOBID, id);
+  if (type == MSG_SIGNAL) {
+    pb_i64(&b, T_SIGNAL, 0);
+    pb_i64(&b, T_FLAGS, cancel);
+  }
+  pb_end(&b);
+  write_full(fd, b.data, b.len);
+  pbuf_free(&b);
+}
+
+static int
+fake_scheduler(const char *path, const char *workdir, int64_t id) {
+  /* The worker may be starting: its socket refuses us until it listens. */
+  int fd = -1;
+  for (int i = 0; i < 100 && fd < 0; i++) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+      close(fd);
+      fd = -1;
+      usleep(100000);
+    }
+  }
+  if (fd < 0) {
+    perror("scheduler: connect");
+    return 1;
+  }
+  struct pframer fr = {0};
+  struct pmsg m;
+  size_t flen;
+  if (proto_recv(fd, &fr, &m, &flen) < 0 || m.type != MSG_WORKER_HELLO) {
+    fprintf(stderr, "scheduler: no hello from the worker\n");
+    return 1;
+  }
+  pframer_consume(&fr, flen);
+  send_job(fd, workdir, id, 0, "sleep 2\n");
+  send_job(fd, workdir, id + 1, id, "true\n");
+  send_job(fd, workdir, id + 2, id, "true\n");
+  struct timeval tv = {0, 700000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  int ended = 0, returned = 0;
+  for (bool cancelled = false; ended + returned < 3;) {
+    int r = proto_recv(fd, &fr, &m, &flen);
+    if (r == -EAGAIN || r == -EWOULDBLOCK) {
+      if (cancelled) {
+        fprintf(stderr, "scheduler: the jobs did not end\n");
+        return 1;
+      }
+      /* What the worker did on its own is printed; now end them all. */
+      printf("--\n");
+      for (int64_t k = 0; k < 3; k++)
+        send_id(fd, MSG_SIGNAL, id + k, true);
+      cancelled = true;
+      tv.tv_sec = 10;
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      continue;
+    }
+    if (r < 0) {
+      fprintf(stderr, "scheduler: %s\n", strerror(-r));
+      return 1;
+    }
+    int64_t job = 0;
+    if (m.type == MSG_ENDED) {
+      struct pfield f;
+      struct pmsg sub;
+      struct job_rec e;
+      if (pmsg_find(&m, T_JOB, &f) && pmsg_sub(&f, &sub) == 0 && job_rec_decode(&sub, &e) == 0) {
+        job = e.id;
+        job_rec_free(&e);
+      }
+    } else
+      job = pmsg_i64_or(&m, T_JOBID, 0);
+    const char *what = m.type == MSG_STARTED    ? "started"
+                       : m.type == MSG_RETURNED ? "returned"
+                       : m.type == MSG_ENDED    ? "ended"
+                                                : NULL;
+    if (what && job) {
+      printf("%s %lld\n", what, (long long)job);
+      fflush(stdout);
+    }
+    if (m.type == MSG_ENDED) {
+      ended++;
+      send_id(fd, MSG_ENDED_ACK, job, false);
+    }
+    if (m.type == MSG_RETURNED)
+      returned++;
+    pframer_consume(&fr, flen);
+  }
+  pframer_free(&fr);
+  close(fd);
+  return 0;
+}
+
 int
 main(int argc, char **argv) {
   if (argc == 4 && !strcmp(argv[2], "worker"))
     return fake_worker(argv[1], atoi(argv[3]));
+  if (argc == 5 && !strcmp(argv[2], "scheduler"))
+    return fake_scheduler(argv[1], argv[3], atoll(argv[4]));
   if (argc == 4 && !strcmp(argv[2], "hold")) {
     int n = atoi(argv[3]), kept = 0;
     int *fds = calloc((size_t)n, sizeof(int));

@@ -108,4 +108,18 @@ check "a job started with nothing else waiting: its start may wait for company" 
   test "$(sed -n 1p asked)" = "$alone 0 0"
 check "two of three planned to follow it: their starts are wanted at once" \
   test "$(sed -n '2,3p' asked | tr '\n' ' ')" = "${h[0]} $alone 1 ${h[1]} ${h[0]} 1 "
+
+# ---- what the worker does with what it is sent (a stand-in boxqd) ----
+# One place takes one successor: a second one sent for the same job (boxqd
+# planned it before hearing of a trade) goes back, so that boxqd's chains
+# stay the worker's.
+kill "$SCHED_PID"
+wait "$SCHED_PID" 2> /dev/null
+SCHED_PID=
+start_worker
+"$HELPERS/rawclient" "$STATE/worker.sock" scheduler "$WORK" 900001 > told
+check "the job runs, its first successor waits, a second one for the same place goes back" \
+  test "$(sed -n '1,/^--$/p' told | tr '\n' ' ')" = "started 900001 returned 900003 -- "
+check "  and both end when cancelled" \
+  test "$(sed '1,/^--$/d' told | sort | tr '\n' ' ')" = "ended 900001 ended 900002 "
 finish

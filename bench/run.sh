@@ -178,7 +178,7 @@ h_busy=$(busy_per_job "$N" "$b0" "$b1")
 check_exactly_once "$N"
 h_ms=$(per_job_ms "$N" "$h_wall")
 # Started by the worker on its own, as successors: the rest waited for a pass.
-h_followed=$(sqlite3 "$T/state/boxq.db" "select count(*) from job_events where event = 'dispatched' and detail like 'to start when%'")
+h_followed=$(sqlite3 "$T/state/boxq.db" "select count(*) from jobs j where (select detail from job_events e where e.job_id = j.id and e.event = 'dispatched' order by e.id desc limit 1) like 'to start when%'")
 stop_boxq
 
 # ---- boxq: an array of N tasks, released at once ----

@@ -22,8 +22,8 @@
  *
  * rawclient SOCKET scheduler WORKDIR ID: a boxqd that sends the worker on
  * SOCKET job ID (sleep 2), then two jobs to follow it (ID+1, ID+2; one
- * place is one successor), prints what the worker reports in the next
- * 0.7 s ("started N", "returned N"), cancels them all and waits for their
+ * place is one successor), prints what the worker reports until 0.3 s
+ * pass without a word ("started N", "returned N"), cancels them all and waits for their
  * results ("ended N"), acknowledging each. */
 #include "job.h"
 #include "proto.h"
@@ -180,6 +180,8 @@ fake_scheduler(const char *path, const char *workdir, int64_t id) {
     perror("scheduler: connect");
     return 1;
   }
+  struct timeval tv = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   struct pframer fr = {0};
   struct pmsg m;
   size_t flen;
@@ -191,7 +193,9 @@ fake_scheduler(const char *path, const char *workdir, int64_t id) {
   send_job(fd, workdir, id, 0, "sleep 2\n");
   send_job(fd, workdir, id + 1, id, "true\n");
   send_job(fd, workdir, id + 2, id, "true\n");
-  struct timeval tv = {0, 700000};
+  /* The worker answers these at once; the held one would go back after
+   * SUCCESSOR_WAIT_MS, well after this quiet spell ends the wait. */
+  tv = (struct timeval){0, 300000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   int ended = 0, returned = 0;
   for (bool cancelled = false; ended + returned < 3;) {

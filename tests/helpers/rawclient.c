@@ -22,9 +22,9 @@
  *
  * rawclient SOCKET scheduler WORKDIR ID: a boxqd that sends the worker on
  * SOCKET job ID (sleep 2), then two jobs to follow it (ID+1, ID+2; one
- * place is one successor), prints what the worker reports until 0.3 s
- * pass without a word ("started N", "returned N"), cancels them all and waits for their
- * results ("ended N"), acknowledging each. */
+ * place is one successor), prints what the worker reports until it has
+ * been quiet for 0.3 s ("started N", "returned N"), cancels them all and
+ * waits for their results ("ended N"), acknowledging each. */
 #include "job.h"
 #include "proto.h"
 #include "util.h"

@@ -323,8 +323,8 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
    * start waits a few milliseconds for company, and a short job ended
    * before boxqd knew it ran: its place then waited for a pass. */
   if (d->cfg.lookahead > 0) {
-    int64_t waiting = 0;
-    for (size_t i = 0; i < p->nqueued; i++)
+    int64_t waiting = 0; /* counted only as far as the answer needs */
+    for (size_t i = 0; i < p->nqueued && waiting <= (int64_t)n; i++)
       waiting += p->queued[i].count > 1 ? p->queued[i].count : 1;
     for (size_t i = 0; i < n; i++)
       st[i].prompt = waiting > (int64_t)n;

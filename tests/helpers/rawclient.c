@@ -34,12 +34,25 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+/* A connected socket, or -1 (errno set). */
 static int
-connect_to(const char *path) {
+try_connect(const char *path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    fd = -1;
+  }
+  return fd;
+}
+
+static int
+connect_to(const char *path) {
+  int fd = try_connect(path);
+  if (fd < 0) {
     perror("connect");
     exit(1);
   }
@@ -165,16 +178,10 @@ send_id(int fd, uint16_t type, int64_t id, bool cancel) {
 static int
 fake_scheduler(const char *path, const char *workdir, int64_t id) {
   /* The worker may be starting: its socket refuses us until it listens. */
-  int fd = -1;
+  int fd = try_connect(path);
   for (int i = 0; i < 100 && fd < 0; i++) {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-      close(fd);
-      fd = -1;
-      usleep(100000);
-    }
+    usleep(100000);
+    fd = try_connect(path);
   }
   if (fd < 0) {
     perror("scheduler: connect");

@@ -199,12 +199,21 @@ write_file_at(int dirfd, const char *path, const char *data, size_t len) {
   return 0;
 }
 
-/* Creates (or truncates) path with data; on failure nothing is left. */
+/* Creates (or truncates) path with data, with exactly mode; on failure
+ * nothing is left. */
 static int
 write_new(const char *path, const void *data, size_t len, int mode, bool durable) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return -errno;
+  /* The daemons' umask (077) takes the bits of a mode meant for others
+   * (a job script, read again through /dev/fd as its user). */
+  if ((mode & 077) && fchmod(fd, (mode_t)mode) < 0) {
+    int r = -errno;
+    close(fd);
+    unlink(path);
+    return r;
+  }
   if (write_full(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     int r = -errno;
     close(fd);
@@ -236,17 +245,41 @@ write_file_atomic(const char *path, const void *data, size_t len, int mode, bool
 }
 
 int
+mkdirat_mode(int dirfd, const char *path, int mode) {
+  if (mkdirat(dirfd, path, (mode_t)mode) < 0)
+    return -errno;
+  /* The umask may have taken bits the directory needs (a daemon's is
+   * 077): give it exactly the mode asked for. */
+  if (fchmodat(dirfd, path, (mode_t)mode, 0) < 0)
+    return -errno;
+  return 0;
+}
+
+int
 mkdir_p(const char *path, int mode) {
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')
       continue;
     *s = '\0';
-    if (mkdir(p, mode) < 0 && errno != EEXIST)
-      return -errno;
+    int r = mkdirat_mode(AT_FDCWD, p, mode);
+    if (r < 0 && r != -EEXIST)
+      return r;
     *s = '/';
   }
-  if (mkdir(p, mode) < 0 && errno != EEXIST)
+  int r = mkdirat_mode(AT_FDCWD, p, mode);
+  return r == -EEXIST ? 0 : r;
+}
+
+int
+make_state_dir(const char *path) {
+  int r = mkdir_p(path, 0711);
+  struct stat st;
+  if (r < 0 || stat(path, &st) < 0)
+    return r < 0 ? r : -errno;
+  if (!S_ISDIR(st.st_mode))
+    return -ENOTDIR;
+  if (st.st_uid == geteuid() && (st.st_mode & 066) && chmod(path, st.st_mode & ~(mode_t)066) < 0)
     return -errno;
   return 0;
 }

@@ -98,9 +98,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode, 
  * reads while they are written, and that a crash of the machine makes
  * moot (the worker's spool, in memory). On failure nothing is left. */
 int write_file_direct(const char *path, const void *data, size_t len, int mode);
+/* Both give the file exactly mode, whatever the umask. */
 
-/* mkdir -p with a mode for the directories it creates. */
+/* mkdir -p: the directories it creates get exactly mode, whatever the
+ * umask; existing ones are left as they are. */
 int mkdir_p(const char *path, int mode);
+/* The state directory: created 0711, and closed up to that if it is ours
+ * and others may read or write it. Clients need only to reach the socket
+ * in it; nothing else there is theirs to list or read. */
+int make_state_dir(const char *path);
+/* mkdirat with exactly mode, whatever the umask; -EEXIST if it exists. */
+int mkdirat_mode(int dirfd, const char *path, int mode);
 
 /* Monotonic and wall clocks in microseconds. */
 int64_t now_mono_usec(void);

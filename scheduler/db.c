@@ -3,8 +3,10 @@
 
 #include "migrate.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 /* The indexes on unfinished jobs and on array tasks are partial (WHERE
@@ -212,10 +214,37 @@ check_writable(const char *path, struct berr *err) {
   return 0;
 }
 
+/* The queue holds every job's script and environment: the database and
+ * the files SQLite keeps beside it are its owner's alone from their first
+ * byte. The database is created 0600 here (SQLite gives its -wal, -shm
+ * and -journal the database's mode); files left more open by an older
+ * boxq or by hand are closed up. */
+static int
+make_private(const char *path, struct berr *err) {
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return berr_set(err, -errno, "cannot open database %s: %s", path, strerror(errno));
+  struct stat st;
+  int r = fstat(fd, &st) < 0 ? -errno : 0;
+  if (r == 0 && (st.st_mode & 077) && fchmod(fd, 0600) < 0)
+    r = -errno;
+  close(fd);
+  if (r < 0)
+    return berr_set(err, r, "cannot make database %s private: %s", path, strerror(-r));
+  static const char *const companions[] = {"-wal", "-shm", "-journal"};
+  for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
+    _cleanup_free_ char *other = xasprintf("%s%s", path, companions[i]);
+    if (lstat(other, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+        chmod(other, 0600) < 0)
+      return berr_set(err, -errno, "cannot make %s private: %s", other, strerror(errno));
+  }
+  return 0;
+}
+
 int
 db_open(const char *path, struct db **ret, struct berr *err) {
   int r = check_writable(path, err);
-  if (r < 0)
+  if (r < 0 || (r = make_private(path, err)) < 0)
     return r;
   /* One thread uses SQLite here (walsync's only fdatasyncs a descriptor):
    * no allocation statistics, no mutexes, which cost boxqd a lock and an

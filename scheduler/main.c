@@ -90,6 +90,10 @@ main(int argc, char **argv) {
    * queue): keep a few MiB of freed heap rather than give it back to the
    * kernel and fault it in again at every pass. */
   mallopt(M_TRIM_THRESHOLD, 4 << 20);
+  /* The queue holds every user's scripts and environments: nothing boxqd
+   * creates is anyone else's to read, from its first byte (the socket
+   * clients use gets its mode explicitly). */
+  umask(077);
   const char *config = NULL;
   bool print = false;
   int o;
@@ -131,9 +135,7 @@ main(int argc, char **argv) {
   compute_capacity(&d);
   d.server_name = cfg_server_name(&d.cfg);
 
-  /* The state directory is traversable by all (clients reach the socket in
-   * it) but only its owner writes there. */
-  int r = mkdir_p(d.cfg.state_dir, 0755);
+  int r = make_state_dir(d.cfg.state_dir);
   if (r < 0) {
     log_error("cannot create state directory %s: %s", d.cfg.state_dir, strerror(-r));
     cfg_free(&d.cfg);
@@ -144,7 +146,6 @@ main(int argc, char **argv) {
     cfg_free(&d.cfg);
     return 1;
   }
-  chmod(d.cfg.db_path, 0600);
 
   d.loop = uv_default_loop();
   r = server_start(&d);

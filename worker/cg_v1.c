@@ -24,8 +24,9 @@ cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err) {
     char *next = xasprintf("%s/%s", path, comp);
     free(path);
     path = next;
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-      return berr_set(err, -errno, "cannot create cgroup %s: %s", path, strerror(errno));
+    int r = mkdirat_mode(AT_FDCWD, path, 0755);
+    if (r < 0 && r != -EEXIST)
+      return berr_set(err, r, "cannot create cgroup %s: %s", path, strerror(-r));
     _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (up < 0 || fd < 0)
       return berr_set(err, -errno, "cannot open cgroup %s: %s", path, strerror(errno));
@@ -34,7 +35,7 @@ cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err) {
       _cleanup_free_ char *mine = NULL, *theirs = NULL;
       if (read_file_at(fd, files[i], 65536, &mine, NULL) == 0 && mine[0] && mine[0] != '\n')
         continue;
-      int r = read_file_at(up, files[i], 65536, &theirs, NULL);
+      r = read_file_at(up, files[i], 65536, &theirs, NULL);
       if (r == 0)
         r = cg__write(fd, files[i], theirs);
       if (r < 0)

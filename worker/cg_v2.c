@@ -54,8 +54,9 @@ cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err) {
                       missing, comp ? comp : parent, strerror(-r));
     if (!comp)
       break;
-    if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-      return berr_set(err, -errno, "cannot create cgroup %s: %s", comp, strerror(errno));
+    r = mkdirat_mode(fd, comp, 0755);
+    if (r < 0 && r != -EEXIST)
+      return berr_set(err, r, "cannot create cgroup %s: %s", comp, strerror(-r));
     int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (next < 0)
       return berr_set(err, -errno, "cannot open cgroup %s: %s", comp, strerror(errno));

@@ -152,10 +152,11 @@ leave_inner_node(const char *root, const char *own, const char *parent, struct b
   if (n == 0 || strncmp(parent, own, n) != 0 || parent[n] != '/')
     return 0; /* we are not above the jobs: nothing to do */
   _cleanup_free_ char *leaf = xasprintf("%s/%s/supervisor", root, own);
-  if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
-    return berr_set(err, -errno, "cannot create %s: %s", leaf, strerror(errno));
+  int r = mkdirat_mode(AT_FDCWD, leaf, 0755);
+  if (r < 0 && r != -EEXIST)
+    return berr_set(err, r, "cannot create %s: %s", leaf, strerror(-r));
   _cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", leaf);
-  int r = write_file_at(AT_FDCWD, procs, "0", 1);
+  r = write_file_at(AT_FDCWD, procs, "0", 1);
   if (r < 0)
     return berr_set(err, r, "cannot move the worker into %s: %s", leaf, strerror(-r));
   return 0;

@@ -145,6 +145,11 @@ main(int argc, char **argv) {
                                        {"version", no_argument, NULL, 'V'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
+  /* Jobs' scripts, environments and results pass through its spool:
+   * nothing the worker creates is anyone else's to read (what must be,
+   * cgroup directories and sockets, gets its mode explicitly). Shepherds
+   * set their own. */
+  umask(077);
   const char *config = NULL;
   bool version = false;
   int o;
@@ -219,7 +224,7 @@ main(int argc, char **argv) {
   int r;
   if (check_spool_owner(w.cfg.spool_dir, true) < 0)
     goto out;
-  if ((r = mkdir_p(w.cfg.state_dir, 0755)) < 0 || (r = mkdir_p(w.cfg.spool_dir, 0700)) < 0) {
+  if ((r = make_state_dir(w.cfg.state_dir)) < 0 || (r = mkdir_p(w.cfg.spool_dir, 0700)) < 0) {
     log_error("cannot create %s: %s", w.cfg.spool_dir, strerror(-r));
     goto out;
   }

@@ -163,6 +163,8 @@ detach_from_worker(const struct arg_area *args, const char *idle_title, int *kee
   set_command_line(idle_title, args);
   setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   setenv("LANG", "C", 1);
+  /* Its files get explicit private modes (spool 0600, job /tmp 0700); the
+   * job cgroups it makes are readable like the parents above them. */
   umask(022);
 }
 

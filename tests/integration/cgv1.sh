@@ -21,12 +21,11 @@ cpu=$(afield "$id" cpu | tr -d s)
 wall=$(afield "$id" ru_wallclock | tr -d s)
 check "v1: ncpus=1 holds 2 threads to about 1 CPU ($cpu s / $wall s)" \
   awk -v c="$cpu" -v w="$wall" 'BEGIN { exit !(c / w > 0.7 && c / w < 1.15) }'
-marker=$((8000 + $$ % 1000))
-id=$(printf 'setsid sleep %s.5 > /dev/null 2>&1 < /dev/null &\nsleep %s.6\n' "$marker" "$marker" |
+id=$(printf 'setsid %s 81.5 > /dev/null 2>&1 < /dev/null &\n%s 81.6\n' "$TSLEEP" "$TSLEEP" |
   submit -N kill -l walltime=2)
 wait_job "$id" 30
 check "v1: walltime ends the job" test "$(jfield "$id" end_reason)" = timeout
-check "v1: nothing of it survives" no_process "sleep $marker"
+check "v1: nothing of it survives" no_process "$TSLEEP 81"
 # A cgroup of the next job's name, left by a run that died with its machine
 # and with a process still in it: the job empties it, replaces it, and
 # records only its own use.
@@ -34,8 +33,7 @@ held=$(echo true | submit -h -N probe)
 next=$((held + 1))
 stale=/sys/fs/cgroup/memory/$CG_PARENT/job-$next
 mkdir "$stale"
-smark=$((9000 + $$ % 1000))
-sleep "$smark.7" &
+"$TSLEEP" 91.7 &
 spid=$!
 echo "$spid" > "$stale/cgroup.procs"
 id=$(echo "$H/memhog 8" | submit -N fresh -l mem=256mb)
@@ -43,7 +41,7 @@ check "v1: the next job takes the id of the stale cgroup" test "$id" = "$next"
 wait_job "$id" 30
 check "v1: it completes in place of the stale cgroup" test "$(jfield "$id" end_reason)" = completed
 wait "$spid" 2> /dev/null
-check "v1: what the stale cgroup held was killed" no_process "sleep $smark"
+check "v1: what the stale cgroup held was killed" no_process "$TSLEEP 91"
 peak=$("$BIN/qacct" -j "$id" | awk '$1 == "mem_peak" { print $2 }')
 check "v1: its peak memory is its 8 MiB and a little ($peak bytes)" \
   test "$peak" -ge 8388608 -a "$peak" -lt 33554432

@@ -75,6 +75,11 @@ start_boxq() {
     "$T/bin/"
   chmod 755 "$T/bin" "$T/bin"/*
   HELPERS=$T/bin
+  # Jobs sleep through $TSLEEP, a path of this test's own: a test finds its
+  # processes by that (no_process "$TSLEEP"), never by a common name that
+  # another user's 'sleep 60' would match.
+  ln -s "$(command -v sleep)" "$T/bin/sleep"
+  TSLEEP=$T/bin/sleep
   CG_PARENT=boxq-it-$$
   export BOXQ_CONFIG=$T/boxq.ini
   unset BOXQ_STATE_DIR
@@ -95,15 +100,17 @@ start_boxq() {
   start_sched
 }
 
+# DAEMON_UMASK=MASK starts the daemons with that umask (a unit's UMask=).
 start_worker() {
-  "$BUILD/worker/boxq-worker" >> "$T/worker.log" 2>&1 &
+  (umask "${DAEMON_UMASK:-$(umask)}" && exec "$BUILD/worker/boxq-worker") >> "$T/worker.log" 2>&1 &
   WORKER_PID=$!
 }
 
 start_sched() {
   # SCHED_AS=user runs boxqd unprivileged, as the systemd unit does.
-  ${SCHED_AS:+setpriv --reuid="$SCHED_AS" --regid="$(id -g "${SCHED_AS:-root}")" --clear-groups} \
-    "$BUILD/scheduler/boxqd" >> "$T/sched.log" 2>&1 &
+  (umask "${DAEMON_UMASK:-$(umask)}" &&
+    exec ${SCHED_AS:+setpriv --reuid="$SCHED_AS" --regid="$(id -g "${SCHED_AS:-root}")" --clear-groups} \
+      "$BUILD/scheduler/boxqd") >> "$T/sched.log" 2>&1 &
   SCHED_PID=$!
   wait_ready
 }

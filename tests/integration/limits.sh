@@ -117,16 +117,15 @@ check "killed after the grace period (${took}s)" test "$took" -le 8
 check "exit status says killed by SIGKILL" test "$(jfield "$id" Exit_status)" = 265
 
 # Nothing escapes: a job that daemonizes leaves no process behind.
-marker=$((7000 + $$ % 1000))
-s=$(job_script "setsid sh -c 'sleep $marker.1' > /dev/null 2>&1 < /dev/null &
-( sleep $marker.2 & ) 
-nohup sleep $marker.3 > /dev/null 2>&1 &
+s=$(job_script "setsid sh -c '$TSLEEP 71.1' > /dev/null 2>&1 < /dev/null &
+( $TSLEEP 71.2 & ) 
+nohup $TSLEEP 71.3 > /dev/null 2>&1 &
 echo spawned")
 id=$(submit -N escape "$s")
 wait_job "$id"
 sleep 0.3
 check "job itself completed" test "$(jfield "$id" end_reason)" = completed
-check "no daemonized process outlives the job" no_process "sleep $marker"
+check "no daemonized process outlives the job" no_process "$TSLEEP"
 
 # The job's cgroups are gone afterwards.
 left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)

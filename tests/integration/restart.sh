@@ -60,7 +60,7 @@ check "it ran exactly once" test "$(wc -l < "$WORK/once.log")" -eq 1
 check "run_count is 1" test "$(jfield "$id" run_count)" = 1
 
 # A shepherd killed: the job is ended and recorded as lost.
-id=$(echo 'sleep 60' | submit -N lost)
+id=$(echo "$TSLEEP 60" | submit -N lost)
 wait_state "$id" R
 sleep 0.5
 shep=$(pgrep -f "boxq-shepherd $SPOOL/$id\$")
@@ -68,7 +68,7 @@ check "found the job's shepherd" test -n "$shep"
 kill -9 $shep
 wait_job "$id" 30
 check "a job whose shepherd died is 'lost'" test "$(jfield "$id" end_reason)" = lost
-check "and none of its processes remain" no_process 'sleep 60$'
+check "and none of its processes remain" no_process "$TSLEEP 60"
 
 # qsub -r y: a lost run is requeued and runs again.
 id=$(echo 'echo run >> rerun.log; sleep 2' | submit -N rerun -r y)
@@ -138,14 +138,14 @@ wait_ready
 
 # The box "reboots": every boxq process dies, the job cgroups vanish. Running
 # jobs are recorded as lost, or requeued when rerunnable.
-lost=$(echo 'sleep 60' | submit -N rebootlost)
+lost=$(echo "$TSLEEP 60" | submit -N rebootlost)
 again=$(echo 'echo boot >> boot.log; sleep 1' | submit -N rebootagain -r y)
 wait_state "$lost" R
 wait_state "$again" R
 sleep 0.5
 kill -9 "$SCHED_PID" "$WORKER_PID" $(pgrep -f "boxq-shepherd $SPOOL/") 2> /dev/null
 wait 2> /dev/null
-check "every job process died with its shepherd" no_process 'sleep 60$'
+check "every job process died with its shepherd" no_process "$TSLEEP 60"
 for d in /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-*; do
   [ -d "$d" ] && rmdir "$d"
 done

@@ -26,7 +26,7 @@ check "the worker socket belongs to the scheduler's account, mode 600" \
   test "$(stat -c '%U %a' "$STATE/worker.sock")" = "$suser 600"
 check "the job spool is root-only" test "$(stat -c '%U %a' "$SPOOL")" = "root 700"
 check "the state directory: the scheduler's, others may only enter" \
-  test "$(stat -c '%U %a' "$STATE")" = "$suser 755"
+  test "$(stat -c '%U %a' "$STATE")" = "$suser 711"
 check "the client socket: every local user may connect" \
   test "$(stat -c '%U %a' "$STATE/boxqd.sock")" = "$suser 666"
 check "the database belongs to the scheduler, mode 600" \

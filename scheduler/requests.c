@@ -17,6 +17,14 @@
 #define MAX_PATH_LEN  4096
 
 static int
+env_too_large(struct berr *err, size_t nenv, size_t bytes) {
+  return berr_set(err, -E2BIG,
+                  "the job environment is too large (%zu variables, %zu bytes; at most %u "
+                  "variables and %u bytes)",
+                  nenv, bytes, MAX_ENV_VARS, MAX_ENV_BYTES);
+}
+
+static int
 user_name(uid_t uid, char *buf, size_t len) {
   struct passwd pw, *res = NULL;
   char tmp[4096];
@@ -198,8 +206,7 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
   for (size_t i = 0; i < nenv; i++)
     env_bytes += strlen(j->env[i]) + 1;
   if (nenv > MAX_ENV_VARS || env_bytes > MAX_ENV_BYTES)
-    return berr_set(err, -E2BIG, "the job environment is too large (%zu variables, %zu bytes)",
-                    nenv, env_bytes);
+    return env_too_large(err, nenv, env_bytes);
 
   if (j->ncpus < 0 || j->mem < 0 || j->walltime < 0 || j->pids < 0)
     return berr_set(err, -EINVAL, "negative resource request");
@@ -258,6 +265,20 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
   return 0;
 }
 
+/* A submission whose environment the decoder refused (too many variables
+ * to keep): counted in the frame, for the same message as any other. */
+static int
+env_too_large_in(const struct pmsg *job, struct berr *err) {
+  size_t off = 0, nenv = 0, bytes = 0;
+  struct pfield f;
+  while (pmsg_next(job, &off, &f))
+    if (f.tag == J_ENV) {
+      nenv++;
+      bytes += f.len + 1;
+    }
+  return env_too_large(err, nenv, bytes);
+}
+
 static void
 store_error(struct conn *c, struct boxqd *d, int r) {
   if (r == -ENOSPC || r == -EDQUOT)
@@ -276,14 +297,19 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct pmsg sub;
   struct job_rec j;
   struct berr err = {{0}};
-  if (!pmsg_find(m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 || job_rec_decode(&sub, &j) < 0) {
-    reply_status(c, -EBADMSG, "malformed submission");
+  int r = -EBADMSG;
+  if (!pmsg_find(m, T_JOB, &f) || pmsg_sub(&f, &sub) < 0 || (r = job_rec_decode(&sub, &j)) < 0) {
+    if (r == -E2BIG) {
+      env_too_large_in(&sub, &err);
+      reply_status(c, -E2BIG, "%s", err.msg);
+    } else
+      reply_status(c, -EBADMSG, "malformed submission");
     return;
   }
   struct job_dep *deps = NULL;
   int64_t *dep_ids = NULL;
   size_t ndeps = 0;
-  int r = validate_submit(d, c, &j, &err);
+  r = validate_submit(d, c, &j, &err);
   if (r == 0 && j.depend) {
     r = resolve_depend(d, j.depend, &deps, &dep_ids, &ndeps, &err);
     if (r == 0) {

@@ -14,6 +14,7 @@
  * Whatever happens, a job ends with JOBDIR/result, the record the worker
  * hands to the scheduler. */
 #include "shepherd.h"
+#include "handover.h"
 #include "jobenv.h"
 #include "launch.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -503,101 +505,6 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   return 0;
 }
 
-/* The handover frame's fields (a private channel: its own tags). */
-enum {
-  H_SEQ = 1,
-  H_JOBDIR,
-  H_JOB,
-  H_USER_NAME,
-  H_USER_DIR,
-  H_USER_SHELL,
-  H_USER_GROUP, /* may repeat */
-  H_USER_ERRNO,
-  H_USER_ERROR,
-};
-
-void
-shepherd_handover(struct pbuf *b, uint32_t seq, const char *jobdir, const struct job_rec *job,
-                  const struct user_info *user, int user_errno, const char *user_error) {
-  pb_begin(b, MSG_DISPATCH);
-  pb_i64(b, H_SEQ, seq);
-  pb_str(b, H_JOBDIR, jobdir);
-  size_t mark = pb_nest_begin(b, H_JOB);
-  job_rec_encode(b, job);
-  pb_nest_end(b, mark);
-  if (user) {
-    pb_str(b, H_USER_NAME, user->name);
-    pb_str(b, H_USER_DIR, user->dir);
-    pb_str(b, H_USER_SHELL, user->shell);
-    for (int i = 0; i < user->ngroups; i++)
-      pb_i64(b, H_USER_GROUP, user->groups[i]);
-  } else {
-    pb_i64(b, H_USER_ERRNO, user_errno);
-    pb_str(b, H_USER_ERROR, user_error);
-  }
-  pb_end(b);
-}
-
-/* One handed-over job and its user, owned by the shepherd while it runs. */
-struct handover {
-  uint32_t seq;
-  char *jobdir;
-  struct job_rec job;
-  struct user_info user;
-  bool has_user;
-  int user_errno;
-  char *user_error;
-};
-
-static void
-handover_free(struct handover *h) {
-  free(h->jobdir);
-  job_rec_free(&h->job);
-  free(h->user.name);
-  free(h->user.dir);
-  free(h->user.shell);
-  free(h->user.groups);
-  free(h->user_error);
-  *h = (struct handover){0};
-}
-
-static int
-handover_decode(const struct pmsg *m, struct handover *h) {
-  *h = (struct handover){0};
-  struct pfield f;
-  struct pmsg sub;
-  int64_t seq = 0;
-  const char *dir = pmsg_str(m, H_JOBDIR);
-  if (m->type != MSG_DISPATCH || pmsg_i64(m, H_SEQ, &seq) < 0 || !dir || !pmsg_find(m, H_JOB, &f) ||
-      pmsg_sub(&f, &sub) < 0 || job_rec_decode(&sub, &h->job) < 0)
-    return -EBADMSG;
-  h->seq = (uint32_t)seq;
-  h->jobdir = xstrdup(dir);
-  const char *name = pmsg_str(m, H_USER_NAME);
-  if (!name) {
-    h->user_errno = (int)pmsg_i64_or(m, H_USER_ERRNO, -ENOENT);
-    const char *why = pmsg_str(m, H_USER_ERROR);
-    h->user_error = why ? xstrdup(why) : NULL;
-    return 0;
-  }
-  struct user_info *u = &h->user;
-  h->has_user = true;
-  u->uid = (uid_t)h->job.uid;
-  u->gid = (gid_t)h->job.gid;
-  u->name = xstrdup(name);
-  u->dir = xstrdup(pmsg_str(m, H_USER_DIR) ? pmsg_str(m, H_USER_DIR) : "/");
-  u->shell = xstrdup(pmsg_str(m, H_USER_SHELL) ? pmsg_str(m, H_USER_SHELL) : "");
-  size_t off = 0, cap = 0;
-  while (pmsg_next(m, &off, &f)) {
-    int64_t g;
-    if (f.tag != H_USER_GROUP || pfield_i64(&f, &g) < 0)
-      continue;
-    u->groups = xgrow(u->groups, (size_t)u->ngroups, &cap, sizeof(*u->groups), 16);
-    u->groups[u->ngroups++] = (gid_t)g;
-  }
-  return 0;
-}
-
 /* Runs one job to its result. 0 once JOBDIR/result is written. */
 static int
 serve(struct shepherd *sh) {
@@ -656,22 +563,10 @@ next_handover(int chan, int sigfd, struct pframer *fr, struct handover *h, uint3
     }
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
       continue;
-    struct pmsg m;
-    size_t len;
-    int r = proto_recv(chan, fr, &m, &len);
-    if (r < 0) {
-      if (r != -ECONNRESET)
-        log_error("the worker's channel: %s", strerror(-r));
-      return 0;
-    }
-    r = handover_decode(&m, h);
-    pframer_consume(fr, len);
-    if (r < 0) {
-      log_error("a malformed job handover from the worker");
-      handover_free(h);
-      return 0;
-    }
-    return 1;
+    int r = handover_recv(chan, fr, h);
+    if (r < 0 && r != -ECONNRESET)
+      log_error("a malformed job handover from the worker: %s", strerror(-r));
+    return r > 0;
   }
 }
 
@@ -737,7 +632,12 @@ shepherd_main(const struct shepherd_settings *set) {
     closep(&sh.l.status_fd);
     last_seq = h.seq;
     nearly = 0;
+    bool large = h.large;
     handover_free(&h); /* sh.job was its copy */
+    /* A large environment's copies go back to the system: a kept
+     * shepherd's memory does not grow with the jobs it has served. */
+    if (large)
+      malloc_trim(0);
     set_command_line(idle_title, set->args);
   }
   pframer_free(&fr);

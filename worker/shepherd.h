@@ -26,7 +26,7 @@ struct shepherd_settings {
   const char *spool;    /* the worker's spool directory, named while idle */
   int64_t kill_grace_sec, sample_sec;
   const struct arg_area *args; /* to rename the child (all 0: unknown) */
-  /* The worker's socket: jobs come in (shepherd_handover frames), and the
+  /* The worker's socket: jobs come in (handover.h), and the
    * shepherd writes a job's id (int64_t) once that job's result is
    * written. Its end (EOF) means: no more jobs, exit once idle. */
   int chan;
@@ -53,12 +53,6 @@ static inline int
 shepherd_sigval_sig(int value) {
   return value & 0xff;
 }
-
-/* The frame that hands a job to a shepherd: its spool directory, the job,
- * and its user as the worker looked it up (user NULL: user_error says why
- * not, and the job fails to start). seq numbers the shepherd's jobs. */
-void shepherd_handover(struct pbuf *b, uint32_t seq, const char *jobdir, const struct job_rec *job,
-                       const struct user_info *user, int user_errno, const char *user_error);
 
 /* Called in the worker's freshly forked child, which it turns into a
  * shepherd: detached from the worker (own session, none of its

@@ -4,6 +4,7 @@
  * its result is written), kept idle for the next job (at most one per
  * CPU, for shepherd_idle seconds), watched through a pidfd until they
  * exit; and those a restarted worker finds running a job. */
+#include "handover.h"
 #include "log.h"
 #include "spool.h"
 #include "worker.h"
@@ -280,10 +281,9 @@ shep_start_job(struct worker *w, struct wjob *j, const struct job_rec *job) {
     if (++s->seq > SHEPHERD_SEQ_MAX)
       s->seq = 1;
     pbuf_reset(&b);
-    shepherd_handover(&b, s->seq, j->dir, job, user_errno < 0 ? NULL : user, user_errno,
-                      user_errno < 0 ? err.msg : NULL);
-    /* Blocking, to a shepherd that is waiting for it. */
-    r = proto_send(s->chan, &b);
+    handover_encode(&b, s->seq, j->dir, job, user_errno < 0 ? NULL : user, user_errno,
+                    user_errno < 0 ? err.msg : NULL);
+    r = handover_send(s->chan, &b);
     if (r < 0) {
       log_warn("shepherd %d: cannot hand it job %lld: %s", (int)s->pid, (long long)j->id,
                strerror(-r));

@@ -472,7 +472,7 @@ get_field(enum field_id id, const struct job_rec *j, const char *server, struct 
         set_int(v, u->nr_throttled);
       break;
     case A_MEM_PEAK:
-      if (j->has_usage)
+      if (j->has_usage && u->mem_peak_src != MEM_PEAK_NONE)
         set_bytes(v, u->mem_peak);
       break;
     case A_MEM_PEAK_SOURCE:
@@ -516,7 +516,7 @@ get_field(enum field_id id, const struct job_rec *j, const char *server, struct 
         set_seconds(v, u->ru_stime_usec);
       break;
     case A_RU_MAXRSS:
-      if (j->has_usage) {
+      if (j->has_usage && u->ru_maxrss_kb >= 0) {
         set_fmt(v, "%lld kb", (long long)u->ru_maxrss_kb);
         v->type = FV_INT;
         v->i = u->ru_maxrss_kb;

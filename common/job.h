@@ -70,7 +70,9 @@ struct job_usage {
   int64_t mem_max_events; /* times usage hit the limit; -1 unknown */
   int64_t swap_peak;      /* -1 unknown */
   bool final;             /* false for a sample taken while the job runs */
-  int64_t ru_utime_usec, ru_stime_usec, ru_maxrss_kb; /* wait4() cross-check */
+  /* wait4()'s, a cross-check; ru_maxrss_kb -1: not known to be the job's
+   * own (below the launcher's resident size, shepherd.c) */
+  int64_t ru_utime_usec, ru_stime_usec, ru_maxrss_kb;
   char cg_backend[16];
 };
 

@@ -37,6 +37,9 @@
 
 /* The shepherd's own pidfd (shepherd_main): see launch_spec.parent_pidfd. */
 static int self_pidfd = -1;
+/* /proc/self/clear_refs, to reset the shepherd's peak resident size before
+ * each launch (launcher_rss). */
+static int clear_refs_fd = -1;
 
 #define PEAK_SAMPLE_USEC 1000000
 
@@ -61,6 +64,12 @@ struct shepherd {
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
   int end_override;             /* END_TIMEOUT or END_CANCELLED once terminating */
   bool launch_failed;
+  /* The shepherd's peak resident size over the launch (KiB). The job's two
+   * first processes ran in its memory and exec'd from it, and the kernel
+   * carries an address space's peak across exec: wait4's ru_maxrss is at
+   * least this much whatever the job did, so it is the job's own only
+   * when larger. */
+  long launcher_rss;
   int fail_code; /* JOB_EXEC_* when nothing of the job could run */
   char comment[600];
   char no_limits[128]; /* set when the job runs without cgroups */
@@ -362,9 +371,10 @@ collect(struct shepherd *sh, struct job_rec *end) {
   u->wall_usec = end_mono - sh->start_mono;
   u->ru_utime_usec = tv_usec(ru.ru_utime);
   u->ru_stime_usec = tv_usec(ru.ru_stime);
-  u->ru_maxrss_kb = ru.ru_maxrss;
-  if (u->mem_peak_src == MEM_PEAK_NONE) {
-    u->mem_peak = ru.ru_maxrss * 1024;
+  /* Not known (-1) when it may be the launcher's own size (launcher_rss). */
+  u->ru_maxrss_kb = ru.ru_maxrss > sh->launcher_rss ? ru.ru_maxrss : -1;
+  if (u->mem_peak_src == MEM_PEAK_NONE && u->ru_maxrss_kb > 0) {
+    u->mem_peak = u->ru_maxrss_kb * 1024;
     u->mem_peak_src = MEM_PEAK_RUSAGE;
   }
   if (!sh->cg) {
@@ -478,7 +488,11 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();
   end->stime = sh->start_wall / 1000000;
+  if (clear_refs_fd >= 0)
+    (void)!pwrite(clear_refs_fd, "5", 1, 0); /* the peak, down to what is resident now */
   r = launch_job(&spec, sh->cg, &sh->l, err);
+  struct rusage self;
+  sh->launcher_rss = getrusage(RUSAGE_SELF, &self) == 0 ? self.ru_maxrss : LONG_MAX;
   jobenv_free(envp);
   if (r < 0)
     return r;
@@ -589,6 +603,7 @@ shepherd_main(const struct shepherd_settings *set) {
   log_init("boxq-shepherd", log_get_level());
   /* Each job's PID 1 checks it after setting its parent-death signal. */
   self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  clear_refs_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
   int sigfd = setup_signals();
   if (sigfd < 0) {
     log_error("signalfd: %s", strerror(-sigfd));

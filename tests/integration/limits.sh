@@ -99,6 +99,20 @@ wait_job "$id" 60
 peak=$(afield "$id" mem_peak | awk '{print $1}')
 check "peak of a 200 MiB allocation within 5% ($peak)" \
   awk -v p="$peak" 'BEGIN { m = 200 * 1048576; exit !(p >= m && p <= m * 1.05) }'
+# wait4's largest resident set is the job's own: the hog's 200 MiB and
+# its program; for a trivial job at most a shell's own, or nothing when
+# that may be the launcher's (the kernel's figure was the shepherd's
+# resident size: 5-7 MB for 'true', tens of MB under ASan).
+rss=$(afield "$id" rusage_maxrss | awk '{print $1}')
+check "rusage_maxrss of the 200 MiB hog is its own ($rss kb)" \
+  awk -v r="$rss" 'BEGIN { m = 200 * 1024; exit !(r >= m && r <= m * 1.05) }'
+id=$(echo true | submit -N tiny)
+wait_job "$id"
+rss=$(afield "$id" rusage_maxrss | awk '{print $1}')
+check "a trivial job claims no more than a shell's resident set ('$rss' kb)" \
+  test "${rss:-0}" -lt 4096
+check "  while its peak memory is still the cgroup's ($(afield "$id" mem_peak))" \
+  test -n "$(afield "$id" mem_peak)"
 if [ "$(afield "$oom_id" cgroup_backend)" = v2 ]; then
   check "memory limit hits counted on an OOM job" test "$(afield "$oom_id" mem_limit_hits)" -ge 1
 else

@@ -106,6 +106,10 @@ static const struct cfg_key cfg_table[] = {
      "without usable cgroups, run jobs with no limits (each record says so) instead of refusing"},
     {"worker", "cgroup_parent", CFG_STR, OFF(cgroup_parent), "boxq", 0, 0, NULL,
      "cgroup below each hierarchy's root that holds the jobs"},
+    {"worker", "cgroup_instance", CFG_STR, OFF(cgroup_instance), "", 0, 0, NULL,
+     "this instance's cgroup below cgroup_parent, which holds its jobs (job-ID) and which its "
+     "worker locks: instances on one machine never share one; empty: the state directory's "
+     "last name and a hash of its path"},
     {"worker", "kill_grace", CFG_DURATION, OFF(kill_grace), "10", 0, 3600, NULL,
      "seconds between SIGTERM and SIGKILL at walltime or qdel"},
     {"worker", "sample_interval", CFG_DURATION, OFF(sample_interval), "10", 1, 3600, NULL,
@@ -374,6 +378,44 @@ cfg_default_spool_dir(const char *state_dir) {
   return out;
 }
 
+/* "a/b" or "./a/b": relative, no empty, "." or ".." component. */
+static bool
+cgroup_path_ok(const char *p) {
+  if (strncmp(p, "./", 2) == 0)
+    p += 2;
+  if (!*p || *p == '/')
+    return false;
+  for (const char *c = p; *c;) {
+    size_t n = strcspn(c, "/");
+    if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+      return false;
+    c += n;
+    if (*c == '/' && !*++c)
+      return false; /* a trailing '/' */
+  }
+  return true;
+}
+
+char *
+cfg_default_cgroup_instance(const char *state_dir) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const char *p = state_dir; *p; p++)
+    h = (h ^ (unsigned char)*p) * 16777619u;
+  const char *end = state_dir + strlen(state_dir);
+  while (end > state_dir && end[-1] == '/')
+    end--;
+  const char *base = end;
+  while (base > state_dir && base[-1] != '/')
+    base--;
+  char name[25];
+  size_t n = 0;
+  for (const char *p = base; p < end && n < sizeof(name) - 1; p++)
+    if (isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-')
+      name[n++] = *p;
+  name[n] = '\0';
+  return xasprintf("%s%s%08x", n && name[0] != '.' ? name : "boxq", "-", h);
+}
+
 static void
 derive_paths(struct boxq_config *cfg) {
   free(cfg->sched_socket);
@@ -385,6 +427,10 @@ derive_paths(struct boxq_config *cfg) {
   if (!*cfg->spool_dir) {
     free(cfg->spool_dir);
     cfg->spool_dir = cfg_default_spool_dir(cfg->state_dir);
+  }
+  if (!*cfg->cgroup_instance) {
+    free(cfg->cgroup_instance);
+    cfg->cgroup_instance = cfg_default_cgroup_instance(cfg->state_dir);
   }
   if (!*cfg->job_tmp_dir) {
     free(cfg->job_tmp_dir);
@@ -456,9 +502,20 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   if (*cfg->job_tmp_dir && cfg->job_tmp_dir[0] != '/')
     return berr_set(err, -EINVAL, "%s: [worker] job_tmp_dir '%s' must be an absolute path", name,
                     cfg->job_tmp_dir);
-  if (strchr(cfg->cgroup_parent, '.') == cfg->cgroup_parent || strstr(cfg->cgroup_parent, ".."))
-    return berr_set(err, -EINVAL, "%s: cgroup_parent '%s' must not contain '..'", name,
-                    cfg->cgroup_parent);
+  if (!cgroup_path_ok(cfg->cgroup_parent))
+    return berr_set(err, -EINVAL,
+                    "%s: [worker] cgroup_parent '%s': a path below the hierarchy's root (or "
+                    "'./NAME', below the worker's own cgroup) without '.' or '..' components",
+                    name, cfg->cgroup_parent);
+  if (*cfg->cgroup_instance &&
+      (strlen(cfg->cgroup_instance) > 64 || cfg->cgroup_instance[0] == '.' ||
+       strspn(cfg->cgroup_instance,
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+           strlen(cfg->cgroup_instance)))
+    return berr_set(err, -EINVAL,
+                    "%s: [worker] cgroup_instance '%s': at most 64 letters, digits, '.', '_' or "
+                    "'-', not starting with '.'",
+                    name, cfg->cgroup_instance);
   if (cfg->keep_accounting && (!cfg->keep_history || cfg->keep_accounting < cfg->keep_history))
     return berr_set(err, -EINVAL,
                     "%s: [scheduler] keep_accounting (%lld s) must not be shorter than "

@@ -63,6 +63,7 @@ struct boxq_config {
   char *cgroup_mount;      /* where the cgroup file systems are, /sys/fs/cgroup */
   bool allow_no_cgroups;   /* run jobs without limits when there are no cgroups */
   char *cgroup_parent;     /* below the hierarchy root, e.g. "boxq" */
+  char *cgroup_instance;   /* below cgroup_parent; "" = cfg_default_cgroup_instance */
   int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
   char *scheduler_user;    /* the account boxqd runs as; only it (and root) reach the worker */
   int64_t sample_interval; /* seconds between usage samples of running jobs */
@@ -92,6 +93,9 @@ void cfg_print(const struct boxq_config *cfg, FILE *out);
 /* /run/boxq/ESCAPED (or /dev/shm/boxq/ESCAPED where /run is not a tmpfs):
  * the spool of the instance with this state directory. */
 char *cfg_default_spool_dir(const char *state_dir);
+/* The state directory's last name (letters, digits, '.', '_', '-' kept, at
+ * most 24) and 8 hex digits of a hash of its path: "boxq-5e1f0a3c". */
+char *cfg_default_cgroup_instance(const char *state_dir);
 /* The server name used in job ids ("1.myhost"). */
 const char *cfg_server_name(const struct boxq_config *cfg);
 /* The queue named name, or NULL. */

@@ -4,6 +4,7 @@
 #include "cg_parse.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <string.h>
@@ -125,6 +126,26 @@ cg_system_close(struct cg_system *sys) {
   *sys = (struct cg_system){.v2_parent_fd = -1};
   for (int i = 0; i < CG_V1_MAX; i++)
     sys->v1_parent_fd[i] = -1;
+}
+
+int
+cg_system_lock(const struct cg_system *sys) {
+  int dir = sys->v2_parent_fd;
+  for (int i = 0; dir < 0 && i < CG_V1_MAX; i++)
+    dir = sys->v1_parent_fd[i];
+  if (dir < 0)
+    return -ENOENT;
+  /* A description of its own: the shepherds inherit the parents' fds,
+   * and would keep a lock taken on them after the worker is gone. */
+  int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    int r = -errno;
+    close(fd);
+    return r;
+  }
+  return fd;
 }
 
 /* The process's own v2 cgroup, without the leading '/' ("" for the root). */
@@ -342,8 +363,10 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
   struct cg_job *cg = job_new(sys, id);
   int r = create_dirs(cg, pinned, err);
   if (r == -EEXIST) {
-    /* A leftover of the same name belongs to a job that died with its
-     * machine or supervisor: empty it and start clean. */
+    /* A leftover of the same name is ours (the instance's cgroup is
+     * locked by its worker: no other instance makes jobs here) and dead
+     * (a job is dispatched again only once its run has ended): a job
+     * that died with its machine or supervisor. Empty it, start clean. */
     cg_job_destroy(cg);
     struct cg_job *stale = NULL;
     if (cg_job_open(sys, id, &stale) == 0) {

@@ -75,6 +75,10 @@ int cg_detect(const char *mount, enum cg_mode *ret, struct berr *err);
 int cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const char *parent,
                    bool prepare, struct berr *err);
 void cg_system_close(struct cg_system *sys);
+/* Takes the lock that says "a live worker uses this parent" (flock on a
+ * descriptor of its own, which shepherds do not keep): the descriptor to
+ * hold while running, or -EWOULDBLOCK when another process holds it. */
+int cg_system_lock(const struct cg_system *sys);
 
 /* Creates the job's cgroup(s) and writes its limits. A stale cgroup of the
  * same name (a job that died with the machine) is emptied and replaced. */

@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,7 +175,8 @@ main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  struct worker w = {.init_fd = -1};
+  struct worker w = {.init_fd = -1, .cg_lock_fd = -1, .spool_lock_fd = -1};
+  _cleanup_free_ char *cg_parent = NULL;
   struct berr err = {{0}};
   if (cfg_load(config, &w.cfg, &err) < 0) {
     fprintf(stderr, "boxq-worker: %s\n", err.msg);
@@ -201,8 +204,11 @@ main(int argc, char **argv) {
     goto out;
   }
   log_debug("job init program: %s", init_path);
-  if (cg_system_open(&w.sys, w.cfg.cgroup_mount, w.cfg.cgroup_mode, w.cfg.cgroup_parent, true,
-                     &err) < 0) {
+  /* Each instance's jobs in a cgroup of its own, which its worker locks:
+   * two instances on one machine (a test beside production) never take
+   * each other's job-1 for a leftover. */
+  cg_parent = xasprintf("%s/%s", w.cfg.cgroup_parent, w.cfg.cgroup_instance);
+  if (cg_system_open(&w.sys, w.cfg.cgroup_mount, w.cfg.cgroup_mode, cg_parent, true, &err) < 0) {
     if (!w.cfg.allow_no_cgroups) {
       log_error("no usable cgroups, refusing to start: %s (allow_no_cgroups = true runs jobs "
                 "without limits)",
@@ -213,6 +219,15 @@ main(int argc, char **argv) {
              "(allow_no_cgroups = true)",
              err.msg);
     w.sys.mode = CG_MODE_NONE;
+  }
+  if (w.sys.mode != CG_MODE_NONE && (w.cg_lock_fd = cg_system_lock(&w.sys)) < 0) {
+    if (w.cg_lock_fd == -EWOULDBLOCK)
+      log_error("cgroup %s is in use by another boxq worker: each instance needs its own state "
+                "directory or [worker] cgroup_instance",
+                w.sys.parent);
+    else
+      log_error("cannot lock cgroup %s: %s", w.sys.parent, strerror(-w.cg_lock_fd));
+    goto out;
   }
   w.server_name = cfg_server_name(&w.cfg);
   struct passwd *spw = getpwnam(w.cfg.scheduler_user);
@@ -231,6 +246,14 @@ main(int argc, char **argv) {
   if (check_spool_owner(w.cfg.spool_dir, false) < 0)
     goto out;
   chmod(w.cfg.spool_dir, 0700); /* a real directory of root's: checked just above */
+  /* One worker per state directory: a second would take over the first's
+   * socket and its running jobs' spool. */
+  w.spool_lock_fd = open(w.cfg.spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (w.spool_lock_fd < 0 || flock(w.spool_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    log_error("another boxq-worker runs for state directory %s (its spool %s is locked: %s)",
+              w.cfg.state_dir, w.cfg.spool_dir, strerror(errno));
+    goto out;
+  }
   if (shepherd_arg_area(&w.args) < 0)
     w.args = (struct arg_area){0}; /* unknown: shepherds keep the worker's name */
   /* Shepherds kept between jobs: as many as jobs may start at once. */
@@ -284,6 +307,8 @@ out:
   pbuf_free(&w.outbox);
   if (w.init_fd >= 0)
     close(w.init_fd);
+  closep(&w.cg_lock_fd);
+  closep(&w.spool_lock_fd);
   cg_system_close(&w.sys);
   usercache_free(&w.users);
   cfg_free(&w.cfg);

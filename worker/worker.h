@@ -63,7 +63,8 @@ struct worker {
   struct boxq_config cfg;
   uv_loop_t *loop;
   struct cg_system sys;
-  int init_fd; /* boxq-init, every job's PID 1 (launch_open_init) */
+  int init_fd;                   /* boxq-init, every job's PID 1 (launch_open_init) */
+  int cg_lock_fd, spool_lock_fd; /* held for the worker's life (flock) */
   const char *server_name;
   uv_pipe_t server;
   uv_signal_t sig_term, sig_int;

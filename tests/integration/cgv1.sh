@@ -31,7 +31,7 @@ check "v1: nothing of it survives" no_process "$TSLEEP 81"
 # records only its own use.
 held=$(echo true | submit -h -N probe)
 next=$((held + 1))
-stale=/sys/fs/cgroup/memory/$CG_PARENT/job-$next
+stale=/sys/fs/cgroup/memory/$CG_JOBS/job-$next
 mkdir "$stale"
 "$TSLEEP" 91.7 &
 spid=$!
@@ -46,7 +46,7 @@ peak=$("$BIN/qacct" -j "$id" | awk '$1 == "mem_peak" { print $2 }')
 check "v1: its peak memory is its 8 MiB and a little ($peak bytes)" \
   test "$peak" -ge 8388608 -a "$peak" -lt 33554432
 "$BIN/qdel" "$held" > /dev/null
-check "v1: no job cgroup left" eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_PARENT/job-* 2>/dev/null | grep -q ."
+check "v1: no job cgroup left" eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_JOBS/job-* 2>/dev/null | grep -q ."
 check "v1: nothing in the v2 tree either" test ! -e "/sys/fs/cgroup/unified/$CG_PARENT"
 
 finish

@@ -95,6 +95,8 @@ start_boxq() {
   } > "$BOXQ_CONFIG"
   # Running jobs' spool (in memory, derived from the state directory).
   SPOOL=$("$BUILD/scheduler/boxqd" --print-config | sed -n 's/^spool_dir = //p')
+  # This instance's jobs: CG_JOBS/job-ID in each hierarchy.
+  CG_JOBS=$CG_PARENT/$("$BUILD/scheduler/boxqd" --print-config | sed -n 's/^cgroup_instance = //p')
   trap stop_boxq EXIT
   start_worker
   start_sched
@@ -141,7 +143,7 @@ stop_boxq() {
   local d job i
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
     [ -d "$d" ] || continue
-    for job in "$d"/job-* "$d"/supervisor; do
+    for job in "$d"/*/job-* "$d"/*/ "$d"/supervisor; do
       [ -d "$job" ] || continue
       [ -f "$job/cgroup.kill" ] && echo 1 > "$job/cgroup.kill" 2>/dev/null
       for p in $(cat "$job/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done

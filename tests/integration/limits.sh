@@ -34,11 +34,11 @@ id=$(printf 'sleep 2
 ' | submit -N noswap -l mem=96mb)
 wait_state "$id" R
 sleep 0.5
-if [ -e "/sys/fs/cgroup/memory/$CG_PARENT/job-$id/memory.memsw.limit_in_bytes" ]; then
+if [ -e "/sys/fs/cgroup/memory/$CG_JOBS/job-$id/memory.memsw.limit_in_bytes" ]; then
   check "v1: memsw limit equals the memory limit" \
-    test "$(cat "/sys/fs/cgroup/memory/$CG_PARENT/job-$id/memory.memsw.limit_in_bytes")" = $((96 << 20))
-elif [ -e "/sys/fs/cgroup/$CG_PARENT/job-$id/memory.swap.max" ]; then
-  check "v2: memory.swap.max is 0" test "$(cat "/sys/fs/cgroup/$CG_PARENT/job-$id/memory.swap.max")" = 0
+    test "$(cat "/sys/fs/cgroup/memory/$CG_JOBS/job-$id/memory.memsw.limit_in_bytes")" = $((96 << 20))
+elif [ -e "/sys/fs/cgroup/$CG_JOBS/job-$id/memory.swap.max" ]; then
+  check "v2: memory.swap.max is 0" test "$(cat "/sys/fs/cgroup/$CG_JOBS/job-$id/memory.swap.max")" = 0
 else
   echo "# no swap accounting in this kernel: nothing to limit"
 fi
@@ -142,7 +142,7 @@ check "job itself completed" test "$(jfield "$id" end_reason)" = completed
 check "no daemonized process outlives the job" no_process "$TSLEEP"
 
 # The job's cgroups are gone afterwards.
-left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
+left=$(ls -d /sys/fs/cgroup/*/"$CG_JOBS"/job-* /sys/fs/cgroup/unified/"$CG_JOBS"/job-* 2>/dev/null | wc -l)
 check "no job cgroup left behind ($left)" test "$left" -eq 0
 check "no per-job /tmp left behind" sh -c "[ -z \"\$(ls -A '$STATE/tmp' 2>/dev/null)\" ]"
 

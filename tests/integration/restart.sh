@@ -146,7 +146,7 @@ sleep 0.5
 kill -9 "$SCHED_PID" "$WORKER_PID" $(pgrep -f "boxq-shepherd $SPOOL/") 2> /dev/null
 wait 2> /dev/null
 check "every job process died with its shepherd" no_process "$TSLEEP 60"
-for d in /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-*; do
+for d in /sys/fs/cgroup/*/"$CG_JOBS"/job-* /sys/fs/cgroup/unified/"$CG_JOBS"/job-*; do
   [ -d "$d" ] && rmdir "$d"
 done
 : > "$T/sched.log"

@@ -40,7 +40,7 @@ r=$(jfield "$id" end_reason)
 check "the fork bomb's job ends at its walltime" test "$r" = timeout
 check "the bomb never had more than 64 processes" test "$(afield "$id" pids_peak)" -le 64
 check "  and did fill them ($(afield "$id" pids_peak))" test "$(afield "$id" pids_peak)" -ge 60
-check "nothing of the bomb is left" eventually sh -c "[ -z \"\$(ls -d /sys/fs/cgroup/pids/$CG_PARENT/job-$id 2>/dev/null)\" ]"
+check "nothing of the bomb is left" eventually sh -c "[ -z \"\$(ls -d /sys/fs/cgroup/pids/$CG_JOBS/job-$id 2>/dev/null)\" ]"
 
 # net=none: a network namespace with loopback only, and up.
 s=$(job_script 'echo "ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"
@@ -128,7 +128,7 @@ check "all 200 jobs finished ($done_ok)" test "$done_ok" -eq 200
 completed=$("$BIN/qacct" | awk '$2 == "many" && $4 == "completed"' | wc -l)
 check "all 200 completed" test "$completed" -eq 200
 sleep 0.5
-left=$(ls -d /sys/fs/cgroup/*/"$CG_PARENT"/job-* /sys/fs/cgroup/unified/"$CG_PARENT"/job-* 2>/dev/null | wc -l)
+left=$(ls -d /sys/fs/cgroup/*/"$CG_JOBS"/job-* /sys/fs/cgroup/unified/"$CG_JOBS"/job-* 2>/dev/null | wc -l)
 check "no job cgroup left ($left)" test "$left" -eq 0
 check "no spool directory left" test -z "$(ls -A "$SPOOL")"
 check "no private /tmp left" test -z "$(ls -A "$STATE/tmp" 2>/dev/null)"

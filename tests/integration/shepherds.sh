@@ -37,13 +37,13 @@ id=$(echo true | submit -N left)
 wait_job "$id" 30
 s=$(shepherd_of "$id")
 made=0
-for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+for d in /sys/fs/cgroup/*/"$CG_JOBS" /sys/fs/cgroup/"$CG_JOBS"; do
   [ -d "$d" ] && mkdir "$d/job-$id" && made=$((made + 1))
 done
 check "a leftover cgroup of job $id made in $made hierarchies" test "$made" -ge 1
 kill -9 "$s"
 check "a shepherd killed after its job's result: the worker removes what the job left" \
-  eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_PARENT/job-$id /sys/fs/cgroup/$CG_PARENT/job-$id 2>/dev/null | grep -q ."
+  eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_JOBS/job-$id /sys/fs/cgroup/$CG_JOBS/job-$id 2>/dev/null | grep -q ."
 check "  and says so" grep -q "job $id: removed the cgroup its shepherd left" "$T/worker.log"
 
 # The worker killed in the middle of a drain, while it hands jobs to kept

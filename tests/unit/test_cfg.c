@@ -58,6 +58,40 @@ spool_dir_per_state_dir(void **state) {
   cfg_free(&cfg);
 }
 
+/* Each state directory its own cgroup below cgroup_parent: readable, and
+ * different for two directories of the same last name. */
+static void
+cgroup_instance_per_state_dir(void **state) {
+  (void)state;
+  char *a = cfg_default_cgroup_instance("/var/lib/boxq");
+  char *b = cfg_default_cgroup_instance("/srv/test/boxq/");
+  char *c = cfg_default_cgroup_instance("/");
+  assert_int_equal(strncmp(a, "boxq-", 5), 0);
+  assert_int_equal(strlen(a), 13);
+  assert_int_equal(strncmp(b, "boxq-", 5), 0);
+  assert_string_not_equal(a, b);
+  assert_int_equal(strncmp(c, "boxq-", 5), 0);
+  free(a);
+  free(b);
+  free(c);
+  struct boxq_config cfg;
+  struct berr err = {{0}};
+  unsetenv("BOXQ_STATE_DIR");
+  /* The systemd unit's delegated form is accepted. */
+  assert_int_equal(cfg_load_string("[boxq]\nstate_dir = /var/lib/boxq\n[worker]\ncgroup_parent = "
+                                   "./jobs\n",
+                                   "t.ini", &cfg, &err),
+                   0);
+  assert_string_equal(cfg.cgroup_parent, "./jobs");
+  char *want = cfg_default_cgroup_instance("/var/lib/boxq");
+  assert_string_equal(cfg.cgroup_instance, want);
+  free(want);
+  cfg_free(&cfg);
+  assert_int_equal(cfg_load_string("[worker]\ncgroup_instance = prod\n", "t.ini", &cfg, &err), 0);
+  assert_string_equal(cfg.cgroup_instance, "prod");
+  cfg_free(&cfg);
+}
+
 static void
 values_and_env(void **state) {
   (void)state;
@@ -111,6 +145,9 @@ errors_name_file_line_and_key(void **state) {
       {"[queue batch]\nmax_ncpus = 2\ndefault_ncpus = 4\n", "bad.ini", "default_ncpus"},
       {"[queue batch]\nmax_walltime = 1:00:00\n", "bad.ini", "max_walltime"},
       {"[scheduler]\nmax_array_size = 0\n", "bad.ini:2", "max_array_size"},
+      {"[worker]\ncgroup_parent = a/../b\n", "bad.ini", "cgroup_parent"},
+      {"[worker]\ncgroup_parent = /abs\n", "bad.ini", "cgroup_parent"},
+      {"[worker]\ncgroup_instance = a/b\n", "bad.ini", "cgroup_instance"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     struct boxq_config c;
@@ -193,6 +230,7 @@ main(void) {
       cmocka_unit_test(defaults_without_file),
       cmocka_unit_test(values_and_env),
       cmocka_unit_test(spool_dir_per_state_dir),
+      cmocka_unit_test(cgroup_instance_per_state_dir),
       cmocka_unit_test(errors_name_file_line_and_key),
       cmocka_unit_test(missing_file),
       cmocka_unit_test(example_config_loads),

@@ -130,9 +130,15 @@ job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr
   int r = 0;
   if (!s || !*s)
     return berr_set(err, -EINVAL, "depend: empty dependency list");
+  /* strsep, not strtok: an empty entry or id ("afterok::14", "a:1,,b:2")
+   * is an error to report, not something to skip. */
   _cleanup_free_ char *copy = xstrdup(s);
-  char *save_item = NULL;
-  for (char *item = strtok_r(copy, ",", &save_item); item; item = strtok_r(NULL, ",", &save_item)) {
+  char *rest = copy;
+  for (char *item; (item = strsep(&rest, ","));) {
+    if (!*item) {
+      r = berr_set(err, -EINVAL, "depend: an empty entry in '%s'", s);
+      goto fail;
+    }
     char *colon = strchr(item, ':');
     if (!colon) {
       r = berr_set(err, -EINVAL, "depend: '%s' is not TYPE:JOBID[:JOBID...]", item);
@@ -149,9 +155,12 @@ job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr
                    item);
       goto fail;
     }
-    char *save_id = NULL;
-    bool any = false;
-    for (char *id = strtok_r(colon + 1, ":", &save_id); id; id = strtok_r(NULL, ":", &save_id)) {
+    char *ids = colon + 1;
+    for (char *id; (id = strsep(&ids, ":"));) {
+      if (!*id) {
+        r = berr_set(err, -EINVAL, "depend: an empty job id in '%s'", s);
+        goto fail;
+      }
       if (n >= JOB_DEPS_MAX) {
         r = berr_set(err, -E2BIG, "depend: more than %d jobs", JOB_DEPS_MAX);
         goto fail;
@@ -164,11 +173,6 @@ job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr
       }
       deps = xrealloc(deps, (n + 1) * sizeof(*deps));
       deps[n++] = (struct job_dep){(enum dep_kind)kind, ref};
-      any = true;
-    }
-    if (!any) {
-      r = berr_set(err, -EINVAL, "depend: '%s' names no job", item);
-      goto fail;
     }
   }
   if (n == 0) {

@@ -27,6 +27,18 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 
 /* AddressSanitizer keeps a shadow of the launch's stacks (below): frames that never
  * return (they exec) would leave their poison behind, and its
@@ -209,6 +221,23 @@ exec_job(const struct launch_spec *s, int err_fd, const cpu_set_t *affinity) {
   child_fail_code(err_fd, JOB_EXEC_FAIL_EXEC, errno, "cannot execute the job script", NULL);
 }
 
+/* A job with a network of its own sees its own interfaces in /sys too: a
+ * fresh sysfs (sysfs shows the mounter's network namespace), with the
+ * cgroup file systems below it kept (cloned before, moved back after). */
+static CHILD_SIDE void
+private_sysfs(int err_fd) {
+  int cgroups = (int)syscall(SYS_open_tree, AT_FDCWD, "/sys/fs/cgroup",
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+    child_fail(err_fd, errno, "cannot mount a private /sys for the job's network", NULL);
+  if (cgroups >= 0) {
+    if (syscall(SYS_move_mount, cgroups, "", AT_FDCWD, "/sys/fs/cgroup", MOVE_MOUNT_F_EMPTY_PATH) <
+        0)
+      child_fail(err_fd, errno, "cannot keep /sys/fs/cgroup in the job's private /sys", NULL);
+    close(cgroups);
+  }
+}
+
 static void
 loopback_up(void) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -309,8 +338,10 @@ job_pid1(void *arg) {
   if (access("/dev/shm", F_OK) == 0 &&
       mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
     child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);
-  if (s->new_net)
+  if (s->new_net) {
+    private_sysfs(err_fd);
     loopback_up();
+  }
 
   /* Every signal blocked from here on and across the exec of boxq-init,
    * so that none it takes is lost before it waits for them (a PID 1 drops

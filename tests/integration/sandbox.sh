@@ -44,11 +44,16 @@ check "nothing of the bomb is left" eventually sh -c "[ -z \"\$(ls -d /sys/fs/cg
 
 # net=none: a network namespace with loopback only, and up.
 s=$(job_script 'echo "ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"
-ip -o link show lo | grep -q "UP" && echo "lo=up"')
+ip -o link show lo | grep -q "UP" && echo "lo=up"
+echo "sysnet=$(ls /sys/class/net | tr "\n" " ")"
+ls /sys/fs/cgroup | grep -qE "^(memory|cgroup.controllers)$" && echo "cgroups=kept"')
 id=$(submit -N nonet -l net=none "$s")
 wait_job "$id"
 check "net=none: only the loopback interface" grep -qx "ifaces=lo " "$WORK/nonet.o$id"
 check "net=none: loopback is up" grep -qx "lo=up" "$WORK/nonet.o$id"
+check "net=none: /sys/class/net shows only loopback ($(grep sysnet= "$WORK/nonet.o$id"))" \
+  grep -qx "sysnet=lo " "$WORK/nonet.o$id"
+check "net=none: /sys/fs/cgroup is still there" grep -qx "cgroups=kept" "$WORK/nonet.o$id"
 host_ifaces=$(tail -n +3 /proc/net/dev | wc -l)
 if [ "$host_ifaces" -gt 1 ]; then
   id=$(submit -N withnet "$s")

@@ -117,6 +117,13 @@ depend_lists(void **state) {
   assert_true(job_depend_parse("synccount:2", &d, &n, &err) < 0);
   assert_non_null(strstr(err.msg, "synccount"));
   assert_true(job_depend_parse("", &d, &n, &err) < 0);
+  /* Empty ids and entries are errors, never skipped. */
+  assert_int_equal(job_depend_parse("afterok::14", &d, &n, &err), -EINVAL);
+  assert_non_null(strstr(err.msg, "empty job id in 'afterok::14'"));
+  assert_int_equal(job_depend_parse("afterok:14:", &d, &n, &err), -EINVAL);
+  assert_int_equal(job_depend_parse("afterok:1,,afterany:2", &d, &n, &err), -EINVAL);
+  assert_non_null(strstr(err.msg, "empty entry"));
+  assert_int_equal(job_depend_parse("afterok:1,", &d, &n, &err), -EINVAL);
   char many[4096] = "afterok";
   for (int i = 0; i < JOB_DEPS_MAX + 1; i++)
     snprintf(many + strlen(many), sizeof(many) - strlen(many), ":%d", i + 1);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "launch.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +71,7 @@ static void
 orphaned_pid1_never_starts_the_job(void **state) {
   (void)state;
   if (geteuid() != 0)
-    skip(); /* new namespaces need root */
+    UNIT_SKIP("test_launch needs root: it creates namespaces");
   assert_non_null(mkdtemp(dir));
   dir_made = true;
   chmod(dir, 0755);
@@ -112,5 +113,5 @@ main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(orphaned_pid1_never_starts_the_job),
   };
-  return cmocka_run_group_tests(tests, NULL, remove_dir);
+  return UNIT_RUN(tests, NULL, remove_dir);
 }

@@ -531,41 +531,54 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   }
 }
 
+/* 0 once removed (or gone), -EBUSY while the kernel still holds it. */
 static int
 remove_dir(int parent_fd, const char *name) {
-  for (int attempt = 0; attempt < 200; attempt++) {
-    if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-      return 0;
-    if (errno != EBUSY)
-      return -errno;
-    sleep_ms(5);
+  if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+    return 0;
+  return -errno;
+}
+
+int
+cg_job_remove(struct cg_job *cg) {
+  /* Only the directories the job has (open): a job that is not pinned has
+   * no cpuset one. They are closed once, and each removed one is
+   * forgotten, so that a later try touches only what is left. */
+  if (!cg->closing) {
+    cg->closing = true;
+    close_stats(cg);
+    cg->v2_left = cg->v2_fd >= 0;
+    closep(&cg->v2_fd);
+    for (int i = 0; i < CG_V1_MAX; i++) {
+      cg->v1_left[i] = cg->v1_fd[i] >= 0;
+      closep(&cg->v1_fd[i]);
+    }
   }
-  return -EBUSY;
+  int r = 0, q;
+  if (cg->v2_left && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0)
+    r = q;
+  else
+    cg->v2_left = false;
+  for (int i = 0; i < CG_V1_MAX; i++) {
+    if (cg->v1_left[i] && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0)
+      r = r == -EBUSY || r == 0 ? q : r;
+    else
+      cg->v1_left[i] = false;
+  }
+  return r;
 }
 
 int
 cg_job_destroy(struct cg_job *cg) {
   if (!cg)
     return 0;
-  int r = 0, q;
   if (!cg->emptied && cg_job_populated(cg))
     cg_job_empty(cg, 2000);
-  /* Only the directories the job has (open): a job that is not pinned has
-   * no cpuset one. */
-  bool v2 = cg->v2_fd >= 0, v1[CG_V1_MAX];
-  close_stats(cg);
-  closep(&cg->v2_fd);
-  cg->v2_fd = -1;
-  for (int i = 0; i < CG_V1_MAX; i++) {
-    v1[i] = cg->v1_fd[i] >= 0;
-    closep(&cg->v1_fd[i]);
-    cg->v1_fd[i] = -1;
+  int r = cg_job_remove(cg);
+  for (int attempt = 0; attempt < 200 && r == -EBUSY; attempt++) {
+    sleep_ms(5);
+    r = cg_job_remove(cg);
   }
-  if (v2 && (q = remove_dir(cg->v2_parent_fd, cg->name)) < 0)
-    r = q;
-  for (int i = 0; i < CG_V1_MAX; i++)
-    if (v1[i] && (q = remove_dir(cg->v1_parent_fd[i], cg->name)) < 0)
-      r = q;
   cg_job_free(cg);
   return r;
 }

@@ -55,6 +55,9 @@ struct cg_job {
   /* Seen empty by cg_job_empty: nothing can enter it again (no process is
    * left to fork), so removal need not look again. */
   bool emptied;
+  /* cg_job_remove has begun (its descriptors are closed); which
+   * directories are still to remove. */
+  bool closing, v2_left, v1_left[CG_V1_MAX];
   /* The stat files, opened while the job runs (cg_job_open_stats): at its
    * end, on the way to the next job, each costs one pread. fd -errno: it
    * could not be opened. */
@@ -102,8 +105,13 @@ int cg_job_empty(struct cg_job *cg, int timeout_ms);
 void cg_job_open_stats(struct cg_job *cg);
 void cg_job_stats(struct cg_job *cg, struct job_usage *u);
 /* Removes the cgroup(s) and frees cg. Retries a busy rmdir a bounded number
- * of times: the kernel may still be releasing the last task. */
+ * of times: the kernel may still be releasing the last task. Blocks: for
+ * the shepherd; the worker's loop uses cg_job_remove (worker/drain.c). */
 int cg_job_destroy(struct cg_job *cg);
+/* One try at removing the emptied cgroup(s), without waiting: 0 when
+ * none is left, -EBUSY while the kernel still holds one (try again), or
+ * another -errno. cg stays the caller's to free (cg_job_free). */
+int cg_job_remove(struct cg_job *cg);
 void cg_job_free(struct cg_job *cg);
 
 /* Backends (cg_v2.c, cg_v1.c); used by cgroup.c only. */

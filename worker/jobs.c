@@ -2,6 +2,7 @@
 /* The worker's jobs: dispatch into a spool directory and a shepherd
  * (sheps.c), relay its result, and find everything again after a
  * restart. */
+#include "drain.h"
 #include "log.h"
 #include "rmtree.h"
 #include "shepherd.h"
@@ -113,40 +114,40 @@ remove_job_tmp(struct worker *w, int64_t id) {
   }
 }
 
-void
-wjob_remove_leftovers(struct worker *w, int64_t id) {
-  struct wjob *j = wjob_find(w, id);
-  if (j && j->shep)
-    return; /* it runs again (qrerun): its cgroup is in use */
-  struct cg_job *cg = NULL;
-  if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, id, &cg) == 0) {
-    cg_job_empty(cg, 5000);
-    int r = cg_job_destroy(cg);
-    if (r < 0)
-      log_warn("job %lld: cannot remove the cgroup its shepherd left: %s", (long long)id,
-               strerror(-r));
-    else
-      log_info("job %lld: removed the cgroup its shepherd left", (long long)id);
-  }
+static void
+leftovers_emptied(struct worker *w, int64_t id, struct cg_job *cg, bool emptied) {
+  (void)cg;
+  if (emptied)
+    log_info("job %lld: removing the cgroup its shepherd left", (long long)id);
   remove_job_tmp(w, id);
 }
 
+void
+wjob_remove_leftovers(struct worker *w, int64_t id) {
+  struct wjob *j = wjob_find(w, id);
+  if ((j && j->shep) || wdrain_active(w, id))
+    return; /* it runs again (qrerun): its cgroup is in use; or it is in hand */
+  struct cg_job *cg = NULL;
+  if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, id, &cg) == 0)
+    wdrain_start(w, id, cg, 5000, leftovers_emptied);
+  else
+    remove_job_tmp(w, id);
+}
+
 /* The shepherd is gone without a result: it was killed, or the machine
- * restarted. End whatever is left of the job and record it as lost. */
-static void
-write_lost_result(struct worker *w, struct wjob *j) {
+ * restarted. Whatever is left of the job has been ended (cg, NULL when its
+ * cgroup is gone): record it as lost. */
+static int
+write_lost_result(struct worker *w, struct wjob *j, struct cg_job *cg) {
   struct job_rec end = {.id = j->id,
                         .end_reason = END_LOST,
                         .has_exit = true,
                         .exit_status = JOB_EXEC_LOST,
                         .etime = time(NULL)};
-  struct cg_job *cg = NULL;
-  if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, j->id, &cg) == 0) {
-    cg_job_empty(cg, 5000);
+  if (cg) {
     end.has_usage = true;
     cg_job_stats(cg, &end.usage);
     end.cgroup = xasprintf("%s:%s", cg_mode_name(cg->mode), cg->path);
-    cg_job_destroy(cg);
   } else {
     /* The cgroup is gone (a reboot): the last snapshot is all there is. */
     uint8_t *data = NULL;
@@ -166,11 +167,40 @@ write_lost_result(struct worker *w, struct wjob *j) {
   int r = spool_write_result(j->dir, &end);
   if (r < 0)
     log_error("job %lld: cannot write its lost result: %s", (long long)j->id, strerror(-r));
-  log_warn("job %lld: its shepherd went away; recorded as lost", (long long)j->id);
+  else
+    log_warn("job %lld: its shepherd went away; recorded as lost", (long long)j->id);
   job_rec_free(&end);
+  return r;
 }
 
-/* Loads JOBDIR/result (writing a lost one first if there is none). */
+/* The lost job's cgroup is empty (or will not be): its record now. */
+static void
+lost_emptied(struct worker *w, int64_t id, struct cg_job *cg, bool emptied) {
+  (void)emptied;
+  struct wjob *j = wjob_find(w, id);
+  if (!j || j->ended || j->shep)
+    return;
+  if (write_lost_result(w, j, cg) == 0)
+    wjob_finish(w, j);
+}
+
+/* Records job j as lost: at once when its cgroup is gone, else once the
+ * cgroup is empty (drain.c), which may take a while: the loop goes on. */
+static void
+lose_job(struct worker *w, struct wjob *j) {
+  struct cg_job *cg = NULL;
+  if (wdrain_active(w, j->id))
+    return; /* its record follows the drain under way */
+  if (w->sys.mode != CG_MODE_NONE && cg_job_open(&w->sys, j->id, &cg) == 0) {
+    wdrain_start(w, j->id, cg, 5000, lost_emptied);
+    return;
+  }
+  if (write_lost_result(w, j, NULL) == 0)
+    wjob_finish(w, j);
+}
+
+/* Loads JOBDIR/result and sends it; with none, the job is lost (its
+ * record is written first, which may wait for its cgroup to empty). */
 void
 wjob_finish(struct worker *w, struct wjob *j) {
   uint8_t *data = NULL;
@@ -178,8 +208,8 @@ wjob_finish(struct worker *w, struct wjob *j) {
   struct pmsg m;
   int r = spool_read(j->dir, SPOOL_RESULT, &data, &len);
   if (r == -ENOENT) {
-    write_lost_result(w, j);
-    r = spool_read(j->dir, SPOOL_RESULT, &data, &len);
+    lose_job(w, j);
+    return;
   }
   if (r < 0 || proto_parse_frame(data, len, &m) < 0 || m.type != MSG_ENDED) {
     log_error("job %lld: unreadable result in %s", (long long)j->id, j->dir);
@@ -187,9 +217,8 @@ wjob_finish(struct worker *w, struct wjob *j) {
     /* Replace it with a lost record so the scheduler still hears of it. */
     _cleanup_free_ char *path = xasprintf("%s/%s", j->dir, SPOOL_RESULT);
     unlink(path);
-    write_lost_result(w, j);
-    if (spool_read(j->dir, SPOOL_RESULT, &data, &len) < 0)
-      return;
+    lose_job(w, j);
+    return;
   }
   pbuf_reset(&j->result);
   j->result.data = xrealloc(j->result.data, len);
@@ -231,6 +260,9 @@ wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *end) 
 
 int
 wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
+  /* A run before it may still be draining: its shepherd replaces what is
+   * left of that cgroup itself. */
+  wdrain_cancel(w, job->id);
   int r = write_spool(job, j->dir);
   if (r == 0)
     r = shep_start_job(w, j, job);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* boxq-worker: the root half of boxq. Runs in the foreground, logs to
  * stderr, listens on a root-only socket for the scheduler. */
+#include "drain.h"
 #include "log.h"
 #include "launch.h"
 #include "spool.h"
@@ -107,6 +108,7 @@ on_signal(uv_signal_t *h, int signum) {
   if (w->sched)
     conn_close(w->sched);
   shep_close_all(w);
+  wdrain_close_all(w);
   uv_close((uv_handle_t *)&w->sig_term, NULL);
   uv_close((uv_handle_t *)&w->sig_int, NULL);
 }

@@ -71,6 +71,7 @@ struct worker {
   struct conn *sched;
   struct wjob *jobs;
   struct wshep *sheps;
+  struct wdrain *drains; /* dead jobs' cgroups being emptied (drain.c) */
   int max_idle_sheps;
   uv_timer_t sample_timer;
   /* Jobs' 'started' reports wait here a few milliseconds and go out with

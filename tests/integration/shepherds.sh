@@ -44,7 +44,7 @@ check "a leftover cgroup of job $id made in $made hierarchies" test "$made" -ge 
 kill -9 "$s"
 check "a shepherd killed after its job's result: the worker removes what the job left" \
   eventually sh -c "! ls -d /sys/fs/cgroup/*/$CG_JOBS/job-$id /sys/fs/cgroup/$CG_JOBS/job-$id 2>/dev/null | grep -q ."
-check "  and says so" grep -q "job $id: removed the cgroup its shepherd left" "$T/worker.log"
+check "  and says so" grep -q "job $id: removing the cgroup its shepherd left" "$T/worker.log"
 
 # The worker killed in the middle of a drain, while it hands jobs to kept
 # shepherds: every job either ran once and completed, or never ran and is

@@ -81,8 +81,14 @@ check "no shepherd was retired for a failed hand-over" \
   sh -c "! grep -q 'cannot hand it job' '$T/worker.log'"
 sleep 0.3
 after_big=$(rss_of_idle)
-check "kept shepherds give a big job's memory back (${before_big} KiB before, ${after_big} KiB after)" \
-  test "$before_big" -gt 0 -a "$after_big" -le $((before_big + 1024))
+# AddressSanitizer's allocator keeps freed memory in quarantine (and
+# malloc_trim is glibc's): the plain build checks this.
+if ldd "$BUILD/worker/boxq-worker" 2> /dev/null | grep -q libasan; then
+  echo "# not checked under AddressSanitizer: kept shepherds' memory (${before_big} -> ${after_big} KiB)"
+else
+  check "kept shepherds give a big job's memory back (${before_big} KiB before, ${after_big} KiB after)" \
+    test "$before_big" -gt 0 -a "$after_big" -le $((before_big + 1024))
+fi
 
 # Past the limits, the same message whatever the count: more than 4,096
 # variables, more than 65,536 (which the decoder refuses on its own), and

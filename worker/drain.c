@@ -121,8 +121,9 @@ wdrain_cancel(struct worker *w, int64_t id) {
     next = d->next;
     if (d->id != id)
       continue;
-    if (!d->removing)
-      d->done(w, d->id, d->cg, false);
+    /* Its done is not called: a lost job's drain ends before boxqd can
+     * dispatch the job again (it learns of the end from done), so what
+     * is cancelled is a leftover's, whose done only tidies. */
     finish(d);
   }
 }

@@ -23,7 +23,8 @@ void wdrain_start(struct worker *w, int64_t id, struct cg_job *cg, int timeout_m
 /* A drain of job id's cgroup is under way (not removed yet). */
 bool wdrain_active(const struct worker *w, int64_t id);
 /* The job runs again (qrerun, a requeued lost job): its shepherd replaces
- * what is left of the old cgroup itself; the drain stops touching it. */
+ * what is left of the old cgroup itself; the drain stops touching it
+ * (without calling its done). */
 void wdrain_cancel(struct worker *w, int64_t id);
 /* At the worker's exit: stops every drain (what is left stays, and a
  * restarted worker's recovery finds it). */

@@ -11,11 +11,7 @@
 #include <time.h>
 #include <uv.h>
 
-struct sync_reply {
-  struct conn *c;
-  struct pbuf reply;
-  int64_t id; /* the job submitted, or 0: a change to existing jobs */
-};
+struct walsync;
 
 struct boxqd {
   struct boxq_config cfg;
@@ -43,16 +39,8 @@ struct boxqd {
   size_t nsucc, cap_succ;
   int64_t *no_follow;
   size_t nno_follow, cap_no_follow;
-  /* Results stored, acknowledged once the log is synced (walsync.c). */
-  int64_t *sync_acks, *syncing_acks; /* waiting for a sync; covered by the one running */
-  size_t nsync_acks, cap_sync_acks, nsyncing_acks, cap_syncing_acks;
-  /* Submissions stored, answered once the log is synced (walsync.c). */
-  struct sync_reply *sync_replies, *syncing_replies;
-  size_t nsync_replies, cap_sync_replies, nsyncing_replies, cap_syncing_replies;
-  uv_fs_t wal_req;
-  uv_timer_t wal_timer; /* syncs are a few milliseconds apart: one covers many results */
-  bool wal_syncing, wal_timer_ready;
-  int wal_fd;
+  /* Results and replies waiting for the log's sync (walsync.c). */
+  struct walsync *walsync;
   uv_timer_t reconnect;
   uv_connect_t connect_req;
 
@@ -199,6 +187,11 @@ void walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_
 /* Client c is gone: its waiting replies are dropped. */
 void walsync_forget_conn(struct boxqd *d, struct conn *c);
 void walsync_start(struct boxqd *d);
+/* Results waiting for acknowledgement, and dropping those added after a
+ * mark (a batch whose commit failed: none of them may be acknowledged). */
+size_t walsync_acks_mark(struct boxqd *d);
+void walsync_drop_acks(struct boxqd *d, size_t mark);
+/* At exit, once the loop is closed. */
 void walsync_free(struct boxqd *d);
 
 /* pass.c: the last pass's verdict on a queued job, or NULL. */

@@ -166,7 +166,7 @@ part_begin(struct boxqd *d, bool durable) {
     if (r < 0)
       return r;
     d->batch_open = true;
-    d->batch_ack_mark = d->nsync_acks;
+    d->batch_ack_mark = walsync_acks_mark(d);
   }
   return db_savepoint(d->db);
 }
@@ -200,7 +200,7 @@ flush_batch(struct boxqd *d) {
       /* Nothing of it is stored: the worker sends its results again, and
        * the starts were not made. */
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
-      d->nsync_acks = d->batch_ack_mark; /* none of this batch's may be acknowledged */
+      walsync_drop_acks(d, d->batch_ack_mark); /* none of this batch's may be acknowledged */
       d->nbatch_starts = 0;
       d->qcache_valid = false;
       sched_request_pass(d);

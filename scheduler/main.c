@@ -120,7 +120,7 @@ main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  struct boxqd d = {.wal_fd = -1};
+  struct boxqd d = {0};
   struct berr err = {{0}};
   if (cfg_load(config, &d.cfg, &err) < 0) {
     fprintf(stderr, "boxqd: %s\n", err.msg);

@@ -38,45 +38,80 @@
     (b) = swap_tmp_;                                                                               \
   } while (0)
 
-static void start_sync(struct boxqd *d);
+/* A reply that waits for the sync that covers its change. */
+struct sync_reply {
+  struct conn *c;
+  struct pbuf reply;
+  int64_t id; /* the job submitted, or 0: a change to existing jobs */
+};
+
+/* What waits for the next sync, and what the one running covers. */
+struct walsync {
+  struct boxqd *d;
+  int64_t *acks, *syncing_acks; /* results to acknowledge to the worker */
+  size_t nacks, cap_acks, nsyncing_acks, cap_syncing_acks;
+  struct sync_reply *replies, *syncing_replies; /* clients' replies */
+  size_t nreplies, cap_replies, nsyncing_replies, cap_syncing_replies;
+  uv_fs_t req;
+  uv_timer_t timer; /* syncs are a few milliseconds apart: one covers many results */
+  bool syncing;
+  int fd;
+};
+
+/* boxqd's, made at its first use. */
+static struct walsync *
+ws_of(struct boxqd *d) {
+  if (!d->walsync) {
+    struct walsync *ws = xcalloc(1, sizeof(*ws));
+    ws->d = d;
+    ws->fd = -1;
+    uv_timer_init(d->loop, &ws->timer);
+    ws->timer.data = ws;
+    d->walsync = ws;
+  }
+  return d->walsync;
+}
+
+static void start_sync(struct walsync *ws);
 
 /* The log's descriptor, reopened should SQLite have made a new file. */
 static int
-wal_fd(struct boxqd *d) {
-  _cleanup_free_ char *path = xasprintf("%s-wal", d->cfg.db_path);
+wal_fd(struct walsync *ws) {
+  _cleanup_free_ char *path = xasprintf("%s-wal", ws->d->cfg.db_path);
   struct stat now, have;
   if (stat(path, &now) < 0)
     return -errno;
-  if (d->wal_fd >= 0 && fstat(d->wal_fd, &have) == 0 && have.st_ino == now.st_ino &&
+  if (ws->fd >= 0 && fstat(ws->fd, &have) == 0 && have.st_ino == now.st_ino &&
       have.st_dev == now.st_dev)
-    return d->wal_fd;
-  closep(&d->wal_fd);
-  d->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
-  return d->wal_fd >= 0 ? d->wal_fd : -errno;
+    return ws->fd;
+  closep(&ws->fd);
+  ws->fd = open(path, O_RDONLY | O_CLOEXEC);
+  return ws->fd >= 0 ? ws->fd : -errno;
 }
 
 static void
-send_synced(struct boxqd *d) {
-  for (size_t i = 0; i < d->nsyncing_acks; i++)
-    if (d->worker)
-      worker_ack_result(d, d->syncing_acks[i]);
-  d->nsyncing_acks = 0;
-  for (size_t i = 0; i < d->nsyncing_replies; i++) {
-    struct sync_reply *r = &d->syncing_replies[i];
+send_synced(struct walsync *ws) {
+  for (size_t i = 0; i < ws->nsyncing_acks; i++)
+    if (ws->d->worker)
+      worker_ack_result(ws->d, ws->syncing_acks[i]);
+  ws->nsyncing_acks = 0;
+  for (size_t i = 0; i < ws->nsyncing_replies; i++) {
+    struct sync_reply *r = &ws->syncing_replies[i];
     conn_send(r->c, &r->reply);
     pbuf_free(&r->reply);
   }
-  d->nsyncing_replies = 0;
+  ws->nsyncing_replies = 0;
 }
 
 /* Nothing of the last sync's commits is known to be on disk: no worker
  * acknowledgement (the worker sends its results again), and each waiting
  * client is told what is known. */
 static void
-sync_failed(struct boxqd *d) {
-  d->nsyncing_acks = 0;
-  for (size_t i = 0; i < d->nsyncing_replies; i++) {
-    struct sync_reply *r = &d->syncing_replies[i];
+sync_failed(struct walsync *ws) {
+  struct boxqd *d = ws->d;
+  ws->nsyncing_acks = 0;
+  for (size_t i = 0; i < ws->nsyncing_replies; i++) {
+    struct sync_reply *r = &ws->syncing_replies[i];
     pbuf_free(&r->reply);
     struct pbuf b = {0};
     pb_begin(&b, MSG_REPLY);
@@ -93,66 +128,80 @@ sync_failed(struct boxqd *d) {
     conn_send(r->c, &b);
     pbuf_free(&b);
   }
-  d->nsyncing_replies = 0;
+  ws->nsyncing_replies = 0;
 }
 
 static void
 on_synced(uv_fs_t *req) {
-  struct boxqd *d = req->data;
+  struct walsync *ws = req->data;
+  struct boxqd *d = ws->d;
   int r = (int)req->result;
   uv_fs_req_cleanup(req);
-  d->wal_syncing = false;
+  ws->syncing = false;
   if (r < 0)
     log_warn("cannot sync the database log: %s; checkpointing instead", uv_strerror(r));
   if (r < 0 && db_sync(d->db) < 0) {
     log_error("cannot sync the database: %s", db_errmsg(d->db));
-    sync_failed(d);
+    sync_failed(ws);
   } else
-    send_synced(d);
+    send_synced(ws);
   /* What came in meanwhile, after a failure too: a client waits for it. */
   if (!d->stopping)
     walsync_start(d);
 }
 
 static void
-start_sync(struct boxqd *d) {
+start_sync(struct walsync *ws) {
+  struct boxqd *d = ws->d;
   /* What waits now is covered by this sync; later ones by the next (the
    * lists of the last sync are empty: sent, or given up). */
-  SWAP(d->sync_acks, d->syncing_acks);
-  SWAP(d->cap_sync_acks, d->cap_syncing_acks);
-  SWAP(d->nsync_acks, d->nsyncing_acks);
-  SWAP(d->sync_replies, d->syncing_replies);
-  SWAP(d->cap_sync_replies, d->cap_syncing_replies);
-  SWAP(d->nsync_replies, d->nsyncing_replies);
-  if (d->wal_timer_ready)
-    uv_timer_stop(&d->wal_timer);
-  int fd = wal_fd(d);
+  SWAP(ws->acks, ws->syncing_acks);
+  SWAP(ws->cap_acks, ws->cap_syncing_acks);
+  SWAP(ws->nacks, ws->nsyncing_acks);
+  SWAP(ws->replies, ws->syncing_replies);
+  SWAP(ws->cap_replies, ws->cap_syncing_replies);
+  SWAP(ws->nreplies, ws->nsyncing_replies);
+  uv_timer_stop(&ws->timer);
+  int fd = wal_fd(ws);
   if (fd >= 0) {
-    d->wal_req.data = d;
-    if (uv_fs_fdatasync(d->loop, &d->wal_req, fd, on_synced) == 0) {
-      d->wal_syncing = true;
+    ws->req.data = ws;
+    if (uv_fs_fdatasync(d->loop, &ws->req, fd, on_synced) == 0) {
+      ws->syncing = true;
       return;
     }
   }
   if (db_sync(d->db) < 0) {
     log_error("cannot sync the database: %s", db_errmsg(d->db));
-    sync_failed(d);
+    sync_failed(ws);
     return;
   }
-  send_synced(d);
+  send_synced(ws);
 }
 
 void
 walsync_ack_later(struct boxqd *d, int64_t id) {
-  d->sync_acks = xgrow(d->sync_acks, d->nsync_acks, &d->cap_sync_acks, sizeof(int64_t), 64);
-  d->sync_acks[d->nsync_acks++] = id;
+  struct walsync *ws = ws_of(d);
+  ws->acks = xgrow(ws->acks, ws->nacks, &ws->cap_acks, sizeof(int64_t), 64);
+  ws->acks[ws->nacks++] = id;
+}
+
+size_t
+walsync_acks_mark(struct boxqd *d) {
+  return ws_of(d)->nacks;
+}
+
+void
+walsync_drop_acks(struct boxqd *d, size_t mark) {
+  struct walsync *ws = ws_of(d);
+  if (mark < ws->nacks)
+    ws->nacks = mark;
 }
 
 void
 walsync_reply_later(struct boxqd *d, struct conn *c, struct pbuf *b, int64_t id) {
-  d->sync_replies =
-      xgrow(d->sync_replies, d->nsync_replies, &d->cap_sync_replies, sizeof(*d->sync_replies), 16);
-  d->sync_replies[d->nsync_replies++] = (struct sync_reply){.c = c, .reply = *b, .id = id};
+  struct walsync *ws = ws_of(d);
+  ws->replies = xgrow(ws->replies, ws->nreplies, &ws->cap_replies, sizeof(*ws->replies), 16);
+  ws->replies[ws->nreplies++] = (struct sync_reply){.c = c, .reply = *b, .id = id};
   *b = (struct pbuf){0};
   walsync_start(d);
 }
@@ -171,45 +220,47 @@ forget_in(struct sync_reply *v, size_t *n, struct conn *c) {
 
 void
 walsync_forget_conn(struct boxqd *d, struct conn *c) {
-  forget_in(d->sync_replies, &d->nsync_replies, c);
-  forget_in(d->syncing_replies, &d->nsyncing_replies, c);
+  struct walsync *ws = d->walsync;
+  if (!ws)
+    return;
+  forget_in(ws->replies, &ws->nreplies, c);
+  forget_in(ws->syncing_replies, &ws->nsyncing_replies, c);
 }
 
 static void
 on_sync_timer(uv_timer_t *t) {
-  struct boxqd *d = t->data;
-  if ((d->nsync_acks || d->nsync_replies) && !d->wal_syncing)
-    start_sync(d);
+  struct walsync *ws = t->data;
+  if ((ws->nacks || ws->nreplies) && !ws->syncing)
+    start_sync(ws);
 }
 
 void
 walsync_start(struct boxqd *d) {
-  if (d->wal_syncing)
+  struct walsync *ws = ws_of(d);
+  if (ws->syncing)
     return; /* on_synced starts the next one */
-  if (d->nsync_replies) {
-    start_sync(d);
+  if (ws->nreplies) {
+    start_sync(ws);
     return;
   }
-  if (!d->nsync_acks)
-    return;
-  if (!d->wal_timer_ready) {
-    uv_timer_init(d->loop, &d->wal_timer);
-    d->wal_timer.data = d;
-    d->wal_timer_ready = true;
-  }
-  if (!uv_is_active((uv_handle_t *)&d->wal_timer))
-    uv_timer_start(&d->wal_timer, on_sync_timer, WALSYNC_DELAY_MS, 0);
+  if (ws->nacks && !uv_is_active((uv_handle_t *)&ws->timer))
+    uv_timer_start(&ws->timer, on_sync_timer, WALSYNC_DELAY_MS, 0);
 }
 
 void
 walsync_free(struct boxqd *d) {
-  closep(&d->wal_fd);
-  free(d->sync_acks);
-  free(d->syncing_acks);
-  for (size_t i = 0; i < d->nsync_replies; i++)
-    pbuf_free(&d->sync_replies[i].reply);
-  for (size_t i = 0; i < d->nsyncing_replies; i++)
-    pbuf_free(&d->syncing_replies[i].reply);
-  free(d->sync_replies);
-  free(d->syncing_replies);
+  struct walsync *ws = d->walsync;
+  if (!ws)
+    return;
+  closep(&ws->fd);
+  free(ws->acks);
+  free(ws->syncing_acks);
+  for (size_t i = 0; i < ws->nreplies; i++)
+    pbuf_free(&ws->replies[i].reply);
+  for (size_t i = 0; i < ws->nsyncing_replies; i++)
+    pbuf_free(&ws->syncing_replies[i].reply);
+  free(ws->replies);
+  free(ws->syncing_replies);
+  free(ws);
+  d->walsync = NULL;
 }

@@ -61,7 +61,6 @@ setup_common(void **state, bool with_worker) {
     return -1;
   struct fixture *f = xcalloc(1, sizeof(*f));
   struct boxqd *d = &f->d;
-  d->wal_fd = -1;
   char ini[512];
   snprintf(ini, sizeof(ini),
            "[boxq]\nstate_dir = %s\nserver_name = test\n[scheduler]\nncpus = 4\nmem = 16gb\n"

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 struct walsync;
+struct pass_state;
 
 struct boxqd {
   struct boxq_config cfg;
@@ -44,31 +45,11 @@ struct boxqd {
   uv_timer_t reconnect;
   uv_connect_t connect_req;
 
-  /* Scheduling passes are coalesced: events ask for one, the loop runs it. */
-  uv_idle_t sched_idle;
-  uv_timer_t sched_timer;   /* a pass that must wait (see run_pass) */
-  uv_timer_t refresh_timer; /* a full pass some time after quick ones */
-  uint64_t next_pass_ms;    /* loop time before which no pass starts */
-  bool sched_pending;
+  /* What scheduling passes keep between them (pass.c). */
+  struct pass_state *pass;
   bool stopping;
   /* Open client connections per uid, to cap what one user can hold. */
   struct uid_count *conns_by_uid;
-
-  /* The head of the queue as the last full pass ranked it, best first:
-   * passes that follow only jobs' starts and ends (most passes while a big
-   * queue drains) plan over its first entries instead of rereading and
-   * re-ranking the whole queue (pass.c: sched_pass). */
-  struct sched_job *qcache;
-  size_t nqcache, qcache_first; /* entries before qcache_first are gone */
-  uint64_t qcache_ms;           /* loop time of the full pass that made it */
-  bool qcache_valid;
-  bool queue_changed; /* since then: a submission, a release, an alter, ... */
-
-  /* The last full pass's verdict on each queued job, sorted by id (qstat). */
-  struct sched_note *notes;
-  size_t nnotes;
-  int64_t reserved_id, reserved_time;
-  int64_t last_pass;
 
   /* Fair share: each user's accounted usage (workflow.c). */
   struct user_usage *usage;
@@ -155,6 +136,14 @@ now_sec(void) {
 /* pass.c: the scheduling pass. */
 void sched_pass_init(struct boxqd *d);
 void sched_pass_stop(struct boxqd *d);
+/* At exit, once the loop is closed. */
+void sched_pass_free(struct boxqd *d);
+/* The queue changed other than by starts and ends: the next pass is full. */
+void sched_queue_changed(struct boxqd *d);
+/* The last full pass's ranking is not to be trusted (a batch was lost). */
+void sched_forget_ranking(struct boxqd *d);
+/* The job the policy reserves CPUs for, and when it is expected to start. */
+bool sched_reservation(const struct boxqd *d, int64_t *ret_id, int64_t *ret_time);
 /* Asks for a full pass: something changed the queue (not only a start or
  * an end). Passes are coalesced and run from the loop. */
 void sched_request_pass(struct boxqd *d);

@@ -202,7 +202,7 @@ flush_batch(struct boxqd *d) {
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
       walsync_drop_acks(d, d->batch_ack_mark); /* none of this batch's may be acknowledged */
       d->nbatch_starts = 0;
-      d->qcache_valid = false;
+      sched_forget_ranking(d);
       sched_request_pass(d);
       return;
     }
@@ -336,7 +336,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
       log_warn("job %lld: its run was lost; requeued (rerunnable)", (long long)end.id);
       ack_later(d, end.id);
       d->batch_pass = true;
-      d->queue_changed = true; /* back in the queue: a full pass ranks it */
+      sched_queue_changed(d); /* back in the queue: a full pass ranks it */
     }
     goto out;
   }
@@ -417,7 +417,7 @@ on_returned(struct boxqd *d, const struct pmsg *m) {
   }
   log_debug("job %lld: returned by the worker, queued again", (long long)id);
   d->batch_pass = true;
-  d->queue_changed = true; /* back in the queue: a full pass ranks it */
+  sched_queue_changed(d); /* back in the queue: a full pass ranks it */
 }
 
 /* A running job's usage so far: stored for qstat, replaced by the final

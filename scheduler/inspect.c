@@ -47,6 +47,7 @@ fmt_local_time(int64_t t, char *buf, size_t len) {
 static void
 annotate(struct boxqd *d, struct job_rec *j) {
   char when[64];
+  int64_t rid, rtime;
   _cleanup_free_ char *why = NULL;
   if (j->array_spec) {
     int64_t n[128];
@@ -86,10 +87,9 @@ annotate(struct boxqd *d, struct job_rec *j) {
       }
       if (n->reason == SR_START && !d->worker_ready)
         why = xstrdup("waiting for boxq-worker to connect");
-      else if (n->reason == SR_RESERVED &&
-               (d->reserved_id == j->id || d->reserved_id == j->array_id) &&
-               d->reserved_time != SCHED_NEVER) {
-        fmt_local_time(d->reserved_time, when, sizeof(when));
+      else if (n->reason == SR_RESERVED && sched_reservation(d, &rid, &rtime) &&
+               (rid == j->id || rid == j->array_id)) {
+        fmt_local_time(rtime, when, sizeof(when));
         why = xasprintf("%s; expected to start by %s", sched_reason_text(n->reason), when);
       } else
         why = xstrdup(sched_reason_text(n->reason));

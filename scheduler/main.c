@@ -181,8 +181,7 @@ main(int argc, char **argv) {
     log_warn("event loop closed with open handles: %s", uv_strerror(r));
   unlink(d.cfg.sched_socket);
   db_close(d.db);
-  free(d.notes);
-  free(d.qcache);
+  sched_pass_free(&d);
   free(d.batch_starts);
   free(d.succ);
   free(d.no_follow);

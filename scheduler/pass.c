@@ -8,6 +8,30 @@
 
 #include <string.h>
 
+/* What passes keep between them (boxqd's, made by sched_pass_init). */
+struct pass_state {
+  /* The head of the queue as the last full pass ranked it, best first:
+   * passes that follow only jobs' starts and ends (most passes while a big
+   * queue drains) plan over its first entries instead of rereading and
+   * re-ranking the whole queue (sched_pass). */
+  struct sched_job *qcache;
+  size_t nqcache, qcache_first; /* entries before qcache_first are gone */
+  uint64_t qcache_ms;           /* loop time of the full pass that made it */
+  bool qcache_valid;
+  bool queue_changed; /* since then: a submission, a release, an alter, ... */
+  /* The last full pass's verdict on each queued job, sorted by id (qstat). */
+  struct sched_note *notes;
+  size_t nnotes;
+  int64_t reserved_id, reserved_time;
+  int64_t last_pass;
+  /* Passes are coalesced: events ask for one, the loop runs it. */
+  uv_idle_t sched_idle;
+  uv_timer_t sched_timer;   /* a pass that must wait (see run_pass) */
+  uv_timer_t refresh_timer; /* a full pass some time after quick ones */
+  uint64_t next_pass_ms;    /* loop time before which no pass starts */
+  bool sched_pending;
+};
+
 /* The pass's input, read from the database: jobs keep the owner's uid in
  * .user until users are numbered densely for the policy. */
 struct pass_input {
@@ -135,11 +159,12 @@ cmp_note(const void *a, const void *b) {
 const struct sched_note *
 sched_note_of(struct boxqd *d, int64_t id, int64_t array_id) {
   struct sched_note key = {.id = id};
-  const struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+  const struct sched_note *n =
+      bsearch(&key, d->pass->notes, d->pass->nnotes, sizeof(key), cmp_note);
   /* An array's waiting tasks share one entry: its note. */
-  for (size_t i = 0; !n && array_id && i < d->nnotes; i++)
-    if (d->notes[i].array_id == array_id)
-      n = &d->notes[i];
+  for (size_t i = 0; !n && array_id && i < d->pass->nnotes; i++)
+    if (d->pass->notes[i].array_id == array_id)
+      n = &d->pass->notes[i];
   return n;
 }
 
@@ -359,18 +384,18 @@ static void
 qcache_build(struct boxqd *d, struct sched_job *saved, size_t n, const struct sched_result *res,
              size_t *pos) {
   size_t keep = n < QCACHE_MAX ? n : QCACHE_MAX;
-  free(d->qcache);
-  d->qcache = xcalloc(keep ? keep : 1, sizeof(struct sched_job));
+  free(d->pass->qcache);
+  d->pass->qcache = xcalloc(keep ? keep : 1, sizeof(struct sched_job));
   for (size_t i = 0; i < n; i++)
     pos[i] = SIZE_MAX;
   for (size_t k = 0; k < keep; k++) {
-    d->qcache[k] = saved[res->order[k]];
+    d->pass->qcache[k] = saved[res->order[k]];
     pos[res->order[k]] = k;
   }
-  d->nqcache = keep;
-  d->qcache_first = 0;
-  d->qcache_ms = uv_now(d->loop);
-  d->qcache_valid = true;
+  d->pass->nqcache = keep;
+  d->pass->qcache_first = 0;
+  d->pass->qcache_ms = uv_now(d->loop);
+  d->pass->qcache_valid = true;
 }
 
 /* A quick pass's queue: the first live entries of the cache; from[i] is
@@ -379,15 +404,16 @@ qcache_build(struct boxqd *d, struct sched_job *saved, size_t n, const struct sc
  * must read the queue again. */
 static size_t *
 qcache_head(struct boxqd *d, struct pass_input *p) {
-  while (d->qcache_first < d->nqcache && d->qcache[d->qcache_first].count < 0)
-    d->qcache_first++;
+  while (d->pass->qcache_first < d->pass->nqcache &&
+         d->pass->qcache[d->pass->qcache_first].count < 0)
+    d->pass->qcache_first++;
   size_t *from = xcalloc(QUICK_PASS_DEPTH, sizeof(size_t));
-  for (size_t k = d->qcache_first; k < d->nqcache && p->nqueued < QUICK_PASS_DEPTH; k++)
-    if (d->qcache[k].count >= 0) {
+  for (size_t k = d->pass->qcache_first; k < d->pass->nqcache && p->nqueued < QUICK_PASS_DEPTH; k++)
+    if (d->pass->qcache[k].count >= 0) {
       from[p->nqueued] = k;
-      append(&p->queued, &p->nqueued, &p->cap_queued, d->qcache[k]);
+      append(&p->queued, &p->nqueued, &p->cap_queued, d->pass->qcache[k]);
     }
-  if (d->nqcache == QCACHE_MAX && p->nqueued < QUICK_PASS_DEPTH) {
+  if (d->pass->nqcache == QCACHE_MAX && p->nqueued < QUICK_PASS_DEPTH) {
     free(from);
     p->nqueued = 0;
     return NULL;
@@ -403,12 +429,12 @@ qcache_consume(struct boxqd *d, const size_t *starts, size_t n, const size_t *po
     size_t k = pos[starts[i]];
     if (k == SIZE_MAX)
       continue;
-    struct sched_job *c = &d->qcache[k];
+    struct sched_job *c = &d->pass->qcache[k];
     if (c->count > 1)
       c->count--;
     else {
       if (c->array_id)
-        d->qcache_valid = false;
+        d->pass->qcache_valid = false;
       c->count = -1;
     }
   }
@@ -502,9 +528,9 @@ sched_pass(struct boxqd *d) {
     return;
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
-  bool quick =
-      d->qcache_valid && !d->queue_changed && uv_now(d->loop) - d->qcache_ms < QCACHE_MAX_AGE_MS;
-  d->queue_changed = false;
+  bool quick = d->pass->qcache_valid && !d->pass->queue_changed &&
+               uv_now(d->loop) - d->pass->qcache_ms < QCACHE_MAX_AGE_MS;
+  d->pass->queue_changed = false;
   struct sched_job *saved = NULL;
   size_t *pos = NULL;
   int r = db_list_sched(d->db, true, 0, collect_running, &p);
@@ -520,7 +546,7 @@ sched_pass(struct boxqd *d) {
   }
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
-    d->qcache_valid = false;
+    d->pass->qcache_valid = false;
     goto out;
   }
   size_t nusers;
@@ -586,36 +612,36 @@ sched_pass(struct boxqd *d) {
   }
   if (r == 0 && !quick) {
     /* Keep the verdicts for qstat, by id. */
-    free(d->notes);
-    d->notes = xcalloc(nq, sizeof(struct sched_note));
+    free(d->pass->notes);
+    d->pass->notes = xcalloc(nq, sizeof(struct sched_note));
     for (size_t i = 0; i < p.nqueued; i++)
-      note_set(&d->notes[i], &p.queued[i], &res.verdict[i]);
-    d->nnotes = p.nqueued;
-    qsort(d->notes, d->nnotes, sizeof(struct sched_note), cmp_note);
-    d->last_pass = now;
+      note_set(&d->pass->notes[i], &p.queued[i], &res.verdict[i]);
+    d->pass->nnotes = p.nqueued;
+    qsort(d->pass->notes, d->pass->nnotes, sizeof(struct sched_note), cmp_note);
+    d->pass->last_pass = now;
   } else if (r == 0) {
     /* A quick pass's verdicts replace those of the jobs it looked at; a
      * full pass follows within QCACHE_MAX_AGE_MS for the rest. */
     for (size_t i = 0; i < p.nqueued; i++) {
       struct sched_note key = {.id = p.queued[i].id};
-      struct sched_note *n = bsearch(&key, d->notes, d->nnotes, sizeof(key), cmp_note);
+      struct sched_note *n = bsearch(&key, d->pass->notes, d->pass->nnotes, sizeof(key), cmp_note);
       if (n)
         note_set(n, &p.queued[i], &res.verdict[i]);
     }
-    uv_timer_start(&d->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
+    uv_timer_start(&d->pass->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
   }
   if (r == 0)
     take_back(d, &in, &res, !quick, held, nheld);
   if (r == 0) {
-    d->reserved_id = res.reserved_id;
-    d->reserved_time = res.reserved_time;
+    d->pass->reserved_id = res.reserved_id;
+    d->pass->reserved_time = res.reserved_time;
     if (res.nstarts + res.nfollows > 0 && d->worker_ready) {
       if (start_jobs(d, &p, &res, slots, nslots, now) == 0) {
         qcache_consume(d, res.starts, res.nstarts, pos);
         for (size_t k = 0; k < res.nfollows; k++)
           qcache_consume(d, &res.follows[k].queued, 1, pos);
       } else
-        d->qcache_valid = false;
+        d->pass->qcache_valid = false;
     }
   } else
     log_error("scheduling pass: out of memory");
@@ -636,7 +662,7 @@ out:
 
 static void
 run_pass(struct boxqd *d) {
-  d->sched_pending = false;
+  d->pass->sched_pending = false;
   uint64_t start = uv_hrtime();
   sched_pass(d);
   uint64_t took_ms = (uv_hrtime() - start) / 1000000;
@@ -645,7 +671,7 @@ run_pass(struct boxqd *d) {
    * daemon's time however fast requests arrive. Cheap passes are not
    * held back: each job's end wants one, to start the next job. */
   uv_update_time(d->loop);
-  d->next_pass_ms = uv_now(d->loop) + (took_ms >= 2 ? took_ms : 0);
+  d->pass->next_pass_ms = uv_now(d->loop) + (took_ms >= 2 ? took_ms : 0);
 }
 
 static void
@@ -662,50 +688,83 @@ on_sched_timer(uv_timer_t *t) {
 /* Whether a pass may run now (passes are spaced by next_pass_ms). */
 static bool
 pass_due(struct boxqd *d) {
-  return !d->stopping && uv_now(d->loop) >= d->next_pass_ms;
+  return !d->stopping && uv_now(d->loop) >= d->pass->next_pass_ms;
 }
 
 bool
 sched_pass_now(struct boxqd *d) {
-  if (!pass_due(d) || uv_is_active((uv_handle_t *)&d->sched_timer))
+  if (!pass_due(d) || uv_is_active((uv_handle_t *)&d->pass->sched_timer))
     return false;
-  uv_idle_stop(&d->sched_idle);
+  uv_idle_stop(&d->pass->sched_idle);
   run_pass(d);
   return true;
 }
 
 void
 sched_request_quick_pass(struct boxqd *d) {
-  if (d->sched_pending || d->stopping)
+  if (d->pass->sched_pending || d->stopping)
     return;
-  d->sched_pending = true;
+  d->pass->sched_pending = true;
   if (pass_due(d))
-    uv_idle_start(&d->sched_idle, on_sched_idle);
+    uv_idle_start(&d->pass->sched_idle, on_sched_idle);
   else
-    uv_timer_start(&d->sched_timer, on_sched_timer, d->next_pass_ms - uv_now(d->loop), 0);
+    uv_timer_start(&d->pass->sched_timer, on_sched_timer, d->pass->next_pass_ms - uv_now(d->loop),
+                   0);
 }
 
 void
 sched_request_pass(struct boxqd *d) {
-  d->queue_changed = true;
+  d->pass->queue_changed = true;
   sched_request_quick_pass(d);
 }
 
 void
 sched_pass_init(struct boxqd *d) {
-  uv_idle_init(d->loop, &d->sched_idle);
-  d->sched_idle.data = d;
-  uv_timer_init(d->loop, &d->sched_timer);
-  d->sched_timer.data = d;
-  uv_timer_init(d->loop, &d->refresh_timer);
-  d->refresh_timer.data = d;
+  d->pass = xcalloc(1, sizeof(*d->pass));
+  uv_idle_init(d->loop, &d->pass->sched_idle);
+  d->pass->sched_idle.data = d;
+  uv_timer_init(d->loop, &d->pass->sched_timer);
+  d->pass->sched_timer.data = d;
+  uv_timer_init(d->loop, &d->pass->refresh_timer);
+  d->pass->refresh_timer.data = d;
 }
 
 void
 sched_pass_stop(struct boxqd *d) {
-  uv_close((uv_handle_t *)&d->sched_idle, NULL);
-  uv_timer_stop(&d->sched_timer);
-  uv_close((uv_handle_t *)&d->sched_timer, NULL);
-  uv_timer_stop(&d->refresh_timer);
-  uv_close((uv_handle_t *)&d->refresh_timer, NULL);
+  uv_close((uv_handle_t *)&d->pass->sched_idle, NULL);
+  uv_timer_stop(&d->pass->sched_timer);
+  uv_close((uv_handle_t *)&d->pass->sched_timer, NULL);
+  uv_timer_stop(&d->pass->refresh_timer);
+  uv_close((uv_handle_t *)&d->pass->refresh_timer, NULL);
+}
+
+void
+sched_pass_free(struct boxqd *d) {
+  if (!d->pass)
+    return;
+  free(d->pass->qcache);
+  free(d->pass->notes);
+  free(d->pass);
+  d->pass = NULL;
+}
+
+void
+sched_queue_changed(struct boxqd *d) {
+  if (d->pass)
+    d->pass->queue_changed = true;
+}
+
+void
+sched_forget_ranking(struct boxqd *d) {
+  if (d->pass)
+    d->pass->qcache_valid = false;
+}
+
+bool
+sched_reservation(const struct boxqd *d, int64_t *ret_id, int64_t *ret_time) {
+  if (!d->pass || d->pass->reserved_time == SCHED_NEVER || !d->pass->reserved_id)
+    return false;
+  *ret_id = d->pass->reserved_id;
+  *ret_time = d->pass->reserved_time;
+  return true;
 }

@@ -70,7 +70,7 @@ settle(struct boxqd *d, int64_t id, int64_t now, struct worklist *w) {
    * cached ranking (pass.c). */
   if ((e.status == DEP_PENDING && !held) || (e.status == DEP_SATISFIED && held) ||
       e.status == DEP_NEVER)
-    d->queue_changed = true;
+    sched_queue_changed(d);
   if (r == 0 && e.status == DEP_PENDING && !held) {
     r = db_hold_add(d->db, id, 's', now);
     if (r >= 0)

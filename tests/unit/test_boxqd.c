@@ -127,8 +127,7 @@ teardown(void **state) {
   uv_walk(d->loop, close_walk, NULL);
   uv_run(d->loop, UV_RUN_DEFAULT);
   db_close(d->db);
-  free(d->notes);
-  free(d->qcache);
+  sched_pass_free(d);
   free(d->batch_starts);
   free(d->succ);
   free(d->no_follow);

@@ -31,7 +31,7 @@ struct boxqd {
   char worker_backend[16]; /* the worker's cgroup backend, from its hello */
   /* Worker messages that arrive together share one transaction (dispatch.c). */
   bool batch_open, batch_pass, batch_acks;
-  size_t batch_ack_mark; /* nsync_acks when the batch began */
+  size_t batch_ack_mark; /* walsync_acks_mark when the batch began */
   /* Starts the batch's own pass recorded: sent once the batch commits. */
   struct planned_start *batch_starts;
   size_t nbatch_starts;

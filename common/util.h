@@ -19,12 +19,15 @@ static inline void
 freep(void *p) {
   free(*(void **)p);
 }
+/* Closes *fd if open and marks it closed (-1), so that a second call
+ * cannot close a descriptor that has taken the number since. */
 static inline void
 closep(int *fd) {
   if (*fd >= 0) {
     int saved = errno;
     close(*fd);
     errno = saved;
+    *fd = -1;
   }
 }
 static inline void

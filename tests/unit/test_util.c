@@ -76,11 +76,29 @@ file_writers_replace_whole_and_clean_up(void **state) {
   assert_int_equal(rmdir(dir), 0);
 }
 
+/* closep marks what it closed: a second call cannot close a descriptor
+ * that has taken the number since (the worker's connection once did). */
+static void
+closep_closes_once(void **state) {
+  (void)state;
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  int copy = fd;
+  closep(&fd);
+  assert_int_equal(fd, -1);
+  int reused = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  assert_int_equal(reused, copy); /* the lowest number: the one just freed */
+  closep(&fd);
+  assert_int_equal(fcntl(reused, F_GETFD), FD_CLOEXEC);
+  close(reused);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(xgrow_appends_and_doubles),
       cmocka_unit_test(file_writers_replace_whole_and_clean_up),
+      cmocka_unit_test(closep_closes_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

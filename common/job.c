@@ -47,25 +47,20 @@ job_env_count(char *const *env) {
   return n;
 }
 
+/* Per kind: what freeing a member takes. */
+#define FREE_I64(p)
+#define FREE_INT(p)
+#define FREE_BOOL(p)
+#define FREE_STATE(p)
+#define FREE_STR(p)  free(*(p));
+#define FREE_STRN(p) free(*(p));
+
 void
 job_rec_free(struct job_rec *j) {
-  free(j->owner);
-  free(j->name);
-  free(j->queue);
-  free(j->submit_host);
-  free(j->workdir);
-  free(j->out_path);
-  free(j->err_path);
-  free(j->comment);
-  free(j->exec_host);
-  free(j->cgroup);
-  free(j->hold_types);
-  free(j->net);
-  free(j->cpus);
-  free(j->array_spec);
-  free(j->depend);
-  free(j->sched_info);
-  free(j->array_counts);
+#define FREE_FIELD_(member, kind, tag, column, wire) FREE_##kind(&j->member)
+  JOB_FIELDS(FREE_FIELD_)
+  JOB_STAT_FIELDS(FREE_FIELD_)
+#undef FREE_FIELD_
   for (size_t i = 0; j->env && j->env[i]; i++)
     free(j->env[i]);
   free(j->env);
@@ -74,79 +69,36 @@ job_rec_free(struct job_rec *j) {
   *j = (struct job_rec){0};
 }
 
+/* Per kind and wire rule: how a member is sent. */
+#define ENC_I64_ALWAYS(b, tag, v)   pb_i64(b, tag, v);
+#define ENC_INT_ALWAYS(b, tag, v)   pb_i64(b, tag, v);
+#define ENC_BOOL_ALWAYS(b, tag, v)  pb_i64(b, tag, v);
+#define ENC_STATE_ALWAYS(b, tag, v) pb_i64(b, tag, v);
+#define ENC_STR_ALWAYS(b, tag, v)   pb_str(b, tag, v);
+#define ENC_STRN_ALWAYS(b, tag, v)  pb_str(b, tag, v);
+#define ENC_I64_NONZERO(b, tag, v)                                                                 \
+  if (v)                                                                                           \
+    pb_i64(b, tag, v);
+#define ENC_BOOL_NONZERO(b, tag, v)                                                                \
+  if (v)                                                                                           \
+    pb_i64(b, tag, 1);
+
 void
 job_usage_encode(struct pbuf *b, const struct job_usage *u) {
-  pb_i64(b, U_CPU_USEC, u->cpu_usec);
-  pb_i64(b, U_USER_USEC, u->user_usec);
-  pb_i64(b, U_SYS_USEC, u->sys_usec);
-  pb_i64(b, U_MEM_PEAK, u->mem_peak);
-  pb_i64(b, U_MEM_PEAK_SRC, u->mem_peak_src);
-  pb_i64(b, U_OOM_KILLS, u->oom_kills);
-  pb_i64(b, U_NR_THROTTLED, u->nr_throttled);
-  pb_i64(b, U_THROTTLED_USEC, u->throttled_usec);
-  pb_i64(b, U_PIDS_PEAK, u->pids_peak);
-  pb_i64(b, U_IO_RBYTES, u->io_rbytes);
-  pb_i64(b, U_IO_WBYTES, u->io_wbytes);
-  pb_i64(b, U_WALL_USEC, u->wall_usec);
-  pb_i64(b, U_OOM_EVENTS, u->oom_events);
-  pb_i64(b, U_MEM_MAX_EVENTS, u->mem_max_events);
-  pb_i64(b, U_SWAP_PEAK, u->swap_peak);
-  pb_i64(b, U_FINAL, u->final);
-  pb_i64(b, U_RU_UTIME_USEC, u->ru_utime_usec);
-  pb_i64(b, U_RU_STIME_USEC, u->ru_stime_usec);
-  pb_i64(b, U_RU_MAXRSS_KB, u->ru_maxrss_kb);
+#define ENC_USAGE_(member, kind, tag) ENC_##kind##_ALWAYS(b, tag, u->member)
+  JOB_USAGE_FIELDS(ENC_USAGE_)
+#undef ENC_USAGE_
   pb_str(b, U_CG_BACKEND, u->cg_backend);
 }
 
 void
 job_rec_encode(struct pbuf *b, const struct job_rec *j) {
-  pb_i64(b, J_ID, j->id);
-  pb_i64(b, J_UID, j->uid);
-  pb_i64(b, J_GID, j->gid);
-  pb_str(b, J_OWNER, j->owner);
-  pb_str(b, J_NAME, j->name);
-  pb_str(b, J_QUEUE, j->queue);
-  pb_str(b, J_SUBMIT_HOST, j->submit_host);
-  pb_i64(b, J_STATE, j->state);
-  pb_i64(b, J_END_REASON, j->end_reason);
-  pb_i64(b, J_PRIORITY, j->priority);
-  pb_str(b, J_WORKDIR, j->workdir);
-  pb_str(b, J_OUT_PATH, j->out_path);
-  pb_str(b, J_ERR_PATH, j->err_path);
-  pb_i64(b, J_JOIN, j->join);
-  pb_i64(b, J_NCPUS, j->ncpus);
-  pb_i64(b, J_MEM, j->mem);
-  pb_i64(b, J_WALLTIME, j->walltime);
-  pb_i64(b, J_PIDS, j->pids);
-  pb_i64(b, J_RERUNNABLE, j->rerunnable);
-  pb_i64(b, J_RUN_COUNT, j->run_count);
-  pb_str(b, J_NET, j->net);
-  pb_str(b, J_CPUS, j->cpus);
-  pb_str(b, J_ARRAY_SPEC, j->array_spec);
-  pb_str(b, J_DEPEND, j->depend);
-  pb_str(b, J_SCHED_INFO, j->sched_info);
-  pb_str(b, J_ARRAY_COUNTS, j->array_counts);
-  if (j->array_id) {
-    pb_i64(b, J_ARRAY_ID, j->array_id);
-    pb_i64(b, J_ARRAY_INDEX, j->array_index);
-  }
-  if (j->array_limit)
-    pb_i64(b, J_ARRAY_LIMIT, j->array_limit);
-  if (j->exec_time)
-    pb_i64(b, J_EXEC_TIME, j->exec_time);
-  if (j->pruned)
-    pb_i64(b, J_PRUNED, 1);
-  pb_i64(b, J_CTIME, j->ctime);
-  pb_i64(b, J_QTIME, j->qtime);
-  pb_i64(b, J_STIME, j->stime);
-  pb_i64(b, J_ETIME, j->etime);
-  pb_i64(b, J_MTIME, j->mtime);
+#define ENC_FIELD_(member, kind, tag, column, wire) ENC_##kind##_##wire(b, tag, j->member)
+  JOB_FIELDS(ENC_FIELD_)
+  JOB_STAT_FIELDS(ENC_FIELD_)
+#undef ENC_FIELD_
   if (j->has_exit)
     pb_i64(b, J_EXIT_STATUS, j->exit_status);
-  pb_str(b, J_COMMENT, j->comment);
-  pb_str(b, J_EXEC_HOST, j->exec_host);
-  pb_str(b, J_CGROUP, j->cgroup);
-  pb_str(b, J_HOLD_TYPES, j->hold_types);
   for (size_t i = 0; j->env && j->env[i]; i++)
     pb_str(b, J_ENV, j->env[i]);
   if (j->script)
@@ -157,6 +109,44 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
     job_usage_encode(b, &j->usage);
 }
 
+/* Per kind: how a received field becomes a member (0, or -EBADMSG). */
+static int
+dec_I64(const struct pfield *f, int64_t *dst) {
+  return pfield_i64(f, dst);
+}
+
+static int
+dec_INT(const struct pfield *f, int *dst) {
+  int64_t v;
+  int r = pfield_i64(f, &v);
+  if (r == 0)
+    *dst = (int)v;
+  return r;
+}
+
+#define dec_STATE dec_INT
+
+static int
+dec_BOOL(const struct pfield *f, bool *dst) {
+  int64_t v;
+  int r = pfield_i64(f, &v);
+  if (r == 0)
+    *dst = v != 0;
+  return r;
+}
+
+static int
+dec_STR(const struct pfield *f, char **dst) {
+  const char *s = pfield_str(f);
+  if (!s)
+    return -EBADMSG;
+  free(*dst);
+  *dst = xstrdup(s);
+  return 0;
+}
+
+#define dec_STRN dec_STR
+
 void
 job_usage_decode(const struct pmsg *m, struct job_usage *u) {
   size_t off = 0;
@@ -166,89 +156,26 @@ job_usage_decode(const struct pmsg *m, struct job_usage *u) {
                           .oom_events = -1,
                           .mem_max_events = -1,
                           .swap_peak = -1,
+                          .ru_maxrss_kb = -1,
                           .final = true};
   while (pmsg_next(m, &off, &f)) {
-    int64_t v = 0;
-    if (f.tag == U_CG_BACKEND) {
-      const char *s = pfield_str(&f);
-      if (s)
-        snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", s);
-      continue;
-    }
-    if (pfield_i64(&f, &v) < 0)
-      continue;
     switch (f.tag) {
-      case U_CPU_USEC:
-        u->cpu_usec = v;
+#define DEC_USAGE_(member, kind, tag)                                                              \
+  case tag:                                                                                        \
+    (void)dec_##kind(&f, &u->member);                                                              \
+    break;
+      JOB_USAGE_FIELDS(DEC_USAGE_)
+#undef DEC_USAGE_
+      case U_CG_BACKEND: {
+        const char *s = pfield_str(&f);
+        if (s)
+          snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", s);
         break;
-      case U_USER_USEC:
-        u->user_usec = v;
-        break;
-      case U_SYS_USEC:
-        u->sys_usec = v;
-        break;
-      case U_MEM_PEAK:
-        u->mem_peak = v;
-        break;
-      case U_MEM_PEAK_SRC:
-        u->mem_peak_src = v;
-        break;
-      case U_OOM_KILLS:
-        u->oom_kills = v;
-        break;
-      case U_NR_THROTTLED:
-        u->nr_throttled = v;
-        break;
-      case U_THROTTLED_USEC:
-        u->throttled_usec = v;
-        break;
-      case U_PIDS_PEAK:
-        u->pids_peak = v;
-        break;
-      case U_IO_RBYTES:
-        u->io_rbytes = v;
-        break;
-      case U_IO_WBYTES:
-        u->io_wbytes = v;
-        break;
-      case U_WALL_USEC:
-        u->wall_usec = v;
-        break;
-      case U_OOM_EVENTS:
-        u->oom_events = v;
-        break;
-      case U_MEM_MAX_EVENTS:
-        u->mem_max_events = v;
-        break;
-      case U_SWAP_PEAK:
-        u->swap_peak = v;
-        break;
-      case U_FINAL:
-        u->final = v != 0;
-        break;
-      case U_RU_UTIME_USEC:
-        u->ru_utime_usec = v;
-        break;
-      case U_RU_STIME_USEC:
-        u->ru_stime_usec = v;
-        break;
-      case U_RU_MAXRSS_KB:
-        u->ru_maxrss_kb = v;
-        break;
+      }
       default:
         break;
     }
   }
-}
-
-static int
-take_str(const struct pfield *f, char **dst) {
-  const char *s = pfield_str(f);
-  if (!s)
-    return -EBADMSG;
-  free(*dst);
-  *dst = xstrdup(s);
-  return 0;
 }
 
 int
@@ -260,72 +187,16 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
     int64_t v = 0;
     int r = 0;
     switch (f.tag) {
-      case J_OWNER:
-        r = take_str(&f, &j->owner);
-        break;
-      case J_NAME:
-        r = take_str(&f, &j->name);
-        break;
-      case J_QUEUE:
-        r = take_str(&f, &j->queue);
-        break;
-      case J_SUBMIT_HOST:
-        r = take_str(&f, &j->submit_host);
-        break;
-      case J_WORKDIR:
-        r = take_str(&f, &j->workdir);
-        break;
-      case J_OUT_PATH:
-        r = take_str(&f, &j->out_path);
-        break;
-      case J_ERR_PATH:
-        r = take_str(&f, &j->err_path);
-        break;
-      case J_COMMENT:
-        r = take_str(&f, &j->comment);
-        break;
-      case J_EXEC_HOST:
-        r = take_str(&f, &j->exec_host);
-        break;
-      case J_CGROUP:
-        r = take_str(&f, &j->cgroup);
-        break;
-      case J_HOLD_TYPES:
-        r = take_str(&f, &j->hold_types);
-        break;
-      case J_NET:
-        r = take_str(&f, &j->net);
-        break;
-      case J_CPUS:
-        r = take_str(&f, &j->cpus);
-        break;
-      case J_ARRAY_SPEC:
-        r = take_str(&f, &j->array_spec);
-        break;
-      case J_DEPEND:
-        r = take_str(&f, &j->depend);
-        break;
-      case J_SCHED_INFO:
-        r = take_str(&f, &j->sched_info);
-        break;
-      case J_ARRAY_COUNTS:
-        r = take_str(&f, &j->array_counts);
-        break;
-      case J_ARRAY_ID:
-        r = pfield_i64(&f, &j->array_id);
-        break;
-      case J_ARRAY_INDEX:
-        r = pfield_i64(&f, &j->array_index);
-        break;
-      case J_ARRAY_LIMIT:
-        r = pfield_i64(&f, &j->array_limit);
-        break;
-      case J_EXEC_TIME:
-        r = pfield_i64(&f, &j->exec_time);
-        break;
-      case J_PRUNED:
-        r = pfield_i64(&f, &v);
-        j->pruned = v != 0;
+#define DEC_FIELD_(member, kind, tag, column, wire)                                                \
+  case tag:                                                                                        \
+    r = dec_##kind(&f, &j->member);                                                                \
+    break;
+      JOB_FIELDS(DEC_FIELD_)
+      JOB_STAT_FIELDS(DEC_FIELD_)
+#undef DEC_FIELD_
+      case J_EXIT_STATUS:
+        r = pfield_i64(&f, &j->exit_status);
+        j->has_exit = r == 0;
         break;
       case J_ENV: {
         const char *s = pfield_str(&f);
@@ -352,83 +223,17 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
         j->script[f.len] = '\0';
         j->script_len = f.len;
         break;
+      case J_GROUPS:
+        r = pfield_i64(&f, &v);
+        if (r == 0 && j->ngroups < JOB_GROUPS_MAX) {
+          j->groups = xrealloc(j->groups, (j->ngroups + 1) * sizeof(int64_t));
+          j->groups[j->ngroups++] = v;
+        }
+        break;
       case U_CPU_USEC:
         j->has_usage = true;
         break;
       default:
-        if (f.tag >= J_ID && f.tag <= J_RUN_COUNT) {
-          r = pfield_i64(&f, &v);
-          if (r < 0)
-            break;
-          switch (f.tag) {
-            case J_ID:
-              j->id = v;
-              break;
-            case J_UID:
-              j->uid = v;
-              break;
-            case J_GID:
-              j->gid = v;
-              break;
-            case J_STATE:
-              j->state = (int)v;
-              break;
-            case J_END_REASON:
-              j->end_reason = (int)v;
-              break;
-            case J_PRIORITY:
-              j->priority = v;
-              break;
-            case J_JOIN:
-              j->join = (int)v;
-              break;
-            case J_NCPUS:
-              j->ncpus = v;
-              break;
-            case J_MEM:
-              j->mem = v;
-              break;
-            case J_WALLTIME:
-              j->walltime = v;
-              break;
-            case J_PIDS:
-              j->pids = v;
-              break;
-            case J_RERUNNABLE:
-              j->rerunnable = v != 0;
-              break;
-            case J_RUN_COUNT:
-              j->run_count = v;
-              break;
-            case J_CTIME:
-              j->ctime = v;
-              break;
-            case J_QTIME:
-              j->qtime = v;
-              break;
-            case J_STIME:
-              j->stime = v;
-              break;
-            case J_ETIME:
-              j->etime = v;
-              break;
-            case J_MTIME:
-              j->mtime = v;
-              break;
-            case J_EXIT_STATUS:
-              j->exit_status = v;
-              j->has_exit = true;
-              break;
-            case J_GROUPS:
-              if (j->ngroups < 65536) {
-                j->groups = xrealloc(j->groups, (j->ngroups + 1) * sizeof(int64_t));
-                j->groups[j->ngroups++] = v;
-              }
-              break;
-            default:
-              break;
-          }
-        }
         break;
     }
     if (r < 0) {

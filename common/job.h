@@ -3,6 +3,7 @@
  * end reasons, the job record and its wire encoding. */
 #pragma once
 
+#include "job_fields.h"
 #include "proto.h"
 #include "util.h"
 
@@ -57,65 +58,46 @@ enum mem_peak_src {
   MEM_PEAK_RUSAGE,  /* ru_maxrss of the largest process only */
 };
 
+/* What a job used (common/job_fields.h lists its fields). io_rbytes,
+ * io_wbytes, oom_events, mem_max_events and swap_peak are -1 when the
+ * kernel does not say; final is false for a sample taken while the job
+ * runs; ru_maxrss_kb (wait4()'s, a cross-check) is -1 when it is not
+ * known to be the job's own (below the launcher's resident size). */
 struct job_usage {
-  int64_t cpu_usec, user_usec, sys_usec;
-  int64_t mem_peak;
-  int64_t mem_peak_src;
-  int64_t oom_kills;
-  int64_t nr_throttled, throttled_usec;
-  int64_t pids_peak;
-  int64_t io_rbytes, io_wbytes; /* -1 when the kernel does not say */
-  int64_t wall_usec;
-  int64_t oom_events;     /* times the kernel was out of memory in the job; -1 unknown */
-  int64_t mem_max_events; /* times usage hit the limit; -1 unknown */
-  int64_t swap_peak;      /* -1 unknown */
-  bool final;             /* false for a sample taken while the job runs */
-  /* wait4()'s, a cross-check; ru_maxrss_kb -1: not known to be the job's
-   * own (below the launcher's resident size, shepherd.c) */
-  int64_t ru_utime_usec, ru_stime_usec, ru_maxrss_kb;
+#define JOB_USAGE_MEMBER_(member, kind, tag) JOB_CTYPE_##kind member;
+  JOB_USAGE_FIELDS(JOB_USAGE_MEMBER_)
+#undef JOB_USAGE_MEMBER_
   char cg_backend[16];
 };
 
 enum job_join { JOIN_NONE = 0, JOIN_OE, JOIN_EO };
 
+/* A job record. Its plain fields are listed in common/job_fields.h (with
+ * their wire tags and database columns); here, the ones of their own
+ * shape. state is an enum job_state letter, end_reason an enum job_end,
+ * join an enum job_join; array_id is 0 but for an array's task; depend is
+ * "afterok:12:13,afterany:14" or NULL; sched_info and array_counts are
+ * filled by boxqd for its replies only. */
 struct job_rec {
-  int64_t id;
-  int64_t uid, gid;
-  char *owner, *name, *queue, *submit_host;
-  int state; /* enum job_state */
-  int end_reason;
-  int64_t priority;
-  char *workdir, *out_path, *err_path;
-  int join;
-  int64_t ncpus, mem, walltime, pids;
-  char *net;           /* "" or "none" */
-  char *cpus;          /* pinned CPUs, "" if not pinned */
-  bool rerunnable;     /* qsub -r y: requeued, not lost, when its run is lost */
-  int64_t array_id;    /* a task: the id of its array job; 0 for any other job */
-  int64_t array_index; /* a task: its index in the array */
-  char *array_spec;    /* an array job: its index range ("1-100:2"); NULL otherwise */
-  int64_t array_limit; /* an array job's %N: tasks running at once; 0 = no cap */
-  char *depend;        /* dependencies, "afterok:12:13,afterany:14", or NULL */
-  int64_t exec_time;   /* qsub -a: eligible from this time; 0 = at once */
-  bool pruned;         /* its history expired: only its accounting is left */
-  char *sched_info;    /* stat replies: why a queued job waits, its priority */
-  char *array_counts;  /* stat replies: an array's tasks by state */
-  int64_t run_count;   /* times the job was started */
-  int64_t ctime, qtime, stime, etime, mtime; /* unix seconds, 0 = not yet */
+#define JOB_REC_MEMBER_(member, kind, tag, column, wire) JOB_CTYPE_##kind member;
+  JOB_FIELDS(JOB_REC_MEMBER_)
+  JOB_STAT_FIELDS(JOB_REC_MEMBER_)
+#undef JOB_REC_MEMBER_
   bool has_exit;
   int64_t exit_status;
-  char *comment, *exec_host, *cgroup, *hold_types;
   char **env; /* NULL-terminated "K=V" list, may be NULL */
   char *script;
   size_t script_len;
-  int64_t *groups;
+  int64_t *groups; /* supplementary gids (boxqd fills them) */
   size_t ngroups;
   bool has_usage;
   struct job_usage usage;
 };
 
-/* Most environment variables a job record may carry. */
-#define JOB_ENV_MAX 65536
+/* Most environment variables a job record may carry, and most
+ * supplementary groups (the kernel's NGROUPS_MAX). */
+#define JOB_ENV_MAX    65536
+#define JOB_GROUPS_MAX 65536
 
 void job_rec_free(struct job_rec *j);
 void job_rec_encode(struct pbuf *b, const struct job_rec *j);

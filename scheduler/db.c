@@ -43,11 +43,11 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
                  "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
                  "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
-#define USAGE_COLS                                                                                 \
-  "job_id, cpu_usec, user_usec, sys_usec, mem_peak, mem_peak_src, oom_kills, nr_throttled, "       \
-  "throttled_usec, pids_peak, io_rbytes, io_wbytes, wall_usec, ru_utime_usec, ru_stime_usec, "     \
-  "ru_maxrss_kb, oom_events, mem_max_events, swap_peak, final, cg_backend"
-#define USAGE_PARAMS "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21"
+/* job_usage's columns: job_id, the listed fields, cg_backend. */
+#define USAGE_COL_(member, kind, tag)   #member ", "
+#define USAGE_PARAM_(member, kind, tag) "?, "
+#define USAGE_COLS                      "job_id, " JOB_USAGE_FIELDS(USAGE_COL_) "cg_backend"
+#define USAGE_PARAMS                    "?, " JOB_USAGE_FIELDS(USAGE_PARAM_) "?"
     [ST_USAGE] = "INSERT OR REPLACE INTO job_usage (" USAGE_COLS ") VALUES (" USAGE_PARAMS ")",
     /* A live sample never replaces the final record. */
     [ST_USAGE_SAMPLE] =
@@ -442,6 +442,10 @@ env_unpack(const char *buf, size_t len) {
   for (size_t i = 0; i < len; i++)
     if (buf[i] == '\0')
       n++;
+  /* Submissions are held far below it; a record is never read back
+   * larger than the wire decoder takes (job.h). */
+  if (n > JOB_ENV_MAX)
+    n = JOB_ENV_MAX;
   char **env = xcalloc(n + 1, sizeof(char *));
   size_t k = 0;
   for (size_t off = 0; off < len && k < n;) {
@@ -464,7 +468,7 @@ groups_pack(const int64_t *g, size_t n) {
 
 static void
 groups_unpack(const char *s, struct job_rec *j) {
-  while (s && *s) {
+  while (s && *s && j->ngroups < JOB_GROUPS_MAX) {
     char *end;
     long long v = strtoll(s, &end, 10);
     if (end == s)
@@ -536,84 +540,59 @@ col_str(sqlite3_stmt *s, int i) {
   return t ? xstrdup((const char *)t) : NULL;
 }
 
+/* Per kind: how a column becomes a member. */
+static void
+rd_I64(sqlite3_stmt *s, int i, int64_t *dst) {
+  *dst = sqlite3_column_int64(s, i);
+}
+
+static void
+rd_INT(sqlite3_stmt *s, int i, int *dst) {
+  *dst = sqlite3_column_int(s, i);
+}
+
+static void
+rd_BOOL(sqlite3_stmt *s, int i, bool *dst) {
+  *dst = sqlite3_column_int64(s, i) != 0;
+}
+
+static void
+rd_STATE(sqlite3_stmt *s, int i, int *dst) {
+  const unsigned char *st = sqlite3_column_text(s, i);
+  *dst = st && st[0] ? st[0] : '?';
+}
+
+static void
+rd_STR(sqlite3_stmt *s, int i, char **dst) {
+  *dst = col_str(s, i);
+}
+
+static void
+rd_STRN(sqlite3_stmt *s, int i, char **dst) {
+  *dst = col_str(s, i);
+  if (*dst && !**dst) {
+    free(*dst);
+    *dst = NULL;
+  }
+}
+
 static void
 row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
   *j = (struct job_rec){0};
   int i = 0;
-  j->id = sqlite3_column_int64(s, i++);
-  j->uid = sqlite3_column_int64(s, i++);
-  j->gid = sqlite3_column_int64(s, i++);
-  j->owner = col_str(s, i++);
-  j->name = col_str(s, i++);
-  j->queue = col_str(s, i++);
-  j->submit_host = col_str(s, i++);
-  const unsigned char *st = sqlite3_column_text(s, i++);
-  j->state = st ? st[0] : '?';
-  j->end_reason = sqlite3_column_int(s, i++);
-  j->priority = sqlite3_column_int64(s, i++);
-  j->hold_types = col_str(s, i++);
-  j->workdir = col_str(s, i++);
-  j->out_path = col_str(s, i++);
-  j->err_path = col_str(s, i++);
-  j->join = sqlite3_column_int(s, i++);
-  j->ncpus = sqlite3_column_int64(s, i++);
-  j->mem = sqlite3_column_int64(s, i++);
-  j->walltime = sqlite3_column_int64(s, i++);
-  j->ctime = sqlite3_column_int64(s, i++);
-  j->qtime = sqlite3_column_int64(s, i++);
-  j->stime = sqlite3_column_int64(s, i++);
-  j->etime = sqlite3_column_int64(s, i++);
-  j->mtime = sqlite3_column_int64(s, i++);
+#define RD_FIELD_(member, kind, tag, column, wire) rd_##kind(s, i++, &j->member);
+  JOB_FIELDS(RD_FIELD_)
+#undef RD_FIELD_
   j->has_exit = sqlite3_column_type(s, i) != SQLITE_NULL;
   j->exit_status = sqlite3_column_int64(s, i++);
-  j->exec_host = col_str(s, i++);
-  j->cgroup = col_str(s, i++);
-  j->comment = col_str(s, i++);
-  const unsigned char *groups = sqlite3_column_text(s, i++);
-  groups_unpack((const char *)groups, j);
+  groups_unpack((const char *)sqlite3_column_text(s, i++), j);
   j->has_usage = sqlite3_column_type(s, i) != SQLITE_NULL;
   struct job_usage *u = &j->usage;
-  u->cpu_usec = sqlite3_column_int64(s, i++);
-  u->user_usec = sqlite3_column_int64(s, i++);
-  u->sys_usec = sqlite3_column_int64(s, i++);
-  u->mem_peak = sqlite3_column_int64(s, i++);
-  u->mem_peak_src = sqlite3_column_int64(s, i++);
-  u->oom_kills = sqlite3_column_int64(s, i++);
-  u->nr_throttled = sqlite3_column_int64(s, i++);
-  u->throttled_usec = sqlite3_column_int64(s, i++);
-  u->pids_peak = sqlite3_column_int64(s, i++);
-  u->io_rbytes = sqlite3_column_int64(s, i++);
-  u->io_wbytes = sqlite3_column_int64(s, i++);
-  u->wall_usec = sqlite3_column_int64(s, i++);
-  u->ru_utime_usec = sqlite3_column_int64(s, i++);
-  u->ru_stime_usec = sqlite3_column_int64(s, i++);
-  u->ru_maxrss_kb = sqlite3_column_int64(s, i++);
+#define RD_USAGE_(member, kind, tag) rd_##kind(s, i++, &u->member);
+  JOB_USAGE_FIELDS(RD_USAGE_)
+#undef RD_USAGE_
   const unsigned char *backend = sqlite3_column_text(s, i++);
   snprintf(u->cg_backend, sizeof(u->cg_backend), "%s", backend ? (const char *)backend : "");
-  j->pids = sqlite3_column_int64(s, i++);
-  j->net = col_str(s, i++);
-  j->cpus = col_str(s, i++);
-  u->oom_events = sqlite3_column_int64(s, i++);
-  u->mem_max_events = sqlite3_column_int64(s, i++);
-  u->swap_peak = sqlite3_column_int64(s, i++);
-  u->final = sqlite3_column_int64(s, i++) != 0;
-  j->rerunnable = sqlite3_column_int(s, i++) != 0;
-  j->run_count = sqlite3_column_int64(s, i++);
-  j->array_id = sqlite3_column_int64(s, i++);
-  j->array_index = sqlite3_column_int64(s, i++);
-  j->array_spec = col_str(s, i++);
-  if (j->array_spec && !*j->array_spec) {
-    free(j->array_spec);
-    j->array_spec = NULL;
-  }
-  j->array_limit = sqlite3_column_int64(s, i++);
-  j->depend = col_str(s, i++);
-  if (j->depend && !*j->depend) {
-    free(j->depend);
-    j->depend = NULL;
-  }
-  j->exec_time = sqlite3_column_int64(s, i++);
-  j->pruned = sqlite3_column_int(s, i++) != 0;
   if (full) {
     const void *script = sqlite3_column_blob(s, i);
     j->script_len = (size_t)sqlite3_column_bytes(s, i++);
@@ -737,29 +716,12 @@ db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
 
 static int
 bind_usage_and_step(struct db *db, sqlite3_stmt *s, int64_t id, const struct job_usage *u) {
-  const int64_t vals[] = {id,
-                          u->cpu_usec,
-                          u->user_usec,
-                          u->sys_usec,
-                          u->mem_peak,
-                          u->mem_peak_src,
-                          u->oom_kills,
-                          u->nr_throttled,
-                          u->throttled_usec,
-                          u->pids_peak,
-                          u->io_rbytes,
-                          u->io_wbytes,
-                          u->wall_usec,
-                          u->ru_utime_usec,
-                          u->ru_stime_usec,
-                          u->ru_maxrss_kb,
-                          u->oom_events,
-                          u->mem_max_events,
-                          u->swap_peak,
-                          u->final};
-  for (size_t k = 0; k < ARRAY_SIZE(vals); k++)
-    sqlite3_bind_int64(s, (int)k + 1, vals[k]);
-  db__bind_text(s, (int)ARRAY_SIZE(vals) + 1, u->cg_backend);
+  int k = 1;
+  sqlite3_bind_int64(s, k++, id);
+#define BIND_USAGE_(member, kind, tag) sqlite3_bind_int64(s, k++, (int64_t)u->member);
+  JOB_USAGE_FIELDS(BIND_USAGE_)
+#undef BIND_USAGE_
+  db__bind_text(s, k, u->cg_backend);
   return db__step_done(db, s);
 }
 

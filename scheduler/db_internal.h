@@ -75,18 +75,11 @@ enum stmt_id {
   ST_MAX
 };
 
-/* Columns of a job row, in the order row_to_job reads them. */
+/* Columns of a job row, in the order row_to_job reads them: the listed
+ * fields (common/job_fields.h), then the ones of their own shape. */
 #define JOB_COLS                                                                                   \
-  "j.id, j.owner_uid, j.owner_gid, j.owner, j.name, j.queue, j.submit_host, j.state, "             \
-  "j.end_reason, j.priority, j.hold_types, j.workdir, j.out_path, j.err_path, j.join_oe, "         \
-  "j.ncpus, j.mem, j.walltime, j.ctime, j.qtime, j.stime, j.etime, j.mtime, j.exit_status, "       \
-  "j.exec_host, j.cgroup, j.comment, j.groups, "                                                   \
-  "u.cpu_usec, u.user_usec, u.sys_usec, u.mem_peak, u.mem_peak_src, u.oom_kills, "                 \
-  "u.nr_throttled, u.throttled_usec, u.pids_peak, u.io_rbytes, u.io_wbytes, u.wall_usec, "         \
-  "u.ru_utime_usec, u.ru_stime_usec, u.ru_maxrss_kb, u.cg_backend, "                               \
-  "j.pids, j.net, j.cpus, u.oom_events, u.mem_max_events, u.swap_peak, u.final, "                  \
-  "j.rerunnable, j.run_count, j.array_id, j.array_index, j.array_spec, j.array_limit, j.depend, "  \
-  "j.exec_time, j.pruned"
+  JOB_FIELDS(JOB_FIELD_COLUMN_)                                                                    \
+  "j.exit_status, j.groups, " JOB_USAGE_FIELDS(JOB_USAGE_COLUMN_) "u.cg_backend"
 /* A task runs its array's script with its array's environment. */
 #define FULL_COLS                                                                                  \
   ", CASE WHEN j.array_id <> 0 THEN (SELECT p.script FROM jobs p WHERE p.id = j.array_id) "        \

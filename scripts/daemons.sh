@@ -9,7 +9,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-status}
 build=${2:-$top/build}
 state=${BOXQ_STATE_DIR:-$("$build/scheduler/boxqd" --print-config | sed -n 's/^state_dir = //p')}
-mkdir -p "$state"
+# The logs and pid files are the daemons' own, like everything in the state
+# directory: nobody else's to read (the logs name users and jobs).
+umask 077
+mkdir -p -m 0711 "$state"
 
 running() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2> /dev/null; }
 

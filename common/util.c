@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -269,6 +270,19 @@ mkdir_p(const char *path, int mode) {
   }
   int r = mkdirat_mode(AT_FDCWD, p, mode);
   return r == -EEXIST ? 0 : r;
+}
+
+int
+lock_dir_at(int dirfd, const char *path) {
+  int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    int r = -errno;
+    close(fd);
+    return r;
+  }
+  return fd;
 }
 
 int

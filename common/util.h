@@ -110,6 +110,10 @@ int mkdir_p(const char *path, int mode);
  * and others may read or write it. Clients need only to reach the socket
  * in it; nothing else there is theirs to list or read. */
 int make_state_dir(const char *path);
+/* Opens directory path (relative to dirfd) on a description of its own
+ * and takes an exclusive flock on it: the descriptor to hold while the
+ * lock is wanted, -EWOULDBLOCK when another holds it, or -errno. */
+int lock_dir_at(int dirfd, const char *path);
 /* mkdirat with exactly mode, whatever the umask; -EEXIST if it exists. */
 int mkdirat_mode(int dirfd, const char *path, int mode);
 

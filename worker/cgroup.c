@@ -4,7 +4,6 @@
 #include "cg_parse.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <string.h>
@@ -137,15 +136,7 @@ cg_system_lock(const struct cg_system *sys) {
     return -ENOENT;
   /* A description of its own: the shepherds inherit the parents' fds,
    * and would keep a lock taken on them after the worker is gone. */
-  int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-    int r = -errno;
-    close(fd);
-    return r;
-  }
-  return fd;
+  return lock_dir_at(dir, ".");
 }
 
 /* The process's own v2 cgroup, without the leading '/' ("" for the root). */

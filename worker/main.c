@@ -10,9 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -250,10 +248,12 @@ main(int argc, char **argv) {
   chmod(w.cfg.spool_dir, 0700); /* a real directory of root's: checked just above */
   /* One worker per state directory: a second would take over the first's
    * socket and its running jobs' spool. */
-  w.spool_lock_fd = open(w.cfg.spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (w.spool_lock_fd < 0 || flock(w.spool_lock_fd, LOCK_EX | LOCK_NB) < 0) {
-    log_error("another boxq-worker runs for state directory %s (its spool %s is locked: %s)",
-              w.cfg.state_dir, w.cfg.spool_dir, strerror(errno));
+  if ((w.spool_lock_fd = lock_dir_at(AT_FDCWD, w.cfg.spool_dir)) < 0) {
+    if (w.spool_lock_fd == -EWOULDBLOCK)
+      log_error("another boxq-worker runs for state directory %s (its spool %s is locked)",
+                w.cfg.state_dir, w.cfg.spool_dir);
+    else
+      log_error("cannot lock the spool %s: %s", w.cfg.spool_dir, strerror(-w.spool_lock_fd));
     goto out;
   }
   if (shepherd_arg_area(&w.args) < 0)

@@ -350,6 +350,17 @@ worker_expect(struct fixture *f, uint16_t want, struct pmsg *ret) {
   }
 }
 
+/* The next job boxqd dispatches to the worker (job_rec_free it). */
+static void
+worker_expect_dispatch(struct fixture *f, struct job_rec *ret) {
+  struct pmsg m, sub;
+  struct pfield fld;
+  worker_expect(f, MSG_DISPATCH, &m);
+  assert_true(pmsg_find(&m, T_JOB, &fld));
+  assert_int_equal(pmsg_sub(&fld, &sub), 0);
+  assert_int_equal(job_rec_decode(&sub, ret), 0);
+}
+
 /* Accepts boxqd's connection and says hello, listing the jobs it runs. */
 static void
 worker_hello(struct fixture *f, const int64_t *running, size_t n) {
@@ -423,13 +434,9 @@ dispatched_started_ended_acknowledged(void **state) {
   char msg[512];
   int64_t id = submit(f, 1000, 1, msg, sizeof(msg));
   assert_true(id > 0);
-  struct pmsg m, sub;
-  struct pfield fld;
-  worker_expect(f, MSG_DISPATCH, &m);
-  assert_true(pmsg_find(&m, T_JOB, &fld));
-  assert_int_equal(pmsg_sub(&fld, &sub), 0);
+  struct pmsg m;
   struct job_rec sent;
-  assert_int_equal(job_rec_decode(&sub, &sent), 0);
+  worker_expect_dispatch(f, &sent);
   assert_int_equal(sent.id, id);
   assert_int_equal(sent.uid, 1000);
   assert_string_equal(sent.script, "true\n");
@@ -494,13 +501,8 @@ hello_reconciles_running_jobs_the_worker_does_not_know(void **state) {
   worker_hello(f, running, 1);
   /* a is queued again (no process of it ran) and dispatched anew; b is
    * lost; c still runs. */
-  struct pmsg m, sub;
-  struct pfield fld;
-  worker_expect(f, MSG_DISPATCH, &m);
-  assert_true(pmsg_find(&m, T_JOB, &fld));
-  assert_int_equal(pmsg_sub(&fld, &sub), 0);
   struct job_rec sent;
-  assert_int_equal(job_rec_decode(&sub, &sent), 0);
+  worker_expect_dispatch(f, &sent);
   assert_int_equal(sent.id, a);
   job_rec_free(&sent);
   int reason;

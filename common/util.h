@@ -101,7 +101,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode, 
  * reads while they are written, and that a crash of the machine makes
  * moot (the worker's spool, in memory). On failure nothing is left. */
 int write_file_direct(const char *path, const void *data, size_t len, int mode);
-/* Both give the file exactly mode, whatever the umask. */
+/* (Both writers give the file exactly mode, whatever the umask.) */
 
 /* mkdir -p: the directories it creates get exactly mode, whatever the
  * umask; existing ones are left as they are. */

@@ -72,8 +72,8 @@ static const struct cfg_key cfg_table[] = {
     {"scheduler", "backfill", CFG_BOOL, OFF(backfill), "true", 0, 0, NULL,
      "let later jobs start if, by their walltime, they cannot delay the next job in line"},
     {"scheduler", "lookahead", CFG_INT, OFF(lookahead), "2", 0, 8, NULL,
-     "jobs handed to the worker ahead of time behind a running job of the same user and "
-     "queue, to start the moment it ends; 0: none"},
+     "jobs per running job handed to the worker ahead of time, started the moment a running "
+     "job of the same user and queue ends; 0: none"},
     {"scheduler", "priority_weight_queue", CFG_INT, OFF(weight_queue), "10000", 0, 1000000, NULL,
      "weight of the queue's priority in a job's priority"},
     {"scheduler", "priority_weight_fairshare", CFG_INT, OFF(weight_fairshare), "10000", 0, 1000000,

@@ -51,7 +51,7 @@ struct boxq_config {
   int64_t max_connections_per_user; /* open client connections per uid */
   int64_t ncpus_reserve;            /* CPUs kept for the system when ncpus is 0 */
   bool backfill;                    /* start later jobs that cannot delay the top one */
-  int64_t lookahead;                /* successors the worker may hold behind a running job */
+  int64_t lookahead;                /* ready-set jobs per running job (ready.c) */
   int64_t weight_queue, weight_fairshare, weight_age, weight_size, weight_job;
   int64_t priority_max_age;    /* seconds of waiting that earn the full age factor */
   int64_t fairshare_half_life; /* seconds for past usage to count half */

@@ -98,3 +98,13 @@ cpuset_pick(const struct cpuset *avail, const struct cpuset *busy, int n, struct
   *ret = s;
   return 0;
 }
+
+char *
+cpuset_first(const char *list, int n) {
+  struct cpuset all, none = {{0}}, got;
+  if (!list || !*list || cpuset_parse(list, &all) < 0 || cpuset_pick(&all, &none, n, &got) < 0)
+    return xstrdup("");
+  char buf[CPUSET_MAX * 5];
+  cpuset_format(&got, buf, sizeof(buf));
+  return xstrdup(buf);
+}

@@ -19,3 +19,6 @@ bool cpuset_has(const struct cpuset *s, int cpu);
 void cpuset_add(struct cpuset *s, int cpu);
 /* The n lowest CPUs of avail that are not in busy; -ENOSPC if too few. */
 int cpuset_pick(const struct cpuset *avail, const struct cpuset *busy, int n, struct cpuset *ret);
+/* The n lowest CPUs of list, as a list: what a job of n CPUs gets of the
+ * place of a job pinned to list (an empty list stays empty). */
+char *cpuset_first(const char *list, int n);

@@ -49,38 +49,29 @@ enum proto_type {
   MSG_ENDED_ACK = 304,    /* sched -> worker: result stored, forget it */
   MSG_SIGNAL = 305,       /* sched -> worker: signal or cancel a job */
   MSG_USAGE = 306,        /* worker -> sched: a running job's usage so far */
-  MSG_RETURNED = 307,     /* worker -> sched: a successor given back, never started */
-  MSG_TAKE_BACK = 308,    /* sched -> worker: give this successor back if still held */
+  MSG_RETURNED = 307,     /* worker -> sched: a ready job given back, never started */
+  MSG_TAKE_BACK = 308,    /* sched -> worker: give this ready job back unless it started */
 };
-
-/* The worker gives a successor back (MSG_RETURNED) once it has been held
- * this long; boxqd plans none behind a job known to have run longer. */
-#define SUCCESSOR_WAIT_MS 1000
 
 enum proto_tag {
   /* generic */
-  T_STATUS = 1,             /* i64: 0 or -errno */
-  T_MESSAGE = 2,            /* str: error text for a person */
-  T_JOBID = 3,              /* i64, may repeat */
-  T_JOB = 4,                /* nested job record, may repeat */
-  T_FLAGS = 5,              /* i64 request flags */
-  T_SIGNAL = 6,             /* i64 signal number */
-  T_HOLD = 7,               /* str hold types, e.g. "u" */
-  T_ERROR = 8,              /* str: per-id error in multi-id replies, may repeat */
-  T_INFO = 9,               /* str key=value lines of server info */
-  T_SERVER = 10,            /* str: the server name used in job ids */
-  T_EVENT = 11,             /* nested event: EV_* fields, may repeat */
-  T_JOBREF = 12,            /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
-  T_QUEUE = 13,             /* str: "key=value" lines of one queue, may repeat */
-  T_GROUP = 14,             /* nested qacct summary row: G_* fields, may repeat */
-  T_AFTER = 15,             /* i64 (MSG_DISPATCH): start the job when this one ends */
-  T_INSTEAD = 16,           /* i64 (MSG_STARTED): a successor started in this one's place */
-  T_PROMPT = 17,            /* i64 (MSG_DISPATCH): more jobs wait; report the start at once if no
-                             * successor is held behind it */
-  T_NOW_AFTER_STARTED = 18, /* i64 (MSG_STARTED, with T_INSTEAD): the held job that was behind
-                             * T_INSTEAD and now follows the started one */
-  T_NOW_AFTER_INSTEAD = 19, /* i64 (MSG_STARTED, with T_INSTEAD): the held job that was behind
-                             * the started one and now follows T_INSTEAD */
+  T_STATUS = 1,   /* i64: 0 or -errno */
+  T_MESSAGE = 2,  /* str: error text for a person */
+  T_JOBID = 3,    /* i64, may repeat */
+  T_JOB = 4,      /* nested job record, may repeat */
+  T_FLAGS = 5,    /* i64 request flags */
+  T_SIGNAL = 6,   /* i64 signal number */
+  T_HOLD = 7,     /* str hold types, e.g. "u" */
+  T_ERROR = 8,    /* str: per-id error in multi-id replies, may repeat */
+  T_INFO = 9,     /* str key=value lines of server info */
+  T_SERVER = 10,  /* str: the server name used in job ids */
+  T_EVENT = 11,   /* nested event: EV_* fields, may repeat */
+  T_JOBREF = 12,  /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
+  T_QUEUE = 13,   /* str: "key=value" lines of one queue, may repeat */
+  T_GROUP = 14,   /* nested qacct summary row: G_* fields, may repeat */
+  T_READY = 15,   /* i64 (MSG_DISPATCH): not now; into the worker's ready set */
+  T_INSTEAD = 16, /* i64 (MSG_STARTED, and after a T_JOBID in a hello): started from the
+                   * ready set in the place of this job */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */

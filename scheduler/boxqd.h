@@ -13,6 +13,7 @@
 
 struct walsync;
 struct pass_state;
+struct ready_set;
 
 struct boxqd {
   struct boxq_config cfg;
@@ -35,11 +36,10 @@ struct boxqd {
   /* Starts the batch's own pass recorded: sent once the batch commits. */
   struct planned_start *batch_starts;
   size_t nbatch_starts;
-  /* Successors the worker holds, and jobs that get none (successors.c). */
-  struct succ_link *succ;
-  size_t nsucc, cap_succ;
-  int64_t *no_follow;
-  size_t nno_follow, cap_no_follow;
+  bool batch_worker_starts; /* it records jobs the worker started from the ready set */
+  /* Jobs handed to the worker ahead of time, and requests waiting on them
+   * (ready.c). */
+  struct ready_set *ready;
   /* Results and replies waiting for the log's sync (walsync.c). */
   struct walsync *walsync;
   uv_timer_t reconnect;
@@ -61,18 +61,11 @@ struct boxqd {
   int64_t pruned_this_round;
 };
 
-/* A job to send the worker: to start now, or after another (0: now). */
+/* A job to send the worker: to start now, or into its ready set. */
 struct planned_start {
-  int64_t id, after;
-  uint8_t reason; /* a successor: why it was not started at once (enum sched_reason) */
-  bool prompt;    /* more jobs wait: its start is wanted at once (T_PROMPT) */
-};
-
-/* A successor the worker holds: succ starts when pred ends. */
-struct succ_link {
-  int64_t pred, succ;
-  uint8_t reason;   /* why it waited when planned, for qstat */
-  bool taking_back; /* asked the worker for it back (a better job waits) */
+  int64_t id;
+  int64_t array_id;
+  bool ready;
 };
 
 struct sched_note {
@@ -103,29 +96,36 @@ void req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m);
 /* Root, managers and operators may act on any job. */
 bool may_act_on_any(struct boxqd *d, struct conn *c);
 
-/* successors.c: jobs handed to the worker to follow another. */
-void succ_planned(struct boxqd *d, int64_t pred, int64_t succ, uint8_t reason);
-/* The link by which id waits, or NULL. */
-struct succ_link *succ_link_of(struct boxqd *d, int64_t id);
-/* Job j as read: the link by which the worker holds it, or NULL (it is
- * not a successor, or no longer waits). */
-const struct succ_link *succ_held(struct boxqd *d, const struct job_rec *j);
-/* Handed over to follow a job that has not ended: not running yet. */
-bool succ_waiting(const struct boxqd *d, int64_t id);
-/* How many jobs run or wait ahead of id in its chain, or -1 if it may
- * take no successor (it has one, or runs long). */
-int succ_depth(const struct boxqd *d, int64_t id);
-/* id started. A trade (worker/successors.c): instead_of is the held job
- * whose place it took, and which waits in id's place now; behind_id and
- * behind_instead (0: none) are the held jobs that were behind instead_of
- * and behind id, and now follow the other. Only these move: a successor
- * the worker received after the trade follows the job it was sent for. */
-void succ_started(struct boxqd *d, int64_t id, int64_t instead_of, int64_t behind_id,
-                  int64_t behind_instead);
-void succ_ended(struct boxqd *d, int64_t id);
-/* The worker gave it back: the job it was to follow ran too long. */
-void succ_returned(struct boxqd *d, int64_t id);
-void succ_forget_all(struct boxqd *d);
+/* ready.c: jobs handed to the worker ahead of time (the ready set). */
+void ready_start(struct boxqd *d);
+void ready_stop(struct boxqd *d);
+/* At exit, once the loop is closed. */
+void ready_free(struct boxqd *d);
+/* Sent to the worker's ready set. */
+void ready_added(struct boxqd *d, int64_t id, int64_t array_id);
+bool ready_has(const struct boxqd *d, int64_t id);
+/* Job j is in the set, or j is an array with tasks in it: asks the
+ * worker for them back (a request is to act on j) and returns true. */
+bool ready_claim(struct boxqd *d, const struct job_rec *j);
+/* A parked request acts on job id (of array array_id): not to be handed. */
+bool ready_claimed(const struct boxqd *d, int64_t id, int64_t array_id);
+size_t ready_count(const struct boxqd *d);
+int64_t ready_id(const struct boxqd *d, size_t i);
+/* Asks the worker for job id back (once; none while it is away). */
+void ready_take_back(struct boxqd *d, int64_t id, const char *why);
+/* Job id left the set (returned, started, dispatched, ended): parked
+ * requests run again. */
+void ready_gone(struct boxqd *d, int64_t id);
+/* The worker's connection closed: what it started is unknown until its
+ * hello; then ready_forget_all. */
+void ready_worker_lost(struct boxqd *d);
+void ready_forget_all(struct boxqd *d);
+/* Parks request m of client c when it touches the set (touches: the
+ * caller looked), or when an earlier request of c is parked (replies go
+ * in order); true if parked: it runs again once the set changes. */
+bool ready_park(struct boxqd *d, struct conn *c, const struct pmsg *m, bool touches);
+/* Client c is gone: its parked requests are dropped. */
+void ready_forget_conn(struct boxqd *d, struct conn *c);
 
 /* Seconds since the epoch: the unit of every time the database keeps. */
 static inline int64_t
@@ -156,10 +156,8 @@ bool sched_pass_now(struct boxqd *d);
 /* dispatch.c: the worker link. */
 void worker_link_start(struct boxqd *d);
 void worker_link_stop(struct boxqd *d);
-/* Sends a recorded start; a successor is noted as one (successors.c). */
+/* Sends a recorded start, or a job for the ready set (ready.c). */
 void worker_dispatch(struct boxqd *d, struct planned_start st);
-/* Asks the worker to give back the held successor of link l. */
-void worker_take_back(struct boxqd *d, struct succ_link *l, const char *why);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
 
@@ -183,6 +181,14 @@ void walsync_drop_acks(struct boxqd *d, size_t mark);
 /* At exit, once the loop is closed. */
 void walsync_free(struct boxqd *d);
 
+/* pass.c: records job id (a task of array_id, or 0) dispatched now: R,
+ * pinned to cpus (NULL: none given; "" for no pinning), its array begun,
+ * a 'dispatched' event with detail. Inside the caller's transaction. */
+int sched_record_dispatch(struct boxqd *d, int64_t id, int64_t array_id, const char *cpus,
+                          const char *detail, int64_t now);
+/* A queued job the worker started from the ready set: it leaves the
+ * ranking that quick passes plan over. */
+void sched_job_left_queue(struct boxqd *d, int64_t id, int64_t array_id);
 /* pass.c: the last pass's verdict on a queued job, or NULL. */
 const struct sched_note *sched_note_of(struct boxqd *d, int64_t id, int64_t array_id);
 

@@ -32,8 +32,6 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
-    [ST_UNDISPATCH] = "UPDATE jobs SET state = 'Q', cpus = '', mtime = ? "
-                      "WHERE id = ? AND state = 'R' AND stime = 0",
     [ST_REQUEUE] = "UPDATE jobs SET state = 'Q', end_reason = 0, exit_status = NULL, stime = 0, "
                    "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ? WHERE id = ?",
     [ST_DROP_USAGE] = "DELETE FROM job_usage WHERE job_id = ?",
@@ -683,15 +681,6 @@ db_set_cpus(struct db *db, int64_t id, const char *cpus) {
   db__bind_text(s, 1, cpus);
   sqlite3_bind_int64(s, 2, id);
   return db__step_done(db, s);
-}
-
-int
-db_undispatch(struct db *db, int64_t id, int64_t now) {
-  sqlite3_stmt *s = db__stmt(db, ST_UNDISPATCH);
-  sqlite3_bind_int64(s, 1, now);
-  sqlite3_bind_int64(s, 2, id);
-  int r = db__step_done(db, s);
-  return r < 0 ? r : sqlite3_changes(db->sql) > 0 ? 0 : -ESRCH;
 }
 
 int

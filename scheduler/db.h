@@ -52,9 +52,6 @@ int db_set_state(struct db *db, int64_t id, int state, const char *hold_types, i
 /* Back to the queue for another run: clears the last run's state. */
 int db_requeue(struct db *db, int64_t id, int64_t now);
 int db_set_cpus(struct db *db, int64_t id, const char *cpus);
-/* A dispatched job that never started back to the queue, its place in
- * line (qtime) kept; -ESRCH if it is not such a job. */
-int db_undispatch(struct db *db, int64_t id, int64_t now);
 int db_set_end_reason(struct db *db, int64_t id, int end_reason);
 int db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
                    const char *cgroup);

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The link to boxq-worker: what the passes (pass.c) start goes out here,
- * and what the worker reports comes in.
+/* The link to boxq-worker: what the passes (pass.c) start, and the jobs
+ * they hand to the worker's ready set (ready.c), go out here, and what the
+ * worker reports comes in.
  *
- * A job goes Q -> R in one transaction when it is dispatched; the worker
- * answers STARTED when its shepherd runs and ENDED with the result, which
- * is stored before the worker is told to forget it (ENDED_ACK). On every
- * (re)connection the worker first lists the jobs it knows; a job the
- * scheduler thinks is running but the worker does not know was either
- * never started (requeued) or lost with its shepherd (recorded as lost). */
+ * A job goes Q -> R in one transaction when it is dispatched, or when the
+ * worker reports it started from the ready set; the worker answers STARTED
+ * when its shepherd runs and ENDED with the result, which is stored before
+ * the worker is told to forget it (ENDED_ACK). On every (re)connection the
+ * worker first lists the jobs it knows; a job the scheduler thinks is
+ * running but the worker does not know was either never started
+ * (requeued) or lost with its shepherd (recorded as lost), and a queued
+ * one the worker runs started from the ready set. */
 #include "boxqd.h"
+#include "cpuset.h"
 #include "log.h"
 #include "res.h"
 
@@ -28,33 +32,21 @@ worker_dispatch(struct boxqd *d, struct planned_start st) {
     log_error("job %lld: cannot read it back for dispatch: %s", (long long)st.id, db_errmsg(d->db));
     return;
   }
-  if (st.after)
-    succ_planned(d, st.after, st.id, st.reason);
   struct pbuf b = {0};
   pb_begin(&b, MSG_DISPATCH);
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &j);
   pb_nest_end(&b, mark);
-  if (st.after)
-    pb_i64(&b, T_AFTER, st.after);
-  if (st.prompt)
-    pb_i64(&b, T_PROMPT, 1);
+  if (st.ready)
+    pb_i64(&b, T_READY, 1);
   pb_end(&b);
   conn_send(d->worker, &b);
   pbuf_free(&b);
   job_rec_free(&j);
-}
-
-void
-worker_take_back(struct boxqd *d, struct succ_link *l, const char *why) {
-  l->taking_back = true;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_TAKE_BACK);
-  pb_i64(&b, T_JOBID, l->succ);
-  pb_end(&b);
-  conn_send(d->worker, &b);
-  pbuf_free(&b);
-  log_debug("job %lld: asked back from the worker: %s", (long long)l->succ, why);
+  if (st.ready)
+    ready_added(d, st.id, st.array_id);
+  else
+    ready_gone(d, st.id); /* handed ahead before: now it starts (the worker drops it) */
 }
 
 /* ---- messages from the worker ---- */
@@ -103,6 +95,41 @@ cmp_id(const void *a, const void *b) {
 static bool
 known(const struct reconcile_ctx *rc, int64_t id) {
   return rc->nknown && bsearch(&id, rc->known, rc->nknown, sizeof(int64_t), cmp_id);
+}
+
+/* Job id, queued here, runs in the worker: started from the ready set in
+ * the place of job instead (0: unknown). Recorded as dispatched then, with
+ * the CPUs the worker gave it (the lowest of that place's). 1 if it was
+ * queued, 0 if not, or -errno. Inside the caller's transaction. */
+static int
+record_worker_start(struct boxqd *d, int64_t id, int64_t instead, int64_t now) {
+  struct job_rec j, place = {0};
+  int r = db_get_job(d->db, id, false, &j);
+  if (r < 0)
+    return r == -ENOENT ? 0 : r;
+  bool queued = j.state == JOB_QUEUED;
+  _cleanup_free_ char *cpus = NULL;
+  if (d->cfg.pin_cpus && instead > 0 && db_get_job(d->db, instead, false, &place) == 0)
+    cpus = cpuset_first(place.cpus, (int)j.ncpus);
+  if (queued) {
+    _cleanup_free_ char *detail =
+        instead > 0
+            ? xasprintf("started by the worker in the place of job %lld", (long long)instead)
+            : xstrdup("started by the worker from its ready set");
+    r = sched_record_dispatch(d, id, j.array_id, cpus, detail, now);
+    if (r == 0) {
+      sched_job_left_queue(d, id, j.array_id);
+      d->batch_worker_starts = true;
+    }
+  } else if (cpus && j.state == JOB_RUNNING) {
+    /* Dispatched by a pass while the worker started it in another's place:
+     * it holds that place's CPUs, and the one planned for it is free. */
+    r = db_set_cpus(d->db, id, cpus);
+    d->batch_pass = true;
+  }
+  job_rec_free(&j);
+  job_rec_free(&place);
+  return r < 0 ? r : queued;
 }
 
 static int
@@ -202,11 +229,18 @@ flush_batch(struct boxqd *d) {
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
       walsync_drop_acks(d, d->batch_ack_mark); /* none of this batch's may be acknowledged */
       d->nbatch_starts = 0;
+      if (d->batch_worker_starts && d->worker) {
+        /* Jobs the worker started from the ready set are queued in the
+         * database again: its hello on a new connection records them. */
+        d->batch_worker_starts = false;
+        conn_close(d->worker);
+      }
       sched_forget_ranking(d);
       sched_request_pass(d);
       return;
     }
   }
+  d->batch_worker_starts = false;
   for (size_t i = 0; i < d->nbatch_starts; i++)
     worker_dispatch(d, d->batch_starts[i]);
   d->nbatch_starts = 0;
@@ -230,16 +264,29 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
   snprintf(d->worker_backend, sizeof(d->worker_backend), "%s", backend ? backend : "unknown");
   size_t off = 0, cap = 0;
   struct pfield f;
+  int r = db_begin(d->db);
+  int64_t now = now_sec();
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
     if (f.tag == T_JOBID && pfield_i64(&f, &id) == 0) {
       rc.known = xgrow(rc.known, rc.nknown, &cap, sizeof(int64_t), 64);
       rc.known[rc.nknown++] = id;
+      /* Queued here: started from the ready set, its report lost with
+       * the old connection (a T_INSTEAD after it names the place). */
+      size_t peek = off;
+      struct pfield g;
+      int64_t instead = 0;
+      if (pmsg_next(m, &peek, &g) && g.tag == T_INSTEAD && pfield_i64(&g, &instead) == 0)
+        off = peek;
+      if (r == 0 && (r = record_worker_start(d, id, instead, now)) > 0) {
+        log_warn("job %lld: runs in the worker, started from its ready set", (long long)id);
+        r = 0;
+      }
     }
   }
+  d->batch_worker_starts = false; /* committed here, not in a batch */
   if (rc.nknown)
     qsort(rc.known, rc.nknown, sizeof(int64_t), cmp_id);
-  int r = db_begin(d->db);
   if (r == 0)
     r = db_list_running(d->db, reconcile_one, &rc);
   if (r == 0)
@@ -248,8 +295,9 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
     db_rollback(d->db);
   if (r < 0)
     log_error("reconciling with the worker: %s", db_errmsg(d->db));
-  /* Successors it holds count as running until they start. */
-  succ_forget_all(d);
+  /* The new connection starts with an empty ready set: requests parked on
+   * the old one run again, against what the hello showed. */
+  ready_forget_all(d);
   d->worker_ready = true;
   log_info("worker ready (cgroup backend %s), %zu job(s) running there", d->worker_backend,
            rc.nknown);
@@ -265,12 +313,23 @@ on_started(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   int64_t stime = pmsg_i64_or(m, J_STIME, now_sec());
   const char *cg = pmsg_str(m, J_CGROUP);
-  succ_started(d, id, pmsg_i64_or(m, T_INSTEAD, 0), pmsg_i64_or(m, T_NOW_AFTER_STARTED, 0),
-               pmsg_i64_or(m, T_NOW_AFTER_INSTEAD, 0));
+  int64_t instead = pmsg_i64_or(m, T_INSTEAD, 0);
+  int r = 0;
+  if (instead > 0) {
+    /* Started from the ready set: dispatched now, as far as boxqd goes. */
+    r = part_begin(d, false);
+    if (r == 0)
+      r = record_worker_start(d, id, instead, stime);
+    part_end(d, r < 0 ? r : 0);
+    if (r < 0)
+      log_error("job %lld: cannot record its start from the ready set: %s", (long long)id,
+                db_errmsg(d->db));
+    ready_gone(d, id);
+  }
   struct job_rec j = {0};
   _cleanup_free_ char *detail = NULL;
   char mem[32];
-  int r = db_get_job(d->db, id, false, &j);
+  r = db_get_job(d->db, id, false, &j);
   if (r == 0) {
     res_format_size(j.mem, mem, sizeof(mem));
     detail = xasprintf("in cgroup %s with ncpus=%lld%s%s mem=%s walltime=%lld pids=%lld%s",
@@ -305,8 +364,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
     log_error("malformed result from the worker");
     return;
   }
-  /* A successor of it runs from now on (or it was one, ended unstarted). */
-  succ_ended(d, end.id);
+  /* One of the ready set whose launch failed ends without a start. */
+  ready_gone(d, end.id);
   struct job_rec cur = {0};
   int r = db_get_job(d->db, end.id, false, &cur);
   if (r == 0 && cur.state == JOB_FINISHED) {
@@ -395,29 +454,14 @@ out:
   job_rec_free(&end);
 }
 
-/* A successor the worker gave back unstarted (the job it was to follow
- * ran longer than the worker holds one): queued again, as it was. */
+/* A job of the ready set the worker gave back unstarted, as asked: it
+ * was queued all along. */
 static void
 on_returned(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
-  succ_returned(d, id);
-  int64_t now = now_sec();
-  int r = part_begin(d, false);
-  if (r == 0)
-    r = db_undispatch(d->db, id, now);
-  if (r == 0)
-    r = db_add_event(d->db, id, now, "returned",
-                     "the job it was to follow still runs: back in the queue");
-  part_end(d, r);
-  if (r == -ESRCH)
-    return; /* ended (cancelled) or started meanwhile: nothing to undo */
-  if (r < 0) {
-    log_error("job %lld: cannot queue it again: %s", (long long)id, db_errmsg(d->db));
-    return;
-  }
-  log_debug("job %lld: returned by the worker, queued again", (long long)id);
+  log_debug("job %lld: returned by the worker", (long long)id);
+  ready_gone(d, id);
   d->batch_pass = true;
-  sched_queue_changed(d); /* back in the queue: a full pass ranks it */
 }
 
 /* A running job's usage so far: stored for qstat, replaced by the final
@@ -476,6 +520,7 @@ on_worker_close(struct conn *c) {
   struct boxqd *d = c->data;
   if (d->worker == c) {
     d->worker = NULL;
+    ready_worker_lost(d);
     if (d->worker_ready)
       log_warn("lost the connection to the worker; reconnecting");
     d->worker_ready = false;
@@ -512,6 +557,7 @@ worker_link_start(struct boxqd *d) {
   uv_timer_init(d->loop, &d->reconnect);
   d->reconnect.data = d;
   sched_pass_init(d);
+  ready_start(d);
   connect_worker(d);
   sched_request_pass(d); /* so that qstat can say why jobs wait, worker or not */
 }
@@ -522,6 +568,7 @@ worker_link_stop(struct boxqd *d) {
   uv_timer_stop(&d->reconnect);
   uv_close((uv_handle_t *)&d->reconnect, NULL);
   sched_pass_stop(d);
+  ready_stop(d);
   if (d->worker)
     conn_close(d->worker);
 }

@@ -56,15 +56,7 @@ annotate(struct boxqd *d, struct job_rec *j) {
                                   (long long)(n['Q'] + n['H'] + n['W']), (long long)n['R'],
                                   (long long)n['E'], (long long)n['F']);
   }
-  const struct succ_link *follows = succ_held(d, j);
-  if (follows) {
-    /* Handed to the worker to start when a job ends: still waiting. */
-    j->state = JOB_QUEUED;
-    why =
-        xasprintf("%s; next to start when job %lld ends",
-                  sched_reason_text((enum sched_reason)follows->reason), (long long)follows->pred);
-  }
-  switch (follows ? 0 : j->state) {
+  switch (j->state) {
     case JOB_HELD:
       if (j->hold_types && strchr(j->hold_types, 's') && j->depend)
         why = xasprintf("waiting for its dependencies (%s)", j->depend);
@@ -91,7 +83,10 @@ annotate(struct boxqd *d, struct job_rec *j) {
                (rid == j->id || rid == j->array_id)) {
         fmt_local_time(rtime, when, sizeof(when));
         why = xasprintf("%s; expected to start by %s", sched_reason_text(n->reason), when);
-      } else
+      } else if (ready_has(d, j->id))
+        why = xasprintf("%s; handed to the worker to start when a place it fits frees",
+                        sched_reason_text(n->reason));
+      else
         why = xstrdup(sched_reason_text(n->reason));
       j->sched_info = xasprintf("priority=%.0f queue=%.3f fairshare=%.3f age=%.3f size=%.3f "
                                 "job=%.3f",
@@ -220,23 +215,11 @@ count_state(void *ud, const char *queue, int state, int64_t n) {
   return 0;
 }
 
-/* Jobs by state as qstat shows them: the database's counts, with each
- * successor the worker holds unstarted moved from running (as stored) to
- * queued (annotate). Array tasks are not counted; their array is. */
+/* Jobs by state as qstat shows them. Array tasks are not counted; their
+ * array is. */
 static int
 count_active(struct boxqd *d, bool by_queue, db_count_cb cb, void *ud) {
-  int r = db_count_active(d->db, by_queue, cb, ud);
-  for (size_t i = 0; r == 0 && i < d->nsucc; i++) {
-    struct job_rec j;
-    if (db_get_job(d->db, d->succ[i].succ, false, &j) < 0)
-      continue;
-    if (j.state == JOB_RUNNING && j.array_id == 0) {
-      cb(ud, j.queue, JOB_RUNNING, -1);
-      cb(ud, j.queue, JOB_QUEUED, 1);
-    }
-    job_rec_free(&j);
-  }
-  return r;
+  return db_count_active(d->db, by_queue, cb, ud);
 }
 
 /* Server status for qstat -B: capacity, the worker and its cgroup backend,

@@ -183,8 +183,7 @@ main(int argc, char **argv) {
   db_close(d.db);
   sched_pass_free(&d);
   free(d.batch_starts);
-  free(d.succ);
-  free(d.no_follow);
+  ready_free(&d);
   walsync_free(&d);
   while (d.conns_by_uid) {
     struct uid_count *e = d.conns_by_uid;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The scheduling pass: reads the running jobs and the head of the queue,
- * asks the policy (policy.c) what starts and what follows whom, records
- * that in one transaction and hands it to the worker link (dispatch.c).
+ * asks the policy (policy.c) what starts now and what goes to the worker's
+ * ready set (ready.c), records the starts in one transaction and hands
+ * both to the worker link (dispatch.c).
  * Passes are coalesced: events ask for one, the loop runs it. */
 #include "boxqd.h"
 #include "log.h"
@@ -228,24 +229,11 @@ resolve_starts(struct boxqd *d, struct pass_input *p, size_t *starts, size_t n, 
   return 0;
 }
 
-/* A successor takes the CPUs of the job it follows (pin_cpus). */
-static int
-pin_like(struct boxqd *d, int64_t id, int64_t pred) {
-  struct job_rec j;
-  int r = db_get_job(d->db, pred, false, &j);
-  if (r == 0)
-    r = db_set_cpus(d->db, id, j.cpus ? j.cpus : "");
-  job_rec_free(&j);
-  return r;
-}
-
-/* The plan's starts and successors as jobs: st[] gets the starts, then
- * the successors in the plan's order (a successor's after is known only
- * once the one it follows is); *ret_n counts both. */
+/* The plan's starts and ready jobs as jobs: st[] gets the starts, then
+ * the jobs for the ready set in the plan's order; *ret_n counts both. */
 static int
 resolve_plan(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
-             const struct sched_slot *slots, size_t nslots, struct planned_start **ret,
-             size_t **ret_entry, size_t *ret_n) {
+             struct planned_start **ret, size_t **ret_entry, size_t *ret_n) {
   size_t n = res->nstarts + res->nfollows;
   size_t *want = xcalloc(n + 1, sizeof(size_t));
   memcpy(want, res->starts, res->nstarts * sizeof(size_t));
@@ -268,27 +256,15 @@ resolve_plan(struct boxqd *d, struct pass_input *p, const struct sched_result *r
   struct planned_start *st = xcalloc(n + 1, sizeof(*st));
   size_t *st_entry = xcalloc(n + 1, sizeof(size_t));
   size_t m = 0;
-  for (size_t k = 0; k < res->nstarts; k++) {
-    size_t e = res->starts[k];
-    if (used[e] < have[e]) {
-      st_entry[m] = e;
-      st[m++] = (struct planned_start){.id = ids[first[e] + used[e]++]};
-    }
-  }
-  /* Successors: the job of follow k, or 0 if the entry had no job left
-   * for it (then no successor follows it either). */
-  int64_t *fid = xcalloc(res->nfollows + 1, sizeof(int64_t));
-  for (size_t k = 0; k < res->nfollows; k++) {
-    size_t e = res->follows[k].queued, s = res->follows[k].slot;
-    int64_t after = s < nslots ? slots[s].job.id : fid[s - nslots];
-    if (!after || used[e] >= have[e])
-      continue;
-    fid[k] = ids[first[e] + used[e]++];
+  for (size_t k = 0; k < n; k++) {
+    size_t e = k < res->nstarts ? res->starts[k] : res->follows[k - res->nstarts].queued;
+    if (used[e] >= have[e])
+      continue; /* an array with fewer waiting tasks than counted */
     st_entry[m] = e;
-    st[m++] =
-        (struct planned_start){.id = fid[k], .after = after, .reason = res->verdict[e].reason};
+    st[m++] = (struct planned_start){.id = ids[first[e] + used[e]++],
+                                     .array_id = p->queued[e].array_id,
+                                     .ready = k >= res->nstarts};
   }
-  free(fid);
   free(first);
   free(used);
   free(have);
@@ -300,18 +276,60 @@ resolve_plan(struct boxqd *d, struct pass_input *p, const struct sched_result *r
   return 0;
 }
 
-/* Records the starts and successors of a pass in one transaction (all or
- * none), then sends them to the worker. */
+int
+sched_record_dispatch(struct boxqd *d, int64_t id, int64_t array_id, const char *cpus,
+                      const char *detail, int64_t now) {
+  int r = db_set_state(d->db, id, JOB_RUNNING, "", now);
+  if (r == 0 && cpus)
+    r = db_set_cpus(d->db, id, cpus);
+  if (r == 0 && array_id)
+    r = db_array_begun(d->db, array_id, now);
+  if (r == 0)
+    r = db_add_event(d->db, id, now, "dispatched", detail);
+  return r;
+}
+
+/* The worker starts the first job of its ready set, in the order handed,
+ * that fits a freed place: the set must stay in the pass's order. So a job
+ * of the set that the plan puts after one new to it goes back (it is
+ * handed again behind it); and after a full pass, those it no longer
+ * chose (a job ranked higher arrived, a limit changed). Returned, they
+ * wait in the queue like the others. */
+static void
+keep_ready_set_in_order(struct boxqd *d, const struct planned_start *st, size_t n, bool full) {
+  bool new_before = false;
+  for (size_t k = 0; k < n; k++) {
+    if (!st[k].ready)
+      continue;
+    if (!ready_has(d, st[k].id))
+      new_before = new_before || !ready_claimed(d, st[k].id, st[k].array_id);
+    else if (new_before)
+      ready_take_back(d, st[k].id, "a job ranked higher goes before it");
+  }
+  for (size_t i = ready_count(d); full && i-- > 0;) {
+    int64_t id = ready_id(d, i);
+    bool chosen = false;
+    for (size_t k = 0; k < n && !chosen; k++)
+      chosen = st[k].id == id; /* a start: dispatched below */
+    if (!chosen)
+      ready_take_back(d, id, "no longer among the next to start");
+  }
+}
+
+/* Records the starts of a pass in one transaction (all or none), then
+ * sends them to the worker, with the jobs new to its ready set. */
 static int
-start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res,
-           const struct sched_slot *slots, size_t nslots, int64_t now) {
+start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res, bool full,
+           int64_t now) {
   int r = 0;
   struct planned_start *st = NULL;
   size_t *entry = NULL, n = 0;
   if (d->cfg.pin_cpus)
     r = db_list_running(d->db, busy_cpus, p);
   if (r == 0)
-    r = resolve_plan(d, p, res, slots, nslots, &st, &entry, &n);
+    r = resolve_plan(d, p, res, &st, &entry, &n);
+  if (r == 0)
+    keep_ready_set_in_order(d, st, n, full);
   /* Relaxed: if boxqd dies before this reaches the disk, the worker's
    * hello after a restart shows which of these it received (the others go
    * back to the queue); nothing was promised to anyone yet. Inside the
@@ -320,19 +338,20 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
   bool in_batch = d->batch_open;
   if (r == 0)
     r = in_batch ? db_savepoint(d->db) : db_begin_relaxed(d->db);
+  size_t m = 0;
   for (size_t i = 0; r == 0 && i < n; i++) {
+    if (st[i].ready) {
+      if (!ready_has(d, st[i].id) && !ready_claimed(d, st[i].id, st[i].array_id))
+        st[m++] = st[i]; /* new to the set; nothing to record */
+      continue;
+    }
     const struct sched_job *j = &p->queued[entry[i]];
-    r = db_set_state(d->db, st[i].id, JOB_RUNNING, "", now);
+    r = sched_record_dispatch(d, st[i].id, j->array_id, NULL, NULL, now);
     if (r == 0 && d->cfg.pin_cpus)
-      r = st[i].after ? pin_like(d, st[i].id, st[i].after)
-                      : pin_job(d, &p->busy, st[i].id, j->ncpus);
-    if (r == 0 && j->array_id)
-      r = db_array_begun(d->db, j->array_id, now);
-    _cleanup_free_ char *detail =
-        st[i].after ? xasprintf("to start when job %lld ends", (long long)st[i].after) : NULL;
-    if (r == 0)
-      r = db_add_event(d->db, st[i].id, now, "dispatched", detail);
+      r = pin_job(d, &p->busy, st[i].id, j->ncpus);
+    st[m++] = st[i];
   }
+  n = m;
   if (in_batch) {
     if (r == 0)
       r = db_release(d->db);
@@ -342,18 +361,6 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
     r = db_commit(d->db);
   else
     db_rollback(d->db);
-  /* More jobs wait than this pass places: the worker reports these
-   * starts at once (unless a successor is held behind one), so that the
-   * next pass plans successors behind them before they end. Otherwise a
-   * start waits a few milliseconds for company, and a short job ended
-   * before boxqd knew it ran: its place then waited for a pass. */
-  if (d->cfg.lookahead > 0) {
-    int64_t waiting = 0; /* counted only as far as the answer needs */
-    for (size_t i = 0; i < p->nqueued && waiting <= (int64_t)n; i++)
-      waiting += p->queued[i].count > 1 ? p->queued[i].count : 1;
-    for (size_t i = 0; i < n; i++)
-      st[i].prompt = waiting > (int64_t)n;
-  }
   if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
   else if (in_batch) {
@@ -457,66 +464,6 @@ on_refresh_timer(uv_timer_t *t) {
   sched_request_pass(t->data);
 }
 
-/* Held successors that should not wait where they are: after a full pass,
- * those ranked now below the best job left waiting for the next free
- * place (one submitted since with a higher priority, say: both ranked
- * with this pass's clock and fair share); after any pass that left CPUs
- * free with no queued job waiting for them, those that fit there now
- * (the tail of a drain: a place whose jobs ran short, the held ones
- * behind a longer job). They come back to the queue, to be started or
- * planned again. */
-static void
-take_back(struct boxqd *d, const struct sched_input *in, const struct sched_result *res, bool full,
-          const struct sched_job *held, size_t nheld) {
-  if (!nheld || !d->worker_ready)
-    return;
-  double best = -1;
-  bool waiting = false;
-  for (size_t i = 0; i < in->nqueued; i++) {
-    const struct sched_verdict *v = &res->verdict[i];
-    if (!sched_waits_for_any_end((enum sched_reason)v->reason))
-      continue;
-    bool planned = false;
-    for (size_t k = 0; k < res->nfollows && !planned; k++)
-      planned = res->follows[k].queued == i;
-    if (!planned && (!waiting || v->priority > best)) {
-      best = v->priority;
-      waiting = true;
-    }
-  }
-  struct sched_capacity free_now = in->cap;
-  for (size_t i = 0; i < in->nrunning; i++) {
-    free_now.ncpus -= in->running[i].ncpus;
-    free_now.mem -= in->running[i].mem;
-  }
-  for (size_t k = 0; k < res->nstarts; k++) {
-    free_now.ncpus -= in->queued[res->starts[k]].ncpus;
-    free_now.mem -= in->queued[res->starts[k]].mem;
-  }
-  double *fs = NULL;
-  if (full && waiting) {
-    fs = xcalloc(in->nusers + 1, sizeof(double));
-    sched_fairshare(in, fs);
-  }
-  for (size_t i = 0; i < nheld; i++) {
-    struct succ_link *l = succ_link_of(d, held[i].id);
-    if (!l || l->taking_back)
-      continue;
-    if (fs) {
-      double f = held[i].user < in->nusers ? fs[held[i].user] : 1.0;
-      if (sched_priority(in, &held[i], f, NULL) < best) {
-        worker_take_back(d, l, "a job ranked higher waits");
-        continue;
-      }
-    }
-    /* Every one that would fit: back in the queue, the pass ranks them
-     * and starts the best (the others are planned again). */
-    if (!waiting && held[i].ncpus <= free_now.ncpus && held[i].mem <= free_now.mem)
-      worker_take_back(d, l, "CPUs are free for it now");
-  }
-  free(fs);
-}
-
 /* One scheduling pass. A full pass reads the whole queue and ranks it;
  * a quick one (only starts and ends since the last full pass, which is
  * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
@@ -552,26 +499,11 @@ sched_pass(struct boxqd *d) {
   size_t nusers;
   struct sched_user *users = number_users(d, &p, now, &nusers);
   struct sched_queue *queues = policy_queues(d);
-  /* Places a successor may follow into; a successor still waiting for its
-   * predecessor holds nothing yet (successors.c). */
+  /* Places the ready set's jobs may take: every running job's (policy.h). */
   struct sched_slot *slots = xcalloc(p.nrunning + 1, sizeof(*slots));
-  struct sched_job *held = xcalloc(p.nrunning + 1, sizeof(*held));
-  size_t nslots = 0, nrun = 0, nheld = 0;
-  for (size_t i = 0; i < p.nrunning; i++) {
-    int depth = d->cfg.lookahead > 0 ? succ_depth(d, p.running[i].id) : -1;
-    /* One planned behind a job that has run past a successor's wait
-     * would come back unstarted (stime has whole seconds: > one more). */
-    int64_t stime = p.running[i].stime;
-    if (stime > 0 && (now - stime - 1) * 1000 >= SUCCESSOR_WAIT_MS)
-      depth = -1;
-    if (depth >= 0 && depth < d->cfg.lookahead)
-      slots[nslots++] = (struct sched_slot){.job = p.running[i], .depth = (unsigned)depth};
-    if (succ_waiting(d, p.running[i].id))
-      held[nheld++] = p.running[i];
-    else
-      p.running[nrun++] = p.running[i];
-  }
-  p.nrunning = nrun;
+  size_t nslots = 0;
+  for (size_t i = 0; d->cfg.lookahead > 0 && i < p.nrunning; i++)
+    slots[nslots++] = (struct sched_slot){.job = p.running[i]};
   struct sched_input in = {
       .cap = d->cap,
       .queues = queues,
@@ -595,9 +527,12 @@ sched_pass(struct boxqd *d) {
       .max_depth = (unsigned)d->cfg.lookahead,
   };
   size_t nq = p.nqueued ? p.nqueued : 1;
-  size_t max_follows = nslots * (size_t)d->cfg.lookahead;
   /* Every start takes at least one CPU: no more than the free ones. */
   size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
+  /* This pass's starts are places too. */
+  size_t max_follows = d->cfg.lookahead > 0 && d->worker_ready
+                           ? (nslots + (size_t)d->cap.ncpus) * (size_t)d->cfg.lookahead
+                           : 0;
   /* A full pass keeps its ranking (qcache_build). */
   struct sched_result res = {.verdict = xcalloc(nq, sizeof(struct sched_verdict)),
                              .starts = xcalloc(max_starts + 1, sizeof(size_t)),
@@ -630,17 +565,13 @@ sched_pass(struct boxqd *d) {
     }
     uv_timer_start(&d->pass->refresh_timer, on_refresh_timer, QCACHE_MAX_AGE_MS, 0);
   }
-  if (r == 0)
-    take_back(d, &in, &res, !quick, held, nheld);
   if (r == 0) {
     d->pass->reserved_id = res.reserved_id;
     d->pass->reserved_time = res.reserved_time;
-    if (res.nstarts + res.nfollows > 0 && d->worker_ready) {
-      if (start_jobs(d, &p, &res, slots, nslots, now) == 0) {
+    if ((res.nstarts + res.nfollows > 0 || (!quick && ready_count(d))) && d->worker_ready) {
+      if (start_jobs(d, &p, &res, !quick, now) == 0)
         qcache_consume(d, res.starts, res.nstarts, pos);
-        for (size_t k = 0; k < res.nfollows; k++)
-          qcache_consume(d, &res.follows[k].queued, 1, pos);
-      } else
+      else
         d->pass->qcache_valid = false;
     }
   } else
@@ -650,7 +581,6 @@ sched_pass(struct boxqd *d) {
   free(res.order);
   free(res.follows);
   free(slots);
-  free(held);
   free(users);
   free(queues);
 out:
@@ -767,4 +697,25 @@ sched_reservation(const struct boxqd *d, int64_t *ret_id, int64_t *ret_time) {
   *ret_id = d->pass->reserved_id;
   *ret_time = d->pass->reserved_time;
   return true;
+}
+
+void
+sched_job_left_queue(struct boxqd *d, int64_t id, int64_t array_id) {
+  struct pass_state *ps = d->pass;
+  if (!ps || !ps->qcache_valid)
+    return;
+  /* Handed ahead means ranked near the head: found within a few entries. */
+  for (size_t k = ps->qcache_first; k < ps->nqcache; k++) {
+    struct sched_job *c = &ps->qcache[k];
+    if (c->count < 0 || (array_id ? c->array_id != array_id : c->id != id))
+      continue;
+    if (c->count > 1)
+      c->count--;
+    else {
+      if (c->array_id)
+        ps->qcache_valid = false; /* it may have more tasks than counted */
+      c->count = -1;
+    }
+    return;
+  }
 }

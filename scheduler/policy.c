@@ -356,10 +356,11 @@ plan_successors(const struct plan *p, const size_t *order, const size_t *nstarte
                 struct sched_result *res) {
   const struct sched_input *in = p->in;
   res->nfollows = 0;
-  if (!res->follows || !res->max_follows || !in->nslots || !in->max_depth)
+  if (!res->follows || !res->max_follows || !in->max_depth)
     return 0;
-  /* Each planned successor is a place to follow in turn. */
-  size_t cap = in->nslots + res->max_follows;
+  /* The jobs this pass starts are places too, and each planned successor
+   * is a place to follow in turn. */
+  size_t cap = in->nslots + res->nstarts + res->max_follows;
   struct sched_slot *slots = malloc(cap * sizeof(*slots));
   bool *taken = calloc(cap, sizeof(bool));
   if (!slots || !taken) {
@@ -369,6 +370,11 @@ plan_successors(const struct plan *p, const size_t *order, const size_t *nstarte
   }
   memcpy(slots, in->slots, in->nslots * sizeof(*slots));
   size_t nslots = in->nslots;
+  for (size_t k = 0; k < res->nstarts; k++) {
+    struct sched_job started = in->queued[res->starts[k]];
+    started.stime = in->now;
+    slots[nslots++] = (struct sched_slot){.job = started};
+  }
   for (size_t k = 0; k < in->nqueued && res->nfollows < res->max_follows; k++) {
     size_t i = order[k];
     const struct sched_job *j = &in->queued[i];
@@ -496,7 +502,7 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
       res->starts[res->nstarts++] = i;
     }
   }
-  if (res->follows && res->max_follows && in->nslots) {
+  if (res->follows && res->max_follows) {
     size_t *nstarted = calloc(nq ? nq : 1, sizeof(size_t));
     if (!nstarted) {
       r = -ENOMEM;

@@ -14,18 +14,18 @@
  * before that time, or fit in what the reserved job leaves over then; so
  * the reserved job never starts later because of them.
  *
- * Successors: a job that would start next into a running job's place can
- * be planned to follow it, so that the worker starts it the moment that
- * job ends, without a round trip through boxqd (HTCondor reuses a claim
- * for the same user's next job in the same way). A successor takes its
- * predecessor's place one for one: same user, same queue, no more CPUs or
- * memory (and for a job held back by its array's %N, the same array), so
- * no limit is ever exceeded when it starts. The order holds: jobs are
- * planned in priority order, and planning stops at the first job that
- * would take the next free resources (blocked by resources or a queue
- * limit) but has no place to follow into; only jobs kept back by their
- * own user's or array's limit, which no other user's end frees, are
- * passed over. */
+ * The ready set: a job that would start next into a running job's place
+ * (or the place of a job this pass starts) is planned to follow it, and
+ * handed to the worker, which starts it the moment a place it fits frees,
+ * without a round trip through boxqd (HTCondor reuses a claim for the
+ * same user's next job in the same way). It fits a place one for one:
+ * same user, same queue, no more CPUs or memory (and for a job held back
+ * by its array's %N, the same array), so no limit is ever exceeded when
+ * it starts. The order holds: jobs are planned in priority order, and
+ * planning stops at the first job that would take the next free
+ * resources (blocked by resources or a queue limit) but has no place to
+ * follow into; only jobs kept back by their own user's or array's limit,
+ * which no other user's end frees, are passed over. */
 #pragma once
 
 #include "jobref.h" /* enum dep_kind */
@@ -105,8 +105,8 @@ struct sched_input {
   size_t nqueued;
   struct sched_params params;
   int64_t now;
-  /* Successors: the places free to follow into (none: no successors), and
-   * how long a chain of planned jobs may get behind a running one. */
+  /* The ready set: running jobs' places (none: no ready set), and how
+   * many planned jobs may queue behind one place (lookahead). */
   const struct sched_slot *slots;
   size_t nslots;
   unsigned max_depth;
@@ -145,9 +145,10 @@ struct sched_verdict {
   uint8_t reason; /* enum sched_reason */
 };
 
-/* A queued job planned to follow another: queued's entry (once per job,
- * as starts), and whom it follows: an index into slots, or nslots + k for
- * the k-th successor planned in the same pass. */
+/* A queued job planned to follow another (for the ready set): queued's
+ * entry (once per job, as starts), and whose place it is planned for: an
+ * index into slots, then (nslots + k) the pass's k-th start, then the
+ * jobs planned before it in the same pass. */
 struct sched_follow {
   size_t queued;
   size_t slot;

@@ -495,20 +495,6 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   }
 }
 
-/* A successor the worker holds (successors.c) shows as queued but starts
- * the moment the job before it ends: it cannot be held, altered or
- * signalled meanwhile. */
-static int
-refuse_held_successor(struct boxqd *d, const struct job_rec *j, struct berr *err) {
-  const struct succ_link *l = succ_held(d, j);
-  if (!l)
-    return 0;
-  return berr_set(err, -EBUSY,
-                  "Request invalid for state of job %lld.%s: it starts when job %lld ends, "
-                  "within a second",
-                  (long long)j->id, d->server_name, (long long)l->pred);
-}
-
 static int
 act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
          struct action_out *out, struct berr *err) {
@@ -517,11 +503,8 @@ act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *
   (void)out;
   if (j->state == JOB_HELD && j->hold_types && strchr(j->hold_types, 'u'))
     return 0;
-  int r = refuse_held_successor(d, j, err);
-  if (r < 0)
-    return r;
   int64_t now = now_sec();
-  r = db_hold_add(d->db, j->id, 'u', now);
+  int r = db_hold_add(d->db, j->id, 'u', now);
   if (r == 0)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c)",
                     (long long)j->id, d->server_name, j->state);
@@ -564,9 +547,6 @@ act_signal(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   if (j->state != JOB_RUNNING)
     return berr_set(err, -EBUSY, "Request invalid for state of job %lld.%s (state %c, not running)",
                     (long long)j->id, d->server_name, j->state);
-  int r = refuse_held_successor(d, j, err);
-  if (r < 0)
-    return r;
   if (!d->worker_ready)
     return berr_set(err, -ENOTCONN, "cannot reach the worker to signal job %lld.%s",
                     (long long)j->id, d->server_name);
@@ -596,8 +576,6 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
                  (long long)j->array_id);
     goto out;
   }
-  if ((r = refuse_held_successor(d, j, err)) < 0)
-    goto out;
   if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_WAITING) {
     r = berr_set(err, -EBUSY,
                  "Request invalid for state of job %lld.%s (state %c): only jobs that have not "
@@ -765,9 +743,32 @@ struct acted {
   struct action_out out;
 };
 
+/* A job of the worker's ready set is queued, but the worker may start it
+ * any moment: a request that names one waits until the worker has given
+ * it back or started it (ready.c), then acts on it as on any other. */
+static bool
+park_on_ready_set(struct boxqd *d, struct conn *c, const struct pmsg *m) {
+  bool touches = false;
+  if (ready_count(d) > 0) {
+    size_t off = 0;
+    int64_t id;
+    struct job_rec j;
+    struct berr err;
+    int r;
+    while ((r = next_own_job(d, c, m, &off, &id, &j, &err)) != 1) {
+      if (r == 0 && ready_claim(d, &j))
+        touches = true;
+      job_rec_free(&j);
+    }
+  }
+  return ready_park(d, c, m, touches);
+}
+
 static void
 req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action_fn fn,
                const char *verb) {
+  if (park_on_ready_set(d, c, m))
+    return;
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
   int status = 0;

@@ -31,6 +31,7 @@ static void
 on_client_close(struct conn *c) {
   struct boxqd *d = c->data;
   walsync_forget_conn(d, c);
+  ready_forget_conn(d, c);
   if (c->uid == (uid_t)-1)
     return;
   struct uid_count **pp = &d->conns_by_uid;

@@ -2,6 +2,7 @@
 /* The worker's jobs: dispatch into a spool directory and a shepherd
  * (sheps.c), relay its result, and find everything again after a
  * restart. */
+#include "cpuset.h"
 #include "drain.h"
 #include "log.h"
 #include "rmtree.h"
@@ -42,11 +43,7 @@ wjob_free(struct worker *w, struct wjob *j) {
       *pp = j->next;
       break;
     }
-  wsucc_unlink(j);
-  if (j->waiting) {
-    job_rec_free(j->waiting);
-    free(j->waiting);
-  }
+  wplace_clear(&j->place);
   pbuf_free(&j->result);
   free(j->dir);
   free(j);
@@ -93,9 +90,11 @@ static void
 send_result(struct worker *w, struct wjob *j) {
   if (!j->ended || !j->result.len)
     return;
-  if (j->succ && w->sched) {
-    /* Its successor starts now: boxqd's answer is not awaited, so the
-     * result waits for company, and boxqd stores several in one go. */
+  if (j->followed && w->sched) {
+    /* A ready job took its place: boxqd's answer is not awaited, so the
+     * result waits for company, and boxqd stores several in one go. It
+     * follows that job's 'started' report: boxqd never sees the place
+     * free before it hears who took it. */
     pb_frames(&w->outbox, &j->result);
     outbox_later(w);
     return;
@@ -276,9 +275,9 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
     end.comment = xasprintf("the worker cannot start the job: %s", strerror(-r));
     wjob_end_unstarted(w, j, &end);
     job_rec_free(&end);
-    wsucc_follow_on(w, j);
     return r;
   }
+  wplace_set(&j->place, job);
   log_info("job %lld: shepherd %d runs it for %s (its job %u)", (long long)job->id,
            (int)j->shep->pid, job->owner, (unsigned)j->shep->seq);
   if (w->sched) {
@@ -290,23 +289,56 @@ wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job) {
         xasprintf("%s:%s/job-%lld", cg_mode_name(w->sys.mode),
                   w->sys.parent ? w->sys.parent : w->cfg.cgroup_parent, (long long)job->id);
     pb_str(b, J_CGROUP, cg);
-    if (j->instead_of) {
+    if (j->instead_of)
       pb_i64(b, T_INSTEAD, j->instead_of);
-      if (j->behind_started)
-        pb_i64(b, T_NOW_AFTER_STARTED, j->behind_started);
-      if (j->behind_instead)
-        pb_i64(b, T_NOW_AFTER_INSTEAD, j->behind_instead);
-    }
-    j->instead_of = j->behind_started = j->behind_instead = 0;
     pb_end(b);
-    /* Without a successor held behind it, boxqd is to plan one while it
-     * runs, if more jobs wait; otherwise the report waits for company. */
-    if (j->prompt && !j->succ)
-      worker_flush(w);
-    else
-      outbox_later(w);
+    outbox_later(w); /* waits for company: its end, or others' */
   }
   return 0;
+}
+
+/* A job boxqd has not seen start yet: a result of an earlier run of the
+ * same id (a requeue) that waits for its acknowledgement goes first. */
+static int
+start_job(struct worker *w, struct job_rec *job, int64_t instead_of) {
+  struct wjob *prev = wjob_find(w, job->id);
+  if (prev && prev->ended)
+    wjob_ack(w, job->id); /* boxqd stored it: it runs the job again */
+  struct wjob *j = wjob_add(w, job->id);
+  j->instead_of = instead_of;
+  j->run = job->run_count + 1;
+  return wjob_launch(w, j, job);
+}
+
+void
+wjob_fill_place(struct worker *w, struct wjob *ended) {
+  struct job_rec job;
+  while (ended->place.known && wready_take_for(&w->ready, &ended->place, &job)) {
+    /* Pinned: the lowest of the CPUs the place held, as boxqd records. */
+    free(job.cpus);
+    job.cpus = cpuset_first(ended->place.cpus, (int)job.ncpus);
+    log_debug("job %lld: starts in the place of job %lld", (long long)job.id, (long long)ended->id);
+    int r = start_job(w, &job, ended->id);
+    job_rec_free(&job);
+    if (r == 0) {
+      ended->followed = true;
+      return;
+    }
+    /* It ended at once (a launch error): the place is still free. */
+  }
+}
+
+void
+wjob_take_back(struct worker *w, int64_t id) {
+  if (!wready_remove(&w->ready, id))
+    return; /* started already: boxqd hears it from its 'started' report */
+  log_debug("job %lld: given back to boxqd unstarted", (long long)id);
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_RETURNED);
+  pb_i64(&b, T_JOBID, id);
+  pb_end(&b);
+  worker_send(w, &b);
+  pbuf_free(&b);
 }
 
 int
@@ -319,37 +351,21 @@ wjob_dispatch(struct worker *w, const struct pmsg *m) {
     return -EBADMSG;
   }
   struct wjob *prev = job.id > 0 ? wjob_find(w, job.id) : NULL;
-  if (job.id <= 0 || (prev && !prev->ended)) {
-    /* A resend of a job we already have: the first one stands. */
+  if (job.id <= 0 || (prev && (!prev->ended || job.run_count < prev->run))) {
+    /* A resend of a job we already have, or one handed ahead that started
+     * in another's place (and may have ended) before boxqd heard of it:
+     * sent for a run that has been made. A run boxqd asks for again after
+     * storing the last (a requeue) counts that one. */
     job_rec_free(&job);
     return 0;
   }
-  if (prev) {
-    /* Its previous run ended and boxqd runs it again (a requeue): boxqd
-     * has stored that run's result, whose acknowledgement may still be on
-     * its way (it waits for the disk). */
-    wjob_ack(w, job.id);
-  }
-  /* A successor waits for the job it follows, unless that has ended. If
-   * that was not running here (given back meanwhile, or deleted while
-   * held), or already has a successor (one traded into its place since
-   * boxqd planned this), or ended and another took its place, its place
-   * is not ours to give: back to boxqd it goes. So boxqd's chains stay
-   * the worker's: each successor directly behind the job it was sent for. */
-  int64_t after = pmsg_i64_or(m, T_AFTER, 0);
-  struct wjob *pred = after > 0 && after != job.id ? wjob_find(w, after) : NULL;
-  if (after > 0 && (!pred || pred->unstarted || pred->succ || pred->followed)) {
-    wsucc_refuse(w, job.id);
-    job_rec_free(&job);
+  if (pmsg_i64_or(m, T_READY, 0)) {
+    wready_add(&w->ready, &job); /* started when a place it fits frees */
     return 0;
   }
-  struct wjob *j = wjob_add(w, job.id);
-  j->prompt = pmsg_i64_or(m, T_PROMPT, 0) != 0;
-  if (pred && !pred->ended) {
-    wsucc_hold(w, j, pred, &job);
-    return 0;
-  }
-  int r = wjob_launch(w, j, &job);
+  /* To start now: if it was handed ahead, it is no longer waiting. */
+  wready_remove(&w->ready, job.id);
+  int r = start_job(w, &job, 0);
   job_rec_free(&job);
   return r;
 }
@@ -368,10 +384,8 @@ wjob_ack(struct worker *w, int64_t id) {
 void
 wjob_signal(struct worker *w, int64_t id, int sig, bool cancel) {
   struct wjob *j = wjob_find(w, id);
-  if (j && j->waiting && cancel)
-    wsucc_cancel(w, j);
   if (!j || j->ended || !j->shep)
-    return; /* a held successor has no process to signal yet */
+    return;
   union sigval v = {.sival_int = shepherd_sigval(j->shep->seq, cancel ? 0 : sig)};
   if (sigqueue(j->shep->pid, cancel ? SHEPHERD_SIG_CANCEL : SHEPHERD_SIG_FORWARD, v) < 0)
     log_warn("job %lld: cannot signal shepherd %d: %s", (long long)id, (int)j->shep->pid,
@@ -383,8 +397,13 @@ wjob_send_hello(struct worker *w) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_WORKER_HELLO);
   pb_str(&b, T_INFO, cg_mode_name(w->sys.mode));
-  for (struct wjob *j = w->jobs; j; j = j->next)
+  /* A job started in another's place says so (boxqd may not have heard
+   * its start: it then records it as it would have). */
+  for (struct wjob *j = w->jobs; j; j = j->next) {
     pb_i64(&b, T_JOBID, j->id);
+    if (j->instead_of)
+      pb_i64(&b, T_INSTEAD, j->instead_of);
+  }
   pb_end(&b);
   /* The hello comes first on a connection; 'started' reports that waited
    * for the old one follow it. */

@@ -34,12 +34,9 @@ on_sched_msg(struct conn *c, const struct pmsg *m) {
     case MSG_ENDED_ACK:
       wjob_ack(w, pmsg_i64_or(m, T_JOBID, 0));
       break;
-    case MSG_TAKE_BACK: {
-      struct wjob *j = wjob_find(w, pmsg_i64_or(m, T_JOBID, 0));
-      if (j && j->waiting)
-        wsucc_give_back(w, j); /* started already: it runs, as boxqd will hear */
+    case MSG_TAKE_BACK:
+      wjob_take_back(w, pmsg_i64_or(m, T_JOBID, 0));
       break;
-    }
     case MSG_SIGNAL:
       wjob_signal(w, pmsg_i64_or(m, T_JOBID, 0), (int)pmsg_i64_or(m, T_SIGNAL, 0),
                   pmsg_i64_or(m, T_FLAGS, 0) != 0);
@@ -55,6 +52,9 @@ on_sched_close(struct conn *c) {
   struct worker *w = c->data;
   if (w->sched == c) {
     w->sched = NULL;
+    /* Jobs handed ahead were never started: boxqd, when it reconnects,
+     * takes the worker's hello for what runs and forgets the rest. */
+    wready_clear(&w->ready);
     log_info("scheduler disconnected");
   }
 }
@@ -98,9 +98,6 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&w->sample_timer, NULL);
   worker_flush(w);
   uv_close((uv_handle_t *)&w->outbox_timer, NULL);
-  /* Held successors were never started: boxqd queues them again when it
-   * finds the next worker without them. */
-  uv_close((uv_handle_t *)&w->wait_timer, NULL);
   log_info("signal %d: shutting down; running jobs continue under their shepherds", signum);
   uv_close((uv_handle_t *)&w->server, NULL);
   if (w->sched)
@@ -278,8 +275,6 @@ main(int argc, char **argv) {
   }
   uv_timer_init(w.loop, &w.outbox_timer);
   w.outbox_timer.data = &w;
-  uv_timer_init(w.loop, &w.wait_timer);
-  w.wait_timer.data = &w;
   uv_timer_init(w.loop, &w.sample_timer);
   w.sample_timer.data = &w;
   uv_timer_start(&w.sample_timer, on_sample_timer, (uint64_t)w.cfg.sample_interval * 1000,
@@ -302,6 +297,7 @@ main(int argc, char **argv) {
 out:
   while (w.jobs)
     wjob_free(&w, w.jobs);
+  wready_clear(&w.ready);
   for (struct wshep *s = w.sheps, *next; s; s = next) {
     next = s->next;
     free(s);

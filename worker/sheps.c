@@ -95,14 +95,19 @@ shep_job_done(struct wshep *s) {
   s->job = NULL;
   s->last_job = j->id;
   j->shep = NULL;
-  wjob_finish(s->w, j);
   if (s->chan >= 0 && !s->exited) {
     shep_set_idle(s, true);
     if (count_idle(s->w) > s->w->max_idle_sheps || s->w->cfg.shepherd_idle == 0)
       shep_retire(s);
   }
-  /* Its successor, if boxqd handed one over, gets the place now. */
-  wsucc_follow_on(s->w, j);
+  /* A ready job that fits its place starts there now (on this shepherd,
+   * idle again), and its 'started' goes out before this job's result. */
+  wjob_fill_place(s->w, j);
+  wjob_finish(s->w, j);
+  /* That was the last job handed ahead: boxqd is to hand more before the
+   * next place frees, not when the reports would have found company. */
+  if (j->followed && s->w->ready.n == 0)
+    worker_flush(s->w);
 }
 
 /* The shepherd has exited. Reap it if it is ours (not one found after a

@@ -6,6 +6,7 @@
 #include "cfg.h"
 #include "cgroup.h"
 #include "conn.h"
+#include "ready.h"
 #include "shepherd.h"
 #include "usercache.h"
 
@@ -42,19 +43,10 @@ struct wjob {
   bool ended;
   struct pbuf result;  /* the ENDED frame, once ended */
   int64_t usage_mtime; /* of the last usage snapshot relayed */
-  /* A successor (boxqd's lookahead): held here, not started, until the
-   * job it follows ends (pred), or given back after SUCCESSOR_WAIT_MS.
-   * succ: the job that follows this one. */
-  struct job_rec *waiting;
-  uint64_t waiting_since; /* loop time: since the job it follows runs */
-  uint64_t held_seq;      /* order of handover: boxqd plans in priority order */
-  int64_t instead_of;     /* started in this held job's place (its 'started' says so) */
-  int64_t behind_started; /* and with it: the held job that was behind instead_of, now behind it */
-  int64_t behind_instead; /* the held job that was behind it, now behind instead_of */
-  bool followed;          /* ended, and a successor started in its place */
-  bool unstarted;         /* ended before it ever started (a held one deleted) */
-  bool prompt;            /* boxqd wants its start at once (T_PROMPT) */
-  struct wjob *pred, *succ;
+  struct wplace place; /* what it holds, for a ready job to take over (ready.h) */
+  int64_t instead_of;  /* started from the ready set in this job's place */
+  int64_t run;         /* which run of the job this is (its run_count then + 1); 0: unknown */
+  bool followed;       /* ended, and a ready job started in its place */
   struct worker *w;
   struct wjob *next;
 };
@@ -70,6 +62,7 @@ struct worker {
   uv_signal_t sig_term, sig_int;
   struct conn *sched;
   struct wjob *jobs;
+  struct wready ready; /* jobs handed ahead, not started (ready.h) */
   struct wshep *sheps;
   struct wdrain *drains; /* dead jobs' cgroups being emptied (drain.c) */
   int max_idle_sheps;
@@ -79,7 +72,6 @@ struct worker {
    * one transaction there instead of two. */
   struct pbuf outbox;
   uv_timer_t outbox_timer;
-  uv_timer_t wait_timer;  /* successors held too long go back (successors.c) */
   uid_t sched_uid;        /* scheduler_user's uid */
   struct usercache users; /* jobs' accounts, looked up before each fork */
   struct arg_area args;   /* its command line's place, which shepherds rename; 0s: unknown */
@@ -104,27 +96,18 @@ void wjob_finish(struct worker *w, struct wjob *j);
  * emptied cgroup, its /tmp on disk), for one that died in between. */
 void wjob_remove_leftovers(struct worker *w, int64_t id);
 /* Starts a job now: its spool, a shepherd, the 'started' report. On
- * failure the job ends at once with a launch error. */
+ * failure the job ends at once with a launch error (and -errno). */
 int wjob_launch(struct worker *w, struct wjob *j, struct job_rec *job);
 /* Writes a result the job's shepherd did not (it never had the job). */
 void wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *end);
 void wjob_free(struct worker *w, struct wjob *j);
 
-/* successors.c: jobs handed over to start when another ends. */
-/* Holds j (taking job) until pred ends; nothing may follow pred yet. */
-void wsucc_hold(struct worker *w, struct wjob *j, struct wjob *pred, struct job_rec *job);
-/* j has ended: the job that follows it starts. */
-void wsucc_follow_on(struct worker *w, struct wjob *j);
-/* qdel of a held successor: it ends unstarted, the one behind it moves up. */
-void wsucc_cancel(struct worker *w, struct wjob *j);
-/* A job leaving the worker's list: its links go. */
-void wsucc_unlink(struct wjob *j);
-/* Gives j, and every job behind it, back to boxqd (MSG_RETURNED). */
-void wsucc_give_back(struct worker *w, struct wjob *j);
-/* Gives job id back to boxqd, unstarted: one handed over to follow a job
- * not running here (given back itself, or deleted before it started),
- * and each job wsucc_give_back returns. */
-void wsucc_refuse(struct worker *w, int64_t id);
+/* Job j's place is free (it ended): the first ready job that fits it
+ * starts there. */
+void wjob_fill_place(struct worker *w, struct wjob *j);
+/* boxqd asks for ready job id back: it is given back (MSG_RETURNED)
+ * unless it has started. */
+void wjob_take_back(struct worker *w, int64_t id);
 
 /* sheps.c */
 /* Hands the job to an idle shepherd, or to a new one. */

@@ -16,15 +16,16 @@
  *
  * rawclient SOCKET worker N: a worker that starts nothing. Listens on
  * SOCKET (the worker's), says hello with no jobs to the boxqd that
- * connects, and prints "ID AFTER PROMPT" for each of the first N jobs it
- * is sent (T_AFTER, T_PROMPT; 0 when absent), so that a test sees what
- * boxqd asks of a worker. Exits 1 if they do not come within 10 s.
+ * connects, and prints "ID READY" for each of the first N jobs it is sent
+ * (READY: 1 for the ready set, T_READY), so that a test sees what boxqd
+ * asks of a worker. Exits 1 if they do not come within 10 s.
  *
  * rawclient SOCKET scheduler WORKDIR ID: a boxqd that sends the worker on
- * SOCKET job ID (sleep 2), then two jobs to follow it (ID+1, ID+2; one
- * place is one successor), prints what the worker reports until it has
- * been quiet for 0.3 s ("started N", "returned N"), cancels them all and
- * waits for their results ("ended N"), acknowledging each. */
+ * SOCKET job ID (sleep 2) to start, then ID+1 and ID+2 for its ready set,
+ * and asks for ID+2 back; prints what the worker reports until it has
+ * been quiet for 0.3 s ("started N", "returned N"), then cancels job ID
+ * and prints the rest ("started N instead M", "ended N") until ID and
+ * ID+1 have ended, acknowledging each result. */
 #include "job.h"
 #include "proto.h"
 #include "util.h"
@@ -123,8 +124,7 @@ fake_worker(const char *path, int n) {
     struct job_rec j;
     if (m.type == MSG_DISPATCH && pmsg_find(&m, T_JOB, &f) && pmsg_sub(&f, &sub) == 0 &&
         job_rec_decode(&sub, &j) == 0) {
-      printf("%lld %lld %lld\n", (long long)j.id, (long long)pmsg_i64_or(&m, T_AFTER, 0),
-             (long long)pmsg_i64_or(&m, T_PROMPT, 0));
+      printf("%lld %lld\n", (long long)j.id, (long long)pmsg_i64_or(&m, T_READY, 0));
       fflush(stdout);
       job_rec_free(&j);
       seen++;
@@ -138,7 +138,7 @@ fake_worker(const char *path, int n) {
 }
 
 static void
-send_job(int fd, const char *workdir, int64_t id, int64_t after, const char *script) {
+send_job(int fd, const char *workdir, int64_t id, bool ready, const char *script) {
   struct job_rec j = {.id = id,
                       .owner = (char *)"root",
                       .name = (char *)"fake",
@@ -154,8 +154,8 @@ send_job(int fd, const char *workdir, int64_t id, int64_t after, const char *scr
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &j);
   pb_nest_end(&b, mark);
-  if (after)
-    pb_i64(&b, T_AFTER, after);
+  if (ready)
+    pb_i64(&b, T_READY, 1);
   pb_end(&b);
   write_full(fd, b.data, b.len);
   pbuf_free(&b);
@@ -197,25 +197,23 @@ fake_scheduler(const char *path, const char *workdir, int64_t id) {
     return 1;
   }
   pframer_consume(&fr, flen);
-  send_job(fd, workdir, id, 0, "sleep 2\n");
-  send_job(fd, workdir, id + 1, id, "true\n");
-  send_job(fd, workdir, id + 2, id, "true\n");
-  /* The worker answers these at once; the held one would go back after
-   * SUCCESSOR_WAIT_MS, well after this quiet spell ends the wait. */
+  send_job(fd, workdir, id, false, "sleep 2\n");
+  send_job(fd, workdir, id + 1, true, "true\n");
+  send_job(fd, workdir, id + 2, true, "true\n");
+  send_id(fd, MSG_TAKE_BACK, id + 2, false);
   tv = (struct timeval){0, 300000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  int ended = 0, returned = 0;
-  for (bool cancelled = false; ended + returned < 3;) {
+  int ended = 0;
+  for (bool cancelled = false; ended < 2;) {
     int r = proto_recv(fd, &fr, &m, &flen);
     if (r == -EAGAIN || r == -EWOULDBLOCK) {
       if (cancelled) {
         fprintf(stderr, "scheduler: the jobs did not end\n");
         return 1;
       }
-      /* What the worker did on its own is printed; now end them all. */
+      /* What the worker did on its own is printed; now end the first. */
       printf("--\n");
-      for (int64_t k = 0; k < 3; k++)
-        send_id(fd, MSG_SIGNAL, id + k, true);
+      send_id(fd, MSG_SIGNAL, id, true);
       cancelled = true;
       tv.tv_sec = 10;
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -240,16 +238,16 @@ fake_scheduler(const char *path, const char *workdir, int64_t id) {
                        : m.type == MSG_RETURNED ? "returned"
                        : m.type == MSG_ENDED    ? "ended"
                                                 : NULL;
-    if (what && job) {
+    int64_t instead = m.type == MSG_STARTED ? pmsg_i64_or(&m, T_INSTEAD, 0) : 0;
+    if (what && job && instead)
+      printf("%s %lld instead %lld\n", what, (long long)job, (long long)instead);
+    else if (what && job)
       printf("%s %lld\n", what, (long long)job);
-      fflush(stdout);
-    }
+    fflush(stdout);
     if (m.type == MSG_ENDED) {
       ended++;
       send_id(fd, MSG_ENDED_ACK, job, false);
     }
-    if (m.type == MSG_RETURNED)
-      returned++;
     pframer_consume(&fr, flen);
   }
   pframer_free(&fr);

@@ -7,8 +7,11 @@
  * answer it waits for arrives (after the log's sync, for changes) and
  * checks the answer and the stored job: submission and its refusals, who
  * may act on a job, hold -> release -> delete, dispatch -> started ->
- * ended -> acknowledged, a qdel of a running job, and the hello's
- * reconciliation. */
+ * ended -> acknowledged, a qdel of a running job, the hello's
+ * reconciliation, and the ready set (scheduler/ready.c): a job handed
+ * ahead stays queued, a request on it waits for the worker's answer and
+ * then acts on the job as it is, a start in another's place is recorded
+ * from the report or from the next hello. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +48,7 @@ on_client_msg(struct conn *c, const struct pmsg *m) {
 static void
 on_client_close(struct conn *c) {
   walsync_forget_conn(c->data, c);
+  ready_forget_conn(c->data, c);
 }
 
 static void
@@ -129,8 +133,7 @@ teardown(void **state) {
   db_close(d->db);
   sched_pass_free(d);
   free(d->batch_starts);
-  free(d->succ);
-  free(d->no_follow);
+  ready_free(d);
   walsync_free(d);
   cfg_free(&d->cfg);
   pframer_free(&f->fr);
@@ -143,12 +146,23 @@ teardown(void **state) {
 /* Sends b as the client (uid, gid) and runs boxqd's loop until the reply
  * comes; returns its status, its message (or first per-job error) in msg
  * and its first T_JOBID in *id. */
-static int64_t
-request(struct fixture *f, uid_t uid, struct pbuf *b, char *msg, size_t msglen, int64_t *id) {
+static void
+request_send(struct fixture *f, uid_t uid, struct pbuf *b) {
   f->client->uid = uid;
   f->client->gid = uid;
   assert_int_equal(write(f->peer, b->data, b->len), (ssize_t)b->len);
   pbuf_free(b);
+}
+
+/* Whether the client's reply has arrived (without waiting for it). */
+static bool
+reply_waiting(struct fixture *f) {
+  struct pollfd p = {f->peer, POLLIN, 0};
+  return poll(&p, 1, 0) == 1;
+}
+
+static int64_t
+reply_read(struct fixture *f, char *msg, size_t msglen, int64_t *id) {
   for (int i = 0; i < 2000; i++) {
     uv_run(f->d.loop, UV_RUN_NOWAIT);
     struct pollfd p = {f->peer, POLLIN, 0};
@@ -169,6 +183,12 @@ request(struct fixture *f, uid_t uid, struct pbuf *b, char *msg, size_t msglen, 
     *id = pmsg_i64_or(&m, T_JOBID, 0);
   pframer_consume(&f->fr, len);
   return status;
+}
+
+static int64_t
+request(struct fixture *f, uid_t uid, struct pbuf *b, char *msg, size_t msglen, int64_t *id) {
+  request_send(f, uid, b);
+  return reply_read(f, msg, msglen, id);
 }
 
 static int64_t
@@ -511,6 +531,190 @@ hello_reconciles_running_jobs_the_worker_does_not_know(void **state) {
   assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
 }
 
+static void
+act_send(struct fixture *f, uid_t uid, uint16_t type, int64_t id) {
+  struct pbuf b = {0};
+  pb_begin(&b, type);
+  pb_i64(&b, T_JOBID, id);
+  pb_end(&b);
+  request_send(f, uid, &b);
+}
+
+static void
+worker_started_instead(struct fixture *f, int64_t id, int64_t instead) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_STARTED);
+  pb_i64(&b, T_JOBID, id);
+  pb_i64(&b, J_STIME, 1005);
+  pb_str(&b, J_CGROUP, "v2:boxq/test/job-3");
+  pb_i64(&b, T_INSTEAD, instead);
+  pb_end(&b);
+  worker_send(f, &b);
+}
+
+static void
+worker_returned(struct fixture *f, int64_t id) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_RETURNED);
+  pb_i64(&b, T_JOBID, id);
+  pb_end(&b);
+  worker_send(f, &b);
+}
+
+/* The box (4 CPUs) full with two 2-CPU jobs, a third of the same user
+ * waits: boxqd hands it to the worker's ready set. Returns its id; a and
+ * b are the running ones. */
+static int64_t
+a_job_handed_ahead(struct fixture *f, int64_t *a, int64_t *b) {
+  worker_hello(f, NULL, 0);
+  char msg[512];
+  *a = submit(f, 1000, 2, msg, sizeof(msg));
+  *b = submit(f, 1000, 2, msg, sizeof(msg));
+  struct job_rec sent;
+  worker_expect_dispatch(f, &sent);
+  job_rec_free(&sent);
+  worker_expect_dispatch(f, &sent);
+  job_rec_free(&sent);
+  int64_t c = submit(f, 1000, 2, msg, sizeof(msg));
+  struct pmsg m, sub;
+  struct pfield fld;
+  worker_expect(f, MSG_DISPATCH, &m);
+  assert_int_equal(pmsg_i64_or(&m, T_READY, 0), 1);
+  assert_true(pmsg_find(&m, T_JOB, &fld));
+  assert_int_equal(pmsg_sub(&fld, &sub), 0);
+  assert_int_equal(job_rec_decode(&sub, &sent), 0);
+  assert_int_equal(sent.id, c);
+  job_rec_free(&sent);
+  assert_true(ready_has(&f->d, c));
+  /* Queued, in the database as in qstat. */
+  assert_int_equal(state_of(f, c, NULL), JOB_QUEUED);
+  return c;
+}
+
+static void
+ready_job_deleted_waits_for_the_worker_to_give_it_back(void **state) {
+  struct fixture *f = *state;
+  int64_t a, b, c = a_job_handed_ahead(f, &a, &b);
+  act_send(f, 1000, MSG_DELETE, c);
+  struct pmsg m;
+  worker_expect(f, MSG_TAKE_BACK, &m);
+  assert_int_equal(pmsg_i64_or(&m, T_JOBID, 0), c);
+  /* No answer until the worker has answered. */
+  for (int i = 0; i < 20; i++) {
+    uv_run(f->d.loop, UV_RUN_NOWAIT);
+    poll(NULL, 0, 2);
+  }
+  assert_false(reply_waiting(f));
+  assert_int_equal(state_of(f, c, NULL), JOB_QUEUED);
+  worker_returned(f, c);
+  char msg[512];
+  assert_int_equal(reply_read(f, msg, sizeof(msg), NULL), 0);
+  int reason;
+  assert_int_equal(state_of(f, c, &reason), JOB_FINISHED);
+  assert_int_equal(reason, END_CANCELLED);
+  assert_false(ready_has(&f->d, c));
+}
+
+static void
+ready_job_started_by_the_worker_is_recorded_in_its_place(void **state) {
+  struct fixture *f = *state;
+  int64_t a, b, c = a_job_handed_ahead(f, &a, &b);
+  worker_started(f, a);
+  worker_started(f, b);
+  /* a ends and c takes its place: the start is reported first. */
+  worker_started_instead(f, c, a);
+  worker_ended(f, a, END_COMPLETED, 0);
+  run_until_state(f, a, JOB_FINISHED);
+  run_until_state(f, c, JOB_RUNNING);
+  assert_false(ready_has(&f->d, c));
+  struct job_rec j;
+  assert_int_equal(db_get_job(f->d.db, c, false, &j), 0);
+  assert_int_equal(j.stime, 1005);
+  assert_int_equal(j.run_count, 1);
+  job_rec_free(&j);
+}
+
+/* A pass may start a job of the ready set itself (CPUs freed that the
+ * worker could not give it) just as the worker starts it in another's
+ * place: one run, recorded once, in the place the worker gave it. */
+static void
+ready_job_dispatched_while_the_worker_starts_it(void **state) {
+  struct fixture *f = *state;
+  int64_t a, b, c = a_job_handed_ahead(f, &a, &b);
+  worker_started(f, a);
+  worker_started(f, b);
+  worker_ended(f, b, END_COMPLETED, 0);
+  struct pmsg m;
+  worker_expect(f, MSG_DISPATCH, &m);
+  assert_int_equal(pmsg_i64_or(&m, T_READY, 0), 0);
+  assert_false(ready_has(&f->d, c));
+  assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
+  worker_started_instead(f, c, a);
+  worker_ended(f, a, END_COMPLETED, 0);
+  run_until_state(f, a, JOB_FINISHED);
+  struct job_rec j;
+  assert_int_equal(db_get_job(f->d.db, c, false, &j), 0);
+  assert_int_equal(j.state, JOB_RUNNING);
+  assert_int_equal(j.stime, 1005);
+  assert_int_equal(j.run_count, 1);
+  job_rec_free(&j);
+}
+
+static void
+a_hold_crossing_the_start_acts_on_the_running_job(void **state) {
+  struct fixture *f = *state;
+  int64_t a, b, c = a_job_handed_ahead(f, &a, &b);
+  act_send(f, 1000, MSG_HOLD, c);
+  struct pmsg m;
+  worker_expect(f, MSG_TAKE_BACK, &m);
+  /* The worker had started it already: it answers with the start. */
+  worker_started_instead(f, c, a);
+  worker_ended(f, a, END_COMPLETED, 0);
+  char msg[512];
+  assert_true(reply_read(f, msg, sizeof(msg), NULL) < 0);
+  assert_non_null(strstr(msg, "state R"));
+  assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
+}
+
+static void
+hello_records_a_ready_job_the_worker_runs(void **state) {
+  struct fixture *f = *state;
+  int64_t a, b, c = a_job_handed_ahead(f, &a, &b);
+  /* The connection drops before c's start is heard; the new hello lists
+   * it, in a's place. A request on it waits for that hello. */
+  close(f->worker);
+  f->worker = -1;
+  pframer_free(&f->wfr);
+  f->wfr = (struct pframer){0};
+  f->wlast = 0;
+  for (int i = 0; i < 2000 && f->d.worker; i++) {
+    uv_run(f->d.loop, UV_RUN_NOWAIT);
+    poll(NULL, 0, 1);
+  }
+  act_send(f, 1000, MSG_HOLD, c);
+  for (int i = 0; i < 20; i++) {
+    uv_run(f->d.loop, UV_RUN_NOWAIT);
+    poll(NULL, 0, 2);
+  }
+  assert_false(reply_waiting(f));
+  run_until_readable(f, f->listen_fd);
+  f->worker = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  assert_true(f->worker >= 0);
+  struct pbuf hb = {0};
+  pb_begin(&hb, MSG_WORKER_HELLO);
+  pb_str(&hb, T_INFO, "v2");
+  pb_i64(&hb, T_JOBID, a);
+  pb_i64(&hb, T_JOBID, b);
+  pb_i64(&hb, T_JOBID, c);
+  pb_i64(&hb, T_INSTEAD, a);
+  pb_end(&hb);
+  worker_send(f, &hb);
+  char msg[512];
+  assert_true(reply_read(f, msg, sizeof(msg), NULL) < 0); /* a running job is not held */
+  assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
+  assert_false(ready_has(&f->d, c));
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -528,6 +732,16 @@ main(void) {
           qdel_of_a_running_job_asks_the_worker_and_waits_for_its_result, setup_worker, teardown),
       cmocka_unit_test_setup_teardown(hello_reconciles_running_jobs_the_worker_does_not_know,
                                       setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(ready_job_deleted_waits_for_the_worker_to_give_it_back,
+                                      setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(ready_job_started_by_the_worker_is_recorded_in_its_place,
+                                      setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(ready_job_dispatched_while_the_worker_starts_it, setup_worker,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_hold_crossing_the_start_acts_on_the_running_job,
+                                      setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(hello_records_a_ready_job_the_worker_runs, setup_worker,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,7 +170,7 @@ queue_and_user_limits(void **state) {
     assert_non_null(strstr(sched_reason_text(r), " "));
 }
 
-/* ---- successors ---- */
+/* ---- successors: the ready set's plan ---- */
 
 struct follow_pass {
   struct pass p;
@@ -226,6 +226,32 @@ successors_follow_their_users_jobs(void **state) {
   assert_int_equal(sched_plan(&in, &f.p.res), 0);
   assert_int_equal(f.p.res.nfollows, 0);
   assert_int_equal(f.p.v[0].reason, SR_RESERVED);
+}
+
+/* The jobs a pass starts are places too: the next jobs are planned behind
+ * them in the same pass (the ready set is full before they can end), after
+ * the running jobs' places. */
+static void
+successors_follow_this_pass_starts(void **state) {
+  (void)state;
+  struct sched_job q[] = {{.id = 1, .user = 0, .ncpus = 1, .mem = GB, .qtime = 1},
+                          {.id = 2, .user = 0, .ncpus = 1, .mem = GB, .qtime = 2},
+                          {.id = 3, .user = 0, .ncpus = 1, .mem = GB, .qtime = 3},
+                          {.id = 4, .user = 0, .ncpus = 1, .mem = GB, .qtime = 4}};
+  struct sched_input in = input(2, 4 * GB, q, 4, NULL, 0);
+  struct follow_pass f;
+  plan_follows(&in, &f, 1, 16);
+  assert_int_equal(f.p.res.nstarts, 2);
+  assert_int_equal(f.p.res.nfollows, 2);
+  /* 3 behind the first start (slot nslots + 0), 4 behind the second. */
+  assert_int_equal(f.follows[0].queued, 2);
+  assert_int_equal(f.follows[0].slot, 0);
+  assert_int_equal(f.follows[1].queued, 3);
+  assert_int_equal(f.follows[1].slot, 1);
+  /* Without a ready set (max_follows 0), starts alone. */
+  plan_follows(&in, &f, 1, 0);
+  assert_int_equal(f.p.res.nstarts, 2);
+  assert_int_equal(f.p.res.nfollows, 0);
 }
 
 /* A job that would take the next free CPUs but cannot follow anyone (other
@@ -837,6 +863,7 @@ main(void) {
       cmocka_unit_test(queue_and_user_limits),
       cmocka_unit_test(backfill_respects_the_reservation),
       cmocka_unit_test(successors_follow_their_users_jobs),
+      cmocka_unit_test(successors_follow_this_pass_starts),
       cmocka_unit_test(successors_never_overtake),
       cmocka_unit_test(successors_and_limits),
       cmocka_unit_test(array_cap_limits_running_tasks),

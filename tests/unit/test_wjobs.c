@@ -4,7 +4,9 @@
  * it finds (a result: ended; neither a result nor a live shepherd: lost,
  * with the last usage snapshot; an unreadable result: replaced by a lost
  * one; a live shepherd: watched, and lost when it dies without a result),
- * and the acknowledgement that ends a job's stay. The loop runs only when
+ * the acknowledgement that ends a job's stay, the ready set's jobs waiting
+ * unstarted, and a dispatch for a run already made (boxqd had not heard
+ * it start from the ready set) ignored. The loop runs only when
  * a shepherd's exit is awaited, never on a timer. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,6 +229,66 @@ stale_acknowledgement_of_a_running_job_is_ignored(void **state) {
   assert_true(j->ended);
 }
 
+/* A dispatch frame for job id (run_count as boxqd has it), for the ready
+ * set or to start now. */
+static void
+dispatch(struct fixture *f, int64_t id, int64_t run_count, bool ready) {
+  struct job_rec j = {.id = id,
+                      .owner = (char *)"root",
+                      .queue = (char *)"batch",
+                      .workdir = (char *)"/",
+                      .ncpus = 1,
+                      .mem = 1 << 20,
+                      .run_count = run_count,
+                      .script = (char *)"true\n",
+                      .script_len = 5};
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_DISPATCH);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &j);
+  pb_nest_end(&b, mark);
+  if (ready)
+    pb_i64(&b, T_READY, 1);
+  pb_end(&b);
+  struct pmsg m;
+  assert_int_equal(proto_parse_frame(b.data, b.len, &m), 0);
+  assert_int_equal(wjob_dispatch(&f->w, &m), 0);
+  pbuf_free(&b);
+}
+
+static void
+ready_job_waits_unstarted_until_taken_back(void **state) {
+  struct fixture *f = *state;
+  dispatch(f, 13, 0, true);
+  assert_true(wready_has(&f->w.ready, 13));
+  assert_null(wjob_find(&f->w, 13)); /* no spool, no shepherd */
+  wjob_take_back(&f->w, 13);
+  assert_false(wready_has(&f->w.ready, 13));
+  wready_clear(&f->w.ready);
+}
+
+/* boxqd dispatched a job it had handed ahead, not knowing the worker had
+ * started it in another's place; it has even ended. That run was made:
+ * the dispatch is for it, and must not run the job a second time. */
+static void
+dispatch_for_a_run_already_made_is_ignored(void **state) {
+  struct fixture *f = *state;
+  _cleanup_free_ char *d = jobdir(&f->w, 12);
+  struct job_rec end = {
+      .id = 12, .end_reason = END_COMPLETED, .has_exit = true, .exit_status = 0, .etime = 100};
+  assert_int_equal(spool_write_result(d, &end), 0);
+  wjob_recover_all(&f->w);
+  struct wjob *j = wjob_find(&f->w, 12);
+  assert_non_null(j);
+  j->run = 1; /* its first run, started from the ready set */
+  dispatch(f, 12, 0, false);
+  assert_ptr_equal(wjob_find(&f->w, 12), j);
+  assert_true(j->ended);
+  assert_null(j->shep);
+  dispatch(f, 12, 0, true); /* nor handed ahead again */
+  assert_false(wready_has(&f->w.ready, 12));
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -238,6 +300,8 @@ main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(stale_acknowledgement_of_a_running_job_is_ignored, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(ready_job_waits_unstarted_until_taken_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(dispatch_for_a_run_already_made_is_ignored, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

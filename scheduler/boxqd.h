@@ -6,6 +6,7 @@
 #include "cpuset.h"
 #include "conn.h"
 #include "db.h"
+#include "idmap.h"
 #include "policy.h"
 
 #include <time.h>
@@ -48,12 +49,14 @@ struct boxqd {
   /* What scheduling passes keep between them (pass.c). */
   struct pass_state *pass;
   bool stopping;
-  /* Open client connections per uid, to cap what one user can hold. */
-  struct uid_count *conns_by_uid;
+  /* Open client connections per uid (+ 1), to cap what one user can hold. */
+  struct idmap conns_by_uid;
 
-  /* Fair share: each user's accounted usage (workflow.c). */
+  /* Fair share: each user's accounted usage (workflow.c), and where in
+   * it each uid (+ 1) is (its index + 1). */
   struct user_usage *usage;
   size_t nusage;
+  struct idmap usage_index;
   /* Fires when the next deferred job (qsub -a) becomes eligible. */
   uv_timer_t deferred;
   /* Retention rounds (retention.c). */
@@ -80,12 +83,6 @@ struct user_usage {
   int64_t uid;
   double usage;    /* CPU-seconds allocated, decayed to updated */
   int64_t updated; /* unix seconds */
-};
-
-struct uid_count {
-  uid_t uid;
-  int n;
-  struct uid_count *next;
 };
 
 /* server.c: the client socket. */

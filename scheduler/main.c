@@ -185,11 +185,7 @@ main(int argc, char **argv) {
   free(d.batch_starts);
   ready_free(&d);
   walsync_free(&d);
-  while (d.conns_by_uid) {
-    struct uid_count *e = d.conns_by_uid;
-    d.conns_by_uid = e->next;
-    free(e);
-  }
+  idmap_free(&d.conns_by_uid);
   cfg_free(&d.cfg);
   log_info("stopped");
   return 0;

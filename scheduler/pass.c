@@ -23,6 +23,7 @@ struct pass_state {
   /* The last full pass's verdict on each queued job, sorted by id (qstat). */
   struct sched_note *notes;
   size_t nnotes;
+  struct idmap note_of_array; /* an array's id -> its waiting tasks' note's index + 1 */
   int64_t reserved_id, reserved_time;
   int64_t last_pass;
   /* Passes are coalesced: events ask for one, the loop runs it. */
@@ -163,9 +164,9 @@ sched_note_of(struct boxqd *d, int64_t id, int64_t array_id) {
   const struct sched_note *n =
       bsearch(&key, d->pass->notes, d->pass->nnotes, sizeof(key), cmp_note);
   /* An array's waiting tasks share one entry: its note. */
-  for (size_t i = 0; !n && array_id && i < d->pass->nnotes; i++)
-    if (d->pass->notes[i].array_id == array_id)
-      n = &d->pass->notes[i];
+  size_t at = !n && array_id ? (size_t)(intptr_t)idmap_get(&d->pass->note_of_array, array_id) : 0;
+  if (at)
+    n = &d->pass->notes[at - 1];
   return n;
 }
 
@@ -553,6 +554,11 @@ sched_pass(struct boxqd *d) {
       note_set(&d->pass->notes[i], &p.queued[i], &res.verdict[i]);
     d->pass->nnotes = p.nqueued;
     qsort(d->pass->notes, d->pass->nnotes, sizeof(struct sched_note), cmp_note);
+    idmap_free(&d->pass->note_of_array);
+    for (size_t i = 0; i < d->pass->nnotes; i++)
+      if (d->pass->notes[i].array_id &&
+          !idmap_get(&d->pass->note_of_array, d->pass->notes[i].array_id))
+        idmap_put(&d->pass->note_of_array, d->pass->notes[i].array_id, (void *)(intptr_t)(i + 1));
     d->pass->last_pass = now;
   } else if (r == 0) {
     /* A quick pass's verdicts replace those of the jobs it looked at; a
@@ -674,6 +680,7 @@ sched_pass_free(struct boxqd *d) {
     return;
   free(d->pass->qcache);
   free(d->pass->notes);
+  idmap_free(&d->pass->note_of_array);
   free(d->pass);
   d->pass = NULL;
 }

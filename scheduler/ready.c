@@ -12,6 +12,7 @@
  * queued job or on a running one, as on any other. While the worker is
  * away, what it started is unknown: parked requests wait for its hello. */
 #include "boxqd.h"
+#include "idmap.h"
 #include "log.h"
 
 #include <string.h>
@@ -31,6 +32,7 @@ struct parked_req {
 struct ready_set {
   struct ready_job *jobs;
   size_t n, cap;
+  struct idmap index; /* id -> its entry's index + 1 */
   /* Jobs (or arrays) parked requests act on: not handed again before
    * those requests have run, or a pass could hand a job back as soon as
    * the worker returned it, and the request wait for ever. */
@@ -52,10 +54,7 @@ rs_of(struct boxqd *d) {
 
 static ssize_t
 index_of(const struct ready_set *rs, int64_t id) {
-  for (size_t i = 0; rs && i < rs->n; i++)
-    if (rs->jobs[i].id == id)
-      return (ssize_t)i;
-  return -1;
+  return rs ? (ssize_t)(intptr_t)idmap_get(&rs->index, id) - 1 : -1;
 }
 
 void
@@ -65,6 +64,7 @@ ready_added(struct boxqd *d, int64_t id, int64_t array_id) {
     return;
   rs->jobs = xgrow(rs->jobs, rs->n, &rs->cap, sizeof(*rs->jobs), 16);
   rs->jobs[rs->n++] = (struct ready_job){.id = id, .array_id = array_id};
+  idmap_put(&rs->index, id, (void *)(intptr_t)rs->n);
 }
 
 bool
@@ -145,7 +145,10 @@ ready_gone(struct boxqd *d, int64_t id) {
   ssize_t i = index_of(rs, id);
   if (i < 0)
     return;
+  idmap_del(&rs->index, id);
   rs->jobs[i] = rs->jobs[--rs->n];
+  if ((size_t)i < rs->n)
+    idmap_put(&rs->index, rs->jobs[i].id, (void *)(intptr_t)(i + 1));
   replay_soon(d);
 }
 
@@ -158,6 +161,7 @@ void
 ready_forget_all(struct boxqd *d) {
   struct ready_set *rs = rs_of(d);
   rs->n = 0;
+  idmap_free(&rs->index);
   rs->worker_lost = false;
   replay_soon(d);
 }
@@ -246,6 +250,7 @@ ready_free(struct boxqd *d) {
   free(rs->parked);
   free(rs->claims);
   free(rs->jobs);
+  idmap_free(&rs->index);
   free(rs);
   d->ready = NULL;
 }

@@ -15,16 +15,19 @@ on_client_msg(struct conn *c, const struct pmsg *m) {
   req_dispatch(c->data, c, m);
 }
 
-static struct uid_count *
-uid_entry(struct boxqd *d, uid_t uid) {
-  for (struct uid_count *e = d->conns_by_uid; e; e = e->next)
-    if (e->uid == uid)
-      return e;
-  struct uid_count *e = xcalloc(1, sizeof(*e));
-  e->uid = uid;
-  e->next = d->conns_by_uid;
-  d->conns_by_uid = e;
-  return e;
+/* Connections a uid holds: kept by uid + 1 (root is 0). */
+static int64_t
+conn_count(struct boxqd *d, uid_t uid) {
+  return (int64_t)(intptr_t)idmap_get(&d->conns_by_uid, (int64_t)uid + 1);
+}
+
+static void
+conn_count_add(struct boxqd *d, uid_t uid, int64_t delta) {
+  int64_t n = conn_count(d, uid) + delta;
+  if (n > 0)
+    idmap_put(&d->conns_by_uid, (int64_t)uid + 1, (void *)(intptr_t)n);
+  else
+    idmap_del(&d->conns_by_uid, (int64_t)uid + 1);
 }
 
 static void
@@ -32,18 +35,8 @@ on_client_close(struct conn *c) {
   struct boxqd *d = c->data;
   walsync_forget_conn(d, c);
   ready_forget_conn(d, c);
-  if (c->uid == (uid_t)-1)
-    return;
-  struct uid_count **pp = &d->conns_by_uid;
-  for (; *pp; pp = &(*pp)->next)
-    if ((*pp)->uid == c->uid) {
-      if (--(*pp)->n <= 0) {
-        struct uid_count *e = *pp;
-        *pp = e->next;
-        free(e);
-      }
-      return;
-    }
+  if (c->uid != (uid_t)-1)
+    conn_count_add(d, c->uid, -1);
 }
 
 static void
@@ -62,10 +55,10 @@ on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
-  struct uid_count *e = uid_entry(d, c->uid);
-  e->n++;
-  if (c->uid != 0 && e->n > d->cfg.max_connections_per_user) {
-    if (e->n == d->cfg.max_connections_per_user + 1)
+  conn_count_add(d, c->uid, 1);
+  int64_t n = conn_count(d, c->uid);
+  if (c->uid != 0 && n > d->cfg.max_connections_per_user) {
+    if (n == d->cfg.max_connections_per_user + 1)
       log_warn("uid %u holds %lld connections, the most allowed: refusing more", (unsigned)c->uid,
                (long long)d->cfg.max_connections_per_user);
     conn_close(c); /* on_client_close gives the count back */

@@ -235,11 +235,12 @@ wf_settle(struct boxqd *d, int64_t id, int64_t now) {
 
 struct user_usage *
 wf_usage_of(struct boxqd *d, int64_t uid) {
-  for (size_t i = 0; i < d->nusage; i++)
-    if (d->usage[i].uid == uid)
-      return &d->usage[i];
+  size_t at = (size_t)(intptr_t)idmap_get(&d->usage_index, uid + 1);
+  if (at)
+    return &d->usage[at - 1];
   d->usage = xrealloc(d->usage, (d->nusage + 1) * sizeof(*d->usage));
   d->usage[d->nusage] = (struct user_usage){.uid = uid, .usage = 0, .updated = 0};
+  idmap_put(&d->usage_index, uid + 1, (void *)(intptr_t)(d->nusage + 1));
   return &d->usage[d->nusage++];
 }
 
@@ -332,4 +333,5 @@ wf_stop(struct boxqd *d) {
   free(d->usage);
   d->usage = NULL;
   d->nusage = 0;
+  idmap_free(&d->usage_index);
 }

@@ -19,10 +19,7 @@
 
 struct wjob *
 wjob_find(struct worker *w, int64_t id) {
-  for (struct wjob *j = w->jobs; j; j = j->next)
-    if (j->id == id)
-      return j;
-  return NULL;
+  return id > 0 ? idmap_get(&w->jobs_by_id, id) : NULL;
 }
 
 static struct wjob *
@@ -32,17 +29,23 @@ wjob_add(struct worker *w, int64_t id) {
   j->w = w;
   j->dir = xasprintf("%s/%lld", w->cfg.spool_dir, (long long)id);
   j->next = w->jobs;
+  if (w->jobs)
+    w->jobs->prev = j;
   w->jobs = j;
+  idmap_put(&w->jobs_by_id, id, j);
   return j;
 }
 
 void
 wjob_free(struct worker *w, struct wjob *j) {
-  for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
-    if (*pp == j) {
-      *pp = j->next;
-      break;
-    }
+  if (j->prev)
+    j->prev->next = j->next;
+  else
+    w->jobs = j->next;
+  if (j->next)
+    j->next->prev = j->prev;
+  if (idmap_get(&w->jobs_by_id, j->id) == j)
+    idmap_del(&w->jobs_by_id, j->id);
   wplace_clear(&j->place);
   pbuf_free(&j->result);
   free(j->dir);

@@ -297,6 +297,7 @@ main(int argc, char **argv) {
 out:
   while (w.jobs)
     wjob_free(&w, w.jobs);
+  idmap_free(&w.jobs_by_id);
   wready_clear(&w.ready);
   for (struct wshep *s = w.sheps, *next; s; s = next) {
     next = s->next;

@@ -6,6 +6,7 @@
 #include "cfg.h"
 #include "cgroup.h"
 #include "conn.h"
+#include "idmap.h"
 #include "ready.h"
 #include "shepherd.h"
 #include "usercache.h"
@@ -48,7 +49,7 @@ struct wjob {
   int64_t run;         /* which run of the job this is (its run_count then + 1); 0: unknown */
   bool followed;       /* ended, and a ready job started in its place */
   struct worker *w;
-  struct wjob *next;
+  struct wjob *prev, *next;
 };
 
 struct worker {
@@ -62,7 +63,8 @@ struct worker {
   uv_signal_t sig_term, sig_int;
   struct conn *sched;
   struct wjob *jobs;
-  struct wready ready; /* jobs handed ahead, not started (ready.h) */
+  struct idmap jobs_by_id; /* the same, by id */
+  struct wready ready;     /* jobs handed ahead, not started (ready.h) */
   struct wshep *sheps;
   struct wdrain *drains; /* dead jobs' cgroups being emptied (drain.c) */
   int max_idle_sheps;

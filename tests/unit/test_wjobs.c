@@ -66,6 +66,7 @@ teardown(void **state) {
   struct fixture *f = *state;
   while (f->w.jobs)
     wjob_free(&f->w, f->w.jobs);
+  idmap_free(&f->w.jobs_by_id);
   shep_close_all(&f->w);
   uv_close((uv_handle_t *)&f->w.outbox_timer, closed);
   uv_run(f->w.loop, UV_RUN_DEFAULT);

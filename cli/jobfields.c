@@ -5,174 +5,14 @@
 #include <stdarg.h>
 #include <string.h>
 
-enum field_id {
-  /* qstat -f */
-  F_JOB_NAME,
-  F_JOB_OWNER,
-  F_USED_CPUT,
-  F_USED_MEM,
-  F_USED_NCPUS,
-  F_USED_WALLTIME,
-  F_JOB_STATE,
-  F_QUEUE,
-  F_SERVER,
-  F_CTIME,
-  F_ERROR_PATH,
-  F_EXEC_HOST,
-  F_HOLD_TYPES,
-  F_JOIN_PATH,
-  F_MTIME,
-  F_OUTPUT_PATH,
-  F_PRIORITY,
-  F_RERUNABLE,
-  F_RUN_COUNT,
-  F_QTIME,
-  F_REQ_MEM,
-  F_REQ_NCPUS,
-  F_REQ_NET,
-  F_REQ_PIDS,
-  F_REQ_WALLTIME,
-  F_STIME,
-  F_OBITTIME,
-  F_EUSER,
-  F_EGID,
-  F_EXIT_STATUS,
-  F_END_REASON,
-  F_CPUS,
-  F_CGROUP,
-  F_COMMENT,
-  F_SCHED_PRIORITY,
-  F_DEPEND,
-  F_EXECUTION_TIME,
-  F_ARRAY,
-  F_ARRAY_INDICES,
-  F_MAX_RUN_SUBJOBS,
-  F_ARRAY_STATE_COUNT,
-  F_ARRAY_ID,
-  F_ARRAY_INDEX,
-  F_VARIABLE_LIST,
-  /* qacct -j */
-  A_JOBNUMBER,
-  A_HOSTNAME,
-  A_STATE,
-  A_EXIT_STATUS,
-  A_WALLCLOCK,
-  A_CPU,
-  A_CPU_USER,
-  A_CPU_SYS,
-  A_CPU_THROTTLED,
-  A_THROTTLED_PERIODS,
-  A_MEM_PEAK,
-  A_MEM_PEAK_SOURCE,
-  A_OOM_KILLS,
-  A_OOM_EVENTS,
-  A_MEM_LIMIT_HITS,
-  A_SWAP_PEAK,
-  A_PIDS_PEAK,
-  A_IO_READ,
-  A_IO_WRITE,
-  A_RU_UTIME,
-  A_RU_STIME,
-  A_RU_MAXRSS,
-  A_CG_BACKEND,
-};
+/* Each field's value for one job: absent (v->type FV_ABSENT) when the
+ * job has none to show. */
+typedef void (*field_get)(const struct job_rec *j, const char *server, struct fval *v);
 
 struct job_field {
   const char *key;
-  enum field_id id;
+  field_get get;
 };
-
-static const struct job_field qstat_list[] = {
-    {"Job_Name", F_JOB_NAME},
-    {"Job_Owner", F_JOB_OWNER},
-    {"resources_used.cput", F_USED_CPUT},
-    {"resources_used.mem", F_USED_MEM},
-    {"resources_used.ncpus", F_USED_NCPUS},
-    {"resources_used.walltime", F_USED_WALLTIME},
-    {"job_state", F_JOB_STATE},
-    {"queue", F_QUEUE},
-    {"server", F_SERVER},
-    {"ctime", F_CTIME},
-    {"Error_Path", F_ERROR_PATH},
-    {"exec_host", F_EXEC_HOST},
-    {"Hold_Types", F_HOLD_TYPES},
-    {"Join_Path", F_JOIN_PATH},
-    {"mtime", F_MTIME},
-    {"Output_Path", F_OUTPUT_PATH},
-    {"Priority", F_PRIORITY},
-    {"Rerunable", F_RERUNABLE},
-    {"run_count", F_RUN_COUNT},
-    {"qtime", F_QTIME},
-    {"Resource_List.mem", F_REQ_MEM},
-    {"Resource_List.ncpus", F_REQ_NCPUS},
-    {"Resource_List.net", F_REQ_NET},
-    {"Resource_List.pids", F_REQ_PIDS},
-    {"Resource_List.walltime", F_REQ_WALLTIME},
-    {"stime", F_STIME},
-    {"obittime", F_OBITTIME},
-    {"euser", F_EUSER},
-    {"egid", F_EGID},
-    {"Exit_status", F_EXIT_STATUS},
-    {"end_reason", F_END_REASON},
-    {"cpus", F_CPUS},
-    {"cgroup", F_CGROUP},
-    {"comment", F_COMMENT},
-    {"sched_priority", F_SCHED_PRIORITY},
-    {"depend", F_DEPEND},
-    {"Execution_Time", F_EXECUTION_TIME},
-    {"array", F_ARRAY},
-    {"array_indices_submitted", F_ARRAY_INDICES},
-    {"max_run_subjobs", F_MAX_RUN_SUBJOBS},
-    {"array_state_count", F_ARRAY_STATE_COUNT},
-    {"array_id", F_ARRAY_ID},
-    {"array_index", F_ARRAY_INDEX},
-    {"Variable_List", F_VARIABLE_LIST},
-};
-
-static const struct job_field acct_list[] = {
-    {"qname", F_QUEUE},
-    {"hostname", A_HOSTNAME},
-    {"owner", F_EUSER},
-    {"gid", F_EGID},
-    {"jobname", F_JOB_NAME},
-    {"jobnumber", A_JOBNUMBER},
-    {"qsub_time", F_CTIME},
-    {"start_time", F_STIME},
-    {"end_time", F_OBITTIME},
-    {"state", A_STATE},
-    {"end_reason", F_END_REASON},
-    {"exit_status", A_EXIT_STATUS},
-    {"req_mem", F_REQ_MEM},
-    {"req_ncpus", F_REQ_NCPUS},
-    {"req_pids", F_REQ_PIDS},
-    {"req_net", F_REQ_NET},
-    {"cpus", F_CPUS},
-    {"req_walltime", F_REQ_WALLTIME},
-    {"ru_wallclock", A_WALLCLOCK},
-    {"cpu", A_CPU},
-    {"cpu_user", A_CPU_USER},
-    {"cpu_sys", A_CPU_SYS},
-    {"cpu_throttled", A_CPU_THROTTLED},
-    {"throttled_periods", A_THROTTLED_PERIODS},
-    {"mem_peak", A_MEM_PEAK},
-    {"mem_peak_source", A_MEM_PEAK_SOURCE},
-    {"oom_kills", A_OOM_KILLS},
-    {"oom_events", A_OOM_EVENTS},
-    {"mem_limit_hits", A_MEM_LIMIT_HITS},
-    {"swap_peak", A_SWAP_PEAK},
-    {"pids_peak", A_PIDS_PEAK},
-    {"io_read", A_IO_READ},
-    {"io_write", A_IO_WRITE},
-    {"rusage_utime", A_RU_UTIME},
-    {"rusage_stime", A_RU_STIME},
-    {"rusage_maxrss", A_RU_MAXRSS},
-    {"cgroup_backend", A_CG_BACKEND},
-    {"cgroup", F_CGROUP},
-    {"comment", F_COMMENT},
-};
-
-const struct field_set qstat_fields = {qstat_list, ARRAY_SIZE(qstat_list)};
-const struct field_set acct_fields = {acct_list, ARRAY_SIZE(acct_list)};
 
 static void
 set_str(struct fval *v, const char *s) {
@@ -269,264 +109,251 @@ variable_list(char *const *env) {
   return out;
 }
 
+/* ru_maxrss: "N kb" in text, the number in JSON. */
 static void
-get_field(enum field_id id, const struct job_rec *j, const char *server, struct fval *v) {
-  *v = (struct fval){.type = FV_ABSENT};
-  const struct job_usage *u = &j->usage;
-  bool used = j->has_usage || j->state == JOB_RUNNING;
-  switch (id) {
-    case F_JOB_NAME:
-      set_str(v, j->name);
-      break;
-    case F_JOB_OWNER:
-      set_fmt(v, "%s@%s", j->owner ? j->owner : "?",
-              has_text(j->submit_host) ? j->submit_host : server);
-      break;
-    case F_USED_CPUT:
-      if (used)
-        set_hms(v, u->cpu_usec);
-      break;
-    case F_USED_MEM:
-      if (used)
-        set_size(v, u->mem_peak);
-      break;
-    case F_USED_NCPUS:
-      if (used)
-        set_int(v, j->ncpus);
-      break;
-    case F_USED_WALLTIME:
-      if (used)
-        set_hms(v, u->wall_usec);
-      break;
-    case F_JOB_STATE:
-    case A_STATE:
-      set_fmt(v, "%c", j->state);
-      break;
-    case F_QUEUE:
-      set_str(v, j->queue);
-      break;
-    case F_SERVER:
-      set_str(v, server);
-      break;
-    case F_CTIME:
-      set_time(v, j->ctime);
-      break;
-    case F_ERROR_PATH:
-    case F_OUTPUT_PATH: {
-      _cleanup_free_ char *outp = job_out_path(j), *errp = job_err_path(j);
-      bool err = id == F_ERROR_PATH;
-      /* Joined streams both go to the file they are joined into. */
-      const char *p = err ? (j->join == JOIN_OE ? outp : errp) : (j->join == JOIN_EO ? errp : outp);
-      set_fmt(v, "%s:%s", server, p);
-      break;
-    }
-    case F_EXEC_HOST:
-      if (j->exec_host)
-        set_fmt(v, "%s/0*%lld", j->exec_host, (long long)j->ncpus);
-      break;
-    case A_HOSTNAME:
-      set_str(v, j->exec_host ? j->exec_host : "-");
-      break;
-    case F_HOLD_TYPES:
-      set_str(v, has_text(j->hold_types) ? j->hold_types : "n");
-      break;
-    case F_JOIN_PATH:
-      set_str(v, j->join == JOIN_OE ? "oe" : j->join == JOIN_EO ? "eo" : "n");
-      break;
-    case F_MTIME:
-      set_time(v, j->mtime);
-      break;
-    case F_PRIORITY:
-      set_int(v, j->priority);
-      break;
-    case F_RERUNABLE:
-      set_str(v, j->rerunnable ? "True" : "False");
-      break;
-    case F_RUN_COUNT:
-      set_int(v, j->run_count);
-      break;
-    case F_QTIME:
-      set_time(v, j->qtime);
-      break;
-    case F_REQ_MEM:
-      set_size(v, j->mem);
-      break;
-    case F_REQ_NCPUS:
-      set_int(v, j->ncpus);
-      break;
-    case F_REQ_NET:
-      if (has_text(j->net))
-        set_str(v, j->net);
-      break;
-    case F_REQ_PIDS:
-      if (j->pids > 0)
-        set_int(v, j->pids);
-      break;
-    case F_REQ_WALLTIME:
-      if (j->walltime > 0)
-        set_duration(v, j->walltime);
-      break;
-    case F_STIME:
-      if (j->stime > 0)
-        set_time(v, j->stime);
-      break;
-    case F_OBITTIME:
-      if (j->state == JOB_FINISHED)
-        set_time(v, j->etime);
-      break;
-    case F_EUSER:
-      set_str(v, j->owner);
-      break;
-    case F_EGID:
-      set_int(v, j->gid);
-      break;
-    case F_EXIT_STATUS:
-    case A_EXIT_STATUS:
-      if (j->has_exit)
-        set_int(v, j->exit_status);
-      break;
-    case F_END_REASON:
-      if (j->state == JOB_FINISHED)
-        set_str(v, job_end_to_string(j->end_reason));
-      break;
-    case F_CPUS:
-      if (has_text(j->cpus))
-        set_str(v, j->cpus);
-      break;
-    case F_CGROUP:
-      if (j->cgroup)
-        set_str(v, j->cgroup);
-      break;
-    case F_COMMENT:
-      if (j->comment)
-        set_str(v, j->comment);
-      break;
-    case F_SCHED_PRIORITY:
-      if (j->sched_info)
-        set_str(v, j->sched_info);
-      break;
-    case F_DEPEND:
-      if (j->depend)
-        set_str(v, j->depend);
-      break;
-    case F_EXECUTION_TIME:
-      if (j->exec_time)
-        set_time(v, j->exec_time);
-      break;
-    case F_ARRAY:
-      if (j->array_spec)
-        set_str(v, "True");
-      break;
-    case F_ARRAY_INDICES:
-      if (j->array_spec)
-        set_str(v, j->array_spec);
-      break;
-    case F_MAX_RUN_SUBJOBS:
-      if (j->array_spec && j->array_limit)
-        set_int(v, j->array_limit);
-      break;
-    case F_ARRAY_STATE_COUNT:
-      if (j->array_counts)
-        set_str(v, j->array_counts);
-      break;
-    case F_ARRAY_ID:
-      if (j->array_id)
-        set_fmt(v, "%lld[].%s", (long long)j->array_id, server);
-      break;
-    case F_ARRAY_INDEX:
-      if (j->array_id)
-        set_int(v, j->array_index);
-      break;
-    case F_VARIABLE_LIST:
-      if (j->env) {
-        v->type = FV_ENV;
-        v->text = variable_list(j->env);
-      }
-      break;
-    case A_JOBNUMBER:
-      v->type = FV_STR;
-      v->text = job_display_id(j, server);
-      break;
-    case A_WALLCLOCK:
-      if (j->has_usage)
-        set_seconds(v, u->wall_usec);
-      break;
-    case A_CPU:
-      if (j->has_usage)
-        set_seconds(v, u->cpu_usec);
-      break;
-    case A_CPU_USER:
-      if (j->has_usage)
-        set_seconds(v, u->user_usec);
-      break;
-    case A_CPU_SYS:
-      if (j->has_usage)
-        set_seconds(v, u->sys_usec);
-      break;
-    case A_CPU_THROTTLED:
-      if (j->has_usage)
-        set_seconds(v, u->throttled_usec);
-      break;
-    case A_THROTTLED_PERIODS:
-      if (j->has_usage)
-        set_int(v, u->nr_throttled);
-      break;
-    case A_MEM_PEAK:
-      if (j->has_usage && u->mem_peak_src != MEM_PEAK_NONE)
-        set_bytes(v, u->mem_peak);
-      break;
-    case A_MEM_PEAK_SOURCE:
-      if (j->has_usage)
-        set_str(v, fmt_mem_src(u->mem_peak_src));
-      break;
-    case A_OOM_KILLS:
-      if (j->has_usage)
-        set_int(v, u->oom_kills);
-      break;
-    case A_OOM_EVENTS:
-      if (j->has_usage && u->oom_events >= 0)
-        set_int(v, u->oom_events);
-      break;
-    case A_MEM_LIMIT_HITS:
-      if (j->has_usage && u->mem_max_events >= 0)
-        set_int(v, u->mem_max_events);
-      break;
-    case A_SWAP_PEAK:
-      if (j->has_usage && u->swap_peak >= 0)
-        set_bytes(v, u->swap_peak);
-      break;
-    case A_PIDS_PEAK:
-      if (j->has_usage)
-        set_int(v, u->pids_peak);
-      break;
-    case A_IO_READ:
-      if (j->has_usage && u->io_rbytes >= 0)
-        set_bytes(v, u->io_rbytes);
-      break;
-    case A_IO_WRITE:
-      if (j->has_usage && u->io_wbytes >= 0)
-        set_bytes(v, u->io_wbytes);
-      break;
-    case A_RU_UTIME:
-      if (j->has_usage)
-        set_seconds(v, u->ru_utime_usec);
-      break;
-    case A_RU_STIME:
-      if (j->has_usage)
-        set_seconds(v, u->ru_stime_usec);
-      break;
-    case A_RU_MAXRSS:
-      if (j->has_usage && u->ru_maxrss_kb >= 0) {
-        set_fmt(v, "%lld kb", (long long)u->ru_maxrss_kb);
-        v->type = FV_INT;
-        v->i = u->ru_maxrss_kb;
-      }
-      break;
-    case A_CG_BACKEND:
-      if (j->has_usage)
-        set_str(v, u->cg_backend);
-      break;
+set_kb(struct fval *v, int64_t kb) {
+  set_fmt(v, "%lld kb", (long long)kb);
+  v->type = FV_INT;
+  v->i = kb;
+}
+
+/* A running job shows its usage so far; a finished one its final usage. */
+#define USED      (j->has_usage || j->state == JOB_RUNNING)
+#define HAS_USAGE (j->has_usage)
+
+/* The fields that show one value of the record (or of its usage) with one
+ * formatter, when a condition holds: X(name, value, format, when). Each
+ * becomes get_NAME below; the forms' key lists name them. */
+#define VALUE_FIELDS(X)                                                                            \
+  X(job_name, j->name, str, true)                                                                  \
+  X(used_cput, j->usage.cpu_usec, hms, USED)                                                       \
+  X(used_mem, j->usage.mem_peak, size, USED)                                                       \
+  X(used_ncpus, j->ncpus, int, USED)                                                               \
+  X(used_walltime, j->usage.wall_usec, hms, USED)                                                  \
+  X(queue, j->queue, str, true)                                                                    \
+  X(server, server, str, true)                                                                     \
+  X(ctime, j->ctime, time, true)                                                                   \
+  X(hostname, j->exec_host ? j->exec_host : "-", str, true)                                        \
+  X(hold_types, has_text(j->hold_types) ? j->hold_types : "n", str, true)                          \
+  X(mtime, j->mtime, time, true)                                                                   \
+  X(priority, j->priority, int, true)                                                              \
+  X(rerunable, j->rerunnable ? "True" : "False", str, true)                                        \
+  X(run_count, j->run_count, int, true)                                                            \
+  X(qtime, j->qtime, time, true)                                                                   \
+  X(req_mem, j->mem, size, true)                                                                   \
+  X(req_ncpus, j->ncpus, int, true)                                                                \
+  X(req_net, j->net, str, has_text(j->net))                                                        \
+  X(req_pids, j->pids, int, j->pids > 0)                                                           \
+  X(req_walltime, j->walltime, duration, j->walltime > 0)                                          \
+  X(stime, j->stime, time, j->stime > 0)                                                           \
+  X(obittime, j->etime, time, j->state == JOB_FINISHED)                                            \
+  X(euser, j->owner, str, true)                                                                    \
+  X(egid, j->gid, int, true)                                                                       \
+  X(exit_status, j->exit_status, int, j->has_exit)                                                 \
+  X(end_reason, job_end_to_string(j->end_reason), str, j->state == JOB_FINISHED)                   \
+  X(cpus, j->cpus, str, has_text(j->cpus))                                                         \
+  X(cgroup, j->cgroup, str, j->cgroup)                                                             \
+  X(comment, j->comment, str, j->comment)                                                          \
+  X(sched_priority, j->sched_info, str, j->sched_info)                                             \
+  X(depend, j->depend, str, j->depend)                                                             \
+  X(execution_time, j->exec_time, time, j->exec_time)                                              \
+  X(array, "True", str, j->array_spec)                                                             \
+  X(array_indices, j->array_spec, str, j->array_spec)                                              \
+  X(max_run_subjobs, j->array_limit, int, j->array_spec && j->array_limit)                         \
+  X(array_state_count, j->array_counts, str, j->array_counts)                                      \
+  X(array_index, j->array_index, int, j->array_id)                                                 \
+  X(wallclock, j->usage.wall_usec, seconds, HAS_USAGE)                                             \
+  X(cpu, j->usage.cpu_usec, seconds, HAS_USAGE)                                                    \
+  X(cpu_user, j->usage.user_usec, seconds, HAS_USAGE)                                              \
+  X(cpu_sys, j->usage.sys_usec, seconds, HAS_USAGE)                                                \
+  X(cpu_throttled, j->usage.throttled_usec, seconds, HAS_USAGE)                                    \
+  X(throttled_periods, j->usage.nr_throttled, int, HAS_USAGE)                                      \
+  X(mem_peak, j->usage.mem_peak, bytes, HAS_USAGE && j->usage.mem_peak_src != MEM_PEAK_NONE)       \
+  X(mem_peak_source, fmt_mem_src(j->usage.mem_peak_src), str, HAS_USAGE)                           \
+  X(oom_kills, j->usage.oom_kills, int, HAS_USAGE)                                                 \
+  X(oom_events, j->usage.oom_events, int, HAS_USAGE && j->usage.oom_events >= 0)                   \
+  X(mem_limit_hits, j->usage.mem_max_events, int, HAS_USAGE && j->usage.mem_max_events >= 0)       \
+  X(swap_peak, j->usage.swap_peak, bytes, HAS_USAGE && j->usage.swap_peak >= 0)                    \
+  X(pids_peak, j->usage.pids_peak, int, HAS_USAGE)                                                 \
+  X(io_read, j->usage.io_rbytes, bytes, HAS_USAGE && j->usage.io_rbytes >= 0)                      \
+  X(io_write, j->usage.io_wbytes, bytes, HAS_USAGE && j->usage.io_wbytes >= 0)                     \
+  X(rusage_utime, j->usage.ru_utime_usec, seconds, HAS_USAGE)                                      \
+  X(rusage_stime, j->usage.ru_stime_usec, seconds, HAS_USAGE)                                      \
+  X(rusage_maxrss, j->usage.ru_maxrss_kb, kb, HAS_USAGE && j->usage.ru_maxrss_kb >= 0)             \
+  X(cgroup_backend, j->usage.cg_backend, str, HAS_USAGE)
+
+#define GET_VALUE_FIELD_(name, value, format, when)                                                \
+  static void get_##name(const struct job_rec *j, const char *server, struct fval *v) {            \
+    (void)j;                                                                                       \
+    (void)server;                                                                                  \
+    if (when)                                                                                      \
+      set_##format(v, value);                                                                      \
   }
+VALUE_FIELDS(GET_VALUE_FIELD_)
+#undef GET_VALUE_FIELD_
+
+/* The fields made of more than one value. */
+static void
+get_job_owner(const struct job_rec *j, const char *server, struct fval *v) {
+  set_fmt(v, "%s@%s", j->owner ? j->owner : "?",
+          has_text(j->submit_host) ? j->submit_host : server);
+}
+
+static void
+get_job_state(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  set_fmt(v, "%c", j->state);
+}
+
+/* Joined streams both go to the file they are joined into. */
+static void
+get_path(const struct job_rec *j, const char *server, struct fval *v, bool err) {
+  _cleanup_free_ char *outp = job_out_path(j), *errp = job_err_path(j);
+  const char *p = err ? (j->join == JOIN_OE ? outp : errp) : (j->join == JOIN_EO ? errp : outp);
+  set_fmt(v, "%s:%s", server, p);
+}
+
+static void
+get_error_path(const struct job_rec *j, const char *server, struct fval *v) {
+  get_path(j, server, v, true);
+}
+
+static void
+get_output_path(const struct job_rec *j, const char *server, struct fval *v) {
+  get_path(j, server, v, false);
+}
+
+static void
+get_exec_host(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (j->exec_host)
+    set_fmt(v, "%s/0*%lld", j->exec_host, (long long)j->ncpus);
+}
+
+static void
+get_join_path(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  set_str(v, j->join == JOIN_OE ? "oe" : j->join == JOIN_EO ? "eo" : "n");
+}
+
+static void
+get_array_id(const struct job_rec *j, const char *server, struct fval *v) {
+  if (j->array_id)
+    set_fmt(v, "%lld[].%s", (long long)j->array_id, server);
+}
+
+static void
+get_variable_list(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (j->env) {
+    v->type = FV_ENV;
+    v->text = variable_list(j->env);
+  }
+}
+
+static void
+get_jobnumber(const struct job_rec *j, const char *server, struct fval *v) {
+  v->type = FV_STR;
+  v->text = job_display_id(j, server);
+}
+
+static const struct job_field qstat_list[] = {
+    {"Job_Name", get_job_name},
+    {"Job_Owner", get_job_owner},
+    {"resources_used.cput", get_used_cput},
+    {"resources_used.mem", get_used_mem},
+    {"resources_used.ncpus", get_used_ncpus},
+    {"resources_used.walltime", get_used_walltime},
+    {"job_state", get_job_state},
+    {"queue", get_queue},
+    {"server", get_server},
+    {"ctime", get_ctime},
+    {"Error_Path", get_error_path},
+    {"exec_host", get_exec_host},
+    {"Hold_Types", get_hold_types},
+    {"Join_Path", get_join_path},
+    {"mtime", get_mtime},
+    {"Output_Path", get_output_path},
+    {"Priority", get_priority},
+    {"Rerunable", get_rerunable},
+    {"run_count", get_run_count},
+    {"qtime", get_qtime},
+    {"Resource_List.mem", get_req_mem},
+    {"Resource_List.ncpus", get_req_ncpus},
+    {"Resource_List.net", get_req_net},
+    {"Resource_List.pids", get_req_pids},
+    {"Resource_List.walltime", get_req_walltime},
+    {"stime", get_stime},
+    {"obittime", get_obittime},
+    {"euser", get_euser},
+    {"egid", get_egid},
+    {"Exit_status", get_exit_status},
+    {"end_reason", get_end_reason},
+    {"cpus", get_cpus},
+    {"cgroup", get_cgroup},
+    {"comment", get_comment},
+    {"sched_priority", get_sched_priority},
+    {"depend", get_depend},
+    {"Execution_Time", get_execution_time},
+    {"array", get_array},
+    {"array_indices_submitted", get_array_indices},
+    {"max_run_subjobs", get_max_run_subjobs},
+    {"array_state_count", get_array_state_count},
+    {"array_id", get_array_id},
+    {"array_index", get_array_index},
+    {"Variable_List", get_variable_list},
+};
+
+static const struct job_field acct_list[] = {
+    {"qname", get_queue},
+    {"hostname", get_hostname},
+    {"owner", get_euser},
+    {"gid", get_egid},
+    {"jobname", get_job_name},
+    {"jobnumber", get_jobnumber},
+    {"qsub_time", get_ctime},
+    {"start_time", get_stime},
+    {"end_time", get_obittime},
+    {"state", get_job_state},
+    {"end_reason", get_end_reason},
+    {"exit_status", get_exit_status},
+    {"req_mem", get_req_mem},
+    {"req_ncpus", get_req_ncpus},
+    {"req_pids", get_req_pids},
+    {"req_net", get_req_net},
+    {"cpus", get_cpus},
+    {"req_walltime", get_req_walltime},
+    {"ru_wallclock", get_wallclock},
+    {"cpu", get_cpu},
+    {"cpu_user", get_cpu_user},
+    {"cpu_sys", get_cpu_sys},
+    {"cpu_throttled", get_cpu_throttled},
+    {"throttled_periods", get_throttled_periods},
+    {"mem_peak", get_mem_peak},
+    {"mem_peak_source", get_mem_peak_source},
+    {"oom_kills", get_oom_kills},
+    {"oom_events", get_oom_events},
+    {"mem_limit_hits", get_mem_limit_hits},
+    {"swap_peak", get_swap_peak},
+    {"pids_peak", get_pids_peak},
+    {"io_read", get_io_read},
+    {"io_write", get_io_write},
+    {"rusage_utime", get_rusage_utime},
+    {"rusage_stime", get_rusage_stime},
+    {"rusage_maxrss", get_rusage_maxrss},
+    {"cgroup_backend", get_cgroup_backend},
+    {"cgroup", get_cgroup},
+    {"comment", get_comment},
+};
+
+const struct field_set qstat_fields = {qstat_list, ARRAY_SIZE(qstat_list)};
+const struct field_set acct_fields = {acct_list, ARRAY_SIZE(acct_list)};
+
+/* A field's value, FV_ABSENT unless its getter sets one. */
+static void
+get_field(const struct job_field *f, const struct job_rec *j, const char *server, struct fval *v) {
+  *v = (struct fval){.type = FV_ABSENT};
+  f->get(j, server, v);
 }
 
 static void
@@ -541,7 +368,7 @@ job_field_text(const char *key, const struct job_rec *j, const char *server) {
     if (strcmp(qstat_list[i].key, key) != 0)
       continue;
     struct fval v;
-    get_field(qstat_list[i].id, j, server, &v);
+    get_field(&qstat_list[i], j, server, &v);
     if (v.type == FV_ABSENT)
       return xstrdup("");
     return v.text;
@@ -553,7 +380,7 @@ void
 fields_print_kv(const struct field_set *fs, const struct job_rec *j, const char *server) {
   for (size_t i = 0; i < fs->n; i++) {
     struct fval v;
-    get_field(fs->fields[i].id, j, server, &v);
+    get_field(&fs->fields[i], j, server, &v);
     if (v.type != FV_ABSENT)
       printf("    %s = %s\n", fs->fields[i].key, v.text);
     fval_free(&v);
@@ -564,7 +391,7 @@ void
 fields_print_aligned(const struct field_set *fs, const struct job_rec *j, const char *server) {
   for (size_t i = 0; i < fs->n; i++) {
     struct fval v;
-    get_field(fs->fields[i].id, j, server, &v);
+    get_field(&fs->fields[i], j, server, &v);
     if (v.type != FV_ABSENT)
       printf("%-16s %s\n", fs->fields[i].key, v.text);
     fval_free(&v);
@@ -601,7 +428,7 @@ fields_json(const struct field_set *fs, const struct job_rec *j, const char *ser
   struct json_group group = {""};
   for (size_t i = 0; i < fs->n; i++) {
     struct fval v;
-    get_field(fs->fields[i].id, j, server, &v);
+    get_field(&fs->fields[i], j, server, &v);
     if (v.type == FV_ABSENT)
       continue;
     json_value(js, json_grouped_key(js, &group, fs->fields[i].key), &v, j);

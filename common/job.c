@@ -57,7 +57,7 @@ job_env_count(char *const *env) {
 
 void
 job_rec_free(struct job_rec *j) {
-#define FREE_FIELD_(member, kind, tag, column, wire) FREE_##kind(&j->member)
+#define FREE_FIELD_(member, kind, tag, column, wire, stored) FREE_##kind(&j->member)
   JOB_FIELDS(FREE_FIELD_)
   JOB_STAT_FIELDS(FREE_FIELD_)
 #undef FREE_FIELD_
@@ -93,7 +93,7 @@ job_usage_encode(struct pbuf *b, const struct job_usage *u) {
 
 void
 job_rec_encode(struct pbuf *b, const struct job_rec *j) {
-#define ENC_FIELD_(member, kind, tag, column, wire) ENC_##kind##_##wire(b, tag, j->member)
+#define ENC_FIELD_(member, kind, tag, column, wire, stored) ENC_##kind##_##wire(b, tag, j->member)
   JOB_FIELDS(ENC_FIELD_)
   JOB_STAT_FIELDS(ENC_FIELD_)
 #undef ENC_FIELD_
@@ -187,7 +187,7 @@ job_rec_decode(const struct pmsg *m, struct job_rec *j) {
     int64_t v = 0;
     int r = 0;
     switch (f.tag) {
-#define DEC_FIELD_(member, kind, tag, column, wire)                                                \
+#define DEC_FIELD_(member, kind, tag, column, wire, stored)                                        \
   case tag:                                                                                        \
     r = dec_##kind(&f, &j->member);                                                                \
     break;

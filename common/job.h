@@ -79,7 +79,7 @@ enum job_join { JOIN_NONE = 0, JOIN_OE, JOIN_EO };
  * "afterok:12:13,afterany:14" or NULL; sched_info and array_counts are
  * filled by boxqd for its replies only. */
 struct job_rec {
-#define JOB_REC_MEMBER_(member, kind, tag, column, wire) JOB_CTYPE_##kind member;
+#define JOB_REC_MEMBER_(member, kind, tag, column, wire, stored) JOB_CTYPE_##kind member;
   JOB_FIELDS(JOB_REC_MEMBER_)
   JOB_STAT_FIELDS(JOB_REC_MEMBER_)
 #undef JOB_REC_MEMBER_

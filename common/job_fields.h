@@ -2,18 +2,21 @@
 /* One description of a job record's fields. Every place that maps a job
  * record expands these lists instead of naming each field again: the
  * struct (job.h), the wire encoder and decoder (job.c), and boxqd's
- * database reader and usage writer (scheduler/db.c). A field added here
- * is carried everywhere at once; only its presentation (cli/jobfields.c)
- * and the columns a change writes are chosen by hand.
+ * database reader, submission INSERT and usage writer (scheduler/db.c). A
+ * field added here is carried everywhere at once. Its presentation is a
+ * table of its own (cli/jobfields.c: PBS names and formats); the columns a
+ * later change writes are chosen by each statement.
  *
- * JOB_FIELDS(X): X(member, kind, tag, column, wire)
+ * JOB_FIELDS(X): X(member, kind, tag, column, wire, stored)
  *   kind   I64 (int64_t), INT (int), BOOL (bool), STATE (int: a PBS state
  *          letter, one character in the database), STR (char *; NULL and
  *          "" kept apart), STRN (char *; "" in the database reads as NULL)
- *   column its expression in the job row's SELECT ("j." the jobs table)
+ *   column its column in the jobs table
  *   wire   ALWAYS, or NONZERO: sent only when not 0 (absent reads as 0)
+ *   stored SUBMIT: written by the submission's INSERT (NULL strings as "");
+ *          LATER: set as the job goes on (or, the id, by the database)
  * JOB_STAT_FIELDS(X): the same, for fields no table stores (computed by
- *   boxqd for its replies); their column is unused.
+ *   boxqd for its replies); their column is unused, stored NONE.
  * JOB_USAGE_FIELDS(X): X(member, kind, tag) of struct job_usage; each is
  *   stored in the job_usage column of its member's name.
  *
@@ -24,48 +27,48 @@
 #pragma once
 
 #define JOB_FIELDS(X)                                                                              \
-  X(id, I64, J_ID, "j.id", ALWAYS)                                                                 \
-  X(uid, I64, J_UID, "j.owner_uid", ALWAYS)                                                        \
-  X(gid, I64, J_GID, "j.owner_gid", ALWAYS)                                                        \
-  X(owner, STR, J_OWNER, "j.owner", ALWAYS)                                                        \
-  X(name, STR, J_NAME, "j.name", ALWAYS)                                                           \
-  X(queue, STR, J_QUEUE, "j.queue", ALWAYS)                                                        \
-  X(submit_host, STR, J_SUBMIT_HOST, "j.submit_host", ALWAYS)                                      \
-  X(state, STATE, J_STATE, "j.state", ALWAYS)                                                      \
-  X(end_reason, INT, J_END_REASON, "j.end_reason", ALWAYS)                                         \
-  X(priority, I64, J_PRIORITY, "j.priority", ALWAYS)                                               \
-  X(workdir, STR, J_WORKDIR, "j.workdir", ALWAYS)                                                  \
-  X(out_path, STR, J_OUT_PATH, "j.out_path", ALWAYS)                                               \
-  X(err_path, STR, J_ERR_PATH, "j.err_path", ALWAYS)                                               \
-  X(join, INT, J_JOIN, "j.join_oe", ALWAYS)                                                        \
-  X(ncpus, I64, J_NCPUS, "j.ncpus", ALWAYS)                                                        \
-  X(mem, I64, J_MEM, "j.mem", ALWAYS)                                                              \
-  X(walltime, I64, J_WALLTIME, "j.walltime", ALWAYS)                                               \
-  X(pids, I64, J_PIDS, "j.pids", ALWAYS)                                                           \
-  X(net, STR, J_NET, "j.net", ALWAYS)                                                              \
-  X(cpus, STR, J_CPUS, "j.cpus", ALWAYS)                                                           \
-  X(rerunnable, BOOL, J_RERUNNABLE, "j.rerunnable", ALWAYS)                                        \
-  X(array_id, I64, J_ARRAY_ID, "j.array_id", NONZERO)                                              \
-  X(array_index, I64, J_ARRAY_INDEX, "j.array_index", NONZERO)                                     \
-  X(array_spec, STRN, J_ARRAY_SPEC, "j.array_spec", ALWAYS)                                        \
-  X(array_limit, I64, J_ARRAY_LIMIT, "j.array_limit", NONZERO)                                     \
-  X(depend, STRN, J_DEPEND, "j.depend", ALWAYS)                                                    \
-  X(exec_time, I64, J_EXEC_TIME, "j.exec_time", NONZERO)                                           \
-  X(pruned, BOOL, J_PRUNED, "j.pruned", NONZERO)                                                   \
-  X(run_count, I64, J_RUN_COUNT, "j.run_count", ALWAYS)                                            \
-  X(ctime, I64, J_CTIME, "j.ctime", ALWAYS)                                                        \
-  X(qtime, I64, J_QTIME, "j.qtime", ALWAYS)                                                        \
-  X(stime, I64, J_STIME, "j.stime", ALWAYS)                                                        \
-  X(etime, I64, J_ETIME, "j.etime", ALWAYS)                                                        \
-  X(mtime, I64, J_MTIME, "j.mtime", ALWAYS)                                                        \
-  X(comment, STR, J_COMMENT, "j.comment", ALWAYS)                                                  \
-  X(exec_host, STR, J_EXEC_HOST, "j.exec_host", ALWAYS)                                            \
-  X(cgroup, STR, J_CGROUP, "j.cgroup", ALWAYS)                                                     \
-  X(hold_types, STR, J_HOLD_TYPES, "j.hold_types", ALWAYS)
+  X(id, I64, J_ID, "id", ALWAYS, LATER)                                                            \
+  X(uid, I64, J_UID, "owner_uid", ALWAYS, SUBMIT)                                                  \
+  X(gid, I64, J_GID, "owner_gid", ALWAYS, SUBMIT)                                                  \
+  X(owner, STR, J_OWNER, "owner", ALWAYS, SUBMIT)                                                  \
+  X(name, STR, J_NAME, "name", ALWAYS, SUBMIT)                                                     \
+  X(queue, STR, J_QUEUE, "queue", ALWAYS, SUBMIT)                                                  \
+  X(submit_host, STR, J_SUBMIT_HOST, "submit_host", ALWAYS, SUBMIT)                                \
+  X(state, STATE, J_STATE, "state", ALWAYS, SUBMIT)                                                \
+  X(end_reason, INT, J_END_REASON, "end_reason", ALWAYS, LATER)                                    \
+  X(priority, I64, J_PRIORITY, "priority", ALWAYS, SUBMIT)                                         \
+  X(workdir, STR, J_WORKDIR, "workdir", ALWAYS, SUBMIT)                                            \
+  X(out_path, STR, J_OUT_PATH, "out_path", ALWAYS, SUBMIT)                                         \
+  X(err_path, STR, J_ERR_PATH, "err_path", ALWAYS, SUBMIT)                                         \
+  X(join, INT, J_JOIN, "join_oe", ALWAYS, SUBMIT)                                                  \
+  X(ncpus, I64, J_NCPUS, "ncpus", ALWAYS, SUBMIT)                                                  \
+  X(mem, I64, J_MEM, "mem", ALWAYS, SUBMIT)                                                        \
+  X(walltime, I64, J_WALLTIME, "walltime", ALWAYS, SUBMIT)                                         \
+  X(pids, I64, J_PIDS, "pids", ALWAYS, SUBMIT)                                                     \
+  X(net, STR, J_NET, "net", ALWAYS, SUBMIT)                                                        \
+  X(cpus, STR, J_CPUS, "cpus", ALWAYS, LATER)                                                      \
+  X(rerunnable, BOOL, J_RERUNNABLE, "rerunnable", ALWAYS, SUBMIT)                                  \
+  X(array_id, I64, J_ARRAY_ID, "array_id", NONZERO, LATER)                                         \
+  X(array_index, I64, J_ARRAY_INDEX, "array_index", NONZERO, LATER)                                \
+  X(array_spec, STRN, J_ARRAY_SPEC, "array_spec", ALWAYS, SUBMIT)                                  \
+  X(array_limit, I64, J_ARRAY_LIMIT, "array_limit", NONZERO, SUBMIT)                               \
+  X(depend, STRN, J_DEPEND, "depend", ALWAYS, SUBMIT)                                              \
+  X(exec_time, I64, J_EXEC_TIME, "exec_time", NONZERO, SUBMIT)                                     \
+  X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
+  X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
+  X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \
+  X(qtime, I64, J_QTIME, "qtime", ALWAYS, SUBMIT)                                                  \
+  X(stime, I64, J_STIME, "stime", ALWAYS, LATER)                                                   \
+  X(etime, I64, J_ETIME, "etime", ALWAYS, LATER)                                                   \
+  X(mtime, I64, J_MTIME, "mtime", ALWAYS, SUBMIT)                                                  \
+  X(comment, STR, J_COMMENT, "comment", ALWAYS, LATER)                                             \
+  X(exec_host, STR, J_EXEC_HOST, "exec_host", ALWAYS, LATER)                                       \
+  X(cgroup, STR, J_CGROUP, "cgroup", ALWAYS, LATER)                                                \
+  X(hold_types, STR, J_HOLD_TYPES, "hold_types", ALWAYS, SUBMIT)
 
 #define JOB_STAT_FIELDS(X)                                                                         \
-  X(sched_info, STR, J_SCHED_INFO, "", ALWAYS)                                                     \
-  X(array_counts, STR, J_ARRAY_COUNTS, "", ALWAYS)
+  X(sched_info, STR, J_SCHED_INFO, "", ALWAYS, NONE)                                               \
+  X(array_counts, STR, J_ARRAY_COUNTS, "", ALWAYS, NONE)
 
 #define JOB_USAGE_FIELDS(X)                                                                        \
   X(cpu_usec, I64, U_CPU_USEC)                                                                     \
@@ -97,5 +100,5 @@
 #define JOB_CTYPE_STRN  char *
 
 /* A job row's columns, in the order the lists give them. */
-#define JOB_FIELD_COLUMN_(member, kind, tag, column, wire) column ", "
-#define JOB_USAGE_COLUMN_(member, kind, tag)               "u." #member ", "
+#define JOB_FIELD_COLUMN_(member, kind, tag, column, wire, stored) "j." column ", "
+#define JOB_USAGE_COLUMN_(member, kind, tag)                       "u." #member ", "

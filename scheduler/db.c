@@ -9,18 +9,24 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+/* A submission's columns: the fields stored at SUBMIT, then by hand the
+ * script, the environment and the supplementary groups. */
+#define INSERT_COL_SUBMIT(column) column ", "
+#define INSERT_COL_LATER(column)
+#define INSERT_COL_(member, kind, tag, column, wire, stored) INSERT_COL_##stored(column)
+#define INSERT_PARAM_SUBMIT                                  "?, "
+#define INSERT_PARAM_LATER
+#define INSERT_PARAM_(member, kind, tag, column, wire, stored) INSERT_PARAM_##stored
+#define SUBMIT_COLS                                            JOB_FIELDS(INSERT_COL_) "script, env, groups"
+#define SUBMIT_PARAMS                                          JOB_FIELDS(INSERT_PARAM_) "?, ?, ?"
+
 /* The indexes on unfinished jobs and on array tasks are partial (WHERE
  * state <> 'F', WHERE array_id <> 0): SQLite uses one only when the query
  * repeats that term word for word, so queries below do, even where another
  * term already implies it. Without it, a million finished jobs would be
  * scanned by every scheduling pass. */
 static const char *const stmt_sql[ST_MAX] = {
-    [ST_INSERT] =
-        "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
-        "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, "
-        "ncpus, mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_spec, "
-        "array_limit, depend, exec_time) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_INSERT] = "INSERT INTO jobs (" SUBMIT_COLS ") VALUES (" SUBMIT_PARAMS ")",
     [ST_GET_BRIEF] = "SELECT " JOB_COLS FROM "WHERE j.id = ?",
     [ST_GET_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.id = ?",
     [ST_LIST_ACTIVE] = "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' ORDER BY +j.id",
@@ -479,43 +485,52 @@ groups_unpack(const char *s, struct job_rec *j) {
   }
 }
 
+/* Per kind: how a member is bound at submission (NULL strings as ""). */
+static void
+bind_I64(sqlite3_stmt *s, int i, int64_t v) {
+  sqlite3_bind_int64(s, i, v);
+}
+
+static void
+bind_INT(sqlite3_stmt *s, int i, int v) {
+  sqlite3_bind_int(s, i, v);
+}
+
+static void
+bind_BOOL(sqlite3_stmt *s, int i, bool v) {
+  sqlite3_bind_int(s, i, v);
+}
+
+static void
+bind_STATE(sqlite3_stmt *s, int i, int v) {
+  char state[2] = {(char)v, 0};
+  db__bind_text(s, i, state);
+}
+
+static void
+bind_STR(sqlite3_stmt *s, int i, const char *v) {
+  db__bind_text(s, i, v ? v : "");
+}
+
+#define bind_STRN bind_STR
+
 int
 db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_stmt *s = db__stmt(db, ST_INSERT);
   size_t env_len;
   _cleanup_free_ char *env = env_pack(j->env, &env_len);
   _cleanup_free_ char *groups = groups_pack(j->groups, j->ngroups);
-  char state[2] = {(char)j->state, 0};
   int i = 1;
-  sqlite3_bind_int64(s, i++, j->uid);
-  sqlite3_bind_int64(s, i++, j->gid);
-  db__bind_text(s, i++, j->owner);
-  db__bind_text(s, i++, j->name);
-  db__bind_text(s, i++, j->queue);
-  db__bind_text(s, i++, j->submit_host ? j->submit_host : "");
-  db__bind_text(s, i++, state);
-  sqlite3_bind_int64(s, i++, j->priority);
-  db__bind_text(s, i++, j->hold_types ? j->hold_types : "");
+#define BIND_SUBMIT(kind, v) bind_##kind(s, i++, v);
+#define BIND_LATER(kind, v)
+#define BIND_FIELD_(member, kind, tag, column, wire, stored) BIND_##stored(kind, j->member)
+  JOB_FIELDS(BIND_FIELD_)
+#undef BIND_FIELD_
+#undef BIND_LATER
+#undef BIND_SUBMIT
   sqlite3_bind_blob(s, i++, j->script, (int)j->script_len, SQLITE_STATIC);
-  db__bind_text(s, i++, j->workdir);
-  db__bind_text(s, i++, j->out_path ? j->out_path : "");
-  db__bind_text(s, i++, j->err_path ? j->err_path : "");
-  sqlite3_bind_int(s, i++, j->join);
   sqlite3_bind_blob(s, i++, env, (int)env_len, SQLITE_STATIC);
-  db__bind_text(s, i++, groups);
-  sqlite3_bind_int64(s, i++, j->ncpus);
-  sqlite3_bind_int64(s, i++, j->mem);
-  sqlite3_bind_int64(s, i++, j->walltime);
-  sqlite3_bind_int64(s, i++, j->ctime);
-  sqlite3_bind_int64(s, i++, j->qtime);
-  sqlite3_bind_int64(s, i++, j->mtime);
-  sqlite3_bind_int64(s, i++, j->pids);
-  db__bind_text(s, i++, j->net ? j->net : "");
-  sqlite3_bind_int(s, i++, j->rerunnable);
-  db__bind_text(s, i++, j->array_spec ? j->array_spec : "");
-  sqlite3_bind_int64(s, i++, j->array_limit);
-  db__bind_text(s, i++, j->depend ? j->depend : "");
-  sqlite3_bind_int64(s, i++, j->exec_time);
+  db__bind_text(s, i, groups);
   int r = db__step_done(db, s);
   if (r == 0)
     j->id = sqlite3_last_insert_rowid(db->sql);
@@ -578,7 +593,7 @@ static void
 row_to_job(sqlite3_stmt *s, bool full, struct job_rec *j) {
   *j = (struct job_rec){0};
   int i = 0;
-#define RD_FIELD_(member, kind, tag, column, wire) rd_##kind(s, i++, &j->member);
+#define RD_FIELD_(member, kind, tag, column, wire, stored) rd_##kind(s, i++, &j->member);
   JOB_FIELDS(RD_FIELD_)
 #undef RD_FIELD_
   j->has_exit = sqlite3_column_type(s, i) != SQLITE_NULL;

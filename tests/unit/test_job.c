@@ -171,7 +171,7 @@ every_listed_field_round_trips(void **state) {
   (void)state;
   struct job_rec j = {0};
   int n = 0;
-#define SET_FIELD_(member, kind, tag, column, wire) SET_##kind(&j.member, n++);
+#define SET_FIELD_(member, kind, tag, column, wire, stored) SET_##kind(&j.member, n++);
   JOB_FIELDS(SET_FIELD_)
   JOB_STAT_FIELDS(SET_FIELD_)
 #undef SET_FIELD_
@@ -188,7 +188,7 @@ every_listed_field_round_trips(void **state) {
   pmsg_init(&m, 0, b.data, b.len);
   struct job_rec got;
   assert_int_equal(job_rec_decode(&m, &got), 0);
-#define CMP_FIELD_(member, kind, tag, column, wire) CMP_##kind(got.member, j.member);
+#define CMP_FIELD_(member, kind, tag, column, wire, stored) CMP_##kind(got.member, j.member);
   JOB_FIELDS(CMP_FIELD_)
   JOB_STAT_FIELDS(CMP_FIELD_)
 #undef CMP_FIELD_

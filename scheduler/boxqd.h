@@ -15,6 +15,7 @@
 struct walsync;
 struct pass_state;
 struct ready_set;
+struct worker_batch;
 
 struct boxqd {
   struct boxq_config cfg;
@@ -32,12 +33,7 @@ struct boxqd {
   bool worker_ready;
   char worker_backend[16]; /* the worker's cgroup backend, from its hello */
   /* Worker messages that arrive together share one transaction (dispatch.c). */
-  bool batch_open, batch_pass, batch_acks;
-  size_t batch_ack_mark; /* walsync_acks_mark when the batch began */
-  /* Starts the batch's own pass recorded: sent once the batch commits. */
-  struct planned_start *batch_starts;
-  size_t nbatch_starts;
-  bool batch_worker_starts; /* it records jobs the worker started from the ready set */
+  struct worker_batch *batch;
   /* Jobs handed to the worker ahead of time, and requests waiting on them
    * (ready.c). */
   struct ready_set *ready;
@@ -155,6 +151,13 @@ void worker_link_start(struct boxqd *d);
 void worker_link_stop(struct boxqd *d);
 /* Sends a recorded start, or a job for the ready set (ready.c). */
 void worker_dispatch(struct boxqd *d, struct planned_start st);
+/* Whether a batch of the worker's reports is open: a pass then records
+ * its starts in a savepoint of the batch's transaction and hands them to
+ * worker_batch_dispatch, which sends them once the batch commits. */
+bool worker_batch_open(const struct boxqd *d);
+void worker_batch_dispatch(struct boxqd *d, const struct planned_start *st, size_t n);
+/* At exit, once the loop is closed. */
+void worker_batch_free(struct boxqd *d);
 /* Asks the worker to signal (or, with cancel, to end) a running job. */
 int worker_signal_job(struct boxqd *d, int64_t id, int sig, bool cancel);
 

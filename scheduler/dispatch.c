@@ -23,6 +23,45 @@
 
 static void connect_worker(struct boxqd *d);
 
+/* Worker messages that arrive together: one transaction (see flush_batch). */
+struct worker_batch {
+  bool open;
+  bool pass;                    /* a pass is wanted after it */
+  bool acks;                    /* it has results to acknowledge once on disk */
+  size_t ack_mark;              /* walsync_acks_mark when it began */
+  bool worker_starts;           /* it records jobs the worker started from the ready set */
+  struct planned_start *starts; /* its pass's starts: sent once it commits */
+  size_t nstarts;
+};
+
+static struct worker_batch *
+b_of(struct boxqd *d) {
+  if (!d->batch)
+    d->batch = xcalloc(1, sizeof(*d->batch));
+  return d->batch;
+}
+
+bool
+worker_batch_open(const struct boxqd *d) {
+  return d->batch && d->batch->open;
+}
+
+void
+worker_batch_dispatch(struct boxqd *d, const struct planned_start *st, size_t n) {
+  struct worker_batch *b = b_of(d);
+  b->starts = xrealloc(b->starts, (b->nstarts + n + 1) * sizeof(*st));
+  memcpy(b->starts + b->nstarts, st, n * sizeof(*st));
+  b->nstarts += n;
+}
+
+void
+worker_batch_free(struct boxqd *d) {
+  if (d->batch)
+    free(d->batch->starts);
+  free(d->batch);
+  d->batch = NULL;
+}
+
 /* ---- messages to the worker ---- */
 
 void
@@ -119,13 +158,13 @@ record_worker_start(struct boxqd *d, int64_t id, int64_t instead, int64_t now) {
     r = sched_record_dispatch(d, id, j.array_id, cpus, detail, now);
     if (r == 0) {
       sched_job_left_queue(d, id, j.array_id);
-      d->batch_worker_starts = true;
+      b_of(d)->worker_starts = true;
     }
   } else if (cpus && j.state == JOB_RUNNING) {
     /* Dispatched by a pass while the worker started it in another's place:
      * it holds that place's CPUs, and the one planned for it is free. */
     r = db_set_cpus(d->db, id, cpus);
-    d->batch_pass = true;
+    b_of(d)->pass = true;
   }
   job_rec_free(&j);
   job_rec_free(&place);
@@ -186,14 +225,15 @@ static void flush_batch(struct boxqd *d);
  * boxqd's bookkeeping, committed without waiting for the disk. */
 static int
 part_begin(struct boxqd *d, bool durable) {
-  if (d->batch_open && durable && db_relaxed(d->db))
+  struct worker_batch *b = b_of(d);
+  if (b->open && durable && db_relaxed(d->db))
     flush_batch(d); /* a relaxed batch cannot become durable: end it */
-  if (!d->batch_open) {
+  if (!b->open) {
     int r = durable ? db_begin(d->db) : db_begin_relaxed(d->db);
     if (r < 0)
       return r;
-    d->batch_open = true;
-    d->batch_ack_mark = walsync_acks_mark(d);
+    b->open = true;
+    b->ack_mark = walsync_acks_mark(d);
   }
   return db_savepoint(d->db);
 }
@@ -209,30 +249,31 @@ part_end(struct boxqd *d, int r) {
 static void
 ack_later(struct boxqd *d, int64_t id) {
   walsync_ack_later(d, id);
-  d->batch_acks = true;
+  b_of(d)->acks = true;
 }
 
 static void
 flush_batch(struct boxqd *d) {
-  bool acks = d->batch_acks;
-  d->batch_acks = false;
+  struct worker_batch *b = b_of(d);
+  bool acks = b->acks;
+  b->acks = false;
   /* The pass the batch asks for runs inside its transaction when it may
    * run now: the next jobs' starts share the commit of the results that
    * made room for them, and are sent after it. */
-  if (d->batch_open && d->batch_pass && sched_pass_now(d))
-    d->batch_pass = false;
-  if (d->batch_open) {
-    d->batch_open = false;
+  if (b->open && b->pass && sched_pass_now(d))
+    b->pass = false;
+  if (b->open) {
+    b->open = false;
     if (db_commit(d->db) < 0) {
       /* Nothing of it is stored: the worker sends its results again, and
        * the starts were not made. */
       log_error("cannot store the worker's reports: %s", db_errmsg(d->db));
-      walsync_drop_acks(d, d->batch_ack_mark); /* none of this batch's may be acknowledged */
-      d->nbatch_starts = 0;
-      if (d->batch_worker_starts && d->worker) {
+      walsync_drop_acks(d, b->ack_mark); /* none of this batch's may be acknowledged */
+      b->nstarts = 0;
+      if (b->worker_starts && d->worker) {
         /* Jobs the worker started from the ready set are queued in the
          * database again: its hello on a new connection records them. */
-        d->batch_worker_starts = false;
+        b->worker_starts = false;
         conn_close(d->worker);
       }
       sched_forget_ranking(d);
@@ -240,13 +281,13 @@ flush_batch(struct boxqd *d) {
       return;
     }
   }
-  d->batch_worker_starts = false;
-  for (size_t i = 0; i < d->nbatch_starts; i++)
-    worker_dispatch(d, d->batch_starts[i]);
-  d->nbatch_starts = 0;
-  if (d->batch_pass)
+  b->worker_starts = false;
+  for (size_t i = 0; i < b->nstarts; i++)
+    worker_dispatch(d, b->starts[i]);
+  b->nstarts = 0;
+  if (b->pass)
     sched_request_quick_pass(d);
-  d->batch_pass = false;
+  b->pass = false;
   if (acks)
     walsync_start(d);
 }
@@ -284,7 +325,7 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
       }
     }
   }
-  d->batch_worker_starts = false; /* committed here, not in a batch */
+  b_of(d)->worker_starts = false; /* committed here, not in a batch */
   if (rc.nknown)
     qsort(rc.known, rc.nknown, sizeof(int64_t), cmp_id);
   if (r == 0)
@@ -350,7 +391,7 @@ on_started(struct boxqd *d, const struct pmsg *m) {
     r = wf_job_started(d, &j, stime);
   part_end(d, r);
   job_rec_free(&j);
-  d->batch_pass = true; /* an 'after' dependency may have been met */
+  b_of(d)->pass = true; /* an 'after' dependency may have been met */
   if (r < 0)
     log_error("job %lld: cannot record start: %s", (long long)id, db_errmsg(d->db));
 }
@@ -394,7 +435,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
     else {
       log_warn("job %lld: its run was lost; requeued (rerunnable)", (long long)end.id);
       ack_later(d, end.id);
-      d->batch_pass = true;
+      b_of(d)->pass = true;
       sched_queue_changed(d); /* back in the queue: a full pass ranks it */
     }
     goto out;
@@ -448,7 +489,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   log_info("job %lld ended: %s, exit status %lld", (long long)end.id,
            job_end_to_string(end.end_reason), (long long)end.exit_status);
   ack_later(d, end.id);
-  d->batch_pass = true;
+  b_of(d)->pass = true;
 out:
   job_rec_free(&cur);
   job_rec_free(&end);
@@ -461,7 +502,7 @@ on_returned(struct boxqd *d, const struct pmsg *m) {
   int64_t id = pmsg_i64_or(m, T_JOBID, 0);
   log_debug("job %lld: returned by the worker", (long long)id);
   ready_gone(d, id);
-  d->batch_pass = true;
+  b_of(d)->pass = true;
 }
 
 /* A running job's usage so far: stored for qstat, replaced by the final

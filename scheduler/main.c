@@ -182,7 +182,7 @@ main(int argc, char **argv) {
   unlink(d.cfg.sched_socket);
   db_close(d.db);
   sched_pass_free(&d);
-  free(d.batch_starts);
+  worker_batch_free(&d);
   ready_free(&d);
   walsync_free(&d);
   idmap_free(&d.conns_by_uid);

@@ -336,7 +336,7 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
    * back to the queue); nothing was promised to anyone yet. Inside the
    * batch of the results that freed the CPUs (flush_batch), a savepoint of
    * its transaction: one commit for both. */
-  bool in_batch = d->batch_open;
+  bool in_batch = worker_batch_open(d);
   if (r == 0)
     r = in_batch ? db_savepoint(d->db) : db_begin_relaxed(d->db);
   size_t m = 0;
@@ -364,11 +364,9 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
     db_rollback(d->db);
   if (r < 0)
     log_error("scheduling pass: cannot record starts: %s", db_errmsg(d->db));
-  else if (in_batch) {
-    d->batch_starts = xrealloc(d->batch_starts, (d->nbatch_starts + n) * sizeof(*st));
-    memcpy(d->batch_starts + d->nbatch_starts, st, n * sizeof(*st));
-    d->nbatch_starts += n;
-  } else
+  else if (in_batch)
+    worker_batch_dispatch(d, st, n);
+  else
     for (size_t i = 0; i < n; i++)
       worker_dispatch(d, st[i]);
   free(st);

@@ -132,7 +132,7 @@ teardown(void **state) {
   uv_run(d->loop, UV_RUN_DEFAULT);
   db_close(d->db);
   sched_pass_free(d);
-  free(d->batch_starts);
+  worker_batch_free(d);
   ready_free(d);
   walsync_free(d);
   cfg_free(&d->cfg);

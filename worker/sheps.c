@@ -104,9 +104,10 @@ shep_job_done(struct wshep *s) {
    * idle again), and its 'started' goes out before this job's result. */
   wjob_fill_place(s->w, j);
   wjob_finish(s->w, j);
-  /* That was the last job handed ahead: boxqd is to hand more before the
-   * next place frees, not when the reports would have found company. */
-  if (j->followed && s->w->ready.n == 0)
+  /* The set is running dry (one job or none left): boxqd is to hand more
+   * before the next place frees, not when the reports would have found
+   * company. */
+  if (j->followed && s->w->ready.n <= 1)
     worker_flush(s->w);
 }
 

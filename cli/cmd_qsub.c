@@ -103,6 +103,11 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   char *script = NULL;
   size_t script_len = 0;
   struct job_rec j = {0};
+  /* The server's configuration says what -l does with other systems'
+   * forms (multinode, unknown_resource); boxqd checks again. */
+  if (cli_load_config(ctx) < 0)
+    goto out;
+  cmdline.respol = opts.respol = cfg_res_policy(&ctx->cfg);
   if (qsub_parse_args(&cmdline, argc - 1, argv + 1, true, &idx, &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     fputs(qsub_usage, stderr);
@@ -137,6 +142,17 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   qsub_opts_merge(&opts, &cmdline);
+  res_finish(&opts.res);
+  for (size_t i = 0; i < opts.res.nunknown; i++) {
+    bool said = false;
+    for (size_t k = 0; k < i && !said; k++)
+      said = !strcmp(opts.res.unknown[k], opts.res.unknown[i]);
+    if (!said)
+      fprintf(stderr,
+              "qsub: resource %s is not enforced on this server; kept in Resource_List "
+              "(unknown_resource = warn)\n",
+              opts.res.unknown[i]);
+  }
 
   char cwd[4096];
   if (!getcwd(cwd, sizeof(cwd))) {
@@ -167,6 +183,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.pids = opts.res.pids;
   j.rerunnable = opts.rerunnable == 1;
   j.net = xstrdup(opts.res.net == 2 ? "none" : "");
+  j.nodes = opts.res.nodes;
+  j.resources = res_site_string(&opts.res);
   j.priority = opts.priority;
   j.hold_types = xstrdup(opts.hold ? "u" : "");
   j.queue = opts.queue ? xstrdup(opts.queue) : NULL; /* none: the server's default queue */
@@ -181,8 +199,6 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     j.submit_host = xstrdup(u.nodename);
   build_env(&j, &opts, cwd);
 
-  if (cli_load_config(ctx) < 0)
-    goto out;
   struct pbuf b = {0};
   pb_begin(&b, MSG_SUBMIT);
   size_t mark = pb_nest_begin(&b, T_JOB);

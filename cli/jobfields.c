@@ -162,6 +162,8 @@ set_kb(struct fval *v, int64_t kb) {
   X(max_run_subjobs, j->array_limit, int, j->array_spec && j->array_limit)                         \
   X(array_state_count, j->array_counts, str, j->array_counts)                                      \
   X(array_index, j->array_index, int, j->array_id)                                                 \
+  X(nodect, j->nodes, int, j->nodes > 0)                                                           \
+  X(resources, j->resources, str, has_text(j->resources))                                          \
   X(wallclock, j->usage.wall_usec, seconds, HAS_USAGE)                                             \
   X(cpu, j->usage.cpu_usec, seconds, HAS_USAGE)                                                    \
   X(cpu_user, j->usage.user_usec, seconds, HAS_USAGE)                                              \
@@ -251,6 +253,16 @@ get_variable_list(const struct job_rec *j, const char *server, struct fval *v) {
   }
 }
 
+/* Resource_List's other entries: "name=value,..." expanded by the forms. */
+static void
+get_site_resources(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (has_text(j->resources)) {
+    v->type = FV_RESOURCES;
+    v->text = xstrdup(j->resources);
+  }
+}
+
 static void
 get_jobnumber(const struct job_rec *j, const char *server, struct fval *v) {
   v->type = FV_STR;
@@ -283,6 +295,8 @@ static const struct job_field qstat_list[] = {
     {"Resource_List.net", get_req_net},
     {"Resource_List.pids", get_req_pids},
     {"Resource_List.walltime", get_req_walltime},
+    {"Resource_List.nodect", get_nodect},
+    {"Resource_List", get_site_resources},
     {"stime", get_stime},
     {"obittime", get_obittime},
     {"euser", get_euser},
@@ -323,6 +337,8 @@ static const struct job_field acct_list[] = {
     {"req_net", get_req_net},
     {"cpus", get_cpus},
     {"req_walltime", get_req_walltime},
+    {"req_nodes", get_nodect},
+    {"req_other", get_resources},
     {"ru_wallclock", get_wallclock},
     {"cpu", get_cpu},
     {"cpu_user", get_cpu_user},
@@ -356,6 +372,28 @@ get_field(const struct job_field *f, const struct job_rec *j, const char *server
   f->get(j, server, v);
 }
 
+/* Calls fn with "KEY.name" and value for each "name=value" of list. */
+static void
+for_each_resource(const char *list, const char *key,
+                  void (*fn)(const char *key, const char *value, void *ud), void *ud) {
+  _cleanup_free_ char *copy = xstrdup(list);
+  char *save = NULL;
+  for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '=');
+    if (!eq)
+      continue;
+    *eq = '\0';
+    _cleanup_free_ char *full = xasprintf("%s.%s", key, item);
+    fn(full, eq + 1, ud);
+  }
+}
+
+static void
+print_kv_line(const char *key, const char *value, void *ud) {
+  (void)ud;
+  printf("    %s = %s\n", key, value);
+}
+
 static void
 fval_free(struct fval *v) {
   free(v->text);
@@ -381,7 +419,9 @@ fields_print_kv(const struct field_set *fs, const struct job_rec *j, const char 
   for (size_t i = 0; i < fs->n; i++) {
     struct fval v;
     get_field(&fs->fields[i], j, server, &v);
-    if (v.type != FV_ABSENT)
+    if (v.type == FV_RESOURCES)
+      for_each_resource(v.text, fs->fields[i].key, print_kv_line, NULL);
+    else if (v.type != FV_ABSENT)
       printf("    %s = %s\n", fs->fields[i].key, v.text);
     fval_free(&v);
   }
@@ -422,6 +462,17 @@ json_value(struct json *js, const char *key, const struct fval *v, const struct 
   }
 }
 
+struct json_resource_ctx {
+  struct json *js;
+  struct json_group *group;
+};
+
+static void
+json_resource(const char *key, const char *value, void *ud) {
+  struct json_resource_ctx *c = ud;
+  json_str(c->js, json_grouped_key(c->js, c->group, key), value);
+}
+
 void
 fields_json(const struct field_set *fs, const struct job_rec *j, const char *server,
             struct json *js) {
@@ -431,7 +482,11 @@ fields_json(const struct field_set *fs, const struct job_rec *j, const char *ser
     get_field(&fs->fields[i], j, server, &v);
     if (v.type == FV_ABSENT)
       continue;
-    json_value(js, json_grouped_key(js, &group, fs->fields[i].key), &v, j);
+    if (v.type == FV_RESOURCES) {
+      struct json_resource_ctx c = {js, &group};
+      for_each_resource(v.text, fs->fields[i].key, json_resource, &c);
+    } else
+      json_value(js, json_grouped_key(js, &group, fs->fields[i].key), &v, j);
     fval_free(&v);
   }
   json_group_end(js, &group);

@@ -12,7 +12,8 @@ enum fval_type {
   FV_STR,
   FV_INT,
   FV_NUM,
-  FV_ENV, /* Variable_List: a comma list in text, an object in JSON */
+  FV_ENV,       /* Variable_List: a comma list in text, an object in JSON */
+  FV_RESOURCES, /* other resources, "name=value,...": one KEY.name each */
 };
 
 /* A value: text for the PBS forms, typed for JSON. */

@@ -76,9 +76,12 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->array_spec);
   free(o->depend);
   free_vars(o->vars, o->nvars);
+  res_request_free(&o->res);
   int64_t now = o->now;
+  struct res_policy pol = o->respol;
   qsub_opts_init(o);
   o->now = now;
+  o->respol = pol;
 }
 
 static void
@@ -176,7 +179,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
         return berr_set(err, -EINVAL, "-j '%s': use oe, eo or n", arg);
       return 0;
     case 'l':
-      return res_parse_list(arg, &o->res, err);
+      return res_parse_list(arg, &o->res, &o->respol, err);
     case 'v':
       return parse_vars(o, arg, err);
     case 'p':
@@ -356,16 +359,7 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     base->join = over->join;
   if (over->rerunnable >= 0)
     base->rerunnable = over->rerunnable;
-  if (over->res.ncpus)
-    base->res.ncpus = over->res.ncpus;
-  if (over->res.mem)
-    base->res.mem = over->res.mem;
-  if (over->res.walltime)
-    base->res.walltime = over->res.walltime;
-  if (over->res.pids)
-    base->res.pids = over->res.pids;
-  if (over->res.net)
-    base->res.net = over->res.net;
+  res_merge(&base->res, &over->res);
   for (size_t i = 0; i < over->nvars; i++)
     add_var(base, over->vars[i]);
   if (over->array_spec)

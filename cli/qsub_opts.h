@@ -7,12 +7,13 @@
 #include "util.h"
 
 struct qsub_opts {
-  char *name;             /* -N */
-  char *out_path;         /* -o */
-  char *err_path;         /* -e */
-  int join;               /* -j: -1 unset, else enum job_join */
-  struct res_request res; /* -l (0 = unset) */
-  char **vars;            /* -v, "NAME" or "NAME=value", in order */
+  char *name;               /* -N */
+  char *out_path;           /* -o */
+  char *err_path;           /* -e */
+  int join;                 /* -j: -1 unset, else enum job_join */
+  struct res_request res;   /* -l (0 = unset) */
+  struct res_policy respol; /* what -l does with forms the server decides on */
+  char **vars;              /* -v, "NAME" or "NAME=value", in order */
   size_t nvars;
   bool export_all; /* -V */
   bool hold;       /* -h */

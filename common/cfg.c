@@ -26,6 +26,9 @@ struct cfg_key {
 };
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const multinode_kinds[] = {"merge", "refuse", NULL};
+/* enum res_unknown's order. */
+static const char *const unknown_resource_kinds[] = {"warn", "ignore", "refuse", NULL};
 static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
 static const char *const job_tmp_kinds[] = {"memory", "disk", NULL};
 
@@ -71,6 +74,14 @@ static const struct cfg_key cfg_table[] = {
      "CPUs kept for the system when ncpus is 0"},
     {"scheduler", "backfill", CFG_BOOL, OFF(backfill), "true", 0, 0, NULL,
      "let later jobs start if, by their walltime, they cannot delay the next job in line"},
+    {"scheduler", "multinode", CFG_ENUM, OFF(multinode), "merge", 0, 0, multinode_kinds,
+     "a job asking for several nodes (nodes=2:ppn=4, select=2:...): merge them on this machine "
+     "(their CPUs and memory summed) or refuse it"},
+    {"scheduler", "unknown_resource", CFG_ENUM, OFF(unknown_resource), "warn", 0, 0,
+     unknown_resource_kinds,
+     "a resource this server gives no meaning (a site's own, such as jobfs): warn (accepted, "
+     "kept in Resource_List, qsub says it is not enforced), ignore (the same, silently) or "
+     "refuse"},
     {"scheduler", "lookahead", CFG_INT, OFF(lookahead), "2", 0, 8, NULL,
      "jobs per running job handed to the worker ahead of time, started the moment a running "
      "job of the same user and queue ends; 0: none"},
@@ -677,4 +688,14 @@ cfg_server_name(const struct boxq_config *cfg) {
       *dot = '\0';
   }
   return host;
+}
+
+struct res_policy
+cfg_res_policy(const struct boxq_config *cfg) {
+  struct res_policy pol = {.unknown = RES_UNKNOWN_WARN};
+  for (int i = 0; unknown_resource_kinds[i]; i++)
+    if (cfg->unknown_resource && !strcmp(cfg->unknown_resource, unknown_resource_kinds[i]))
+      pol.unknown = (enum res_unknown)i;
+  pol.refuse_multinode = cfg->multinode && !strcmp(cfg->multinode, "refuse");
+  return pol;
 }

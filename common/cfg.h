@@ -4,6 +4,7 @@
  * and a bad file is refused with file:line and the key. */
 #pragma once
 
+#include "res.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -52,6 +53,8 @@ struct boxq_config {
   int64_t ncpus_reserve;            /* CPUs kept for the system when ncpus is 0 */
   bool backfill;                    /* start later jobs that cannot delay the top one */
   int64_t lookahead;                /* ready-set jobs per running job (ready.c) */
+  char *multinode;                  /* merge (several nodes' CPUs summed) or refuse */
+  char *unknown_resource;           /* warn, ignore or refuse (res.h) */
   int64_t weight_queue, weight_fairshare, weight_age, weight_size, weight_job;
   int64_t priority_max_age;    /* seconds of waiting that earn the full age factor */
   int64_t fairshare_half_life; /* seconds for past usage to count half */
@@ -100,3 +103,6 @@ char *cfg_default_cgroup_instance(const char *state_dir);
 const char *cfg_server_name(const struct boxq_config *cfg);
 /* The queue named name, or NULL. */
 const struct boxq_queue *cfg_queue(const struct boxq_config *cfg, const char *name);
+
+/* What qsub -l does with other systems' forms on this server (res.h). */
+struct res_policy cfg_res_policy(const struct boxq_config *cfg);

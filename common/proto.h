@@ -145,6 +145,8 @@ enum proto_tag {
   J_ARRAY_LIMIT,    /* i64: tasks of the array running at once (%N); 0 = any */
   J_EXEC_TIME,      /* i64: qsub -a, not before this time */
   J_PRUNED,         /* i64: 1 if the job's history has expired (accounting only) */
+  J_NODES = 180,    /* i64: nodes or chunks asked (nodes=, select=, ...); 0: none */
+  J_RESOURCES,      /* str: other resources as written, "name=value,..." */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

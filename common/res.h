@@ -34,8 +34,46 @@ struct res_request {
   int64_t walltime;
   int64_t pids; /* pids.max */
   int net;      /* 0 unset, 1 host network, 2 none (loopback only) */
+  /* The forms of other batch systems (res_finish turns them into ncpus
+   * and mem): the last nodes=, select=, procs= or mppwidth= given. */
+  int64_t nodes;     /* nodes or chunks asked; 0: none of those forms */
+  int64_t node_cpus; /* the CPUs they add up to */
+  int64_t node_mem;  /* select's mem times its chunks; 0: none given */
+  int64_t vmem;      /* vmem */
+  int64_t pmem;      /* pmem or pvmem: memory per process */
+  /* Every resource but the five above, "name=value" as written, for
+   * qstat's Resource_List (allocated; a later one of a name replaces). */
+  char **site;
+  size_t nsite;
+  /* Names this server gives no meaning (unknown_resource = warn: the
+   * caller says so once each). */
+  char **unknown;
+  size_t nunknown;
+};
+
+/* What to do with forms that need a decision of the site's. */
+enum res_unknown { RES_UNKNOWN_WARN, RES_UNKNOWN_IGNORE, RES_UNKNOWN_REFUSE };
+struct res_policy {
+  enum res_unknown unknown;
+  bool refuse_multinode; /* more than one node or chunk is an error, not summed */
 };
 
 /* Parses "ncpus=2,mem=1gb,walltime=1:00:00" into req, keeping fields not
- * named. Unknown resources and bad values are errors naming the resource. */
-int res_parse_list(const char *list, struct res_request *req, struct berr *err);
+ * named. Besides boxq's own five: Torque's nodes=N[:ppn=P][:gpus=G]
+ * [:FEATURE][+...] (or a host name for N), PBS Pro's select=N:ncpus=P:
+ * mem=M[:...][+...], procs, Cray's mppwidth/mppnppn/mppdepth, vmem,
+ * pmem/pvmem, and, recorded only, place, feature, arch, host,
+ * naccesspolicy, file. Others are unknown: kept (and listed in
+ * req->unknown) or refused, as pol says (NULL: refused). Bad values are
+ * errors naming the resource. */
+int res_parse_list(const char *list, struct res_request *req, const struct res_policy *pol,
+                   struct berr *err);
+/* over's resources replace base's (the command line over directives). */
+void res_merge(struct res_request *base, const struct res_request *over);
+/* Turns the other forms into ncpus and mem where those were not given:
+ * the CPUs of every node or chunk summed, select's memory summed, else
+ * vmem, else pmem times the CPUs. */
+void res_finish(struct res_request *req);
+/* The site forms as one "name=value,name=value" string (allocated). */
+char *res_site_string(const struct res_request *req);
+void res_request_free(struct res_request *req);

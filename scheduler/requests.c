@@ -168,6 +168,24 @@ store_depend(struct boxqd *d, int64_t id, const struct job_dep *deps, const int6
 }
 
 /* Validates a submission and fills in what the server decides. */
+/* Resources as other systems write them, kept by qsub: checked again
+ * against this server's multinode and unknown_resource (qsub applied the
+ * configuration it read, which may not be this server's). */
+static int
+check_site_resources(struct boxqd *d, const struct job_rec *j, struct berr *err) {
+  if (j->nodes < 0 || j->nodes > RES_NCPUS_MAX)
+    return berr_set(err, -EINVAL, "bad node count %lld", (long long)j->nodes);
+  if (!j->resources || !*j->resources)
+    return 0;
+  if (strlen(j->resources) > 4096)
+    return berr_set(err, -EINVAL, "the resource list is longer than 4096 characters");
+  struct res_policy pol = cfg_res_policy(&d->cfg);
+  struct res_request req = {0};
+  int r = res_parse_list(j->resources, &req, &pol, err);
+  res_request_free(&req);
+  return r;
+}
+
 static int
 validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr *err) {
   const struct boxq_config *cfg = &d->cfg;
@@ -195,6 +213,8 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     return r;
   if (j->join < JOIN_NONE || j->join > JOIN_EO)
     return berr_set(err, -EINVAL, "bad join option");
+  if ((r = check_site_resources(d, j, err)) < 0)
+    return r;
   if (!j->script || j->script_len == 0)
     return berr_set(err, -EINVAL, "the job script is empty");
   if ((int64_t)j->script_len > cfg->max_script_size)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "jobenv.h"
+#include "launch.h"
 
 #include <string.h>
 
@@ -48,6 +49,7 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
     _cleanup_free_ char *array = xasprintf("%lld[].%s", (long long)j->array_id, server_name);
     snprintf(num, sizeof(num), "%lld", (long long)j->array_index);
     env_put(&e, "PBS_ARRAY_INDEX", num);
+    env_put(&e, "PBS_ARRAYID", num); /* Torque's name */
     env_put(&e, "PBS_ARRAY_ID", array);
   }
   env_put(&e, "PBS_JOBNAME", j->name);
@@ -57,7 +59,20 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
   env_put(&e, "TMPDIR", "/tmp");
   snprintf(num, sizeof(num), "%lld", (long long)j->ncpus);
   env_put(&e, "NCPUS", num);
+  env_put(&e, "PBS_NP", num);
+  /* Several nodes asked (nodes=2:ppn=4) run merged here: scripts still
+   * compute their task counts from nodes and CPUs per node. */
+  int64_t nodes = j->nodes > 0 ? j->nodes : 1;
+  int64_t per_node = j->ncpus / nodes > 0 ? j->ncpus / nodes : 1;
+  snprintf(num, sizeof(num), "%lld", (long long)nodes);
+  env_put(&e, "PBS_NUM_NODES", num);
+  snprintf(num, sizeof(num), "%lld", (long long)per_node);
+  env_put(&e, "PBS_NUM_PPN", num);
   env_put(&e, "OMP_NUM_THREADS", num);
+  env_put(&e, "PBS_TASKNUM", "1");
+  env_put(&e, "PBS_NODENUM", "0");
+  env_put(&e, "PBS_VNODENUM", "0");
+  env_put(&e, "PBS_NODEFILE", LAUNCH_NODEFILE);
   env_put(&e, "BOXQ_JOBID", id);
   return e.v;
 }
@@ -67,4 +82,18 @@ jobenv_free(char **env) {
   for (size_t i = 0; env && env[i]; i++)
     free(env[i]);
   free(env);
+}
+
+size_t
+jobenv_nodefile(const struct job_rec *j, char **ret) {
+  char host[256];
+  if (gethostname(host, sizeof(host)) < 0)
+    snprintf(host, sizeof(host), "localhost");
+  host[sizeof(host) - 1] = '\0';
+  size_t line = strlen(host) + 1, n = (size_t)(j->ncpus > 0 ? j->ncpus : 1);
+  char *out = xmalloc(line * n + 1), *p = out;
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "%s\n", host);
+  *ret = out;
+  return (size_t)(p - out);
 }

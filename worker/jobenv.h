@@ -12,3 +12,6 @@
 
 char **jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name);
 void jobenv_free(char **env);
+/* PBS_NODEFILE's text: this host's name once per CPU of the job (all its
+ * nodes merged here). Returns its length; *ret is allocated. */
+size_t jobenv_nodefile(const struct job_rec *j, char **ret);

@@ -335,9 +335,17 @@ job_pid1(void *arg) {
   } else if (s->tmp_options &&
              mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, s->tmp_options) < 0)
     child_fail(err_fd, errno, "cannot mount a private /tmp (tmpfs %s)", s->tmp_options);
-  if (access("/dev/shm", F_OK) == 0 &&
-      mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-    child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);
+  if (access("/dev/shm", F_OK) == 0) {
+    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+      child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);
+    /* Root's, readable by the job, which cannot remove it (sticky dir). */
+    if (s->nodefile) {
+      int fd = open(LAUNCH_NODEFILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 || write(fd, s->nodefile, s->nodefile_len) != (ssize_t)s->nodefile_len)
+        child_fail(err_fd, errno, "cannot write the job's node file " LAUNCH_NODEFILE, NULL);
+      close(fd);
+    }
+  }
   if (s->new_net) {
     private_sysfs(err_fd);
     loopback_up();

@@ -43,7 +43,15 @@ struct launch_spec {
   bool new_net;            /* a network namespace with loopback only */
   int init_fd;             /* boxq-init, from launch_open_init */
   int parent_pidfd;        /* the launching process's own pidfd, or -1 */
+  /* PBS_NODEFILE's lines (one per CPU), written to LAUNCH_NODEFILE in the
+   * job's private /dev/shm; NULL: none. */
+  const char *nodefile;
+  size_t nodefile_len;
 };
+
+/* Where a job finds its node file (PBS_NODEFILE): its own /dev/shm, which
+ * every job gets, whatever its /tmp. */
+#define LAUNCH_NODEFILE "/dev/shm/pbs_nodefile"
 
 struct launched {
   pid_t init_pid; /* in the shepherd's PID namespace */

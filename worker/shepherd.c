@@ -464,6 +464,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   }
 
   char **envp = jobenv_build(&sh->job, &pw, set->server);
+  _cleanup_free_ char *nodefile = NULL;
+  size_t nodefile_len = jobenv_nodefile(&sh->job, &nodefile);
   _cleanup_free_ char *tmp_path =
       private_tmp && set->tmp_root ? xasprintf("%s/%s", set->tmp_root, sh->tmp_name) : NULL;
   char tmp_options[64];
@@ -484,6 +486,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .new_net = streq(sh->job.net, "none"),
       .init_fd = set->init_fd,
       .parent_pidfd = self_pidfd,
+      .nodefile = nodefile,
+      .nodefile_len = nodefile_len,
   };
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();

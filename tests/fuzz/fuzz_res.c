@@ -31,8 +31,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap();
   struct res_request req = {0};
   err.msg[0] = '\0';
-  if (res_parse_list(s, &req, &err) < 0 && !err.msg[0])
+  if (res_parse_list(s, &req, NULL, &err) < 0 && !err.msg[0])
     __builtin_trap();
+  res_request_free(&req);
+  /* The other forms, kept as the default policy keeps them. */
+  struct res_policy warn = {.unknown = RES_UNKNOWN_WARN};
+  err.msg[0] = '\0';
+  if (res_parse_list(s, &req, &warn, &err) < 0 && !err.msg[0])
+    __builtin_trap();
+  res_finish(&req);
+  if (req.ncpus < 0 || req.ncpus > RES_NCPUS_MAX || req.mem < 0 || req.mem > RES_SIZE_MAX)
+    __builtin_trap();
+  free(res_site_string(&req));
+  res_request_free(&req);
   free(s);
   return 0;
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Resources as scripts written for Torque, PBS Pro and Cray clusters ask
+# for them (tests/data/pbs-scripts): each submitted held and its
+# attributes checked (CPUs and memory summed over nodes and chunks, the
+# forms kept in Resource_List, a site's own resources accepted with a
+# warning), three run to the end (PBS_NODEFILE, PBS_NUM_NODES, ...), bad
+# forms refused naming the file and line, and a server's multinode and
+# unknown_resource settings refusing instead.
+. "$(dirname "$0")/lib.sh"
+require_root_cgroups
+start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb"
+cd "$WORK"
+CORPUS=$(cd "$(dirname "$0")/../data/pbs-scripts" && pwd)
+cp "$CORPUS"/*.pbs "$WORK/"
+res() { jfield "$1" "Resource_List.$2"; }
+
+# ---- each script's resources, held ----
+mpi=$(submit -h torque-mpi.pbs)
+check "nodes=2:ppn=4: 8 CPUs" test "$(res "$mpi" ncpus)" = 8
+check "  kept as written" test "$(res "$mpi" nodes)" = 2:ppn=4
+check "  two nodes counted" test "$(res "$mpi" nodect)" = 2
+sel=$(submit -h pbspro-select.pbs)
+check "select=2:ncpus=2:mem=512mb: 4 CPUs" test "$(res "$sel" ncpus)" = 4
+check "  and 1gb" test "$(res "$sel" mem)" = 1gb
+check "  place kept" test "$(res "$sel" place)" = scatter
+check "  select kept" test "$(res "$sel" select)" = 2:ncpus=2:mem=512mb:mpiprocs=2
+procs=$(submit -h torque-procs.pbs)
+check "procs=3,vmem=2gb: 3 CPUs" test "$(res "$procs" ncpus)" = 3
+check "  vmem is the memory limit" test "$(res "$procs" mem)" = 2gb
+pmem=$(submit -h torque-pmem.pbs)
+check "pmem=256mb on 2 CPUs: 512mb" test "$(res "$pmem" mem)" = 512mb
+cray=$(submit -h cray.pbs)
+check "mppwidth=4: 4 CPUs" test "$(res "$cray" ncpus)" = 4
+check "  mppnppn kept" test "$(res "$cray" mppnppn)" = 4
+host=$(submit -h torque-host-feature.pbs)
+check "a named host with a feature: its CPUs" test "$(res "$host" ncpus)" = 2
+check "  naccesspolicy kept" test "$(res "$host" naccesspolicy)" = singlejob
+check "  feature and arch kept" test "$(res "$host" feature)/$(res "$host" arch)" = ib/x86_64
+gpu=$(submit -h torque-gpus.pbs)
+check "gpus in a node spec: recorded with it" test "$(res "$gpu" nodes)" = 1:ppn=1:gpus=1
+site_out=$("$BIN/qsub" -h site-resources.pbs 2>&1 > site.id)
+site=$(sed 's/\..*//' site.id)
+check "a site's own resources are accepted" test -n "$site"
+check "  with one line each saying they are not enforced" \
+  test "$(grep -c 'is not enforced on this server' <<< "$site_out")" = 2
+check "  named" has "$site_out" "resource jobfs is not enforced"
+check "  kept in Resource_List" test "$(res "$site" jobfs)/$(res "$site" storage)" = 10gb/scratch/ab12
+json=$("$BIN/qstat" -f -F json "$mpi")
+check "JSON nests them in Resource_List" \
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1])["Jobs"]; j=list(r.values())[0]["Resource_List"]; sys.exit(0 if j["nodes"]=="2:ppn=4" and j["nodect"]==2 else 1)' "$json"
+
+# ---- three run to the end ----
+for j in "$mpi" "$sel" "$procs"; do "$BIN/qrls" "$j"; done
+for j in "$mpi" "$sel" "$procs"; do wait_job "$j" 30 > /dev/null; done
+out=$(cat "mpi_hello.o$mpi")
+check "the MPI job sees 2 nodes of 4 in 8 lines of PBS_NODEFILE" has "$out" "nodes=2 ppn=4 np=8 lines=8"
+check "  all this machine" has "$out" "distinct=1 omp=4 task=1"
+check "the select job: 4 CPUs, 2 chunks" has "$(cat "select_job.o$sel")" "ncpus=4 np=4 nodes=2 lines=4"
+check "the procs job ran" test "$(cat "procs.o$procs")" = 3
+check "  each completed" test "$(jfield "$procs" Exit_status)$(jfield "$mpi" Exit_status)" = 00
+
+# ---- bad forms name the script's line ----
+for s in bad-nodes:3 bad-select:3 bad-ppn:2; do
+  f=${s%%:*}.pbs line=${s##*:}
+  out=$("$BIN/qsub" "$f" 2>&1)
+  check "$f refused (non-zero exit)" test $? -ne 0
+  check "  naming $f:$line" has "$out" "$f:$line"
+done
+
+# ---- an admin may refuse instead ----
+sed 's/^ncpus = 8$/ncpus = 8\nmultinode = refuse\nunknown_resource = refuse/' "$BOXQ_CONFIG" > "$T/strict.ini"
+out=$(BOXQ_CONFIG=$T/strict.ini "$BIN/qsub" -h torque-mpi.pbs 2>&1)
+check "multinode = refuse: refused" test $? -ne 0
+check "  naming the line and the setting" has "$out" "torque-mpi.pbs:3"
+check "  and why" has "$out" "multinode = refuse"
+check "  one node is fine" env BOXQ_CONFIG="$T/strict.ini" "$BIN/qsub" -h torque-pmem.pbs
+out=$(BOXQ_CONFIG=$T/strict.ini "$BIN/qsub" -h site-resources.pbs 2>&1)
+check "unknown_resource = refuse: refused, naming it" has "$out" "unknown resource 'jobfs'"
+finish

@@ -22,10 +22,12 @@ static const char qsub_usage[] =
     "Usage: qsub [-N name] [-o path] [-e path] [-j oe|eo|n] [-l resource_list]\n"
     "            [-v var[=value],...] [-V] [-h] [-p priority] [-r y|n] [-q queue]\n"
     "            [-J first-last[:step][%max]] [-W depend=type:id[:id...][,...]]\n"
-    "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [script | -]\n"
+    "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [-d|-w dir] [-S shell] [-W umask=mask]\n"
+    "            [-t first-last[%max]] [-C prefix] [-u user] [-k keep] [-z] [script | -]\n"
     "Submits a batch job. The script is read from the file, or from standard input.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
-    "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb)\n";
+    "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb);\n"
+    "     also Torque's nodes=N:ppn=P, PBS Pro's select=N:ncpus=P:mem=M, procs, vmem, pmem\n";
 
 static char *
 absolute(const char *cwd, const char *path) {
@@ -86,6 +88,29 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   if (uname(&u) == 0)
     env_add_pbs_o(j, &n, "HOST", u.nodename);
   env_add_pbs_o(j, &n, "WORKDIR", cwd);
+  if (o->workdir)
+    env_add_pbs_o(j, &n, "INITDIR", j->workdir); /* Torque's, for -d */
+}
+
+/* -u: a job runs as its submitter, whatever -u says (boxqd takes the
+ * identity from the socket); a list naming someone else is an error, said
+ * here. The name is the login's ($USER, $LOGNAME): this static program
+ * does not look up accounts. user@host: any host, one box. */
+static int
+check_user_list(const char *list, struct berr *err) {
+  const char *me = getenv("USER");
+  if (!me || !*me)
+    me = getenv("LOGNAME");
+  if (!me || !*me)
+    return 0;
+  _cleanup_free_ char *copy = xstrdup(list);
+  char *save = NULL;
+  for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+    u[strcspn(u, "@")] = '\0';
+    if (strcmp(u, me) != 0)
+      return berr_set(err, -EPERM, "-u %s: a job runs as the user who submits it (%s)", list, me);
+  }
+  return 0;
 }
 
 int
@@ -137,7 +162,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "script %s is empty", label);
     goto out;
   }
-  if (qsub_parse_directives(&opts, script, script_len, label, &err) < 0) {
+  if (qsub_parse_directives(&opts, script, script_len, label, qsub_directive_prefix(&cmdline),
+                            &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     goto out;
   }
@@ -171,7 +197,15 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "%s; name the job with -N", err.msg);
     goto out;
   }
-  j.workdir = xstrdup(cwd);
+  if (opts.user_list && check_user_list(opts.user_list, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    goto out;
+  }
+  /* -d/-w (Torque): where the job starts and its outputs go by default,
+   * relative to where qsub runs (PBS_O_WORKDIR stays that). */
+  j.workdir = opts.workdir ? absolute(cwd, opts.workdir) : xstrdup(cwd);
+  j.shell = xstrdup(opts.shell ? opts.shell : "");
+  j.umask = xstrdup(opts.umask ? opts.umask : "");
   if (opts.out_path)
     j.out_path = output_arg(cwd, opts.out_path);
   if (opts.err_path)
@@ -227,7 +261,9 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   const char *ref = pmsg_str(&reply, T_JOBREF);
-  if (ref)
+  if (opts.quiet)
+    ; /* -z */
+  else if (ref)
     printf("%s.%s\n", ref, server ? server : "");
   else
     printf("%lld.%s\n", (long long)id, server ? server : "");

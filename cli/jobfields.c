@@ -210,7 +210,7 @@ get_job_state(const struct job_rec *j, const char *server, struct fval *v) {
 /* Joined streams both go to the file they are joined into. */
 static void
 get_path(const struct job_rec *j, const char *server, struct fval *v, bool err) {
-  _cleanup_free_ char *outp = job_out_path(j), *errp = job_err_path(j);
+  _cleanup_free_ char *outp = job_out_path(j, server), *errp = job_err_path(j, server);
   const char *p = err ? (j->join == JOIN_OE ? outp : errp) : (j->join == JOIN_EO ? errp : outp);
   set_fmt(v, "%s:%s", server, p);
 }

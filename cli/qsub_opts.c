@@ -76,6 +76,11 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->array_spec);
   free(o->depend);
   free_vars(o->vars, o->nvars);
+  free(o->workdir);
+  free(o->shell);
+  free(o->umask);
+  free(o->user_list);
+  free(o->prefix);
   res_request_free(&o->res);
   int64_t now = o->now;
   struct res_policy pol = o->respol;
@@ -123,9 +128,7 @@ scan_token(const char **p, const char *stops, char *out) {
 /* -v VAR[=value][,VAR[=value]...]; a value may be quoted to hold commas. */
 static int
 parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
-  const char *p = list;
-  if (!*p)
-    return berr_set(err, -EINVAL, "-v needs a variable list");
+  const char *p = list; /* -v '' (Torque's tools send it): nothing */
   while (*p) {
     const char *start = p;
     _cleanup_free_ char *item = xmalloc(strlen(p) + 1);
@@ -210,9 +213,59 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       set_str(&o->array_spec, arg);
       return 0;
     }
+    case 'd':
+    case 'w':
+      if (!*arg)
+        return berr_set(err, -EINVAL, "-%c needs a directory", opt);
+      set_str(&o->workdir, arg);
+      return 0;
+    case 'S': {
+      /* path[@host][,path@host...]: on one box, the first path. */
+      _cleanup_free_ char *first = xstrndup(arg, strcspn(arg, ",@"));
+      if (first[0] != '/')
+        return berr_set(err, -EINVAL, "-S '%s': give the interpreter's absolute path", arg);
+      set_str(&o->shell, first);
+      return 0;
+    }
+    case 'u':
+      set_str(&o->user_list, arg);
+      return 0;
+    case 'k':
+      /* Torque and PBS Pro keep output on the execution host or not: on
+       * one box it goes where -o/-e say from the start. */
+      if (strspn(arg, "oedn") != strlen(arg) || !*arg)
+        return berr_set(err, -EINVAL, "-k '%s': use n, o, e, oe, eo, or with d", arg);
+      return 0;
+    case 'C':
+      set_str(&o->prefix, arg);
+      return 0;
+    case 't': {
+      /* Torque's arrays: 1-10, 1-10%2, 7; the same as -J. */
+      struct job_array_range range;
+      _cleanup_free_ char *spec =
+          strspn(arg, "0123456789") == strlen(arg) ? xasprintf("%s-%s", arg, arg) : xstrdup(arg);
+      if (strchr(arg, ','))
+        return berr_set(err, -ENOTSUP,
+                        "-t '%s': lists of indices are not supported; give a range (1-10, "
+                        "1-10%%2)",
+                        arg);
+      int r = job_array_parse(spec, &range, err);
+      if (r < 0)
+        return berr_prefix(err, r, "-t");
+      set_str(&o->array_spec, spec);
+      return 0;
+    }
     case 'W': {
+      if (strncmp(arg, "umask=", 6) == 0) {
+        const char *mask = arg + 6;
+        if (!*mask || strlen(mask) > 4 || strspn(mask, "01234567") != strlen(mask) ||
+            strtol(mask, NULL, 8) > 0777)
+          return berr_set(err, -EINVAL, "-W umask='%s': give an octal mask from 0 to 777", mask);
+        set_str(&o->umask, mask);
+        return 0;
+      }
       if (strncmp(arg, "depend=", 7) != 0)
-        return berr_set(err, -ENOTSUP, "-W '%s': boxq knows only -W depend=...", arg);
+        return berr_set(err, -ENOTSUP, "-W '%s': boxq knows only -W depend=... and umask=", arg);
       struct job_dep *deps;
       size_t n;
       int r = job_depend_parse(arg + 7, &deps, &n, err);
@@ -232,12 +285,12 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
 
 static bool
 takes_arg(char opt) {
-  return strchr("NoejlvpqrJWa", opt) != NULL;
+  return strchr("NoejlvpqrJWadwSukCt", opt) != NULL;
 }
 
 static bool
 known_flag(char opt) {
-  return opt == 'V' || opt == 'h';
+  return opt == 'V' || opt == 'h' || opt == 'z';
 }
 
 int
@@ -270,12 +323,14 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("ACcdDfIkmMPSuXz", *c))
+        if (strchr("AcDfImMPX", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
       if (*c == 'V')
         o->export_all = true;
+      else if (*c == 'z')
+        o->quiet = true;
       else
         o->hold = true;
     }
@@ -312,10 +367,21 @@ qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct ber
   return 0;
 }
 
+const char *
+qsub_directive_prefix(const struct qsub_opts *cmdline) {
+  if (cmdline->prefix)
+    return cmdline->prefix;
+  const char *env = getenv("PBS_DPREFIX");
+  return env ? env : "#PBS";
+}
+
 int
 qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const char *name,
-                      struct berr *err) {
+                      const char *prefix, struct berr *err) {
   const char *p = script, *end = script + len;
+  size_t plen = strlen(prefix);
+  if (plen == 0)
+    return 0; /* -C '': no directives */
   for (int lineno = 1; p < end; lineno++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t llen = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -326,13 +392,13 @@ qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const
       s++;
     if (*s == '\0' || *s == '\r')
       continue;
-    if (*s != '#')
+    if (*s != '#' && strncmp(s, prefix, plen) != 0)
       break; /* the first executable line ends the directives, as in PBS */
-    if (strncmp(s, "#PBS", 4) != 0 || (s[4] != ' ' && s[4] != '\t'))
+    if (strncmp(s, prefix, plen) != 0 || (s[plen] != ' ' && s[plen] != '\t'))
       continue;
     char **words;
     int n;
-    int r = qsub_split_words(s + 4, &words, &n, err);
+    int r = qsub_split_words(s + plen, &words, &n, err);
     if (r == 0) {
       r = qsub_parse_args(o, n, words, false, NULL, err);
       for (int i = 0; i < n; i++)
@@ -368,6 +434,15 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->depend, over->depend);
   if (over->exec_time)
     base->exec_time = over->exec_time;
+  if (over->workdir)
+    set_str(&base->workdir, over->workdir);
+  if (over->shell)
+    set_str(&base->shell, over->shell);
+  if (over->umask)
+    set_str(&base->umask, over->umask);
+  if (over->user_list)
+    set_str(&base->user_list, over->user_list);
+  base->quiet |= over->quiet;
   base->export_all |= over->export_all;
   base->hold |= over->hold;
   if (over->has_priority) {

@@ -25,6 +25,12 @@ struct qsub_opts {
   char *depend;      /* -W depend=... */
   int64_t exec_time; /* -a, unix seconds; 0 unset */
   int64_t now;       /* the time -a is relative to (set by the caller) */
+  char *workdir;     /* -d or -w (Torque): the job's working directory */
+  char *shell;       /* -S: the interpreter of the script */
+  char *umask;       /* -W umask=: octal, for the job's files */
+  char *user_list;   /* -u: must name the submitter (checked by the caller) */
+  bool quiet;        /* -z: no job id printed */
+  char *prefix;      /* -C: the directive prefix, instead of #PBS */
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the
@@ -43,10 +49,14 @@ int qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow
 /* Splits a directive's text into words: blanks separate, '' and "" quote. */
 int qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct berr *err);
 
-/* Reads the #PBS directives at the head of a script (up to the first
- * executable line) into o. Errors are "NAME:LINE: ...". */
+/* Reads the directives (lines starting with prefix, "#PBS" by default)
+ * at the head of a script (up to the first executable line) into o.
+ * Errors are "NAME:LINE: ...". */
 int qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const char *name,
-                          struct berr *err);
+                          const char *prefix, struct berr *err);
+/* The directive prefix: -C, else PBS_DPREFIX, else "#PBS"; "" turns
+ * directives off. */
+const char *qsub_directive_prefix(const struct qsub_opts *cmdline);
 
 /* Command-line options win over directives: copies every option set in
  * over into base (resources one by one; -v lists are joined). */

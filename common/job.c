@@ -256,39 +256,77 @@ default_name(const struct job_rec *j, char kind) {
   return xasprintf("%s.%c%lld", name, kind, (long long)j->id);
 }
 
-/* Replaces every ^array_index^ in path with the task's index. */
+/* The names a given output path may use, as PBS Pro (^array_index^) and
+ * Torque's users (their shell's variables, which qsub passes unexpanded
+ * when quoted) write them. */
 static char *
-expand_array_index(const struct job_rec *j, const char *path) {
-  static const char token[] = "^array_index^";
-  const char *hit = strstr(path, token);
-  if (!hit)
-    return xstrdup(path);
-  char idx[24];
-  snprintf(idx, sizeof(idx), "%lld", (long long)(j->array_id ? j->array_index : 0));
-  _cleanup_free_ char *rest = expand_array_index(j, hit + sizeof(token) - 1);
-  return xasprintf("%.*s%s%s", (int)(hit - path), path, idx, rest);
+token_value(const struct job_rec *j, const char *server, const char *name) {
+  if (!strcmp(name, "^array_index^") || !strcmp(name, "PBS_ARRAYID") ||
+      !strcmp(name, "PBS_ARRAY_INDEX"))
+    return xasprintf("%lld", (long long)(j->array_id ? j->array_index : 0));
+  if (!strcmp(name, "PBS_JOBID"))
+    return job_display_id(j, server ? server : "");
+  if (!strcmp(name, "PBS_JOBNAME"))
+    return xstrdup(j->name ? j->name : "");
+  return NULL;
+}
+
+/* Replaces ^array_index^, $NAME and ${NAME} for the names token_value
+ * knows; anything else is kept as written. */
+static char *
+expand_tokens(const struct job_rec *j, const char *server, const char *path) {
+  size_t cap = strlen(path) + 1, n = 0;
+  char *out = xmalloc(cap);
+  for (const char *p = path; *p;) {
+    char name[32] = "";
+    size_t used = 0;
+    if (!strncmp(p, "^array_index^", 13)) {
+      snprintf(name, sizeof(name), "^array_index^");
+      used = 13;
+    } else if (p[0] == '$') {
+      bool braced = p[1] == '{';
+      const char *q = p + 1 + braced;
+      size_t len = strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+      if (len && len < sizeof(name) && (!braced || q[len] == '}')) {
+        snprintf(name, sizeof(name), "%.*s", (int)len, q);
+        used = 1 + braced + len + braced;
+      }
+    }
+    _cleanup_free_ char *value = used ? token_value(j, server, name) : NULL;
+    const char *add = value ? value : p;
+    size_t alen = value ? strlen(value) : 1;
+    if (n + alen + 1 > cap) {
+      cap = (n + alen + 1) * 2;
+      out = xrealloc(out, cap);
+    }
+    memcpy(out + n, add, alen);
+    n += alen;
+    p += value ? used : 1;
+  }
+  out[n] = '\0';
+  return out;
 }
 
 /* A given path ending in '/' names a directory for the default file name. */
 static char *
-output_path(const struct job_rec *j, const char *given, char kind) {
+output_path(const struct job_rec *j, const char *server, const char *given, char kind) {
   _cleanup_free_ char *name = default_name(j, kind);
   if (!given || !*given)
     return xasprintf("%s/%s", j->workdir ? j->workdir : "", name);
   size_t len = strlen(given);
   if (given[len - 1] == '/')
     return xasprintf("%s%s", given, name);
-  return expand_array_index(j, given);
+  return expand_tokens(j, server, given);
 }
 
 char *
-job_out_path(const struct job_rec *j) {
-  return output_path(j, j->out_path, 'o');
+job_out_path(const struct job_rec *j, const char *server) {
+  return output_path(j, server, j->out_path, 'o');
 }
 
 char *
-job_err_path(const struct job_rec *j) {
-  return output_path(j, j->err_path, 'e');
+job_err_path(const struct job_rec *j, const char *server) {
+  return output_path(j, server, j->err_path, 'e');
 }
 
 char *

@@ -108,10 +108,12 @@ int job_rec_decode(const struct pmsg *m, struct job_rec *j);
 void job_usage_decode(const struct pmsg *m, struct job_usage *u);
 size_t job_env_count(char *const *env);
 
-/* The stdout/stderr path a job uses: the given one, or PBS's default
+/* The stdout/stderr path a job uses: the given one, its ^array_index^,
+ * $PBS_JOBID, ${PBS_JOBID}, $PBS_JOBNAME, $PBS_ARRAYID (and braced forms)
+ * replaced (the id with server's name), or PBS's default
  * WORKDIR/NAME.oID (NAME.eID). Returned string is allocated. */
-char *job_out_path(const struct job_rec *j);
-char *job_err_path(const struct job_rec *j);
+char *job_out_path(const struct job_rec *j, const char *server);
+char *job_err_path(const struct job_rec *j, const char *server);
 /* "ID.SERVER" */
 char *job_id_string(int64_t id, const char *server);
 /* How PBS names the job: "ID.SERVER", "ID[].SERVER" for an array job,

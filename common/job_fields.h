@@ -56,6 +56,8 @@
   X(exec_time, I64, J_EXEC_TIME, "exec_time", NONZERO, SUBMIT)                                     \
   X(nodes, I64, J_NODES, "nodes", NONZERO, SUBMIT)                                                 \
   X(resources, STR, J_RESOURCES, "resources", ALWAYS, SUBMIT)                                      \
+  X(shell, STR, J_SHELL, "shell", ALWAYS, SUBMIT)                                                  \
+  X(umask, STR, J_UMASK, "umask", ALWAYS, SUBMIT)                                                  \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

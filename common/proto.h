@@ -147,6 +147,8 @@ enum proto_tag {
   J_PRUNED,         /* i64: 1 if the job's history has expired (accounting only) */
   J_NODES = 180,    /* i64: nodes or chunks asked (nodes=, select=, ...); 0: none */
   J_RESOURCES,      /* str: other resources as written, "name=value,..." */
+  J_SHELL,          /* str: qsub -S, the script's interpreter; "": its #! line or sh */
+  J_UMASK,          /* str: qsub -W umask=, octal; "": 022 */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

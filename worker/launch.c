@@ -179,7 +179,7 @@ exec_job(const struct launch_spec *s, int err_fd, const cpu_set_t *affinity) {
   if (s->uid != 0 && setuid(0) == 0)
     child_fail_code(err_fd, JOB_EXEC_FAIL_UID, EPERM,
                     "privileges could be regained after dropping them", NULL);
-  umask(022);
+  umask(s->umask_set ? s->umask : 022);
   if (chdir(s->workdir) < 0)
     child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot enter the working directory %s",
                     s->workdir);
@@ -201,6 +201,13 @@ exec_job(const struct launch_spec *s, int err_fd, const cpu_set_t *affinity) {
     for (int fd = 4; fd < 65536; fd++)
       if (fd != err_fd)
         close(fd);
+  /* qsub -S: that interpreter, whatever the script's first line says. */
+  if (s->shell) {
+    char *sh_argv[] = {(char *)s->shell, (char *)"/dev/fd/3", NULL};
+    execve(s->shell, sh_argv, s->envp);
+    child_fail_code(err_fd, JOB_EXEC_FAIL_EXEC, errno, "cannot run the job's shell %s (-S)",
+                    s->shell);
+  }
   /* What the kernel could run itself: a #! line or an ELF program. Other
    * scripts go to sh at once (a refused exec costs as much as one). */
   char magic[4];

@@ -47,6 +47,9 @@ struct launch_spec {
    * job's private /dev/shm; NULL: none. */
   const char *nodefile;
   size_t nodefile_len;
+  const char *shell; /* qsub -S: runs the script; NULL: its #! line, else sh */
+  bool umask_set;    /* qsub -W umask= gave umask; else 022 */
+  mode_t umask;
 };
 
 /* Where a job finds its node file (PBS_NODEFILE): its own /dev/shm, which

@@ -442,8 +442,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   _cleanup_close_ int script_fd = open(script_path, O_RDONLY | O_CLOEXEC);
   if (script_fd < 0)
     return berr_set(err, -errno, "cannot open the job script: %s", strerror(errno));
-  _cleanup_free_ char *out = job_out_path(&sh->job);
-  _cleanup_free_ char *errp = job_err_path(&sh->job);
+  _cleanup_free_ char *out = job_out_path(&sh->job, sh->set->server);
+  _cleanup_free_ char *errp = job_err_path(&sh->job, sh->set->server);
   /* A job submitted from /tmp must still find its directory and files
    * there, so it keeps the shared /tmp. */
   bool private_tmp = !under_tmp(sh->job.workdir) && !under_tmp(out) && !under_tmp(errp);
@@ -488,6 +488,9 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .parent_pidfd = self_pidfd,
       .nodefile = nodefile,
       .nodefile_len = nodefile_len,
+      .shell = sh->job.shell && *sh->job.shell ? sh->job.shell : NULL,
+      .umask_set = sh->job.umask && *sh->job.umask,
+      .umask = sh->job.umask ? (mode_t)(strtol(sh->job.umask, NULL, 8) & 0777) : 0,
   };
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();

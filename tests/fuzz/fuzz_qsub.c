@@ -14,7 +14,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct qsub_opts o;
   struct berr err = {{0}};
   qsub_opts_init(&o);
-  if (qsub_parse_directives(&o, text, size, "fuzz.sh", &err) < 0 && !err.msg[0])
+  if (qsub_parse_directives(&o, text, size, "fuzz.sh", "#PBS", &err) < 0 && !err.msg[0])
     __builtin_trap(); /* every rejection must say why */
   qsub_opts_free(&o);
   char **words;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Resources as scripts written for Torque, PBS Pro and Cray clusters ask
-# for them (tests/data/pbs-scripts): each submitted held and its
+# Scripts written for Torque, PBS Pro and Cray clusters
+# (tests/data/pbs-scripts): their resources, each submitted held and its
 # attributes checked (CPUs and memory summed over nodes and chunks, the
 # forms kept in Resource_List, a site's own resources accepted with a
 # warning), three run to the end (PBS_NODEFILE, PBS_NUM_NODES, ...), bad
-# forms refused naming the file and line, and a server's multinode and
-# unknown_resource settings refusing instead.
+# forms refused naming the file and line, a server's multinode and
+# unknown_resource settings refusing instead; and their options (-d, -S,
+# -W umask, -o with ${PBS_JOBID}, -t, -C and PBS_DPREFIX, -z, -u, -k, -v
+# ''), run to the end where they change what runs.
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
 start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb"
@@ -67,6 +69,36 @@ for s in bad-nodes:3 bad-select:3 bad-ppn:2; do
   check "$f refused (non-zero exit)" test $? -ne 0
   check "  naming $f:$line" has "$out" "$f:$line"
 done
+
+# ---- Torque's and PBS Pro's options ----
+mkdir -p sub logs
+opts=$(submit torque-options.pbs)
+arr=$(submit torque-array.pbs)
+arr=${arr%\[\]}
+bashism=$(submit no-shebang-bash.pbs)
+moab=$(submit -C '#MSUB' moab-prefix.pbs)
+check "-C: directives under another prefix" test "$(jfield "$moab" Job_Name)" = moab
+check "  read as any other" test "$(res "$moab" ncpus)" = 2
+dp=$(PBS_DPREFIX='#MSUB' submit -h moab-prefix.pbs)
+check "  PBS_DPREFIX too" test "$(jfield "$dp" Job_Name)" = moab
+for j in "$opts" "$bashism" "$moab"; do wait_job "$j" 30 > /dev/null; done
+for i in 1 2 3; do wait_job "$arr[$i]" 30 > /dev/null; done
+# A relative -o is relative to where qsub ran, as Torque has it.
+log=$(ls logs/"$opts".*.out 2> /dev/null)
+check "-o logs/\${PBS_JOBID}.out names the file after the job (${log##*/})" test -n "$log"
+out=$(cat "$log" 2> /dev/null)
+check "-d: the job starts there" has "$out" "pwd=$WORK/sub initdir=$WORK/sub workdir=$WORK"
+check "-W umask=077: its files are 600" has "$out" "mode=600"
+check "-S /bin/bash runs a script without #! under bash" test "$(cat "bashism.o$bashism")" = "bash ran"
+check "-t 1-3: a Torque array, PBS_ARRAYID set" \
+  test "$(cat tarr.o"$arr".* | sort | tr '\n' ' ')" = "task 1 of $arr[].$(jfield "$arr" server) task 2 of $arr[].$(jfield "$arr" server) task 3 of $arr[].$(jfield "$arr" server) "
+before=$("$BIN/qselect" | wc -l)
+out=$("$BIN/qsub" -z -h torque-pmem.pbs)
+check "-z: nothing printed" test -z "$out"
+check "  the job stored all the same" test "$("$BIN/qselect" | wc -l)" -eq $((before + 1))
+out=$(USER=root "$BIN/qsub" -u someoneelse -h torque-pmem.pbs 2>&1)
+check "-u naming someone else: refused" has "$out" "runs as the user who submits it"
+check "-u naming oneself: fine" env USER=root "$BIN/qsub" -u root@anyhost -h torque-pmem.pbs
 
 # ---- an admin may refuse instead ----
 sed 's/^ncpus = 8$/ncpus = 8\nmultinode = refuse\nunknown_resource = refuse/' "$BOXQ_CONFIG" > "$T/strict.ini"

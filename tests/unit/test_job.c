@@ -13,15 +13,15 @@ static void
 default_output_paths(void **state) {
   (void)state;
   struct job_rec j = {.id = 7, .name = (char *)"hello", .workdir = (char *)"/home/a"};
-  char *o = job_out_path(&j), *e = job_err_path(&j);
+  char *o = job_out_path(&j, "srv"), *e = job_err_path(&j, "srv");
   assert_string_equal(o, "/home/a/hello.o7");
   assert_string_equal(e, "/home/a/hello.e7");
   free(o);
   free(e);
   j.out_path = (char *)"/logs/";
   j.err_path = (char *)"/x/err.txt";
-  o = job_out_path(&j);
-  e = job_err_path(&j);
+  o = job_out_path(&j, "srv");
+  e = job_err_path(&j, "srv");
   assert_string_equal(o, "/logs/hello.o7");
   assert_string_equal(e, "/x/err.txt");
   free(o);
@@ -137,12 +137,17 @@ task_names_and_paths(void **state) {
   char *s = job_display_id(&j, "srv");
   assert_string_equal(s, "123[7].srv");
   free(s);
-  s = job_out_path(&j);
+  s = job_out_path(&j, "srv");
   assert_string_equal(s, "/w/sim.o123.7");
   free(s);
   j.err_path = "/logs/run-^array_index^.err";
-  s = job_err_path(&j);
+  s = job_err_path(&j, "srv");
   assert_string_equal(s, "/logs/run-7.err");
+  free(s);
+  /* As Torque's users write them; unknown names and a lone $ kept. */
+  j.out_path = "/logs/${PBS_JOBID}-$PBS_JOBNAME.$PBS_ARRAYID.$HOME.${X}$";
+  s = job_out_path(&j, "srv");
+  assert_string_equal(s, "/logs/123[7].srv-sim.7.$HOME.${X}$");
   free(s);
   struct job_rec parent = {.id = 123, .array_spec = "1-10"};
   s = job_display_id(&parent, "srv");

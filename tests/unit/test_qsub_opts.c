@@ -46,6 +46,7 @@ bad_options(void **state) {
       {"-Z", NULL, "-Z"},
       {"-l", NULL, "needs a value"},
       {"-W", "group_list=x", "depend="},
+      {"-W", "block=true", "umask="},
       {"-I", NULL, "not supported"},
       {"-W", "depend=beforeok:1", "unknown type 'beforeok'"},
       {"-W", "depend=afterok", "not TYPE:JOBID"},
@@ -87,7 +88,7 @@ directives(void **state) {
   struct qsub_opts o;
   qsub_opts_init(&o);
   struct berr err = {{0}};
-  assert_int_equal(qsub_parse_directives(&o, script, strlen(script), "job.sh", &err), 0);
+  assert_int_equal(qsub_parse_directives(&o, script, strlen(script), "job.sh", "#PBS", &err), 0);
   assert_string_equal(o.name, "fromscript");
   assert_int_equal(o.res.ncpus, 2);
   assert_int_equal(o.res.walltime, 3600);
@@ -116,18 +117,18 @@ directive_errors_have_file_and_line(void **state) {
   struct qsub_opts o;
   qsub_opts_init(&o);
   struct berr err = {{0}};
-  assert_true(qsub_parse_directives(&o, script, strlen(script), "job.sh", &err) < 0);
+  assert_true(qsub_parse_directives(&o, script, strlen(script), "job.sh", "#PBS", &err) < 0);
   assert_non_null(strstr(err.msg, "job.sh:3"));
   assert_non_null(strstr(err.msg, "lots"));
   qsub_opts_free(&o);
   const char *quote = "#PBS -N 'unterminated\n";
   qsub_opts_init(&o);
-  assert_true(qsub_parse_directives(&o, quote, strlen(quote), "q.sh", &err) < 0);
+  assert_true(qsub_parse_directives(&o, quote, strlen(quote), "q.sh", "#PBS", &err) < 0);
   assert_non_null(strstr(err.msg, "q.sh:1"));
   qsub_opts_free(&o);
   const char *operand = "#PBS stray\n";
   qsub_opts_init(&o);
-  assert_true(qsub_parse_directives(&o, operand, strlen(operand), "s.sh", &err) < 0);
+  assert_true(qsub_parse_directives(&o, operand, strlen(operand), "s.sh", "#PBS", &err) < 0);
   qsub_opts_free(&o);
 }
 
@@ -161,6 +162,81 @@ workflow_options(void **state) {
   qsub_opts_free(&o);
 }
 
+/* The options Torque's and PBS Pro's scripts and tools pass. */
+static void
+torque_and_pbspro_options(void **state) {
+  (void)state;
+  char *argv[] = {"-d",        "/data/run",  "-S",    "/bin/bash@hostA,/bin/sh@hostB",
+                  "-u",        "alice@head", "-k",    "oe",
+                  "-z",        "-t",         "1-5%2", "-W",
+                  "umask=027", "-v",         "",      "-C",
+                  "#MSUB",     "x.sh"};
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  int idx;
+  struct berr err = {{0}};
+  assert_int_equal(qsub_parse_args(&o, ARRAY_SIZE(argv), argv, true, &idx, &err), 0);
+  assert_int_equal(idx, (int)ARRAY_SIZE(argv) - 1);
+  assert_string_equal(o.workdir, "/data/run");
+  assert_string_equal(o.shell, "/bin/bash");
+  assert_string_equal(o.user_list, "alice@head");
+  assert_true(o.quiet);
+  assert_string_equal(o.array_spec, "1-5%2");
+  assert_string_equal(o.umask, "027");
+  assert_int_equal(o.nvars, 0);
+  assert_string_equal(qsub_directive_prefix(&o), "#MSUB");
+  qsub_opts_free(&o);
+  /* -w is Torque's -d too; -t N is one index. */
+  char *more[] = {"-w", "rel/dir", "-t", "7"};
+  qsub_opts_init(&o);
+  assert_int_equal(qsub_parse_args(&o, ARRAY_SIZE(more), more, true, &idx, &err), 0);
+  assert_string_equal(o.workdir, "rel/dir");
+  assert_string_equal(o.array_spec, "7-7");
+  qsub_opts_free(&o);
+  static const char *const bad[][3] = {
+      {"-S", "bash", "absolute path"}, {"-k", "x", "-k"},
+      {"-t", "1,3,5", "lists"},        {"-t", "5-1", "-t"},
+      {"-W", "umask=999", "octal"},    {"-W", "umask=", "octal"},
+      {"-d", "", "directory"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    char *args[] = {(char *)bad[i][0], (char *)bad[i][1]};
+    qsub_opts_init(&o);
+    err.msg[0] = '\0';
+    if (qsub_parse_args(&o, 2, args, false, NULL, &err) == 0)
+      fail_msg("%s %s accepted", bad[i][0], bad[i][1]);
+    if (!strstr(err.msg, bad[i][2]))
+      fail_msg("%s %s: '%s' lacks '%s'", bad[i][0], bad[i][1], err.msg, bad[i][2]);
+    qsub_opts_free(&o);
+  }
+}
+
+/* Directives under another prefix (-C, PBS_DPREFIX); #PBS lines are then
+ * comments. */
+static void
+directive_prefix(void **state) {
+  (void)state;
+  const char *script = "#!/bin/sh\n#PBS -N ignored\n#MSUB -N taken\n#MSUB -l ncpus=3\necho\n";
+  struct qsub_opts o;
+  qsub_opts_init(&o);
+  struct berr err = {{0}};
+  assert_int_equal(qsub_parse_directives(&o, script, strlen(script), "m.sh", "#MSUB", &err), 0);
+  assert_string_equal(o.name, "taken");
+  assert_int_equal(o.res.ncpus, 3);
+  qsub_opts_free(&o);
+  qsub_opts_init(&o);
+  assert_int_equal(qsub_parse_directives(&o, script, strlen(script), "m.sh", "", &err), 0);
+  assert_null(o.name);
+  qsub_opts_free(&o);
+  struct qsub_opts none;
+  qsub_opts_init(&none);
+  setenv("PBS_DPREFIX", "#XYZ", 1);
+  assert_string_equal(qsub_directive_prefix(&none), "#XYZ");
+  unsetenv("PBS_DPREFIX");
+  assert_string_equal(qsub_directive_prefix(&none), "#PBS");
+  qsub_opts_free(&none);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -169,6 +245,8 @@ main(void) {
       cmocka_unit_test(workflow_options),
       cmocka_unit_test(directives),
       cmocka_unit_test(directive_errors_have_file_and_line),
+      cmocka_unit_test(torque_and_pbspro_options),
+      cmocka_unit_test(directive_prefix),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,9 @@
 
 static const char qacct_usage[] =
     "Usage: qacct [-j job_id ...] [-u user[,user...]] [-q queue[,queue...]]\n"
-    "             [--since WHEN] [--until WHEN] [--state reason[,reason...]]\n"
-    "             [--by user|queue|day] [--csv | --json] [--limit N]\n"
+    "             [-A account[,...]] [-P project[,...]] [--since WHEN] [--until WHEN]\n"
+    "             [--state reason[,reason...]] [--by user|queue|day|account|project]\n"
+    "             [--csv | --json] [--limit N]\n"
     "  without -j: one line per finished job (or, with --by, sums per group)\n"
     "  -j         the full accounting record of each job named (ID[] an array's tasks)\n"
     "  WHEN       now, today, yesterday, 2026-11-01, '2026-11-01 12:00', -7d, -12h, -30m, @EPOCH\n"
@@ -159,7 +160,7 @@ print_rows(const char *server, const struct joblist *l, enum out_form form) {
   if (form == OUT_CSV) {
     /* Numbers bare (seconds, bytes), for spreadsheets and scripts. */
     fputs("job_id,name,owner,queue,end_reason,exit_status,cpu_seconds,mem_peak_bytes,oom_kills,"
-          "wall_seconds,ncpus,submitted,started,ended\n",
+          "wall_seconds,ncpus,submitted,started,ended,account,project\n",
           stdout);
     for (size_t i = 0; i < l->n; i++) {
       const struct job_rec *j = &l->jobs[i];
@@ -183,7 +184,9 @@ print_rows(const char *server, const struct joblist *l, enum out_form form) {
       csv_cell(j->has_exit ? num[0] : "", false);
       for (int k = 1; k < 8; k++)
         csv_cell(num[k], false);
-      csv_cell(ended, true);
+      csv_cell(ended, false);
+      csv_cell(j->account ? j->account : "", false);
+      csv_cell(j->project ? j->project : "", true);
     }
     return;
   }
@@ -378,12 +381,12 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
                                        {"limit", required_argument, NULL, OPT_LIMIT},
                                        {0}};
   bool by_id = false;
-  const char *users = NULL, *queues = NULL, *by = NULL;
+  const char *users = NULL, *queues = NULL, *by = NULL, *accounts = NULL, *projects = NULL;
   int64_t since = 0, until = 0, reasons = 0, limit = 0, now = (int64_t)time(NULL);
   enum out_form form = OUT_TABLE;
   struct berr err = {{0}};
   int o;
-  while ((o = getopt_long(argc, argv, "ju:q:", opts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "ju:q:A:P:", opts, NULL)) != -1) {
     switch (o) {
       case 'j':
         by_id = true;
@@ -393,6 +396,12 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
         break;
       case 'q':
         queues = optarg;
+        break;
+      case 'A':
+        accounts = optarg;
+        break;
+      case 'P':
+        projects = optarg;
         break;
       case OPT_SINCE:
       case OPT_UNTIL:
@@ -411,8 +420,9 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
         }
         break;
       case OPT_BY:
-        if (strcmp(optarg, "user") && strcmp(optarg, "queue") && strcmp(optarg, "day")) {
-          cli_error(ctx, "--by '%s': use user, queue or day", optarg);
+        if (strcmp(optarg, "user") && strcmp(optarg, "queue") && strcmp(optarg, "day") &&
+            strcmp(optarg, "account") && strcmp(optarg, "project")) {
+          cli_error(ctx, "--by '%s': use user, queue, day, account or project", optarg);
           return 2;
         }
         by = optarg;
@@ -439,7 +449,7 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
       cli_error(ctx, "-j needs at least one job id");
       return 2;
     }
-    if (users || queues || by || since || until || reasons) {
+    if (users || queues || accounts || projects || by || since || until || reasons) {
       cli_error(ctx, "-j names jobs: it takes no filters");
       return 2;
     }
@@ -461,6 +471,10 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
     put_list(&b, A_USER, users);
   if (queues)
     put_list(&b, A_QUEUE, queues);
+  if (accounts)
+    put_list(&b, A_ACCOUNT, accounts);
+  if (projects)
+    put_list(&b, A_PROJECT, projects);
   if (since)
     pb_i64(&b, A_SINCE, since);
   if (until)

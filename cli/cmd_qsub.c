@@ -23,7 +23,8 @@ static const char qsub_usage[] =
     "            [-v var[=value],...] [-V] [-h] [-p priority] [-r y|n] [-q queue]\n"
     "            [-J first-last[:step][%max]] [-W depend=type:id[:id...][,...]]\n"
     "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [-d|-w dir] [-S shell] [-W umask=mask]\n"
-    "            [-t first-last[%max]] [-C prefix] [-u user] [-k keep] [-z] [script | -]\n"
+    "            [-t first-last[%max]] [-C prefix] [-u user] [-k keep] [-z] [-A account]\n"
+    "            [-P project] [script | -]\n"
     "Submits a batch job. The script is read from the file, or from standard input.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb);\n"
@@ -206,6 +207,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.workdir = opts.workdir ? absolute(cwd, opts.workdir) : xstrdup(cwd);
   j.shell = xstrdup(opts.shell ? opts.shell : "");
   j.umask = xstrdup(opts.umask ? opts.umask : "");
+  j.account = xstrdup(opts.account ? opts.account : "");
+  j.project = xstrdup(opts.project ? opts.project : "");
   if (opts.out_path)
     j.out_path = output_arg(cwd, opts.out_path);
   if (opts.err_path)

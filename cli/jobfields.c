@@ -163,6 +163,8 @@ set_kb(struct fval *v, int64_t kb) {
   X(array_state_count, j->array_counts, str, j->array_counts)                                      \
   X(array_index, j->array_index, int, j->array_id)                                                 \
   X(nodect, j->nodes, int, j->nodes > 0)                                                           \
+  X(account, j->account, str, has_text(j->account))                                                \
+  X(project, j->project, str, has_text(j->project))                                                \
   X(resources, j->resources, str, has_text(j->resources))                                          \
   X(wallclock, j->usage.wall_usec, seconds, HAS_USAGE)                                             \
   X(cpu, j->usage.cpu_usec, seconds, HAS_USAGE)                                                    \
@@ -315,6 +317,8 @@ static const struct job_field qstat_list[] = {
     {"array_state_count", get_array_state_count},
     {"array_id", get_array_id},
     {"array_index", get_array_index},
+    {"Account_Name", get_account},
+    {"project", get_project},
     {"Variable_List", get_variable_list},
 };
 
@@ -325,6 +329,8 @@ static const struct job_field acct_list[] = {
     {"gid", get_egid},
     {"jobname", get_job_name},
     {"jobnumber", get_jobnumber},
+    {"account", get_account},
+    {"project", get_project},
     {"qsub_time", get_ctime},
     {"start_time", get_stime},
     {"end_time", get_obittime},

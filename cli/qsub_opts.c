@@ -81,6 +81,8 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->umask);
   free(o->user_list);
   free(o->prefix);
+  free(o->account);
+  free(o->project);
   res_request_free(&o->res);
   int64_t now = o->now;
   struct res_policy pol = o->respol;
@@ -239,6 +241,21 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
     case 'C':
       set_str(&o->prefix, arg);
       return 0;
+    case 'A':
+    case 'P': {
+      /* Recorded for accounting (qacct -A/-P/--by): a name, no blanks. */
+      size_t len = strlen(arg);
+      bool printable = len > 0 && len <= 64;
+      for (size_t i = 0; printable && i < len; i++)
+        printable = isgraph((unsigned char)arg[i]) && arg[i] != ',';
+      if (!printable)
+        return berr_set(err, -EINVAL,
+                        "-%c '%s': give a name of 1 to 64 printable characters, no blanks or "
+                        "commas",
+                        opt, arg);
+      set_str(opt == 'A' ? &o->account : &o->project, arg);
+      return 0;
+    }
     case 't': {
       /* Torque's arrays: 1-10, 1-10%2, 7; the same as -J. */
       struct job_array_range range;
@@ -285,7 +302,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
 
 static bool
 takes_arg(char opt) {
-  return strchr("NoejlvpqrJWadwSukCt", opt) != NULL;
+  return strchr("NoejlvpqrJWadwSukCtAP", opt) != NULL;
 }
 
 static bool
@@ -323,7 +340,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("AcDfImMPX", *c))
+        if (strchr("cDfImMX", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
@@ -442,6 +459,10 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->umask, over->umask);
   if (over->user_list)
     set_str(&base->user_list, over->user_list);
+  if (over->account)
+    set_str(&base->account, over->account);
+  if (over->project)
+    set_str(&base->project, over->project);
   base->quiet |= over->quiet;
   base->export_all |= over->export_all;
   base->hold |= over->hold;

@@ -31,6 +31,8 @@ struct qsub_opts {
   char *user_list;   /* -u: must name the submitter (checked by the caller) */
   bool quiet;        /* -z: no job id printed */
   char *prefix;      /* -C: the directive prefix, instead of #PBS */
+  char *account;     /* -A */
+  char *project;     /* -P */
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the

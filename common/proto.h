@@ -80,6 +80,8 @@ enum proto_tag {
   A_REASONS,   /* i64 bit mask of 1 << enum job_end */
   A_GROUP_BY,  /* str: "user", "queue" or "day"; absent: one row per job */
   A_LIMIT,     /* i64: most job rows (newest first is not implied: by end time) */
+  A_ACCOUNT,   /* str, may repeat */
+  A_PROJECT,   /* str, may repeat */
   /* qacct summary row fields (inside T_GROUP) */
   G_KEY = 40,
   G_JOBS,
@@ -149,6 +151,8 @@ enum proto_tag {
   J_RESOURCES,      /* str: other resources as written, "name=value,..." */
   J_SHELL,          /* str: qsub -S, the script's interpreter; "": its #! line or sh */
   J_UMASK,          /* str: qsub -W umask=, octal; "": 022 */
+  J_ACCOUNT,        /* str: qsub -A, the account charged; "" none */
+  J_PROJECT,        /* str: qsub -P, the project; "" none */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

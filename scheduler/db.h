@@ -151,8 +151,17 @@ struct db_acct_filter {
   int64_t reasons;      /* bit mask of 1 << enum job_end; 0 = all */
   const char *users;    /* "\x1falice\x1fbob\x1f", or NULL for all */
   const char *queues;   /* the same for queues */
+  const char *accounts; /* and for accounts (qsub -A) */
+  const char *projects; /* and for projects (qsub -P) */
 };
-enum db_acct_key { ACCT_BY_USER, ACCT_BY_QUEUE, ACCT_BY_DAY, ACCT_ALL };
+enum db_acct_key {
+  ACCT_BY_USER,
+  ACCT_BY_QUEUE,
+  ACCT_BY_DAY,
+  ACCT_ALL,
+  ACCT_BY_ACCOUNT,
+  ACCT_BY_PROJECT
+};
 struct db_acct_group {
   const char *key;
   int64_t jobs, completed, failed, timeouts, oom_kills, cancelled;

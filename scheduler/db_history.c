@@ -38,7 +38,9 @@ db_count_active(struct db *db, bool by_queue, db_count_cb cb, void *ud) {
   " WHERE j.state = 'F' AND j.array_spec = '' AND j.etime >= ?1 AND j.etime < ?2 "                 \
   "AND ((?3 >> j.end_reason) & 1) = 1 "                                                            \
   "AND (?4 IS NULL OR instr(?4, char(31) || j.owner || char(31)) > 0) "                            \
-  "AND (?5 IS NULL OR instr(?5, char(31) || j.queue || char(31)) > 0) "
+  "AND (?5 IS NULL OR instr(?5, char(31) || j.queue || char(31)) > 0) "                            \
+  "AND (?6 IS NULL OR instr(?6, char(31) || j.account || char(31)) > 0) "                          \
+  "AND (?7 IS NULL OR instr(?7, char(31) || j.project || char(31)) > 0) "
 
 static int
 acct_prepare(struct db *db, const char *sql, const struct db_acct_filter *f, sqlite3_stmt **ret) {
@@ -52,6 +54,8 @@ acct_prepare(struct db *db, const char *sql, const struct db_acct_filter *f, sql
   sqlite3_bind_int64(s, 3, f->reasons ? f->reasons : -1);
   db__bind_text(s, 4, f->users);
   db__bind_text(s, 5, f->queues);
+  db__bind_text(s, 6, f->accounts);
+  db__bind_text(s, 7, f->projects);
   *ret = s;
   return 0;
 }
@@ -60,10 +64,10 @@ int
 db_acct_jobs(struct db *db, const struct db_acct_filter *f, int64_t limit, db_job_cb cb, void *ud) {
   sqlite3_stmt *s;
   int r =
-      acct_prepare(db, "SELECT " JOB_COLS FROM ACCT_WHERE "ORDER BY j.etime, j.id LIMIT ?6", f, &s);
+      acct_prepare(db, "SELECT " JOB_COLS FROM ACCT_WHERE "ORDER BY j.etime, j.id LIMIT ?8", f, &s);
   if (r < 0)
     return r;
-  sqlite3_bind_int64(s, 6, limit > 0 ? limit : INT64_MAX);
+  sqlite3_bind_int64(s, 8, limit > 0 ? limit : INT64_MAX);
   struct job_rows jr = {false, cb, ud};
   r = db__each_row(db, s, db__job_row, &jr);
   sqlite3_finalize(s);
@@ -95,6 +99,8 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
       [ACCT_BY_QUEUE] = "j.queue",
       [ACCT_BY_DAY] = "date(j.etime, 'unixepoch', 'localtime')",
       [ACCT_ALL] = "'all'",
+      [ACCT_BY_ACCOUNT] = "j.account",
+      [ACCT_BY_PROJECT] = "j.project",
   };
   if ((unsigned)key >= ARRAY_SIZE(keys))
     return -EINVAL;

@@ -399,16 +399,19 @@ name_set(const struct pmsg *m, uint16_t tag) {
   return set;
 }
 
-/* qacct: finished jobs by end time, user, queue and end reason; one row
- * per job, or sums grouped by user, queue or day. */
+/* qacct: finished jobs by end time, user, queue, account, project and end
+ * reason; one row per job, or sums grouped by one of those or by day. */
 void
 req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   _cleanup_free_ char *users = name_set(m, A_USER), *queues = name_set(m, A_QUEUE);
+  _cleanup_free_ char *accounts = name_set(m, A_ACCOUNT), *projects = name_set(m, A_PROJECT);
   struct db_acct_filter f = {.since = pmsg_i64_or(m, A_SINCE, 0),
                              .until = pmsg_i64_or(m, A_UNTIL, 0),
                              .reasons = pmsg_i64_or(m, A_REASONS, 0),
                              .users = users,
-                             .queues = queues};
+                             .queues = queues,
+                             .accounts = accounts,
+                             .projects = projects};
   const char *by = pmsg_str(m, A_GROUP_BY);
   int64_t limit = pmsg_i64_or(m, A_LIMIT, ACCT_MAX_ROWS);
   if (limit <= 0 || limit > ACCT_MAX_ROWS)
@@ -420,17 +423,20 @@ req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   if (!by)
     r = db_acct_jobs(d->db, &f, limit, acct_job, &ac);
   else {
-    enum db_acct_key key = !strcmp(by, "user")    ? ACCT_BY_USER
-                           : !strcmp(by, "queue") ? ACCT_BY_QUEUE
-                           : !strcmp(by, "day")   ? ACCT_BY_DAY
-                           : !strcmp(by, "all")   ? ACCT_ALL
-                                                  : (enum db_acct_key) - 1;
+    enum db_acct_key key = !strcmp(by, "user")      ? ACCT_BY_USER
+                           : !strcmp(by, "queue")   ? ACCT_BY_QUEUE
+                           : !strcmp(by, "day")     ? ACCT_BY_DAY
+                           : !strcmp(by, "all")     ? ACCT_ALL
+                           : !strcmp(by, "account") ? ACCT_BY_ACCOUNT
+                           : !strcmp(by, "project") ? ACCT_BY_PROJECT
+                                                    : (enum db_acct_key) - 1;
     r = key == (enum db_acct_key) - 1 ? -EINVAL : db_acct_groups(d->db, &f, key, acct_group, &ac);
   }
   if (r < 0) {
     pbuf_free(&b);
     if (r == -EINVAL)
-      reply_status(c, r, "qacct: cannot group by '%s' (user, queue, day)", by ? by : "");
+      reply_status(c, r, "qacct: cannot group by '%s' (user, queue, day, account, project)",
+                   by ? by : "");
     else
       reply_status(c, r, "qacct: %s", db_errmsg(d->db));
     return;

@@ -8,7 +8,8 @@
 # forms refused naming the file and line, a server's multinode and
 # unknown_resource settings refusing instead; and their options (-d, -S,
 # -W umask, -o with ${PBS_JOBID}, -t, -C and PBS_DPREFIX, -z, -u, -k, -v
-# ''), run to the end where they change what runs.
+# '', -A and -P with qacct's filters and sums), run to the end where they
+# change what runs.
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
 start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb"
@@ -92,6 +93,16 @@ check "-W umask=077: its files are 600" has "$out" "mode=600"
 check "-S /bin/bash runs a script without #! under bash" test "$(cat "bashism.o$bashism")" = "bash ran"
 check "-t 1-3: a Torque array, PBS_ARRAYID set" \
   test "$(cat tarr.o"$arr".* | sort | tr '\n' ' ')" = "task 1 of $arr[].$(jfield "$arr" server) task 2 of $arr[].$(jfield "$arr" server) task 3 of $arr[].$(jfield "$arr" server) "
+acc=$(submit pbspro-account.pbs)
+check "-A and -P recorded" test "$(jfield "$acc" Account_Name)/$(jfield "$acc" project)" = ab12/genomics
+wait_job "$acc" 30 > /dev/null
+check "qacct -A picks the account's jobs" \
+  test "$("$BIN/qacct" -A ab12 --csv | tail -n +2 | cut -d, -f1 | sed 's/\..*//')" = "$acc"
+check "qacct -P the project's" \
+  test "$("$BIN/qacct" -P genomics --csv | tail -n +2 | cut -d, -f1 | sed 's/\..*//')" = "$acc"
+check "  none of another's" test -z "$("$BIN/qacct" -A zz99 --csv | tail -n +2)"
+check "qacct --by account sums per account" has "$("$BIN/qacct" --by account)" "ab12"
+check "qacct -j shows both" has "$("$BIN/qacct" -j "$acc")" "project          genomics"
 before=$("$BIN/qselect" | wc -l)
 out=$("$BIN/qsub" -z -h torque-pmem.pbs)
 check "-z: nothing printed" test -z "$out"

@@ -197,7 +197,8 @@ torque_and_pbspro_options(void **state) {
       {"-S", "bash", "absolute path"}, {"-k", "x", "-k"},
       {"-t", "1,3,5", "lists"},        {"-t", "5-1", "-t"},
       {"-W", "umask=999", "octal"},    {"-W", "umask=", "octal"},
-      {"-d", "", "directory"},
+      {"-d", "", "directory"},         {"-A", "two words", "printable"},
+      {"-P", "", "printable"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
     char *args[] = {(char *)bad[i][0], (char *)bad[i][1]};

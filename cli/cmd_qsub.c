@@ -3,10 +3,12 @@
  * line (the command line wins), send one structured request, print the id
  * once boxqd has committed the job. */
 #include "cli.h"
+#include "jobs_fetch.h"
 #include "qsub_opts.h"
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -24,7 +26,7 @@ static const char qsub_usage[] =
     "            [-J first-last[:step][%max]] [-W depend=type:id[:id...][,...]]\n"
     "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [-d|-w dir] [-S shell] [-W umask=mask]\n"
     "            [-t first-last[%max]] [-C prefix] [-u user] [-k keep] [-z] [-A account]\n"
-    "            [-P project] [script | -]\n"
+    "            [-P project] [-W group_list=group] [-W block=true] [script | -]\n"
     "Submits a batch job. The script is read from the file, or from standard input.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb);\n"
@@ -112,6 +114,57 @@ check_user_list(const char *list, struct berr *err) {
       return berr_set(err, -EPERM, "-u %s: a job runs as the user who submits it (%s)", list, me);
   }
   return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* -W block=true: waits for job id to end and returns its exit status (a
+ * job killed by signal N: 128 + N, as a shell says; one that never ran:
+ * 1). Interrupted, it leaves the job alone and says so. */
+static int
+wait_for_end(struct cli_ctx *ctx, int64_t id) {
+  char idstr[32];
+  snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+  char *ids[] = {idstr};
+  struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  int rc = 1;
+  for (unsigned delay_ms = 50;; delay_ms = delay_ms < 2000 ? delay_ms * 2 : 2000) {
+    struct joblist l = {0};
+    int errors = 0;
+    if (jobs_fetch(ctx, FETCH_FINISHED, ids, 1, &l, &errors) < 0 || l.n != 1) {
+      joblist_free(&l);
+      cli_error(ctx, "cannot follow job %s any more", idstr);
+      break;
+    }
+    const struct job_rec *j = &l.jobs[0];
+    if (j->state == JOB_FINISHED) {
+      int64_t st = j->has_exit ? j->exit_status : -1;
+      rc = st >= 0 && st < 256 ? (int)st : st > 256 && st < 256 + 128 ? 128 + (int)(st - 256) : 1;
+      joblist_free(&l);
+      break;
+    }
+    joblist_free(&l);
+    struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000};
+    if (!interrupted)
+      nanosleep(&ts, NULL);
+    if (interrupted) {
+      fprintf(stderr, "qsub: no longer waiting; job %s.%s keeps running (qdel ends it)\n", idstr,
+              ctx->server);
+      rc = 130;
+      break;
+    }
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  return rc;
 }
 
 int
@@ -209,6 +262,11 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.umask = xstrdup(opts.umask ? opts.umask : "");
   j.account = xstrdup(opts.account ? opts.account : "");
   j.project = xstrdup(opts.project ? opts.project : "");
+  j.group_list = xstrdup(opts.group_list ? opts.group_list : "");
+  if (opts.block && opts.array_spec) {
+    cli_error(ctx, "-W block=true waits for one job, not an array (-J/-t)");
+    goto out;
+  }
   if (opts.out_path)
     j.out_path = output_arg(cwd, opts.out_path);
   if (opts.err_path)
@@ -271,6 +329,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   else
     printf("%lld.%s\n", (long long)id, server ? server : "");
   rc = fflush(stdout) == 0 ? 0 : 1;
+  if (rc == 0 && opts.block)
+    rc = wait_for_end(ctx, id);
 out:
   free(script);
   job_rec_free(&j);

@@ -165,6 +165,7 @@ set_kb(struct fval *v, int64_t kb) {
   X(nodect, j->nodes, int, j->nodes > 0)                                                           \
   X(account, j->account, str, has_text(j->account))                                                \
   X(project, j->project, str, has_text(j->project))                                                \
+  X(group_list, j->group_list, str, has_text(j->group_list))                                       \
   X(resources, j->resources, str, has_text(j->resources))                                          \
   X(wallclock, j->usage.wall_usec, seconds, HAS_USAGE)                                             \
   X(cpu, j->usage.cpu_usec, seconds, HAS_USAGE)                                                    \
@@ -319,6 +320,7 @@ static const struct job_field qstat_list[] = {
     {"array_index", get_array_index},
     {"Account_Name", get_account},
     {"project", get_project},
+    {"group_list", get_group_list},
     {"Variable_List", get_variable_list},
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <strings.h>
 
 int
 qsub_parse_datetime(const char *s, int64_t now, int64_t *ret, struct berr *err) {
@@ -83,6 +84,7 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->prefix);
   free(o->account);
   free(o->project);
+  free(o->group_list);
   res_request_free(&o->res);
   int64_t now = o->now;
   struct res_policy pol = o->respol;
@@ -281,8 +283,24 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
         set_str(&o->umask, mask);
         return 0;
       }
+      if (strncmp(arg, "group_list=", 11) == 0) {
+        if (!arg[11])
+          return berr_set(err, -EINVAL, "-W group_list= needs a group name");
+        set_str(&o->group_list, arg + 11);
+        return 0;
+      }
+      if (strncmp(arg, "block=", 6) == 0) {
+        if (!strcasecmp(arg + 6, "true"))
+          o->block = true;
+        else if (!strcasecmp(arg + 6, "false"))
+          o->block = false;
+        else
+          return berr_set(err, -EINVAL, "-W block='%s': use true or false", arg + 6);
+        return 0;
+      }
       if (strncmp(arg, "depend=", 7) != 0)
-        return berr_set(err, -ENOTSUP, "-W '%s': boxq knows only -W depend=... and umask=", arg);
+        return berr_set(err, -ENOTSUP,
+                        "-W '%s': boxq knows -W depend=, umask=, group_list= and block=", arg);
       struct job_dep *deps;
       size_t n;
       int r = job_depend_parse(arg + 7, &deps, &n, err);
@@ -463,6 +481,9 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->account, over->account);
   if (over->project)
     set_str(&base->project, over->project);
+  if (over->group_list)
+    set_str(&base->group_list, over->group_list);
+  base->block |= over->block;
   base->quiet |= over->quiet;
   base->export_all |= over->export_all;
   base->hold |= over->hold;

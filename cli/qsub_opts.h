@@ -33,6 +33,8 @@ struct qsub_opts {
   char *prefix;      /* -C: the directive prefix, instead of #PBS */
   char *account;     /* -A */
   char *project;     /* -P */
+  char *group_list;  /* -W group_list= */
+  bool block;        /* -W block=true: wait for the job's end */
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the

@@ -60,6 +60,7 @@
   X(umask, STR, J_UMASK, "umask", ALWAYS, SUBMIT)                                                  \
   X(account, STR, J_ACCOUNT, "account", ALWAYS, SUBMIT)                                            \
   X(project, STR, J_PROJECT, "project", ALWAYS, SUBMIT)                                            \
+  X(group_list, STR, J_GROUP_LIST, "group_list", ALWAYS, SUBMIT)                                   \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

@@ -153,6 +153,7 @@ enum proto_tag {
   J_UMASK,          /* str: qsub -W umask=, octal; "": 022 */
   J_ACCOUNT,        /* str: qsub -A, the account charged; "" none */
   J_PROJECT,        /* str: qsub -P, the project; "" none */
+  J_GROUP_LIST,     /* str: qsub -W group_list=, the group the job runs with; "" primary */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

@@ -168,6 +168,29 @@ store_depend(struct boxqd *d, int64_t id, const struct job_dep *deps, const int6
 }
 
 /* Validates a submission and fills in what the server decides. */
+/* qsub -W group_list=G[@host][,...]: the job runs with group G (the
+ * first named; one box), when its owner is a member of it. */
+static int
+apply_group_list(struct job_rec *j, const char *owner, gid_t primary, struct berr *err) {
+  if (!j->group_list || !*j->group_list)
+    return 0;
+  _cleanup_free_ char *name = xstrndup(j->group_list, strcspn(j->group_list, ",@"));
+  struct group gr, *res = NULL;
+  char buf[16384];
+  int64_t gid;
+  if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res) {
+    if (parse_i64(name, 0, INT32_MAX, &gid) < 0 ||
+        getgrgid_r((gid_t)gid, &gr, buf, sizeof(buf), &res) != 0 || !res)
+      return berr_set(err, -EINVAL, "-W group_list=%s: there is no group %s", j->group_list, name);
+  }
+  _cleanup_free_ char *item = xasprintf("@%s", res->gr_name);
+  if (res->gr_gid != primary && !principal_in_list(item, owner, primary))
+    return berr_set(err, -EPERM, "-W group_list=%s: %s is not a member of group %s", j->group_list,
+                    owner, res->gr_name);
+  j->gid = res->gr_gid;
+  return 0;
+}
+
 /* Resources as other systems write them, kept by qsub: checked again
  * against this server's multinode and unknown_resource (qsub applied the
  * configuration it read, which may not be this server's). */
@@ -204,8 +227,10 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
   j->groups = NULL;
   j->ngroups = 0;
 
-  int r = job_name_check(j->name, err);
+  int r = apply_group_list(j, owner, c->gid, err);
   if (r < 0)
+    return r;
+  if ((r = job_name_check(j->name, err)) < 0)
     return r;
   if ((r = check_path("working directory", j->workdir, true, err)) < 0 ||
       (r = check_path("output path (-o)", j->out_path, false, err)) < 0 ||

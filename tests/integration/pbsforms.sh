@@ -8,8 +8,8 @@
 # forms refused naming the file and line, a server's multinode and
 # unknown_resource settings refusing instead; and their options (-d, -S,
 # -W umask, -o with ${PBS_JOBID}, -t, -C and PBS_DPREFIX, -z, -u, -k, -v
-# '', -A and -P with qacct's filters and sums), run to the end where they
-# change what runs.
+# '', -A and -P with qacct's filters and sums, -W group_list and block),
+# run to the end where they change what runs.
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
 start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb"
@@ -110,6 +110,41 @@ check "  the job stored all the same" test "$("$BIN/qselect" | wc -l)" -eq $((be
 out=$(USER=root "$BIN/qsub" -u someoneelse -h torque-pmem.pbs 2>&1)
 check "-u naming someone else: refused" has "$out" "runs as the user who submits it"
 check "-u naming oneself: fine" env USER=root "$BIN/qsub" -u root@anyhost -h torque-pmem.pbs
+
+# ---- -W group_list and -W block ----
+grp=bqg$$
+if groupadd "$grp" 2> /dev/null && gpasswd -a root "$grp" > /dev/null; then
+  trap 'stop_boxq; groupdel "$grp" 2> /dev/null' EXIT
+  gid=$(getent group "$grp" | cut -d: -f3)
+  g=$(echo 'id -g' | submit -N grp -W group_list="$grp@anyhost")
+  wait_job "$g" 30 > /dev/null
+  check "-W group_list: the job runs with that group" test "$(cat "grp.o$g")" = "$gid"
+  check "  shown" test "$(jfield "$g" group_list)/$(jfield "$g" egid)" = "$grp@anyhost/$gid"
+else
+  check "a test group can be made (groupadd, gpasswd)" false
+fi
+out=$(echo true | "$BIN/qsub" -W group_list=nosuch$$ 2>&1)
+check "-W group_list of no group: refused, naming it" has "$out" "there is no group nosuch$$"
+out=$(echo true | "$BIN/qsub" -W group_list=nogroup 2>&1)
+check "-W group_list of a group one is not in: refused" has "$out" "root is not a member of group nogroup"
+out=$(echo 'exit 3' | "$BIN/qsub" -W block=true)
+rc=$?
+check "-W block=true: qsub prints the id" test -n "$out"
+check "  and exits with the job's exit status" test "$rc" = 3
+echo "$TSLEEP 30" | "$BIN/qsub" -N blocker -W block=true > blocker.id 2> blocker.err &
+qpid=$!
+eventually test -s blocker.id
+b=$(sed 's/\..*//' blocker.id)
+wait_state "$b" R 10
+kill -INT "$qpid"
+wait "$qpid"
+rc=$?
+check "  interrupted: it stops waiting (exit 130)" test "$rc" = 130
+check "  says the job keeps running" has "$(cat blocker.err)" "keeps running"
+check "  which it does" test "$(jfield "$b" job_state)" = R
+"$BIN/qdel" "$b"
+out=$(echo true | "$BIN/qsub" -W block=true -J 1-2 2>&1)
+check "  not for arrays" has "$out" "not an array"
 
 # ---- an admin may refuse instead ----
 sed 's/^ncpus = 8$/ncpus = 8\nmultinode = refuse\nunknown_resource = refuse/' "$BOXQ_CONFIG" > "$T/strict.ini"

@@ -11,7 +11,8 @@ struct cli_ctx {
   const char *prog;   /* the verb, for messages */
   const char *config; /* -c FILE, or NULL */
   struct boxq_config cfg;
-  int fd; /* connection to boxqd, -1 until cli_connect */
+  bool cfg_loaded; /* cli_load_config loads it once */
+  int fd;          /* connection to boxqd, -1 until cli_connect */
   struct pframer fr;
   char server[256]; /* the server name from the last reply */
 };

@@ -21,11 +21,14 @@ cli_error(struct cli_ctx *ctx, const char *fmt, ...) {
 
 int
 cli_load_config(struct cli_ctx *ctx) {
+  if (ctx->cfg_loaded)
+    return 0; /* a command that fetches jobs after loading it itself */
   struct berr err = {{0}};
   if (cfg_load(ctx->config, &ctx->cfg, &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     return -EINVAL;
   }
+  ctx->cfg_loaded = true;
   return 0;
 }
 
@@ -91,6 +94,7 @@ cli_close(struct cli_ctx *ctx) {
   ctx->fd = -1;
   pframer_free(&ctx->fr);
   cfg_free(&ctx->cfg);
+  ctx->cfg_loaded = false;
 }
 
 int

@@ -38,7 +38,7 @@ CPUS=$(nproc)
 T=$(mktemp -d /var/tmp/boxq-bench.XXXXXX)
 chmod 755 "$T"
 CG_PARENT=boxq-bench-$$
-SCHED_PID= WORKER_PID=
+SCHED_PID= WORKER_PID= SPOOL=
 cleanup() {
   set +e
   [ -n "$SCHED_PID" ] && kill "$SCHED_PID" 2> /dev/null
@@ -53,6 +53,8 @@ cleanup() {
   done
   cd /
   mountpoint -q "$OUT" && umount "$OUT"
+  # A run stopped midway leaves results nobody acknowledged in the spool.
+  [ -n "$SPOOL" ] && rm -rf "$SPOOL"
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -80,6 +82,7 @@ start_boxq() {
     printf '[scheduler]\nallow_root_jobs = true\nkeep_history = 0\nmax_array_size = 1000000\n'
     printf '[worker]\ncgroup_parent = %s\nkill_grace = 1\n' "$CG_PARENT"
   } > "$BOXQ_CONFIG"
+  SPOOL=$("$build/scheduler/boxqd" --print-config | sed -n 's/^spool_dir = //p')
   "$build/worker/boxq-worker" > "$T/worker.log" 2>&1 &
   WORKER_PID=$!
   "$build/scheduler/boxqd" > "$T/sched.log" 2>&1 &

@@ -427,22 +427,28 @@ qcache_head(struct boxqd *d, struct pass_input *p) {
   return from;
 }
 
-/* The pass started entries[starts]: they leave the cache. An array whose
- * counted tasks are all started may have more: the next pass rereads. */
+/* One job of cache entry k has left the queue: the entry counts one less,
+ * or is gone. An array whose counted tasks are all gone may have more:
+ * the next pass rereads. */
+static void
+qcache_take(struct pass_state *ps, size_t k) {
+  struct sched_job *c = &ps->qcache[k];
+  if (c->count > 1)
+    c->count--;
+  else {
+    if (c->array_id)
+      ps->qcache_valid = false;
+    c->count = -1;
+  }
+}
+
+/* The pass started entries[starts]: they leave the cache. */
 static void
 qcache_consume(struct boxqd *d, const size_t *starts, size_t n, const size_t *pos) {
   for (size_t i = 0; i < n; i++) {
     size_t k = pos[starts[i]];
-    if (k == SIZE_MAX)
-      continue;
-    struct sched_job *c = &d->pass->qcache[k];
-    if (c->count > 1)
-      c->count--;
-    else {
-      if (c->array_id)
-        d->pass->qcache_valid = false;
-      c->count = -1;
-    }
+    if (k != SIZE_MAX)
+      qcache_take(d->pass, k);
   }
 }
 
@@ -714,13 +720,7 @@ sched_job_left_queue(struct boxqd *d, int64_t id, int64_t array_id) {
     struct sched_job *c = &ps->qcache[k];
     if (c->count < 0 || (array_id ? c->array_id != array_id : c->id != id))
       continue;
-    if (c->count > 1)
-      c->count--;
-    else {
-      if (c->array_id)
-        ps->qcache_valid = false; /* it may have more tasks than counted */
-      c->count = -1;
-    }
+    qcache_take(ps, k);
     return;
   }
 }

@@ -152,16 +152,7 @@ res_format_duration(int64_t seconds, char *buf, size_t len) {
 /* "name=value" into req->site, replacing one of the same name. */
 static void
 site_put(struct res_request *req, const char *name, const char *value) {
-  char *entry = xasprintf("%s=%s", name, value);
-  size_t nlen = strlen(name);
-  for (size_t i = 0; i < req->nsite; i++)
-    if (strncmp(req->site[i], name, nlen) == 0 && req->site[i][nlen] == '=') {
-      free(req->site[i]);
-      req->site[i] = entry;
-      return;
-    }
-  req->site = xrealloc(req->site, (req->nsite + 1) * sizeof(char *));
-  req->site[req->nsite++] = entry;
+  kv_list_set(&req->site, &req->nsite, name, strlen(name), value);
 }
 
 static int
@@ -361,10 +352,8 @@ res_merge(struct res_request *base, const struct res_request *over) {
   if (over->pmem)
     base->pmem = over->pmem;
   for (size_t i = 0; i < over->nsite; i++) {
-    _cleanup_free_ char *name = xstrdup(over->site[i]);
-    char *eq = strchr(name, '=');
-    *eq = '\0';
-    site_put(base, name, eq + 1);
+    size_t klen = strcspn(over->site[i], "=");
+    kv_list_set(&base->site, &base->nsite, over->site[i], klen, over->site[i] + klen + 1);
   }
   for (size_t i = 0; i < over->nunknown; i++) {
     base->unknown = xrealloc(base->unknown, (base->nunknown + 1) * sizeof(char *));

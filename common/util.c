@@ -119,6 +119,20 @@ xasprintf(const char *fmt, ...) {
   return p;
 }
 
+void
+kv_list_set(char ***list, size_t *n, const char *key, size_t klen, const char *value) {
+  char *entry = xasprintf("%.*s=%s", (int)klen, key, value);
+  for (size_t i = 0; i < *n; i++)
+    if (strncmp((*list)[i], key, klen) == 0 && (*list)[i][klen] == '=') {
+      free((*list)[i]);
+      (*list)[i] = entry;
+      return;
+    }
+  *list = xrealloc(*list, (*n + 2) * sizeof(char *));
+  (*list)[(*n)++] = entry;
+  (*list)[*n] = NULL;
+}
+
 int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret) {
   if (!s || !*s)

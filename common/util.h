@@ -79,6 +79,10 @@ void *xgrow(void *p, size_t n, size_t *cap, size_t elem, size_t first);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sets KEY=value in a NULL-terminated list of "KEY=value" strings of n
+ * entries (key: klen bytes), replacing an entry of the same key in place,
+ * else appending one. */
+void kv_list_set(char ***list, size_t *n, const char *key, size_t klen, const char *value);
 
 /* Parses a whole decimal integer within [min, max]; -EINVAL or -ERANGE. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -11,16 +11,7 @@ struct envlist {
 
 static void
 env_set(struct envlist *e, const char *key, size_t klen, const char *value) {
-  char *entry = xasprintf("%.*s=%s", (int)klen, key, value);
-  for (size_t i = 0; i < e->n; i++)
-    if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=') {
-      free(e->v[i]);
-      e->v[i] = entry;
-      return;
-    }
-  e->v = xrealloc(e->v, (e->n + 2) * sizeof(char *));
-  e->v[e->n++] = entry;
-  e->v[e->n] = NULL;
+  kv_list_set(&e->v, &e->n, key, klen, value);
 }
 
 static void

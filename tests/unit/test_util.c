@@ -93,12 +93,30 @@ closep_closes_once(void **state) {
   close(reused);
 }
 
+static void
+kv_list_replaces_by_key_and_stays_terminated(void **state) {
+  (void)state;
+  char **list = NULL;
+  size_t n = 0;
+  kv_list_set(&list, &n, "A", 1, "1");
+  kv_list_set(&list, &n, "AB=ignored", 2, "2"); /* the key is the first klen bytes */
+  kv_list_set(&list, &n, "A", 1, "3");
+  assert_int_equal(n, 2);
+  assert_string_equal(list[0], "A=3");
+  assert_string_equal(list[1], "AB=2");
+  assert_null(list[2]);
+  for (size_t i = 0; i < n; i++)
+    free(list[i]);
+  free(list);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(xgrow_appends_and_doubles),
       cmocka_unit_test(file_writers_replace_whole_and_clean_up),
       cmocka_unit_test(closep_closes_once),
+      cmocka_unit_test(kv_list_replaces_by_key_and_stays_terminated),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

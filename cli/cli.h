@@ -11,8 +11,9 @@ struct cli_ctx {
   const char *prog;   /* the verb, for messages */
   const char *config; /* -c FILE, or NULL */
   struct boxq_config cfg;
-  bool cfg_loaded; /* cli_load_config loads it once */
-  int fd;          /* connection to boxqd, -1 until cli_connect */
+  bool cfg_loaded;           /* cli_load_config loads it once */
+  enum boxq_dialect dialect; /* whose output forms: set by cli_load_config */
+  int fd;                    /* connection to boxqd, -1 until cli_connect */
   struct pframer fr;
   char server[256]; /* the server name from the last reply */
 };
@@ -29,6 +30,9 @@ int cli_connect(struct cli_ctx *ctx);
 /* Sends b and waits for the MSG_REPLY; *ret_status is its T_STATUS. The
  * reply stays valid until the next request. */
 int cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t *ret_status);
+/* The same for requests with one status: b is freed; a failed status is
+ * printed (its message, or strerror) unless quiet. 0, or -errno. */
+int cli_call(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret, bool quiet);
 void cli_close(struct cli_ctx *ctx);
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints every T_ERROR of a reply to stderr; returns how many. */
@@ -66,3 +70,4 @@ int cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qalter(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_pbsnodes(struct cli_ctx *ctx, int argc, char **argv);

@@ -28,7 +28,29 @@ cli_load_config(struct cli_ctx *ctx) {
     cli_error(ctx, "%s", err.msg);
     return -EINVAL;
   }
+  if (cfg_dialect(&ctx->cfg, &ctx->dialect, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    cfg_free(&ctx->cfg);
+    ctx->cfg = (struct boxq_config){0};
+    return -EINVAL;
+  }
   ctx->cfg_loaded = true;
+  return 0;
+}
+
+int
+cli_call(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret, bool quiet) {
+  int64_t status;
+  int r = cli_request(ctx, b, ret, &status);
+  pbuf_free(b);
+  if (r < 0)
+    return r;
+  if (status < 0) {
+    const char *msg = pmsg_str(ret, T_MESSAGE);
+    if (!quiet)
+      cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    return (int)status;
+  }
   return 0;
 }
 

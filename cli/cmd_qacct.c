@@ -487,16 +487,8 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
     pb_i64(&b, A_LIMIT, limit);
   pb_end(&b);
   struct pmsg reply;
-  int64_t status;
-  int r = cli_request(ctx, &b, &reply, &status);
-  pbuf_free(&b);
-  if (r < 0)
+  if (cli_call(ctx, &b, &reply, false) < 0)
     return 1;
-  if (status < 0) {
-    const char *msg = pmsg_str(&reply, T_MESSAGE);
-    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-    return 1;
-  }
   if (by) {
     print_groups(&reply, by, form);
     return fflush(stdout) == 0 ? 0 : 1;

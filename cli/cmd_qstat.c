@@ -4,6 +4,7 @@
  * (-F json, --json). Every job value comes from jobfields.c. */
 #include "jobfields.h"
 #include "jobs_fetch.h"
+#include "qstat_torque.h"
 #include "res.h"
 
 #include <getopt.h>
@@ -11,27 +12,30 @@
 #include <time.h>
 
 static const char qstat_usage[] =
-    "Usage: qstat [-a [-n] [-1] [-s]] [-x] [-f] [-t] [-u user[,user...]] [-F json | --json]\n"
+    "Usage: qstat [-a [-n] [-1] [-s] [-R]] [-x] [-f] [-t] [-u user[,user...]] [-F json | --json]\n"
     "             [job_id ...]\n"
     "       qstat -Q [-f] [queue ...]\n"
     "       qstat -B [-f]\n"
     "  -a  alternate table: requested memory and time, elapsed time\n"
     "  -n  with -a: the execution host below each job (-1: on the same line)\n"
     "  -s  with -a: the job's comment below it (-1: on the same line)\n"
-    "  -x  finished jobs too\n"
+    "  -x  finished jobs too (dialect torque: Torque's XML of the jobs)\n"
+    "  -R  with -a, dialect torque: Torque's NDS/TSK/memory table\n"
     "  -f  full display, PBS 'key = value' form\n"
     "  -t  array jobs with each of their tasks\n"
     "  -u  only these users' jobs\n"
     "  -Q  queues with their limits and job counts\n"
     "  -B  server status\n"
     "  -F json, --json   the same in JSON\n"
-    "job_id: 123, 123.server, 123[] (an array), 123[7] (a task)\n";
+    "job_id: 123, 123.server, 123[] (an array), 123[7] (a task)\n"
+    "Under the torque dialect (BOXQ_DIALECT=torque) finished jobs show as C for\n"
+    "keep_completed and every form is Torque's.\n";
 
 enum qstat_form { FORM_TABLE, FORM_ALT, FORM_FULL };
 
 struct qstat_opts {
   enum qstat_form form;
-  bool json, nodes, one_line, comments;
+  bool json, nodes, one_line, comments, srfs, xml;
   const char *users;
 };
 
@@ -171,20 +175,11 @@ print_full(const char *server, const struct joblist *l) {
   }
 }
 
-/* PBS Pro's qstat -f -F json: {"timestamp", "pbs_version", "pbs_server", "Jobs": {ID: {...}}}. */
-static void
-json_header(struct json *js, const char *server) {
-  json_open(js, NULL, '{');
-  json_int(js, "timestamp", (int64_t)time(NULL));
-  json_str(js, "pbs_version", "boxq " BOXQ_VERSION);
-  json_str(js, "pbs_server", server);
-}
-
 static void
 print_json(const char *server, const struct joblist *l) {
   struct json js;
   json_init(&js, stdout);
-  json_header(&js, server);
+  json_pbs_header(&js, server);
   json_open(&js, "Jobs", '{');
   for (size_t i = 0; i < l->n; i++) {
     _cleanup_free_ char *id = job_display_id(&l->jobs[i], server);
@@ -287,7 +282,7 @@ server_status(struct cli_ctx *ctx, bool full, bool json) {
   if (json) {
     struct json js;
     json_init(&js, stdout);
-    json_header(&js, ctx->server);
+    json_pbs_header(&js, ctx->server);
     json_open(&js, "Server", '{');
     json_open(&js, ctx->server, '{');
     json_kv_lines(&js, info);
@@ -328,7 +323,7 @@ queue_status(struct cli_ctx *ctx, bool full, bool json, char **names, int n) {
   struct json js;
   if (json) {
     json_init(&js, stdout);
-    json_header(&js, ctx->server);
+    json_pbs_header(&js, ctx->server);
     json_open(&js, "Queue", '{');
   } else if (!full) {
     printf("Queue              Max   Tot Ena Str   Que   Run   Hld   Wat   Trn   Ext Type\n");
@@ -399,10 +394,14 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   struct qstat_opts qo = {.form = FORM_TABLE};
   int flags = 0, o;
   bool server = false, queues = false;
-  while ((o = getopt_long(argc, argv, "xftu:BQan1sF:", opts, NULL)) != -1) {
+  bool x_opt = false;
+  while ((o = getopt_long(argc, argv, "xftu:BQan1sRF:", opts, NULL)) != -1) {
     switch (o) {
       case 'x':
-        flags |= FETCH_FINISHED;
+        x_opt = true;
+        break;
+      case 'R':
+        qo.srfs = true;
         break;
       case 'f':
         qo.form = FORM_FULL;
@@ -448,13 +447,26 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
         return 2;
     }
   }
-  if ((qo.nodes || qo.comments || qo.one_line) && qo.form == FORM_TABLE)
-    qo.form = FORM_ALT; /* -n, -s and -1 imply the alternate table, as in PBS */
+  if (cli_load_config(ctx) < 0)
+    return 1;
+  bool torque = ctx->dialect == DIALECT_TORQUE;
+  if (torque) {
+    /* Torque: -x is XML, and finished jobs show as C for keep_completed. */
+    qo.xml = x_opt;
+    flags |= FETCH_COMPLETED;
+    if (qo.one_line && !qo.nodes && qo.form != FORM_FULL && !x_opt) {
+      cli_error(ctx, "-1 goes with -n or -f");
+      return 2;
+    }
+  } else if (x_opt)
+    flags |= FETCH_FINISHED;
+  if ((qo.nodes || qo.comments || qo.one_line || qo.srfs) && qo.form == FORM_TABLE)
+    qo.form = FORM_ALT; /* -n, -s, -1 and -R imply the alternate table, as in PBS */
   if (server)
     return server_status(ctx, qo.form == FORM_FULL, qo.json);
   if (queues)
     return queue_status(ctx, qo.form == FORM_FULL, qo.json, argv + optind, argc - optind);
-  if (qo.json)
+  if (qo.json || qo.xml)
     flags |= FETCH_FULL;
   struct joblist l;
   int errors;
@@ -471,7 +483,16 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
     }
     l.n = k;
   }
-  if (qo.json)
+  struct torque_alt ta = {qo.nodes, qo.one_line, qo.comments, qo.srfs};
+  if (torque && qo.xml)
+    torque_print_xml(ctx->server, &l);
+  else if (torque && !qo.json && qo.form == FORM_FULL)
+    torque_print_full(ctx->server, &l);
+  else if (torque && !qo.json && qo.form == FORM_ALT)
+    torque_print_alternate(ctx->server, &l, &ta);
+  else if (torque && !qo.json)
+    torque_print_table(ctx->server, &l);
+  else if (qo.json)
     print_json(ctx->server, &l);
   else if (qo.form == FORM_FULL)
     print_full(ctx->server, &l);

@@ -188,8 +188,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   cmdline.respol = opts.respol = cfg_res_policy(&ctx->cfg);
   if (qsub_parse_args(&cmdline, argc - 1, argv + 1, true, &idx, &err) < 0) {
-    cli_error(ctx, "%s", err.msg);
-    fputs(qsub_usage, stderr);
+    cli_error(ctx, "%s (qsub --help lists the options)", err.msg);
     goto out;
   }
   idx += 1;
@@ -233,6 +232,13 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
               "(unknown_resource = warn)\n",
               opts.res.unknown[i]);
   }
+  /* -q route, a site's queue: says where the server will put the job. */
+  const char *routed = NULL;
+  if (opts.queue && cfg_route_queue(&ctx->cfg, opts.queue, &routed) == QUEUE_DEFAULTED)
+    fprintf(stderr,
+            "qsub: queue %s is not on this server; the job goes to %s (unknown_queue = "
+            "default)\n",
+            opts.queue, routed);
 
   char cwd[4096];
   if (!getcwd(cwd, sizeof(cwd))) {
@@ -261,6 +267,8 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.shell = xstrdup(opts.shell ? opts.shell : "");
   j.umask = xstrdup(opts.umask ? opts.umask : "");
   j.account = xstrdup(opts.account ? opts.account : "");
+  j.mail_points = xstrdup(opts.mail_points ? opts.mail_points : "");
+  j.mail_users = xstrdup(opts.mail_users ? opts.mail_users : "");
   j.project = xstrdup(opts.project ? opts.project : "");
   j.group_list = xstrdup(opts.group_list ? opts.group_list : "");
   if (opts.block && opts.array_spec) {
@@ -275,6 +283,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.ncpus = opts.res.ncpus;
   j.mem = opts.res.mem;
   j.walltime = opts.res.walltime;
+  j.cput = opts.res.cput;
   j.pids = opts.res.pids;
   j.rerunnable = opts.rerunnable == 1;
   j.net = xstrdup(opts.res.net == 2 ? "none" : "");

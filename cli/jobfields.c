@@ -56,6 +56,8 @@ set_time(struct fval *v, int64_t t) {
   char buf[64];
   fmt_time(t, buf, sizeof(buf));
   set_str(v, buf);
+  v->type = FV_TIME;
+  v->i = t;
 }
 
 static void
@@ -145,6 +147,9 @@ set_kb(struct fval *v, int64_t kb) {
   X(req_net, j->net, str, has_text(j->net))                                                        \
   X(req_pids, j->pids, int, j->pids > 0)                                                           \
   X(req_walltime, j->walltime, duration, j->walltime > 0)                                          \
+  X(req_cput, j->cput, duration, j->cput > 0)                                                      \
+  X(mail_points, has_text(j->mail_points) ? j->mail_points : "a", str, true)                       \
+  X(mail_users, j->mail_users, str, has_text(j->mail_users))                                       \
   X(stime, j->stime, time, j->stime > 0)                                                           \
   X(obittime, j->etime, time, j->state == JOB_FINISHED)                                            \
   X(euser, j->owner, str, true)                                                                    \
@@ -185,7 +190,18 @@ set_kb(struct fval *v, int64_t kb) {
   X(rusage_utime, j->usage.ru_utime_usec, seconds, HAS_USAGE)                                      \
   X(rusage_stime, j->usage.ru_stime_usec, seconds, HAS_USAGE)                                      \
   X(rusage_maxrss, j->usage.ru_maxrss_kb, kb, HAS_USAGE && j->usage.ru_maxrss_kb >= 0)             \
-  X(cgroup_backend, j->usage.cg_backend, str, HAS_USAGE)
+  X(cgroup_backend, j->usage.cg_backend, str, HAS_USAGE)                                           \
+  X(keep_files, "n", str, true)                                                                    \
+  X(queue_type, "E", str, true)                                                                    \
+  X(shell_path, j->shell, str, has_text(j->shell))                                                 \
+  X(init_work_dir, j->workdir, str, has_text(j->workdir))                                          \
+  X(submit_host, j->submit_host, str, has_text(j->submit_host))                                    \
+  X(start_count, j->run_count, int, true)                                                          \
+  X(etime_eligible, j->qtime, time, true)                                                          \
+  X(comp_time, j->etime, time, j->state == JOB_FINISHED && j->etime > 0)                           \
+  X(torque_exit_status, j->exit_status, int, j->has_exit && j->state == JOB_FINISHED)              \
+  X(job_array_request, j->array_spec, str, j->array_spec)                                          \
+  X(job_array_id, j->array_index, int, j->array_id)
 
 #define GET_VALUE_FIELD_(name, value, format, when)                                                \
   static void get_##name(const struct job_rec *j, const char *server, struct fval *v) {            \
@@ -208,6 +224,26 @@ static void
 get_job_state(const struct job_rec *j, const char *server, struct fval *v) {
   (void)server;
   set_fmt(v, "%c", j->state);
+}
+
+/* Torque's letters: a finished job is C(ompleted), an array with tasks
+ * running is R. */
+static void
+get_torque_state(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  set_fmt(v, "%c", j->state == JOB_FINISHED ? 'C' : j->state == 'B' ? 'R' : j->state);
+}
+
+/* Torque's "host/0-3": the execution slots used on the one host. */
+static void
+get_torque_exec_host(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (!j->exec_host)
+    return;
+  if (j->ncpus > 1)
+    set_fmt(v, "%s/0-%lld", j->exec_host, (long long)j->ncpus - 1);
+  else
+    set_fmt(v, "%s/0", j->exec_host);
 }
 
 /* Joined streams both go to the file they are joined into. */
@@ -287,6 +323,8 @@ static const struct job_field qstat_list[] = {
     {"exec_host", get_exec_host},
     {"Hold_Types", get_hold_types},
     {"Join_Path", get_join_path},
+    {"Mail_Points", get_mail_points},
+    {"Mail_Users", get_mail_users},
     {"mtime", get_mtime},
     {"Output_Path", get_output_path},
     {"Priority", get_priority},
@@ -298,6 +336,7 @@ static const struct job_field qstat_list[] = {
     {"Resource_List.net", get_req_net},
     {"Resource_List.pids", get_req_pids},
     {"Resource_List.walltime", get_req_walltime},
+    {"Resource_List.cput", get_req_cput},
     {"Resource_List.nodect", get_nodect},
     {"Resource_List", get_site_resources},
     {"stime", get_stime},
@@ -345,6 +384,7 @@ static const struct job_field acct_list[] = {
     {"req_net", get_req_net},
     {"cpus", get_cpus},
     {"req_walltime", get_req_walltime},
+    {"req_cput", get_req_cput},
     {"req_nodes", get_nodect},
     {"req_other", get_resources},
     {"ru_wallclock", get_wallclock},
@@ -370,6 +410,57 @@ static const struct job_field acct_list[] = {
     {"comment", get_comment},
 };
 
+/* Torque's qstat -f, in the order pbs_server lists a job's attributes. */
+static const struct job_field torque_list[] = {
+    {"Job_Name", get_job_name},
+    {"Job_Owner", get_job_owner},
+    {"resources_used.cput", get_used_cput},
+    {"resources_used.mem", get_used_mem},
+    {"resources_used.walltime", get_used_walltime},
+    {"job_state", get_torque_state},
+    {"queue", get_queue},
+    {"server", get_server},
+    {"Account_Name", get_account},
+    {"ctime", get_ctime},
+    {"depend", get_depend},
+    {"Error_Path", get_error_path},
+    {"exec_host", get_torque_exec_host},
+    {"Execution_Time", get_execution_time},
+    {"group_list", get_group_list},
+    {"Hold_Types", get_hold_types},
+    {"Join_Path", get_join_path},
+    {"Keep_Files", get_keep_files},
+    {"Mail_Points", get_mail_points},
+    {"Mail_Users", get_mail_users},
+    {"mtime", get_mtime},
+    {"Output_Path", get_output_path},
+    {"Priority", get_priority},
+    {"qtime", get_qtime},
+    {"Rerunable", get_rerunable},
+    {"Resource_List.mem", get_req_mem},
+    {"Resource_List.ncpus", get_req_ncpus},
+    {"Resource_List.nodect", get_nodect},
+    {"Resource_List.walltime", get_req_walltime},
+    {"Resource_List.cput", get_req_cput},
+    {"Resource_List.pids", get_req_pids},
+    {"Resource_List", get_site_resources},
+    {"Shell_Path_List", get_shell_path},
+    {"euser", get_euser},
+    {"queue_type", get_queue_type},
+    {"comment", get_comment},
+    {"etime", get_etime_eligible},
+    {"exit_status", get_torque_exit_status},
+    {"start_time", get_stime},
+    {"start_count", get_start_count},
+    {"comp_time", get_comp_time},
+    {"job_array_request", get_job_array_request},
+    {"job_array_id", get_job_array_id},
+    {"submit_host", get_submit_host},
+    {"init_work_dir", get_init_work_dir},
+    {"Variable_List", get_variable_list},
+};
+
+const struct field_set torque_fields = {torque_list, ARRAY_SIZE(torque_list)};
 const struct field_set qstat_fields = {qstat_list, ARRAY_SIZE(qstat_list)};
 const struct field_set acct_fields = {acct_list, ARRAY_SIZE(acct_list)};
 
@@ -410,11 +501,17 @@ fval_free(struct fval *v) {
 
 char *
 job_field_text(const char *key, const struct job_rec *j, const char *server) {
-  for (size_t i = 0; i < ARRAY_SIZE(qstat_list); i++) {
-    if (strcmp(qstat_list[i].key, key) != 0)
+  return fields_text(&qstat_fields, key, j, server);
+}
+
+char *
+fields_text(const struct field_set *fs, const char *key, const struct job_rec *j,
+            const char *server) {
+  for (size_t i = 0; i < fs->n; i++) {
+    if (strcmp(fs->fields[i].key, key) != 0)
       continue;
     struct fval v;
-    get_field(&qstat_list[i], j, server, &v);
+    get_field(&fs->fields[i], j, server, &v);
     if (v.type == FV_ABSENT)
       return xstrdup("");
     return v.text;
@@ -498,4 +595,56 @@ fields_json(const struct field_set *fs, const struct job_rec *j, const char *ser
     fval_free(&v);
   }
   json_group_end(js, &group);
+}
+
+/* An element, or a member of the group open in *group ("Resource_List")
+ * when key is "Resource_List.mem"; a group closes when a key leaves it. */
+struct xml_ctx {
+  FILE *out;
+  char group[64];
+};
+
+static void
+xml_member(const char *key, const char *value, void *ud) {
+  struct xml_ctx *x = ud;
+  const char *dot = strchr(key, '.');
+  size_t glen = dot ? (size_t)(dot - key) : 0;
+  if (x->group[0] && (glen != strlen(x->group) || strncmp(key, x->group, glen) != 0)) {
+    fprintf(x->out, "</%s>", x->group);
+    x->group[0] = '\0';
+  }
+  if (dot && !x->group[0] && glen < sizeof(x->group)) {
+    memcpy(x->group, key, glen);
+    x->group[glen] = '\0';
+    fprintf(x->out, "<%s>", x->group);
+  }
+  const char *name = x->group[0] ? dot + 1 : key;
+  fprintf(x->out, "<%s>", name);
+  xml_write_text(x->out, value);
+  fprintf(x->out, "</%s>", name);
+}
+
+void
+fields_xml(const struct field_set *fs, const struct job_rec *j, const char *server, FILE *out) {
+  struct xml_ctx x = {out, ""};
+  _cleanup_free_ char *id = job_display_id(j, server);
+  fputs("<Job><Job_Id>", out);
+  xml_write_text(out, id);
+  fputs("</Job_Id>", out);
+  for (size_t i = 0; i < fs->n; i++) {
+    struct fval v;
+    get_field(&fs->fields[i], j, server, &v);
+    if (v.type == FV_RESOURCES)
+      for_each_resource(v.text, fs->fields[i].key, xml_member, &x);
+    else if (v.type == FV_TIME) {
+      char epoch[32];
+      snprintf(epoch, sizeof(epoch), "%lld", (long long)v.i);
+      xml_member(fs->fields[i].key, epoch, &x);
+    } else if (v.type != FV_ABSENT)
+      xml_member(fs->fields[i].key, v.text, &x);
+    fval_free(&v);
+  }
+  if (x.group[0])
+    fprintf(out, "</%s>", x.group);
+  fputs("</Job>", out);
 }

@@ -12,6 +12,7 @@ enum fval_type {
   FV_STR,
   FV_INT,
   FV_NUM,
+  FV_TIME,      /* a date: text as ctime(3) prints it, i the epoch seconds */
   FV_ENV,       /* Variable_List: a comma list in text, an object in JSON */
   FV_RESOURCES, /* other resources, "name=value,...": one KEY.name each */
 };
@@ -31,17 +32,24 @@ struct field_set {
   size_t n;
 };
 
-extern const struct field_set qstat_fields; /* qstat -f, PBS attribute names */
-extern const struct field_set acct_fields;  /* qacct -j */
+extern const struct field_set qstat_fields;  /* qstat -f, PBS attribute names */
+extern const struct field_set acct_fields;   /* qacct -j */
+extern const struct field_set torque_fields; /* qstat -f and -x under the torque dialect */
 
 /* The text of one qstat -f field by key ("" if absent; allocated). Table
  * columns are read through this. */
 char *job_field_text(const char *key, const struct job_rec *j, const char *server);
+/* The same from another set of fields (torque_fields). */
+char *fields_text(const struct field_set *fs, const char *key, const struct job_rec *j,
+                  const char *server);
 
 /* "    key = value" lines, as qstat -f. */
 void fields_print_kv(const struct field_set *fs, const struct job_rec *j, const char *server);
 /* "key             value" lines, as qacct -j. */
 void fields_print_aligned(const struct field_set *fs, const struct job_rec *j, const char *server);
+/* One <Job> element of Torque's qstat -x: "a.b" keys nest
+ * (<Resource_List><mem>...), dates are epoch seconds, text is escaped. */
+void fields_xml(const struct field_set *fs, const struct job_rec *j, const char *server, FILE *out);
 /* The fields as members of the JSON object open in js; "a.b" keys nest
  * ("Resource_List": {"mem": ...}). */
 void fields_json(const struct field_set *fs, const struct job_rec *j, const char *server,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "json.h"
+#include "proto.h"
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 void
 json_init(struct json *j, FILE *out) {
@@ -180,4 +182,53 @@ json_group_end(struct json *j, struct json_group *g) {
 void
 json_end(struct json *j) {
   putc('\n', j->out);
+}
+
+/* XML text: the five characters XML reserves as entities; what XML 1.0
+ * cannot hold (invalid UTF-8, control characters) as U+FFFD, so the
+ * document stays well-formed. */
+void
+xml_write_text(FILE *out, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    switch (*p) {
+      case '&':
+        fputs("&amp;", out);
+        break;
+      case '<':
+        fputs("&lt;", out);
+        break;
+      case '>':
+        fputs("&gt;", out);
+        break;
+      case '"':
+        fputs("&quot;", out);
+        break;
+      case '\'':
+        fputs("&apos;", out);
+        break;
+      default:
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+          fputs("\xef\xbf\xbd", out);
+        } else if (*p >= 0x80) {
+          int n = utf8_len(p);
+          if (n == 0) {
+            fputs("\xef\xbf\xbd", out);
+          } else {
+            fwrite(p, 1, (size_t)n, out);
+            p += n;
+            continue;
+          }
+        } else
+          fputc(*p, out);
+    }
+    p++;
+  }
+}
+
+void
+json_pbs_header(struct json *js, const char *server) {
+  json_open(js, NULL, '{');
+  json_int(js, "timestamp", (int64_t)time(NULL));
+  json_str(js, "pbs_version", "boxq " BOXQ_VERSION);
+  json_str(js, "pbs_server", server);
 }

@@ -38,3 +38,10 @@ void json_end(struct json *j);
 
 /* Writes s as a JSON string literal (with quotes). */
 void json_write_string(FILE *out, const char *s);
+
+/* PBS Pro's -F json documents begin {"timestamp", "pbs_version",
+ * "pbs_server", ...: opens that object. */
+void json_pbs_header(struct json *js, const char *server);
+
+/* XML text with the five characters XML reserves written as entities. */
+void xml_write_text(FILE *out, const char *s);

@@ -20,6 +20,7 @@ static const struct cli_cmd commands[] = {
     {"qrerun", "run finished jobs again", cmd_qrerun},
     {"qacct", "show the accounting of finished jobs", cmd_qacct},
     {"tracejob", "show a job's history", cmd_tracejob},
+    {"pbsnodes", "show the node, or put it offline", cmd_pbsnodes},
 };
 
 static void

@@ -83,6 +83,8 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->user_list);
   free(o->prefix);
   free(o->account);
+  free(o->mail_points);
+  free(o->mail_users);
   free(o->project);
   free(o->group_list);
   res_request_free(&o->res);
@@ -243,6 +245,40 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
     case 'C':
       set_str(&o->prefix, arg);
       return 0;
+    case 'c':
+      /* Checkpointing (Torque's n, s, c, c=MIN, enabled, ...; PBS Pro's):
+       * boxq does not checkpoint jobs; a request for none is fine. */
+      if (strcmp(arg, "n") != 0 && strcmp(arg, "u") != 0 && strcmp(arg, "none") != 0)
+        return berr_set(err, -ENOTSUP,
+                        "-c '%s': boxq does not checkpoint jobs (-c n is accepted); a job "
+                        "to restart from its own checkpoints can be marked -r y",
+                        arg);
+      return 0;
+    case 'm': {
+      /* a (aborted), b (begun), e (ended), or n (none); PBS Pro's j too. */
+      size_t len = strlen(arg);
+      if (!len || (strcmp(arg, "n") != 0 && strspn(arg, "abej") != len))
+        return berr_set(err, -EINVAL,
+                        "-m '%s': use any of a (aborted), b (begun), e (ended), "
+                        "or n (none)",
+                        arg);
+      set_str(&o->mail_points, arg);
+      return 0;
+    }
+    case 'M': {
+      /* user[@host][,...]: addresses as sendmail takes them, nothing a
+       * header or a command line could be tricked with. */
+      size_t len = strlen(arg);
+      if (!len || len > 1024 ||
+          strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@,") !=
+              len ||
+          arg[0] == ',' || arg[0] == '-' || strstr(arg, ",,") || arg[len - 1] == ',' ||
+          strstr(arg, ",-"))
+        return berr_set(err, -EINVAL,
+                        "-M '%s': give mail addresses (user or user@host), comma-separated", arg);
+      set_str(&o->mail_users, arg);
+      return 0;
+    }
     case 'A':
     case 'P': {
       /* Recorded for accounting (qacct -A/-P/--by): a name, no blanks. */
@@ -307,7 +343,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       if (r < 0)
         return r;
       free(o->depend);
-      o->depend = job_depend_format(deps, n);
+      o->depend = n ? job_depend_format(deps, n) : NULL; /* "afterok:": none */
       free(deps);
       return 0;
     }
@@ -320,7 +356,7 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
 
 static bool
 takes_arg(char opt) {
-  return strchr("NoejlvpqrJWadwSukCtAP", opt) != NULL;
+  return strchr("NoejlvpqrJWadwSukCtAPmMc", opt) != NULL;
 }
 
 static bool
@@ -358,7 +394,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("cDfImMX", *c))
+        if (strchr("DfIX", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
@@ -483,6 +519,10 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->project, over->project);
   if (over->group_list)
     set_str(&base->group_list, over->group_list);
+  if (over->mail_points)
+    set_str(&base->mail_points, over->mail_points);
+  if (over->mail_users)
+    set_str(&base->mail_users, over->mail_users);
   base->block |= over->block;
   base->quiet |= over->quiet;
   base->export_all |= over->export_all;

@@ -34,6 +34,8 @@ struct qsub_opts {
   char *account;     /* -A */
   char *project;     /* -P */
   char *group_list;  /* -W group_list= */
+  char *mail_points; /* -m: a, b, e (any of them) or n */
+  char *mail_users;  /* -M: user[@host],... */
   bool block;        /* -W block=true: wait for the job's end */
 };
 

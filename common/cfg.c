@@ -31,6 +31,8 @@ static const char *const multinode_kinds[] = {"merge", "refuse", NULL};
 static const char *const unknown_resource_kinds[] = {"warn", "ignore", "refuse", NULL};
 static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
 static const char *const job_tmp_kinds[] = {"memory", "disk", NULL};
+static const char *const dialects[] = {"pbspro", "torque", NULL};
+static const char *const unknown_queue_kinds[] = {"refuse", "default", NULL};
 
 #define OFF(f) offsetof(struct boxq_config, f)
 static const struct cfg_key cfg_table[] = {
@@ -40,6 +42,9 @@ static const struct cfg_key cfg_table[] = {
      "name in job ids (1.NAME); empty: the host name"},
     {"boxq", "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, log_levels,
      "error, warn, info or debug"},
+    {"boxq", "dialect", CFG_ENUM, OFF(dialect), "pbspro", 0, 0, dialects,
+     "whose output the commands print: pbspro, or torque (finished jobs stay in qstat as C for "
+     "keep_completed, qstat -x is Torque's XML, Torque's tables); BOXQ_DIALECT overrides it"},
     {"scheduler", "ncpus", CFG_INT, OFF(ncpus), "0", 0, RES_NCPUS_MAX, NULL,
      "CPUs jobs may request in all; 0: every online CPU"},
     {"scheduler", "mem", CFG_SIZE, OFF(mem), "0", 0, RES_SIZE_MAX, NULL,
@@ -56,6 +61,16 @@ static const struct cfg_key cfg_table[] = {
      "users and @groups who may delete, hold, release and signal any job"},
     {"scheduler", "default_queue", CFG_STR, OFF(default_queue), "batch", 0, 0, NULL,
      "queue for jobs that name none"},
+    {"scheduler", "unknown_queue", CFG_ENUM, OFF(unknown_queue), "refuse", 0, 0,
+     unknown_queue_kinds,
+     "a job for a queue this server does not have (a site's route or short queue, not in "
+     "queue_aliases): refuse it, or send it to default_queue (qsub says so)"},
+    {"scheduler", "queue_aliases", CFG_STR, OFF(queue_aliases), "", 0, 0, NULL,
+     "other clusters' queue names for this server's: NAME=QUEUE, comma-separated (e.g. "
+     "route=batch,short=fast)"},
+    {"scheduler", "sendmail", CFG_STR, OFF(sendmail), "/usr/sbin/sendmail", 0, 0, NULL,
+     "the program job mail (qsub -m, -M) goes through; when it is not there, the mail is "
+     "recorded in the job's events only"},
     {"scheduler", "default_ncpus", CFG_INT, OFF(default_ncpus), "1", 1, RES_NCPUS_MAX, NULL,
      "ncpus of a job that asks for none"},
     {"scheduler", "default_mem", CFG_SIZE, OFF(default_mem), "1gb", 1, RES_SIZE_MAX, NULL,
@@ -101,6 +116,8 @@ static const struct cfg_key cfg_table[] = {
      RES_DURATION_MAX, NULL,
      "how long a finished job keeps its script, environment and events and shows in qstat -x "
      "(its accounting stays); 0: forever"},
+    {"scheduler", "keep_completed", CFG_DURATION, OFF(keep_completed), "300", 0, RES_DURATION_MAX,
+     NULL, "under the torque dialect, how long a finished job still shows in qstat (state C)"},
     {"scheduler", "keep_accounting", CFG_DURATION, OFF(keep_accounting), "0", 0, RES_DURATION_MAX,
      NULL, "how long the accounting record of a finished job is kept (qacct); 0: forever"},
     {"scheduler", "prune_interval", CFG_DURATION, OFF(prune_interval), "60", 1, 86400, NULL,
@@ -450,6 +467,32 @@ derive_paths(struct boxq_config *cfg) {
 }
 
 /* Fills what queues inherit and checks that each is consistent. */
+/* queue_aliases: NAME=QUEUE items, each QUEUE one of ours. */
+static int
+check_queue_aliases(const struct boxq_config *cfg, const char *name, struct berr *err) {
+  _cleanup_free_ char *copy = xstrdup(cfg->queue_aliases ? cfg->queue_aliases : "");
+  char *rest = copy;
+  for (char *item; (item = strsep(&rest, ","));) {
+    if (!*item && !rest && item == copy)
+      break; /* an empty setting */
+    char *eq = strchr(item, '=');
+    if (!eq || eq == item || !eq[1])
+      return berr_set(err, -EINVAL,
+                      "%s: [scheduler] queue_aliases: '%s' is not NAME=QUEUE (e.g. route=batch)",
+                      name, item);
+    *eq = '\0';
+    if (!cfg_queue(cfg, eq + 1))
+      return berr_set(err, -EINVAL,
+                      "%s: [scheduler] queue_aliases: %s=%s names no queue of this server", name,
+                      item, eq + 1);
+    if (cfg_queue(cfg, item))
+      return berr_set(err, -EINVAL,
+                      "%s: [scheduler] queue_aliases: '%s' is a queue of this server already", name,
+                      item);
+  }
+  return 0;
+}
+
 static int
 finish_queues(struct boxq_config *cfg, const char *name, struct berr *err) {
   if (cfg->nqueues == 0) {
@@ -533,6 +576,9 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
                     "keep_history (%lld s, 0 = forever)",
                     name, (long long)cfg->keep_accounting, (long long)cfg->keep_history);
   int r = finish_queues(cfg, name, err);
+  if (r < 0)
+    return r;
+  r = check_queue_aliases(cfg, name, err);
   if (r < 0)
     return r;
   derive_paths(cfg);
@@ -672,6 +718,44 @@ cfg_queue(const struct boxq_config *cfg, const char *name) {
   return NULL;
 }
 
+/* The queue alias maps name to, or NULL; *ret_len its length. */
+static const char *
+alias_of(const char *aliases, const char *name, size_t *ret_len) {
+  size_t nlen = strlen(name);
+  for (const char *p = aliases; p && *p;) {
+    size_t len = strcspn(p, ",");
+    const char *eq = memchr(p, '=', len);
+    if (eq && (size_t)(eq - p) == nlen && !strncmp(p, name, nlen)) {
+      *ret_len = len - nlen - 1;
+      return eq + 1;
+    }
+    p += len + (p[len] == ',');
+  }
+  return NULL;
+}
+
+int
+cfg_route_queue(const struct boxq_config *cfg, const char *name, const char **ret) {
+  const struct boxq_queue *q = cfg_queue(cfg, name);
+  if (q) {
+    *ret = q->name;
+    return QUEUE_AS_ASKED;
+  }
+  size_t len = 0;
+  const char *to = alias_of(cfg->queue_aliases, name, &len);
+  for (size_t i = 0; to && i < cfg->nqueues; i++)
+    if (strlen(cfg->queues[i].name) == len && !strncmp(cfg->queues[i].name, to, len)) {
+      *ret = cfg->queues[i].name;
+      return QUEUE_ALIAS;
+    }
+  if (cfg->unknown_queue && !strcmp(cfg->unknown_queue, "default") &&
+      (q = cfg_queue(cfg, cfg->default_queue))) {
+    *ret = q->name;
+    return QUEUE_DEFAULTED;
+  }
+  return -ENOENT;
+}
+
 const char *
 cfg_server_name(const struct boxq_config *cfg) {
   static char host[256];
@@ -698,4 +782,16 @@ cfg_res_policy(const struct boxq_config *cfg) {
       pol.unknown = (enum res_unknown)i;
   pol.refuse_multinode = cfg->multinode && !strcmp(cfg->multinode, "refuse");
   return pol;
+}
+
+int
+cfg_dialect(const struct boxq_config *cfg, enum boxq_dialect *ret, struct berr *err) {
+  const char *env = getenv("BOXQ_DIALECT");
+  const char *name = env && *env ? env : cfg->dialect ? cfg->dialect : "pbspro";
+  for (int i = 0; dialects[i]; i++)
+    if (!strcmp(name, dialects[i])) {
+      *ret = (enum boxq_dialect)i;
+      return 0;
+    }
+  return berr_set(err, -EINVAL, "BOXQ_DIALECT=%s: the dialects are pbspro and torque", name);
 }

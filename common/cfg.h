@@ -34,6 +34,7 @@ struct boxq_config {
   char *state_dir;
   char *server_name; /* "" = the host name */
   char *log_level;
+  char *dialect; /* pbspro or torque: the commands' output (cfg_dialect) */
   /* [scheduler] */
   int64_t ncpus;       /* capacity; 0 = the machine's online CPUs */
   int64_t mem;         /* capacity in bytes; 0 = the machine's memory less reserve */
@@ -43,6 +44,9 @@ struct boxq_config {
   char *managers;  /* users and @groups who may act on any job (and, later, the server) */
   char *operators; /* users and @groups who may act on any job */
   char *default_queue;
+  char *unknown_queue; /* refuse, or default: to default_queue with a warning */
+  char *queue_aliases; /* "NAME=QUEUE,...": other clusters' queue names for ours */
+  char *sendmail;      /* qsub -m mail goes through it; none there: recorded only */
   int64_t default_ncpus;
   int64_t default_mem;
   int64_t default_walltime; /* 0 = none */
@@ -59,6 +63,7 @@ struct boxq_config {
   int64_t priority_max_age;    /* seconds of waiting that earn the full age factor */
   int64_t fairshare_half_life; /* seconds for past usage to count half */
   int64_t keep_history;        /* seconds a finished job stays in qstat -x; 0 = forever */
+  int64_t keep_completed;      /* seconds a finished job shows as C under torque */
   int64_t keep_accounting;     /* seconds its accounting record stays; 0 = forever */
   int64_t prune_interval;      /* seconds between retention rounds */
   /* [worker] */
@@ -103,6 +108,16 @@ char *cfg_default_cgroup_instance(const char *state_dir);
 const char *cfg_server_name(const struct boxq_config *cfg);
 /* The queue named name, or NULL. */
 const struct boxq_queue *cfg_queue(const struct boxq_config *cfg, const char *name);
+enum queue_route { QUEUE_AS_ASKED, QUEUE_ALIAS, QUEUE_DEFAULTED };
+/* Where a job asking for queue name goes: that queue, the one
+ * queue_aliases maps it to, or default_queue under unknown_queue =
+ * default; *ret is the queue's name (in cfg). -ENOENT when refused. */
+int cfg_route_queue(const struct boxq_config *cfg, const char *name, const char **ret);
+
+enum boxq_dialect { DIALECT_PBSPRO, DIALECT_TORQUE };
+/* The output dialect: $BOXQ_DIALECT if set (an unknown value is an error,
+ * returned as -EINVAL with err), else the file's dialect. */
+int cfg_dialect(const struct boxq_config *cfg, enum boxq_dialect *ret, struct berr *err);
 
 /* What qsub -l does with other systems' forms on this server (res.h). */
 struct res_policy cfg_res_policy(const struct boxq_config *cfg);

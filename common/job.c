@@ -14,6 +14,7 @@ static const char *const end_names[END_MAX] = {
     [END_LOST] = "lost",
     [END_LAUNCH] = "launch-failed",
     [END_DEPENDENCY] = "dependency-never-satisfied",
+    [END_CPUTIME] = "cput-exceeded",
 };
 
 const char *

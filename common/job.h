@@ -29,6 +29,7 @@ enum job_end {
   END_LOST,       /* its shepherd or the machine went away */
   END_LAUNCH,     /* could not be started (no job process ran the script) */
   END_DEPENDENCY, /* its dependencies can never be satisfied; it never ran */
+  END_CPUTIME,    /* used the CPU time it asked for (-l cput) */
   END_MAX,
 };
 

@@ -61,6 +61,9 @@
   X(account, STR, J_ACCOUNT, "account", ALWAYS, SUBMIT)                                            \
   X(project, STR, J_PROJECT, "project", ALWAYS, SUBMIT)                                            \
   X(group_list, STR, J_GROUP_LIST, "group_list", ALWAYS, SUBMIT)                                   \
+  X(cput, I64, J_CPUT, "cput", NONZERO, SUBMIT)                                                    \
+  X(mail_points, STR, J_MAIL_POINTS, "mail_points", ALWAYS, SUBMIT)                                \
+  X(mail_users, STR, J_MAIL_USERS, "mail_users", ALWAYS, SUBMIT)                                   \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

@@ -155,29 +155,33 @@ job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr
                    item);
       goto fail;
     }
+    /* Ids are separated by ':' as PBS writes them, or by blanks as
+     * Snakemake fills in {dependencies}; a type with none ("afterok:",
+     * Snakemake's job without any) adds nothing. */
     char *ids = colon + 1;
-    for (char *id; (id = strsep(&ids, ":"));) {
-      if (!*id) {
+    if (!*ids)
+      continue;
+    for (char *part; (part = strsep(&ids, ":"));) {
+      char *save = NULL, *id = strtok_r(part, " \t", &save);
+      if (!id) {
         r = berr_set(err, -EINVAL, "depend: an empty job id in '%s'", s);
         goto fail;
       }
-      if (n >= JOB_DEPS_MAX) {
-        r = berr_set(err, -E2BIG, "depend: more than %d jobs", JOB_DEPS_MAX);
-        goto fail;
+      for (; id; id = strtok_r(NULL, " \t", &save)) {
+        if (n >= JOB_DEPS_MAX) {
+          r = berr_set(err, -E2BIG, "depend: more than %d jobs", JOB_DEPS_MAX);
+          goto fail;
+        }
+        struct job_ref ref;
+        struct berr e = {{0}};
+        if (job_ref_parse(id, &ref, &e) < 0) {
+          r = berr_set(err, -EINVAL, "depend: %s", e.msg);
+          goto fail;
+        }
+        deps = xrealloc(deps, (n + 1) * sizeof(*deps));
+        deps[n++] = (struct job_dep){(enum dep_kind)kind, ref};
       }
-      struct job_ref ref;
-      struct berr e = {{0}};
-      if (job_ref_parse(id, &ref, &e) < 0) {
-        r = berr_set(err, -EINVAL, "depend: %s", e.msg);
-        goto fail;
-      }
-      deps = xrealloc(deps, (n + 1) * sizeof(*deps));
-      deps[n++] = (struct job_dep){(enum dep_kind)kind, ref};
     }
-  }
-  if (n == 0) {
-    r = berr_set(err, -EINVAL, "depend: empty dependency list");
-    goto fail;
   }
   *ret = deps;
   *ret_n = n;

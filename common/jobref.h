@@ -53,7 +53,9 @@ struct job_dep {
 /* Most jobs one job may depend on. */
 #define JOB_DEPS_MAX 128
 
-/* "afterok:12:13,afterany:14[]" into a list (allocated, *ret_n entries). */
+/* "afterok:12:13,afterany:14[]" into a list (allocated, *ret_n entries).
+ * Ids may also be separated by blanks ("afterok:12 13", as Snakemake fills
+ * in {dependencies}); "afterok:" names none: *ret_n may be 0 (*ret NULL). */
 int job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr *err);
 /* The normalized text of a list: kinds grouped in the order given. */
 char *job_depend_format(const struct job_dep *deps, size_t n);

@@ -41,6 +41,8 @@ enum proto_type {
   MSG_RERUN = 210,      /* qrerun: finished jobs run again */
   MSG_QUEUE_INFO = 211, /* qstat -Q: T_INFO queue names (none: all) -> T_QUEUE each */
   MSG_ACCT = 212,       /* qacct: filters (A_*) -> T_JOB rows or T_GROUP summaries */
+  MSG_NODE_INFO = 213,  /* pbsnodes: -> T_INFO "key=value" lines, a "job=" line each */
+  MSG_NODE_SET = 214,   /* pbsnodes -o/-c/-N: T_FLAGS (NODE_*), T_MESSAGE the note */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -154,6 +156,9 @@ enum proto_tag {
   J_ACCOUNT,        /* str: qsub -A, the account charged; "" none */
   J_PROJECT,        /* str: qsub -P, the project; "" none */
   J_GROUP_LIST,     /* str: qsub -W group_list=, the group the job runs with; "" primary */
+  J_CPUT,           /* i64: -l cput, CPU seconds the job may use in all; 0: no limit */
+  J_MAIL_POINTS,    /* str: qsub -m, a b e or n; "": a (PBS's default) */
+  J_MAIL_USERS,     /* str: qsub -M, addresses; "": the owner */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,
@@ -184,6 +189,13 @@ enum stat_flags {
   STAT_FULL = 1 << 1,       /* environment (to its owner) */
   STAT_TASKS = 1 << 2,      /* an array's tasks, not only the array job */
   STAT_ACCOUNTING = 1 << 3, /* jobs whose history expired too (qacct -j) */
+  STAT_COMPLETED = 1 << 4,  /* jobs finished within keep_completed too (Torque's C) */
+};
+
+/* T_FLAGS of MSG_NODE_SET. */
+enum {
+  NODE_OFFLINE = 1 << 0, /* no job starts until cleared */
+  NODE_CLEAR = 1 << 1,
 };
 
 /* T_FLAGS of MSG_ALTER: which fields of the T_JOB to apply. */

@@ -338,6 +338,8 @@ res_merge(struct res_request *base, const struct res_request *over) {
     base->mem = over->mem;
   if (over->walltime)
     base->walltime = over->walltime;
+  if (over->cput)
+    base->cput = over->cput;
   if (over->pids)
     base->pids = over->pids;
   if (over->net)
@@ -420,6 +422,10 @@ res_parse_list(const char *list, struct res_request *req, const struct res_polic
       r = res_parse_duration(value, &req->walltime, err);
       if (r == 0 && req->walltime == 0)
         r = berr_set(err, -EINVAL, "walltime must be longer than 0");
+    } else if (strcmp(name, "cput") == 0) {
+      r = res_parse_duration(value, &req->cput, err);
+      if (r == 0 && req->cput == 0)
+        r = berr_set(err, -EINVAL, "cput must be longer than 0");
     } else if (strcmp(name, "pids") == 0) {
       r = parse_i64(value, 1, RES_PIDS_MAX, &req->pids);
       if (r < 0)
@@ -436,7 +442,7 @@ res_parse_list(const char *list, struct res_request *req, const struct res_polic
         return berr_set(err, -EINVAL, "'%s' is not a resource name", name);
       if (!pol || pol->unknown == RES_UNKNOWN_REFUSE)
         return berr_set(err, -EINVAL,
-                        "unknown resource '%s' (known: ncpus, mem, walltime, pids, net, and "
+                        "unknown resource '%s' (known: ncpus, mem, walltime, cput, pids, net, and "
                         "Torque's and PBS Pro's forms: nodes, select, procs, vmem, pmem, ...)",
                         name);
       if (!*value)

@@ -32,6 +32,7 @@ struct res_request {
   int64_t ncpus;
   int64_t mem;
   int64_t walltime;
+  int64_t cput; /* CPU seconds the whole job may use; 0: no limit */
   int64_t pids; /* pids.max */
   int net;      /* 0 unset, 1 host network, 2 none (loopback only) */
   /* The forms of other batch systems (res_finish turns them into ncpus

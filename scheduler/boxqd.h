@@ -55,6 +55,10 @@ struct boxqd {
   struct idmap usage_index;
   /* Fires when the next deferred job (qsub -a) becomes eligible. */
   uv_timer_t deferred;
+  /* The node offline (pbsnodes -o): no job starts (node.c). */
+  bool offline;
+  char *node_note;      /* pbsnodes -N, or NULL */
+  int64_t node_changed; /* when it last went offline or back */
   /* Retention rounds (retention.c). */
   uv_timer_t prune;
   int64_t pruned_this_round;
@@ -239,6 +243,17 @@ int next_own_job(struct boxqd *d, struct conn *c, const struct pmsg *m, size_t *
 void reply_add_error(struct pbuf *b, int *status, int r, const char *msg);
 /* Closes a reply begun with pb_begin(MSG_REPLY), sends it and frees it. */
 void reply_finish(struct boxqd *d, struct conn *c, struct pbuf *b, int status);
+
+/* mail.c: qsub -m/-M mail on a job's start ('b') or end ('e'; 'a' when
+ * the system ended it; end is its result), through sendmail, recorded
+ * in its events either way. -errno if the event cannot be stored. */
+int mail_job(struct boxqd *d, const struct job_rec *j, const struct job_rec *end, char point);
+
+/* node.c: the machine as pbsnodes shows it, and its offline state. */
+void node_load(struct boxqd *d);
+void node_free(struct boxqd *d);
+void req_node_info(struct boxqd *d, struct conn *c);
+void req_node_set(struct boxqd *d, struct conn *c, const struct pmsg *m);
 
 /* inspect.c: the requests that only read. */
 void req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m);

@@ -33,6 +33,17 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_LIST_ALL] = "SELECT " JOB_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
     [ST_LIST_ACTIVE_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.state <> 'F' ORDER BY +j.id",
     [ST_LIST_ALL_FULL] = "SELECT " JOB_COLS FULL_COLS FROM "WHERE j.pruned = 0 ORDER BY j.id",
+    /* Unfinished jobs and those finished since ?, in id order (Torque's
+     * keep_completed): each half by its own partial index. */
+    [ST_LIST_RECENT] = "SELECT * FROM (SELECT " JOB_COLS FROM
+                       "WHERE j.state <> 'F' UNION ALL SELECT " JOB_COLS FROM
+                       "WHERE j.state = 'F' AND j.etime > ? AND j.pruned = 0) ORDER BY +id",
+    [ST_LIST_RECENT_FULL] = "SELECT * FROM (SELECT " JOB_COLS FULL_COLS FROM
+                            "WHERE j.state <> 'F' UNION ALL SELECT " JOB_COLS FULL_COLS FROM
+                            "WHERE j.state = 'F' AND j.etime > ? AND j.pruned = 0) ORDER BY +id",
+    [ST_ATTR_GET] = "SELECT value FROM server_attrs WHERE name = ?",
+    [ST_ATTR_SET] = "INSERT OR REPLACE INTO server_attrs (name, value) VALUES (?, ?)",
+    [ST_ATTR_DEL] = "DELETE FROM server_attrs WHERE name = ?",
     [ST_LIST_RUNNING] =
         "SELECT " JOB_COLS FROM "WHERE j.state <> 'F' AND j.state IN ('R','E') ORDER BY +j.id",
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
@@ -65,11 +76,13 @@ static const char *const stmt_sql[ST_MAX] = {
         "INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, submit_host, state, "
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, ncpus, "
         "mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_id, array_index, "
-        "array_limit, exec_time, nodes, resources, shell, umask, account, project, group_list) "
+        "array_limit, exec_time, nodes, resources, shell, umask, account, project, group_list, "
+        "cput, mail_points, mail_users) "
         "SELECT owner_uid, owner_gid, owner, name, queue, submit_host, state, priority, "
         "hold_types, x'', workdir, out_path, err_path, join_oe, x'', groups, ncpus, mem, "
         "walltime, ctime, qtime, mtime, pids, net, rerunnable, id, i, array_limit, exec_time, "
-        "nodes, resources, shell, umask, account, project, group_list "
+        "nodes, resources, shell, umask, account, project, group_list, cput, mail_points, "
+        "mail_users "
         "FROM idx, jobs WHERE jobs.id = ?1",
 #define SCHED_COLS                                                                                 \
   "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"
@@ -657,6 +670,42 @@ db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud) {
   enum stmt_id id =
       fin ? (full ? ST_LIST_ALL_FULL : ST_LIST_ALL) : (full ? ST_LIST_ACTIVE_FULL : ST_LIST_ACTIVE);
   return list(db, id, full, cb, ud);
+}
+
+int
+db_list_recent(struct db *db, bool full, int64_t since, db_job_cb cb, void *ud) {
+  sqlite3_stmt *s = db__stmt(db, full ? ST_LIST_RECENT_FULL : ST_LIST_RECENT);
+  sqlite3_bind_int64(s, 1, since);
+  struct job_rows jr = {full, cb, ud};
+  return db__each_row(db, s, db__job_row, &jr);
+}
+
+static int
+attr_row(sqlite3_stmt *s, void *ud) {
+  char **ret = ud;
+  const char *v = (const char *)sqlite3_column_text(s, 0);
+  *ret = xstrdup(v ? v : "");
+  return 0;
+}
+
+int
+db_get_attr(struct db *db, const char *name, char **ret) {
+  *ret = NULL;
+  sqlite3_stmt *s = db__stmt(db, ST_ATTR_GET);
+  db__bind_text(s, 1, name);
+  int r = db__each_row(db, s, attr_row, ret);
+  if (r < 0)
+    return r;
+  return *ret ? 0 : -ENOENT;
+}
+
+int
+db_set_attr(struct db *db, const char *name, const char *value) {
+  sqlite3_stmt *s = db__stmt(db, value ? ST_ATTR_SET : ST_ATTR_DEL);
+  db__bind_text(s, 1, name);
+  if (value)
+    db__bind_text(s, 2, value);
+  return db__step_done(db, s);
 }
 
 int

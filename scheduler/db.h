@@ -45,6 +45,12 @@ enum db_list_flags {
   DB_LIST_FULL = 1 << 1,     /* include script and environment */
 };
 int db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud);
+/* Unfinished jobs and the jobs finished after since, by id. */
+int db_list_recent(struct db *db, bool full, int64_t since, db_job_cb cb, void *ud);
+/* The server's own settings (server_attrs): *ret allocated, -ENOENT when
+ * name has none; value NULL removes it. */
+int db_get_attr(struct db *db, const char *name, char **ret);
+int db_set_attr(struct db *db, const char *name, const char *value);
 /* Jobs the worker owns (R or E). */
 int db_list_running(struct db *db, db_job_cb cb, void *ud);
 

@@ -106,13 +106,13 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
     return -EINVAL;
   _cleanup_free_ char *sql = xasprintf(
       "SELECT %s AS k, COUNT(*), SUM(j.end_reason = %d), SUM(j.end_reason IN (%d, %d, %d, %d, "
-      "%d)), "
+      "%d, %d)), "
       "SUM(j.end_reason = %d), SUM(COALESCE(u.oom_kills, 0)), SUM(j.end_reason IN (%d, %d)), "
       "SUM(COALESCE(u.cpu_usec, 0)), SUM(COALESCE(u.wall_usec, 0)), "
       "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0))" FROM ACCT_WHERE
       "GROUP BY k ORDER BY k",
-      keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_TIMEOUT,
-      END_CANCELLED, END_DEPENDENCY);
+      keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_CPUTIME,
+      END_TIMEOUT, END_CANCELLED, END_DEPENDENCY);
   sqlite3_stmt *s;
   int r = acct_prepare(db, sql, f, &s);
   if (r < 0)

@@ -389,6 +389,8 @@ on_started(struct boxqd *d, const struct pmsg *m) {
     r = db_add_event(d->db, id, stime, "started", detail ? detail : cg);
   if (r == 0 && known)
     r = wf_job_started(d, &j, stime);
+  if (r == 0 && known)
+    r = mail_job(d, &j, NULL, 'b');
   part_end(d, r);
   job_rec_free(&j);
   b_of(d)->pass = true; /* an 'after' dependency may have been met */
@@ -454,6 +456,9 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
         xasprintf("walltime %s exceeded: SIGTERM, then SIGKILL after kill_grace", wall);
     r = db_add_event(d->db, end.id, end.etime, "walltime", detail);
   }
+  if (r == 0 && end.end_reason == END_CPUTIME)
+    r = db_add_event(d->db, end.id, end.etime, "cput",
+                     end.comment ? end.comment : "cput exceeded: SIGTERM, then SIGKILL");
   if (r == 0) {
     _cleanup_free_ char *detail = xasprintf(
         "%s, exit status %lld%s%s", job_end_to_string(end.end_reason), (long long)end.exit_status,
@@ -470,6 +475,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
         end.usage.wall_usec / 1e6, peak, (long long)end.usage.oom_kills, end.usage.cg_backend);
     r = db_add_event(d->db, end.id, end.etime, "accounted", acct);
   }
+  if (r == 0)
+    r = mail_job(d, &cur, &end, 'e');
   if (r == 0) {
     /* Fair share charges what the job kept from others: its CPUs for as
      * long as it held them. */

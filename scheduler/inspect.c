@@ -77,7 +77,9 @@ annotate(struct boxqd *d, struct job_rec *j) {
         why = xstrdup("not yet considered by the scheduler");
         break;
       }
-      if (n->reason == SR_START && !d->worker_ready)
+      if (d->offline)
+        why = xstrdup("the node is offline (pbsnodes -o); no job starts until pbsnodes -c");
+      else if (n->reason == SR_START && !d->worker_ready)
         why = xstrdup("waiting for boxq-worker to connect");
       else if (n->reason == SR_RESERVED && sched_reservation(d, &rid, &rtime) &&
                (rid == j->id || rid == j->array_id)) {
@@ -130,6 +132,18 @@ stat_cb(void *ud, struct job_rec *j) {
   return 0;
 }
 
+/* Torque keeps a finished job in qstat, as C, for keep_completed: while
+ * it ended after now - keep_completed. */
+static int64_t
+completed_since(const struct boxqd *d) {
+  return (int64_t)time(NULL) - d->cfg.keep_completed;
+}
+
+static bool
+completed_shown(const struct boxqd *d, int64_t flags, const struct job_rec *j) {
+  return (flags & STAT_COMPLETED) && j->state == JOB_FINISHED && j->etime > completed_since(d);
+}
+
 void
 req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   int64_t flags = pmsg_i64_or(m, T_FLAGS, 0);
@@ -154,7 +168,7 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     }
     struct job_rec j;
     r = db_get_job(d->db, id, full, &j);
-    if (r == 0 && j.pruned && !(flags & STAT_ACCOUNTING)) {
+    if (r == 0 && j.pruned && !(flags & (STAT_ACCOUNTING | STAT_COMPLETED))) {
       _cleanup_free_ char *name = job_display_id(&j, d->server_name);
       job_rec_free(&j);
       _cleanup_free_ char *msg = xasprintf(
@@ -162,7 +176,12 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       reply_add_error(&b, &status, -ENOENT, msg);
       continue;
     }
-    if (r == 0 && j.state == JOB_FINISHED && !(flags & STAT_FINISHED)) {
+    bool hidden = r == 0 && j.state == JOB_FINISHED && !(flags & STAT_FINISHED) &&
+                  !completed_shown(d, flags, &j);
+    if (hidden && (flags & STAT_COMPLETED)) {
+      job_rec_free(&j);
+      r = -ENOENT; /* Torque has forgotten a job past keep_completed */
+    } else if (hidden) {
       _cleanup_free_ char *name = job_display_id(&j, d->server_name);
       job_rec_free(&j);
       _cleanup_free_ char *msg = xasprintf(
@@ -186,7 +205,7 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     if (array && (flags & STAT_TASKS) && db_array_tasks(d->db, id, &tasks, &ntasks) == 0)
       for (size_t i = 0; i < ntasks; i++)
         if (db_get_job(d->db, tasks[i], full, &j) == 0) {
-          if (j.state != JOB_FINISHED || (flags & STAT_FINISHED))
+          if (j.state != JOB_FINISHED || (flags & STAT_FINISHED) || completed_shown(d, flags, &j))
             put_job(&sc, &j);
           job_rec_free(&j);
         }
@@ -194,7 +213,9 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   }
   if (!any_id) {
     unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0);
-    int r = db_list_jobs(d->db, lf, stat_cb, &sc);
+    int r = (flags & STAT_COMPLETED) && !(flags & STAT_FINISHED)
+                ? db_list_recent(d->db, full, completed_since(d), stat_cb, &sc)
+                : db_list_jobs(d->db, lf, stat_cb, &sc);
     if (r < 0)
       status = r;
   }

@@ -147,10 +147,12 @@ main(int argc, char **argv) {
     return 1;
   }
 
+  node_load(&d);
   d.loop = uv_default_loop();
   r = server_start(&d);
   if (r < 0) {
     log_error("cannot listen on %s: %s", d.cfg.sched_socket, uv_strerror(r));
+    node_free(&d);
     db_close(d.db);
     cfg_free(&d.cfg);
     return 1;
@@ -186,6 +188,7 @@ main(int argc, char **argv) {
   ready_free(&d);
   walsync_free(&d);
   idmap_free(&d.conns_by_uid);
+  node_free(&d);
   cfg_free(&d.cfg);
   log_info("stopped");
   return 0;

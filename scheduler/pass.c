@@ -480,6 +480,8 @@ sched_pass(struct boxqd *d) {
     return;
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
+  /* Jobs start when the worker is there and the node is not offline. */
+  bool can_start = d->worker_ready && !d->offline;
   bool quick = d->pass->qcache_valid && !d->pass->queue_changed &&
                uv_now(d->loop) - d->pass->qcache_ms < QCACHE_MAX_AGE_MS;
   d->pass->queue_changed = false;
@@ -528,14 +530,14 @@ sched_pass(struct boxqd *d) {
                  .backfill = d->cfg.backfill},
       .now = now,
       .slots = slots,
-      .nslots = d->worker_ready ? nslots : 0,
+      .nslots = can_start ? nslots : 0,
       .max_depth = (unsigned)d->cfg.lookahead,
   };
   size_t nq = p.nqueued ? p.nqueued : 1;
   /* Every start takes at least one CPU: no more than the free ones. */
   size_t max_starts = p.nqueued + (size_t)(d->cap.ncpus > 0 ? d->cap.ncpus : 0);
   /* This pass's starts are places too. */
-  size_t max_follows = d->cfg.lookahead > 0 && d->worker_ready
+  size_t max_follows = d->cfg.lookahead > 0 && can_start
                            ? (nslots + (size_t)d->cap.ncpus) * (size_t)d->cfg.lookahead
                            : 0;
   /* A full pass keeps its ranking (qcache_build). */
@@ -578,7 +580,7 @@ sched_pass(struct boxqd *d) {
   if (r == 0) {
     d->pass->reserved_id = res.reserved_id;
     d->pass->reserved_time = res.reserved_time;
-    if ((res.nstarts + res.nfollows > 0 || (!quick && ready_count(d))) && d->worker_ready) {
+    if ((res.nstarts + res.nfollows > 0 || (!quick && ready_count(d))) && can_start) {
       if (start_jobs(d, &p, &res, !quick, now) == 0)
         qcache_consume(d, res.starts, res.nstarts, pos);
       else

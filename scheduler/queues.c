@@ -76,9 +76,16 @@ queue_admit(struct boxqd *d, uid_t uid, gid_t gid, const char *user, struct job_
     free(j->queue);
     j->queue = xstrdup(d->cfg.default_queue);
   }
-  const struct boxq_queue *q = cfg_queue(&d->cfg, j->queue);
-  if (!q)
+  /* Another cluster's queue name: its alias here, or the default queue
+   * (unknown_queue = default). */
+  const char *routed;
+  if (cfg_route_queue(&d->cfg, j->queue, &routed) < 0)
     return berr_set(err, -ENOENT, "Unknown queue '%s' (see qstat -Q)", j->queue);
+  if (strcmp(routed, j->queue) != 0) {
+    free(j->queue);
+    j->queue = xstrdup(routed);
+  }
+  const struct boxq_queue *q = cfg_queue(&d->cfg, j->queue);
   if (fill_defaults && !q->enabled)
     return berr_set(err, -EPERM, "queue '%s' is not accepting jobs (enabled = false)", q->name);
   if (!acl_allows(q, user, gid))

@@ -359,7 +359,7 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     r = resolve_depend(d, j.depend, &deps, &dep_ids, &ndeps, &err);
     if (r == 0) {
       free(j.depend);
-      j.depend = job_depend_format(deps, ndeps);
+      j.depend = ndeps ? job_depend_format(deps, ndeps) : NULL; /* "afterok:" names none */
     }
   }
   if (r < 0) {
@@ -676,7 +676,7 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
       if ((r = resolve_depend(d, a.depend, &deps, &dep_ids, &ndeps, err)) < 0)
         goto out;
       free(j->depend);
-      j->depend = job_depend_format(deps, ndeps);
+      j->depend = ndeps ? job_depend_format(deps, ndeps) : NULL;
     } else {
       free(j->depend);
       j->depend = NULL;
@@ -904,6 +904,12 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_ACCT:
       req_acct(d, c, m);
+      break;
+    case MSG_NODE_INFO:
+      req_node_info(d, c);
+      break;
+    case MSG_NODE_SET:
+      req_node_set(d, c, m);
       break;
     case MSG_ALTER:
       req_job_action(d, c, m, act_alter, "alter");

@@ -522,6 +522,22 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   }
 }
 
+int64_t
+cg_job_cpu_usec(struct cg_job *cg) {
+  int64_t usec = -1;
+  if (cg->mode == CG_MODE_V2) {
+    _cleanup_free_ char *cpu = NULL;
+    if (cg__stat_text(cg, cg->v2_fd, "cpu.stat", 65536, &cpu) == 0)
+      cg_parse_keyed(cpu, "usage_usec", &usec);
+  } else {
+    int64_t ns;
+    if (cg->v1_fd[CG_V1_CPUACCT] >= 0 &&
+        cg__read_i64(cg, cg->v1_fd[CG_V1_CPUACCT], "cpuacct.usage", &ns) == 0)
+      usec = ns / 1000;
+  }
+  return usec;
+}
+
 /* 0 once removed (or gone), -EBUSY while the kernel still holds it. */
 static int
 remove_dir(int parent_fd, const char *name) {

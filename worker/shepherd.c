@@ -42,6 +42,7 @@ static int self_pidfd = -1;
 static int clear_refs_fd = -1;
 
 #define PEAK_SAMPLE_USEC 1000000
+#define CPUT_CHECK_USEC  1000000
 
 struct shepherd {
   const char *jobdir;
@@ -62,7 +63,7 @@ struct shepherd {
   int sigfd;
   int64_t start_mono, start_wall;
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
-  int end_override;             /* END_TIMEOUT or END_CANCELLED once terminating */
+  int end_override;             /* END_TIMEOUT, _CPUTIME or _CANCELLED once terminating */
   bool launch_failed;
   /* The shepherd's peak resident size over the launch (KiB). The job's two
    * first processes ran in its memory and exec'd from it, and the kernel
@@ -291,6 +292,10 @@ supervise(struct shepherd *sh) {
       sh->cg && sh->cg->mode == CG_MODE_V2 && !sh->cg->v2_has_peak ? PEAK_SAMPLE_USEC : 0;
   int64_t snap_every = sh->cg ? sh->set->sample_sec * 1000000 : 0;
   int64_t next_peak = peak_every ? sh->start_mono + peak_every : 0;
+  /* -l cput: the cgroup's CPU time, checked every second (PBS's moms
+   * poll theirs too); the job may overrun by up to a second per CPU. */
+  int64_t cput_every = sh->cg && sh->job.cput > 0 ? CPUT_CHECK_USEC : 0;
+  int64_t next_cput = cput_every ? sh->start_mono + cput_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
   for (int i = 0; i < sh->nearly; i++)
     handle_signal(sh, &sh->early[i]); /* only those naming this job apply */
@@ -299,6 +304,15 @@ supervise(struct shepherd *sh) {
     if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
       _cleanup_free_ char *why = xasprintf("walltime %llds exceeded", (long long)sh->job.walltime);
       begin_terminate(sh, END_TIMEOUT, why);
+    }
+    if (next_cput && now >= next_cput) {
+      int64_t used = cg_job_cpu_usec(sh->cg);
+      if (used >= sh->job.cput * 1000000 && !sh->end_override) {
+        _cleanup_free_ char *why = xasprintf("cput %llds exceeded (used %.1fs of CPU time)",
+                                             (long long)sh->job.cput, (double)used / 1e6);
+        begin_terminate(sh, END_CPUTIME, why);
+      }
+      next_cput = sh->end_override ? 0 : now + cput_every;
     }
     if (sh->kill_at && now >= sh->kill_at) {
       kill_all(sh);
@@ -313,7 +327,7 @@ supervise(struct shepherd *sh) {
       next_snap = now + snap_every;
     }
     int64_t next = min_deadline(sh->end_override ? 0 : sh->walltime_at, sh->kill_at);
-    next = min_deadline(min_deadline(next, next_peak), next_snap);
+    next = min_deadline(min_deadline(next, next_peak), min_deadline(next_snap, next_cput));
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)
       timeout = 0;

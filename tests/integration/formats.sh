@@ -107,12 +107,58 @@ if [ -n "$PY" ]; then
   ncpus=$("$BIN/qstat" -x -f -F json 1 | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["Jobs"]["1.golden"]["Resource_List"]["ncpus"] + 1)')
   check "JSON numbers are numbers, resources nested" test "$ncpus" = 2
 fi
+# Torque's dialect, over the same jobs: finished ones shown as C (the fixed
+# jobs ended in 2026-11: keep_completed covers them), Torque's tables and
+# XML, and pbsnodes in both dialects (the machine's load and memory
+# normalized).
+sched_down
+write_config "keep_completed = 3650:00:00:00"
+sched_up
+export BOXQ_DIALECT=torque
+golden torque-qstat.txt "$BIN/qstat"
+golden torque-qstat-a.txt "$BIN/qstat" -a
+golden torque-qstat-n1.txt "$BIN/qstat" -n -1
+golden torque-qstat-aR.txt "$BIN/qstat" -a -R
+golden torque-qstat-f.txt "$BIN/qstat" -f
+golden torque-qstat-x.xml "$BIN/qstat" -x
+golden torque-qstat-fx-1.xml "$BIN/qstat" -f -x 1
+node_status() {
+  "$@" | sed -E 's/(uname=)[^,<]*/\1UNAME/; s/(availmem|physmem|totmem)=[0-9]+kb/\1=Nkb/g;
+    s/(loadave)=[0-9.]+/\1=L/; s/(rectime)=[0-9]+/\1=NOW/;
+    s/(last_state_change_time = ).*/\1DATE/; s/("last_state_change_time":)[0-9]+/\1NOW/'
+}
+golden torque-pbsnodes.txt node_status "$BIN/pbsnodes" -a
+golden torque-pbsnodes.xml node_status "$BIN/pbsnodes" -x
+err=$("$BIN/qstat" -x 1 2>&1 > /dev/null)
+check "torque: nothing on stderr for a known job's XML" test -z "$err"
+if [ -n "$PY" ]; then
+  "$BIN/qstat" -x > "$T/torque.xml"
+  check "torque: qstat -x is well-formed XML" "$PY" -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/torque.xml"
+  state=$("$BIN/qstat" -f -x 2 | "$PY" -c 'import sys, xml.etree.ElementTree as E; j = E.parse(sys.stdin).getroot().find("Job"); print(j.find("job_state").text, j.find("exit_status").text, j.find("Resource_List/mem").text)')
+  check "torque: the XML read back: C, exit 137, its memory" test "$state" = "C 137 128mb"
+  name=$("$BIN/qstat" -x 3 | "$PY" -c 'import sys, xml.etree.ElementTree as E; print(E.parse(sys.stdin).getroot().find("Job/Job_Name").text)')
+  check "torque: XML keeps a name with a quote, a backslash and non-ASCII" test "$name" = 'q"uote\back-naïve'
+fi
+check "torque: qstat -f shows exit_status of a C job" has "$("$BIN/qstat" -f 2)" '^    exit_status = 137$'
+unset BOXQ_DIALECT
+golden pbsnodes.txt node_status "$BIN/pbsnodes" -a
+golden pbsnodes.json node_status "$BIN/pbsnodes" -F json
+check "valid JSON: pbsnodes -F json" sh -c "'$BIN/pbsnodes' -F json | $(if [ -n "$JQ" ]; then echo "'$JQ' -e ."; else echo "'$PY' -m json.tool"; fi) > /dev/null"
+check "pbspro: a finished job is not in qstat" test -z "$("$BIN/qstat" 1 2> /dev/null)"
+sched_down
+write_config
+sched_up
+
 # Invalid UTF-8 in a name still gives valid JSON.
 sched_down
 sqlite3 "$STATE/boxq.db" "UPDATE jobs SET name = CAST(X'6261642DFF' AS TEXT) WHERE id = 8"
 sched_up
 check "invalid UTF-8 in a name: JSON still valid" sh -c "'$BIN/qstat' -f -F json 8 | $(if [ -n "$JQ" ]; then echo "'$JQ' -e ."; else echo "'$PY' -m json.tool"; fi) > /dev/null"
 has "$("$BIN/qstat" -f -F json 8)" '"Job_Name":"bad-\\ufffd"' && ok "  the bad byte became U+FFFD" || fail "  the bad byte became U+FFFD"
+if [ -n "$PY" ]; then
+  name=$(BOXQ_DIALECT=torque "$BIN/qstat" -x 8 | "$PY" -c 'import sys, xml.etree.ElementTree as E; print(E.parse(sys.stdin).getroot().find("Job/Job_Name").text)')
+  check "  and Torque's XML too" test "$name" = "bad-�"
+fi
 
 # qstat -f read back as PBS-style tools (Snakemake, Toil) read it.
 "$BIN/qstat" -x -f > "$T/full.txt"

@@ -166,9 +166,10 @@ submit() {
   echo "${out%%.*}"
 }
 
-# jfield ID KEY: a value from `qstat -x -f`.
+# jfield ID KEY: a value from `qstat -x -f` (PBS Pro's forms, whatever
+# dialect the test's configuration names).
 jfield() {
-  "$BIN/qstat" -x -f "$1" | sed -n "s/^    $2 = //p"
+  BOXQ_DIALECT=pbspro "$BIN/qstat" -x -f "$1" | sed -n "s/^    $2 = //p"
 }
 
 # afield ID KEY: a value from `qacct -j`.

@@ -12,7 +12,7 @@
 # run to the end where they change what runs.
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
-start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb"
+start_boxq "[scheduler]" "ncpus = 8" "mem = 8gb" "unknown_queue = default" "queue_aliases = route=batch"
 cd "$WORK"
 CORPUS=$(cd "$(dirname "$0")/../data/pbs-scripts" && pwd)
 cp "$CORPUS"/*.pbs "$WORK/"
@@ -52,6 +52,29 @@ check "  kept in Resource_List" test "$(res "$site" jobfs)/$(res "$site" storage
 json=$("$BIN/qstat" -f -F json "$mpi")
 check "JSON nests them in Resource_List" \
   python3 -c 'import json,sys; r=json.loads(sys.argv[1])["Jobs"]; j=list(r.values())[0]["Resource_List"]; sys.exit(0 if j["nodes"]=="2:ppn=4" and j["nodect"]==2 else 1)' "$json"
+
+mc_out=$("$BIN/qsub" -h torque-mail-cput.pbs 2>&1 > mc.id)
+mc=$(sed 's/\..*//' mc.id)
+check "-q route: the alias's queue" test "$(jfield "$mc" queue)" = batch
+check "  silently (queue_aliases)" test -z "$mc_out"
+check "  -l cput recorded, enforced" test "$(res "$mc" cput)" = 01:00:00
+check "  -m abe, -M kept" test "$(jfield "$mc" Mail_Points)/$(jfield "$mc" Mail_Users)" = abe/someone@example.org
+wq_out=$("$BIN/qsub" -h pbspro-workq.pbs 2>&1 > wq.id)
+wq=$(sed 's/\..*//' wq.id)
+check "-q workq (not here): the default queue" test "$(jfield "$wq" queue)" = batch
+check "  qsub says so (unknown_queue = default)" has "$wq_out" "queue workq is not on this server; the job goes to batch"
+check "  select with ompthreads: 2 CPUs" test "$(res "$wq" ncpus)" = 2
+check "  -m ae, -c n accepted" test "$(jfield "$wq" Mail_Points)" = ae
+kv=$(submit -h torque-keep-vmem.pbs)
+check "-k oe, vmem as the limit" test "$(res "$kv" mem)" = 768mb
+check "  walltime in plain seconds" test "$(res "$kv" walltime)" = 00:10:00
+check "  -m n" test "$(jfield "$kv" Mail_Points)" = n
+xe=$(submit -h cray-xe.pbs)
+check "Cray XE: mppwidth=2 is 2 CPUs, -A kept" test "$(res "$xe" ncpus)/$(jfield "$xe" Account_Name)" = 2/csc123
+out=$("$BIN/qsub" -c s torque-keep-vmem.pbs 2>&1)
+check "-c s (a checkpoint) is refused, naming it" has "$out" "-c 's': boxq does not checkpoint jobs"
+out=$("$BIN/qsub" -q nosuch -W x=1 torque-keep-vmem.pbs 2>&1)
+check "an unknown -W attribute is refused, naming it" has "$out" "-W 'x=1'"
 
 # ---- three run to the end ----
 for j in "$mpi" "$sel" "$procs"; do "$BIN/qrls" "$j"; done

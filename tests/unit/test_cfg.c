@@ -209,6 +209,35 @@ queues(void **state) {
   cfg_free(&c);
 }
 
+/* Other clusters' queue names: aliases, the default queue, or refused;
+ * aliases to no queue of ours refused at load. */
+static void
+queue_routes(void **state) {
+  (void)state;
+  struct boxq_config c;
+  struct berr err = {{0}};
+  const char *ini = "[scheduler]\ndefault_queue = batch\nqueue_aliases = route=fast,short=fast\n"
+                    "[queue batch]\nenabled = true\n[queue fast]\nenabled = true\n";
+  assert_int_equal(cfg_load_string(ini, "r.ini", &c, &err), 0);
+  const char *to = NULL;
+  assert_int_equal(cfg_route_queue(&c, "batch", &to), QUEUE_AS_ASKED);
+  assert_int_equal(cfg_route_queue(&c, "short", &to), QUEUE_ALIAS);
+  assert_string_equal(to, "fast");
+  assert_int_equal(cfg_route_queue(&c, "shor", &to), -ENOENT); /* refuse, the default */
+  assert_int_equal(cfg_route_queue(&c, "workq", &to), -ENOENT);
+  cfg_free(&c);
+  assert_int_equal(cfg_load_string("[scheduler]\nunknown_queue = default\n", "r.ini", &c, &err), 0);
+  assert_int_equal(cfg_route_queue(&c, "workq", &to), QUEUE_DEFAULTED);
+  assert_string_equal(to, "batch");
+  cfg_free(&c);
+  assert_true(cfg_load_string("[scheduler]\nqueue_aliases = route=nosuch\n", "r.ini", &c, &err) <
+              0);
+  assert_non_null(strstr(err.msg, "route=nosuch names no queue"));
+  assert_true(cfg_load_string("[scheduler]\nqueue_aliases = route\n", "r.ini", &c, &err) < 0);
+  assert_non_null(strstr(err.msg, "'route' is not NAME=QUEUE"));
+  assert_true(cfg_load_string("[scheduler]\nunknown_queue = maybe\n", "r.ini", &c, &err) < 0);
+}
+
 /* The shipped example configuration must load. */
 static void
 example_config_loads(void **state) {
@@ -235,6 +264,7 @@ main(void) {
       cmocka_unit_test(missing_file),
       cmocka_unit_test(example_config_loads),
       cmocka_unit_test(queues),
+      cmocka_unit_test(queue_routes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,7 +113,15 @@ depend_lists(void **state) {
   free(s);
   free(d);
   struct berr err = {{0}};
-  assert_true(job_depend_parse("after:", &d, &n, &err) < 0);
+  /* Snakemake's {dependencies}: blank-separated ids, or none at all. */
+  assert_int_equal(job_depend_parse("afterok:4.box 5.box", &d, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(d[1].ref.id, 5);
+  free(d);
+  assert_int_equal(job_depend_parse("afterok:", &d, &n, &err), 0);
+  assert_int_equal(n, 0);
+  assert_null(d);
+  assert_int_equal(job_depend_parse("afterok: ", &d, &n, &err), -EINVAL);
   assert_true(job_depend_parse("synccount:2", &d, &n, &err) < 0);
   assert_non_null(strstr(err.msg, "synccount"));
   assert_true(job_depend_parse("", &d, &n, &err) < 0);

@@ -219,12 +219,19 @@ unknown_resources_as_the_site_says(void **state) {
   struct berr err = {{0}};
   struct res_request r = {0};
   struct res_policy pol = {.unknown = RES_UNKNOWN_WARN};
-  assert_int_equal(res_parse_list("jobfs=10gb,ncpus=2,cput=1:00:00", &r, &pol, &err), 0);
+  assert_int_equal(res_parse_list("jobfs=10gb,ncpus=2,storage=gdata/ab12", &r, &pol, &err), 0);
   assert_int_equal(r.nunknown, 2);
   assert_string_equal(r.unknown[0], "jobfs");
   char *site = res_site_string(&r);
-  assert_string_equal(site, "jobfs=10gb,cput=1:00:00");
+  assert_string_equal(site, "jobfs=10gb,storage=gdata/ab12");
   free(site);
+  res_request_free(&r);
+  /* cput is boxq's own: enforced, not a site's. */
+  assert_int_equal(res_parse_list("cput=1:00:00", &r, &pol, &err), 0);
+  assert_int_equal(r.cput, 3600);
+  assert_int_equal(r.nunknown, 0);
+  assert_true(res_parse_list("cput=0", &r, &pol, &err) < 0);
+  assert_non_null(strstr(err.msg, "cput must be longer than 0"));
   res_request_free(&r);
   pol.unknown = RES_UNKNOWN_IGNORE;
   assert_int_equal(res_parse_list("jobfs=10gb", &r, &pol, &err), 0);

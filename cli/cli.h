@@ -7,13 +7,17 @@
 #include "job.h"
 #include "proto.h"
 
+#include <signal.h>
+
 struct cli_ctx {
   const char *prog;   /* the verb, for messages */
   const char *config; /* -c FILE, or NULL */
   struct boxq_config cfg;
-  bool cfg_loaded;           /* cli_load_config loads it once */
-  enum boxq_dialect dialect; /* whose output forms: set by cli_load_config */
-  int fd;                    /* connection to boxqd, -1 until cli_connect */
+  bool cfg_loaded;                   /* cli_load_config loads it once */
+  enum boxq_dialect dialect;         /* whose output forms: set by cli_load_config */
+  bool no_timeout;                   /* waits for a reply as long as it takes (qwait) */
+  volatile sig_atomic_t interrupted; /* set by a signal handler that shut fd down */
+  int fd;                            /* connection to boxqd, -1 until cli_connect */
   struct pframer fr;
   char server[256]; /* the server name from the last reply */
 };
@@ -33,6 +37,10 @@ int cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int
 /* The same for requests with one status: b is freed; a failed status is
  * printed (its message, or strerror) unless quiet. 0, or -errno. */
 int cli_call(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret, bool quiet);
+/* For requests about several things (ids, queues): b is freed, each
+ * T_ERROR printed, a failed status without any printed too. Returns how
+ * many failed, or -1 when there was no reply. */
+int cli_call_each(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret);
 void cli_close(struct cli_ctx *ctx);
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints every T_ERROR of a reply to stderr; returns how many. */
@@ -71,3 +79,10 @@ int cmd_qalter(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pbsnodes(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qwait(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qmove(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qrun(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qpeek(struct cli_ctx *ctx, int argc, char **argv);
+/* qstart, qstop, qenable, qdisable: by ctx->prog. */
+int cmd_queue_state(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qmgr(struct cli_ctx *ctx, int argc, char **argv);

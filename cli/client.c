@@ -55,6 +55,22 @@ cli_call(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret, bool quiet) {
 }
 
 int
+cli_call_each(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret) {
+  int64_t status;
+  int r = cli_request(ctx, b, ret, &status);
+  pbuf_free(b);
+  if (r < 0)
+    return -1;
+  int errors = cli_print_errors(ctx, ret);
+  if (status < 0 && errors == 0) {
+    const char *msg = pmsg_str(ret, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    errors = 1;
+  }
+  return errors;
+}
+
+int
 cli_connect(struct cli_ctx *ctx) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
@@ -68,7 +84,7 @@ cli_connect(struct cli_ctx *ctx) {
               ctx->cfg.sched_socket, strerror(e), ctx->cfg.state_dir);
     return -e;
   }
-  struct timeval tv = {REPLY_TIMEOUT_SEC, 0};
+  struct timeval tv = {ctx->no_timeout ? 0 : REPLY_TIMEOUT_SEC, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   ctx->fd = fd;
@@ -91,6 +107,8 @@ cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t
   ctx->fr.len = 0;
   size_t flen;
   r = proto_recv(ctx->fd, &ctx->fr, ret, &flen);
+  if (r < 0 && ctx->interrupted)
+    return -EINTR; /* the caller's signal handler closed the socket */
   if (r < 0) {
     cli_error(ctx, "no reply from boxqd: %s",
               r == -EAGAIN       ? "timed out"

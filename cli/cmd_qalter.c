@@ -114,3 +114,26 @@ out:
   qsub_opts_free(&o);
   return rc;
 }
+
+/* qmove QUEUE ID...: into another queue, before they start; the new
+ * queue's defaults do not apply, its limits and rules do. */
+int
+cmd_qmove(struct cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 3 || argv[1][0] == '-') {
+    bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    fputs("Usage: qmove queue[@server] job_id [job_id ...]\n"
+          "Moves jobs that have not started into another queue, within its limits.\n",
+          help ? stdout : stderr);
+    return help ? 0 : 2;
+  }
+  struct job_rec j = {.queue = xstrndup(argv[1], strcspn(argv[1], "@"))};
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_ALTER);
+  pb_i64(&b, T_FLAGS, ALTER_QUEUE);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, &j);
+  pb_nest_end(&b, mark);
+  int rc = cli_job_request(ctx, &b, argv + 2, argc - 2);
+  job_rec_free(&j);
+  return rc;
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* qdel, qhold, qrls: one request naming every job; each unknown or
+/* qdel, qhold, qrls, qrerun, qsig, qrun: one request naming every job; each unknown or
  * forbidden id is reported while the others are still acted on. */
 #include "cli.h"
 
@@ -16,26 +16,17 @@ cli_job_request(struct cli_ctx *ctx, struct pbuf *b, char **ids, int nids) {
     return 2;
   }
   pb_end(b);
-  if (n > 0) {
-    struct pmsg reply;
-    int64_t status;
-    int r = cli_load_config(ctx);
-    if (r == 0)
-      r = cli_request(ctx, b, &reply, &status);
-    if (r < 0) {
-      pbuf_free(b);
-      return 1;
-    }
-    int bad = cli_print_errors(ctx, &reply);
-    if (bad == 0 && status < 0) {
-      const char *msg = pmsg_str(&reply, T_MESSAGE);
-      cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-      bad = 1;
-    }
-    errors += bad;
+  if (n == 0) {
+    pbuf_free(b);
+    return errors ? 1 : 0;
   }
-  pbuf_free(b);
-  return errors ? 1 : 0;
+  if (cli_load_config(ctx) < 0) {
+    pbuf_free(b);
+    return 1;
+  }
+  struct pmsg reply;
+  int bad = cli_call_each(ctx, b, &reply);
+  return bad < 0 || bad + errors > 0 ? 1 : 0;
 }
 
 /* Sends one request of type naming every id in argv[first..]; sig > 0 adds
@@ -72,6 +63,11 @@ cmd_qrls(struct cli_ctx *ctx, int argc, char **argv) {
 int
 cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv) {
   return job_action(ctx, argc, argv, 1, MSG_RERUN, 0);
+}
+
+int
+cmd_qrun(struct cli_ctx *ctx, int argc, char **argv) {
+  return job_action(ctx, argc, argv, 1, MSG_RUN, 0);
 }
 
 /* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */

@@ -253,18 +253,7 @@ info_request(struct cli_ctx *ctx, enum proto_type type, char **names, int n, str
   for (int i = 0; i < n; i++)
     pb_str(&b, T_INFO, names[i]);
   pb_end(&b);
-  int64_t status;
-  int r = cli_request(ctx, &b, reply, &status);
-  pbuf_free(&b);
-  if (r < 0)
-    return -1;
-  int errors = cli_print_errors(ctx, reply);
-  if (status < 0 && errors == 0) {
-    const char *msg = pmsg_str(reply, T_MESSAGE);
-    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-    errors = 1;
-  }
-  return errors;
+  return cli_call_each(ctx, &b, reply);
 }
 
 /* qstat -B: the server's status. */

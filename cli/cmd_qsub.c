@@ -116,54 +116,27 @@ check_user_list(const char *list, struct berr *err) {
   return 0;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void
-on_interrupt(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
-
-/* -W block=true: waits for job id to end and returns its exit status (a
- * job killed by signal N: 128 + N, as a shell says; one that never ran:
- * 1). Interrupted, it leaves the job alone and says so. */
+/* -W block=true: waits for job id to end (boxqd answers then, as for
+ * qwait) and returns its exit status (a job killed by signal N: 128 + N,
+ * as a shell says; one that never ran: 1). Interrupted, it leaves the job
+ * alone and says so. */
 static int
 wait_for_end(struct cli_ctx *ctx, int64_t id) {
   char idstr[32];
   snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
   char *ids[] = {idstr};
-  struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  int rc = 1;
-  for (unsigned delay_ms = 50;; delay_ms = delay_ms < 2000 ? delay_ms * 2 : 2000) {
-    struct joblist l = {0};
-    int errors = 0;
-    if (jobs_fetch(ctx, FETCH_FINISHED, ids, 1, &l, &errors) < 0 || l.n != 1) {
-      joblist_free(&l);
-      cli_error(ctx, "cannot follow job %s any more", idstr);
-      break;
-    }
-    const struct job_rec *j = &l.jobs[0];
-    if (j->state == JOB_FINISHED) {
-      int64_t st = j->has_exit ? j->exit_status : -1;
-      rc = st >= 0 && st < 256 ? (int)st : st > 256 && st < 256 + 128 ? 128 + (int)(st - 256) : 1;
-      joblist_free(&l);
-      break;
-    }
-    joblist_free(&l);
-    struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000};
-    if (!interrupted)
-      nanosleep(&ts, NULL);
-    if (interrupted) {
-      fprintf(stderr, "qsub: no longer waiting; job %s.%s keeps running (qdel ends it)\n", idstr,
-              ctx->server);
-      rc = 130;
-      break;
-    }
-  }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  struct joblist l;
+  int errors, rc = 1;
+  int r = jobs_wait(ctx, ids, 1, &l, &errors);
+  if (r == -EINTR) {
+    fprintf(stderr, "qsub: no longer waiting; job %s.%s keeps running (qdel ends it)\n", idstr,
+            ctx->server);
+    rc = 130;
+  } else if (r < 0 || l.n != 1)
+    cli_error(ctx, "cannot follow job %s any more", idstr);
+  else
+    rc = job_shell_status(&l.jobs[0]);
+  joblist_free(&l);
   return rc;
 }
 

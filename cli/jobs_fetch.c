@@ -58,15 +58,20 @@ jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, 
     cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
     return (int)status;
   }
+  joblist_add_reply(ret, &reply);
+  return 0;
+}
+
+void
+joblist_add_reply(struct joblist *l, const struct pmsg *reply) {
   size_t off = 0;
   struct pfield f;
-  while (pmsg_next(&reply, &off, &f)) {
+  while (pmsg_next(reply, &off, &f)) {
     struct pmsg sub;
     if (f.tag != T_JOB || pmsg_sub(&f, &sub) < 0)
       continue;
-    ret->jobs = xrealloc(ret->jobs, (ret->n + 1) * sizeof(struct job_rec));
-    if (job_rec_decode(&sub, &ret->jobs[ret->n]) == 0)
-      ret->n++;
+    l->jobs = xrealloc(l->jobs, (l->n + 1) * sizeof(struct job_rec));
+    if (job_rec_decode(&sub, &l->jobs[l->n]) == 0)
+      l->n++;
   }
-  return 0;
 }

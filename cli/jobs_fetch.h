@@ -27,3 +27,9 @@ int jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct jobl
 int jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, int nids,
                      struct joblist *ret, int *ret_errors);
 void joblist_free(struct joblist *l);
+/* Appends the T_JOB records of a reply. */
+void joblist_add_reply(struct joblist *l, const struct pmsg *reply);
+/* Waits, without polling, until the jobs named have finished (boxqd
+ * answers then); *ret their records. Unknown ids are printed and counted
+ * in *ret_errors. A signal without SA_RESTART (Ctrl-C): -EINTR. */
+int jobs_wait(struct cli_ctx *ctx, char **ids, int nids, struct joblist *ret, int *ret_errors);

@@ -21,6 +21,16 @@ static const struct cli_cmd commands[] = {
     {"qacct", "show the accounting of finished jobs", cmd_qacct},
     {"tracejob", "show a job's history", cmd_tracejob},
     {"pbsnodes", "show the node, or put it offline", cmd_pbsnodes},
+    {"qwait", "wait until jobs end", cmd_qwait},
+    {"qmove", "move jobs into another queue", cmd_qmove},
+    {"qrun", "start jobs now, past the policy", cmd_qrun},
+    {"qpeek", "show a running job's output so far", cmd_qpeek},
+    {"qcat", "show a running job's output so far (qpeek)", cmd_qpeek},
+    {"qstart", "let a queue's jobs start", cmd_queue_state},
+    {"qstop", "start none of a queue's jobs", cmd_queue_state},
+    {"qenable", "let a queue accept jobs", cmd_queue_state},
+    {"qdisable", "refuse new jobs for a queue", cmd_queue_state},
+    {"qmgr", "change queues and the server's scheduling", cmd_qmgr},
 };
 
 static void

@@ -295,19 +295,15 @@ parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
       return 0;
     }
     case 't': {
-      /* Torque's arrays: 1-10, 1-10%2, 7; the same as -J. */
-      struct job_array_range range;
-      _cleanup_free_ char *spec =
-          strspn(arg, "0123456789") == strlen(arg) ? xasprintf("%s-%s", arg, arg) : xstrdup(arg);
-      if (strchr(arg, ','))
-        return berr_set(err, -ENOTSUP,
-                        "-t '%s': lists of indices are not supported; give a range (1-10, "
-                        "1-10%%2)",
-                        arg);
-      int r = job_array_parse(spec, &range, err);
+      /* Torque's arrays: 1-10, 1-10%2, 7, and lists: 1,3,5-7%2. */
+      struct job_array_range *ranges;
+      size_t n;
+      int64_t count;
+      int r = job_array_parse_list(arg, &ranges, &n, &count, err);
       if (r < 0)
         return berr_prefix(err, r, "-t");
-      set_str(&o->array_spec, spec);
+      free(ranges);
+      set_str(&o->array_spec, arg);
       return 0;
     }
     case 'W': {

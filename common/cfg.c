@@ -71,6 +71,13 @@ static const struct cfg_key cfg_table[] = {
     {"scheduler", "sendmail", CFG_STR, OFF(sendmail), "/usr/sbin/sendmail", 0, 0, NULL,
      "the program job mail (qsub -m, -M) goes through; when it is not there, the mail is "
      "recorded in the job's events only"},
+    {"scheduler", "on_job_end", CFG_STR, OFF(on_job_end), "", 0, 0, NULL,
+     "a program (absolute path) run when any job ends, with the job's fields in BOXQ_JOB_* "
+     "variables, as hook_user, killed after hook_timeout; empty: none"},
+    {"scheduler", "hook_user", CFG_STR, OFF(hook_user), "nobody", 0, 0, NULL,
+     "the user on_job_end runs as (when boxqd runs as root; otherwise as boxqd's user)"},
+    {"scheduler", "hook_timeout", CFG_DURATION, OFF(hook_timeout), "30", 1, 3600, NULL,
+     "seconds on_job_end and sendmail may run before they are killed"},
     {"scheduler", "default_ncpus", CFG_INT, OFF(default_ncpus), "1", 1, RES_NCPUS_MAX, NULL,
      "ncpus of a job that asks for none"},
     {"scheduler", "default_mem", CFG_SIZE, OFF(default_mem), "1gb", 1, RES_SIZE_MAX, NULL,
@@ -581,6 +588,12 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   r = check_queue_aliases(cfg, name, err);
   if (r < 0)
     return r;
+  if (*cfg->on_job_end && cfg->on_job_end[0] != '/')
+    return berr_set(err, -EINVAL, "%s: [scheduler] on_job_end '%s': give an absolute path", name,
+                    cfg->on_job_end);
+  if (*cfg->sendmail && cfg->sendmail[0] != '/')
+    return berr_set(err, -EINVAL, "%s: [scheduler] sendmail '%s': give an absolute path", name,
+                    cfg->sendmail);
   derive_paths(cfg);
   return 0;
 }

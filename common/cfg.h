@@ -44,9 +44,12 @@ struct boxq_config {
   char *managers;  /* users and @groups who may act on any job (and, later, the server) */
   char *operators; /* users and @groups who may act on any job */
   char *default_queue;
-  char *unknown_queue; /* refuse, or default: to default_queue with a warning */
-  char *queue_aliases; /* "NAME=QUEUE,...": other clusters' queue names for ours */
-  char *sendmail;      /* qsub -m mail goes through it; none there: recorded only */
+  char *unknown_queue;  /* refuse, or default: to default_queue with a warning */
+  char *queue_aliases;  /* "NAME=QUEUE,...": other clusters' queue names for ours */
+  char *sendmail;       /* qsub -m mail goes through it; none there: recorded only */
+  char *on_job_end;     /* a program run when a job ends; "" none */
+  char *hook_user;      /* the user it runs as (when boxqd is root) */
+  int64_t hook_timeout; /* seconds before it (or sendmail) is killed */
   int64_t default_ncpus;
   int64_t default_mem;
   int64_t default_walltime; /* 0 = none */

@@ -357,3 +357,13 @@ job_name_check(const char *name, struct berr *err) {
                       name);
   return 0;
 }
+
+int
+job_shell_status(const struct job_rec *j) {
+  int64_t st = j->has_exit ? j->exit_status : -1;
+  if (st >= 0 && st < 256)
+    return (int)st;
+  if (st > JOB_EXIT_SIGNAL_BASE && st < JOB_EXIT_SIGNAL_BASE + 128)
+    return 128 + (int)(st - JOB_EXIT_SIGNAL_BASE);
+  return 1;
+}

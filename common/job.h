@@ -115,6 +115,10 @@ size_t job_env_count(char *const *env);
  * WORKDIR/NAME.oID (NAME.eID). Returned string is allocated. */
 char *job_out_path(const struct job_rec *j, const char *server);
 char *job_err_path(const struct job_rec *j, const char *server);
+/* A finished job's status as a shell would give it: its exit status,
+ * 128+N when signal N killed it, 1 when it never ran (or ended with one
+ * of boxq's negative codes). */
+int job_shell_status(const struct job_rec *j);
 /* "ID.SERVER" */
 char *job_id_string(int64_t id, const char *server);
 /* How PBS names the job: "ID.SERVER", "ID[].SERVER" for an array job,

@@ -101,6 +101,62 @@ job_array_count(const struct job_array_range *r) {
   return (r->last - r->first) / r->step + 1;
 }
 
+int
+job_array_parse_list(const char *spec, struct job_array_range **ret, size_t *ret_n,
+                     int64_t *ret_count, struct berr *err) {
+  _cleanup_free_ char *copy = xstrdup(spec);
+  int64_t limit = 0;
+  char *pct = strrchr(copy, '%');
+  if (pct) {
+    const char *p = pct + 1;
+    if (!scan_number(&p, &limit) || *p || limit < 1)
+      return berr_set(err, -EINVAL, "array range '%s': %%MAX must be 1 or more", spec);
+    *pct = '\0';
+  }
+  struct job_array_range *v = NULL;
+  size_t n = 0;
+  int64_t count = 0;
+  char *rest = copy;
+  for (char *item; (item = strsep(&rest, ","));) {
+    struct job_array_range r;
+    int e = strchr(item, '%') ? berr_set(err, -EINVAL,
+                                         "array range '%s': %%MAX goes once, at "
+                                         "the end",
+                                         spec)
+                              : job_array_parse(item, &r, err);
+    if (e == 0 && n > 0 && r.first <= v[n - 1].last)
+      e = berr_set(err, -EINVAL, "array range '%s': give the indexes in ascending order, once",
+                   spec);
+    if (e < 0) {
+      free(v);
+      return e;
+    }
+    r.limit = limit;
+    v = xrealloc(v, (n + 1) * sizeof(*v));
+    v[n++] = r;
+    count += job_array_count(&r);
+  }
+  *ret = v;
+  *ret_n = n;
+  *ret_count = count;
+  return 0;
+}
+
+char *
+job_array_format_list(const struct job_array_range *r, size_t n) {
+  size_t cap = 72 * (n + 1), len = 0;
+  char *out = xmalloc(cap);
+  out[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    struct job_array_range one = r[i];
+    one.limit = 0;
+    char buf[96];
+    job_array_format(&one, buf, sizeof(buf));
+    len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", buf);
+  }
+  return out;
+}
+
 void
 job_array_format(const struct job_array_range *r, char *buf, size_t len) {
   if (r->first == r->last)

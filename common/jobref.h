@@ -38,6 +38,13 @@ struct job_array_range {
  * JOB_ARRAY_MAX - 1, first <= last, step >= 1. */
 int job_array_parse(const char *spec, struct job_array_range *ret, struct berr *err);
 int64_t job_array_count(const struct job_array_range *r);
+/* Torque's lists (-t): "1,3,5-7", "0-8:2,20%4" (%MAX once, at the end):
+ * ranges ascending and apart. *ret allocated, *ret_n ranges, each with
+ * the limit; *ret_count the indexes in all. */
+int job_array_parse_list(const char *spec, struct job_array_range **ret, size_t *ret_n,
+                         int64_t *ret_count, struct berr *err);
+/* The list in normalized form ("1,3,5-7"; the limit apart). Allocated. */
+char *job_array_format_list(const struct job_array_range *r, size_t n);
 /* "1-100:2" without the limit. */
 void job_array_format(const struct job_array_range *r, char *buf, size_t len);
 

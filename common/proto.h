@@ -43,6 +43,9 @@ enum proto_type {
   MSG_ACCT = 212,       /* qacct: filters (A_*) -> T_JOB rows or T_GROUP summaries */
   MSG_NODE_INFO = 213,  /* pbsnodes: -> T_INFO "key=value" lines, a "job=" line each */
   MSG_NODE_SET = 214,   /* pbsnodes -o/-c/-N: T_FLAGS (NODE_*), T_MESSAGE the note */
+  MSG_WAIT = 215,       /* qwait: T_JOBREFs -> T_JOB each, once all have finished */
+  MSG_RUN = 217,        /* qrun: T_JOBREFs start now, past the policy, if they fit */
+  MSG_ADMIN = 216,      /* qstart/qstop/qenable/qdisable, qmgr: T_FLAGS (ADMIN_*), T_INFO queues */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -192,6 +195,16 @@ enum stat_flags {
   STAT_COMPLETED = 1 << 4,  /* jobs finished within keep_completed too (Torque's C) */
 };
 
+/* T_FLAGS of MSG_ADMIN. */
+enum {
+  ADMIN_QUEUE_ENABLE = 1 << 0, /* the queues accept new jobs */
+  ADMIN_QUEUE_DISABLE = 1 << 1,
+  ADMIN_QUEUE_START = 1 << 2, /* their jobs may start */
+  ADMIN_QUEUE_STOP = 1 << 3,
+  ADMIN_SCHEDULING_ON = 1 << 4, /* the server starts jobs */
+  ADMIN_SCHEDULING_OFF = 1 << 5,
+};
+
 /* T_FLAGS of MSG_NODE_SET. */
 enum {
   NODE_OFFLINE = 1 << 0, /* no job starts until cleared */
@@ -213,6 +226,7 @@ enum alter_flags {
   ALTER_ERR_PATH = 1 << 10,
   ALTER_JOIN = 1 << 11,
   ALTER_ARRAY_LIMIT = 1 << 12,
+  ALTER_QUEUE = 1 << 13, /* qmove */
 };
 
 /* A growable buffer that frames and encodes one or more messages. */

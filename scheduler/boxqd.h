@@ -55,8 +55,12 @@ struct boxqd {
   struct idmap usage_index;
   /* Fires when the next deferred job (qsub -a) becomes eligible. */
   uv_timer_t deferred;
-  /* The node offline (pbsnodes -o): no job starts (node.c). */
+  /* Clients waiting for jobs to end (waiters.c). */
+  struct waiter *waiters;
+  /* The node offline (pbsnodes -o), or scheduling off (qmgr): no job
+   * starts (node.c, admin.c). */
   bool offline;
+  bool scheduling_off;
   char *node_note;      /* pbsnodes -N, or NULL */
   int64_t node_changed; /* when it last went offline or back */
   /* Retention rounds (retention.c). */
@@ -110,6 +114,8 @@ size_t ready_count(const struct boxqd *d);
 int64_t ready_id(const struct boxqd *d, size_t i);
 /* Asks the worker for job id back (once; none while it is away). */
 void ready_take_back(struct boxqd *d, int64_t id, const char *why);
+/* Asks the worker for every job of the set back (no job is to start). */
+void ready_take_back_all(struct boxqd *d, const char *why);
 /* Job id left the set (returned, started, dispatched, ended): parked
  * requests run again. */
 void ready_gone(struct boxqd *d, int64_t id);
@@ -188,6 +194,11 @@ void walsync_free(struct boxqd *d);
 /* pass.c: records job id (a task of array_id, or 0) dispatched now: R,
  * pinned to cpus (NULL: none given; "" for no pinning), its array begun,
  * a 'dispatched' event with detail. Inside the caller's transaction. */
+/* qrun: records job j started now, past the policy, if it fits in what
+ * running jobs leave (-EBUSY, saying so, if not); the caller dispatches
+ * it once its transaction commits. */
+int sched_start_now(struct boxqd *d, const struct job_rec *j, const char *detail, int64_t now,
+                    struct berr *err);
 int sched_record_dispatch(struct boxqd *d, int64_t id, int64_t array_id, const char *cpus,
                           const char *detail, int64_t now);
 /* A queued job the worker started from the ready set: it leaves the
@@ -244,10 +255,25 @@ void reply_add_error(struct pbuf *b, int *status, int r, const char *msg);
 /* Closes a reply begun with pb_begin(MSG_REPLY), sends it and frees it. */
 void reply_finish(struct boxqd *d, struct conn *c, struct pbuf *b, int status);
 
-/* mail.c: qsub -m/-M mail on a job's start ('b') or end ('e'; 'a' when
+/* notify.c: qsub -m/-M mail on a job's start ('b') or end ('e'; 'a' when
  * the system ended it; end is its result), through sendmail, recorded
  * in its events either way. -errno if the event cannot be stored. */
 int mail_job(struct boxqd *d, const struct job_rec *j, const struct job_rec *end, char point);
+/* The site's on_job_end program for a job that ended (end: its result),
+ * spawned, never waited for. -errno if its event cannot be stored. */
+int hook_job_end(struct boxqd *d, const struct job_rec *j, const struct job_rec *end);
+
+/* waiters.c: MSG_WAIT (qwait, qsub -W block=true), answered once its
+ * jobs have finished; waiters_check runs before every pass. */
+void req_wait(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void waiters_check(struct boxqd *d);
+void waiters_forget_conn(struct boxqd *d, struct conn *c);
+void waiters_free(struct boxqd *d);
+
+/* admin.c: queues stopped/started, disabled/enabled, and the server's
+ * scheduling, changed at run time and kept over the file's values. */
+void admin_load(struct boxqd *d);
+void req_admin(struct boxqd *d, struct conn *c, const struct pmsg *m);
 
 /* node.c: the machine as pbsnodes shows it, and its offline state. */
 void node_load(struct boxqd *d);

@@ -237,6 +237,7 @@ db_alter(struct db *db, const struct job_rec *j, int64_t now) {
   sqlite3_bind_int64(s, 13, j->exec_time);
   sqlite3_bind_int64(s, 14, now);
   db__bind_text(s, 15, j->depend ? j->depend : "");
+  db__bind_text(s, 16, j->queue);
   return db__step_done(db, s);
 }
 

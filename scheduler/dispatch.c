@@ -477,6 +477,8 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   if (r == 0)
     r = mail_job(d, &cur, &end, 'e');
+  if (r == 0)
+    r = hook_job_end(d, &cur, &end);
   if (r == 0) {
     /* Fair share charges what the job kept from others: its CPUs for as
      * long as it held them. */

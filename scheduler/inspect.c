@@ -79,6 +79,8 @@ annotate(struct boxqd *d, struct job_rec *j) {
       }
       if (d->offline)
         why = xstrdup("the node is offline (pbsnodes -o); no job starts until pbsnodes -c");
+      else if (d->scheduling_off)
+        why = xstrdup("scheduling is off (qmgr -c 'set server scheduling = true' turns it on)");
       else if (n->reason == SR_START && !d->worker_ready)
         why = xstrdup("waiting for boxq-worker to connect");
       else if (n->reason == SR_RESERVED && sched_reservation(d, &rid, &rtime) &&
@@ -254,13 +256,15 @@ req_server_info(struct boxqd *d, struct conn *c) {
   _cleanup_free_ char *info = xasprintf(
       "server_state=%s\nworker=%s\ncgroup_backend=%s\nncpus=%lld\nmem=%lld\ntotal_jobs=%lld\n"
       "queued=%lld\nheld=%lld\nwaiting=%lld\nrunning=%lld\nexiting=%lld\nbegun=%lld\n"
-      "default_queue=%s\nbackfill=%s\npbs_version=boxq %s\nprotocol=%d\n",
+      "default_queue=%s\nbackfill=%s\nscheduling=%s\nnode_state=%s\npbs_version=boxq %s\n"
+      "protocol=%d\n",
       d->worker_ready ? "Active" : "Idle", d->worker_ready ? "connected" : "disconnected",
       d->worker_ready ? d->worker_backend : "unknown", (long long)d->cap.ncpus,
       (long long)d->cap.mem, (long long)sc.total, (long long)sc.n[JOB_QUEUED],
       (long long)sc.n[JOB_HELD], (long long)sc.n[JOB_WAITING], (long long)sc.n[JOB_RUNNING],
       (long long)sc.n[JOB_EXITING], (long long)sc.n['B'], d->cfg.default_queue,
-      d->cfg.backfill ? "True" : "False", BOXQ_VERSION, BOXQ_PROTOCOL_VERSION);
+      d->cfg.backfill ? "True" : "False", d->scheduling_off ? "False" : "True",
+      d->offline ? "offline" : "free", BOXQ_VERSION, BOXQ_PROTOCOL_VERSION);
   pb_str(&b, T_INFO, info);
   reply_finish(d, c, &b, r < 0 ? r : 0);
 }

@@ -148,6 +148,7 @@ main(int argc, char **argv) {
   }
 
   node_load(&d);
+  admin_load(&d);
   d.loop = uv_default_loop();
   r = server_start(&d);
   if (r < 0) {
@@ -189,6 +190,7 @@ main(int argc, char **argv) {
   walsync_free(&d);
   idmap_free(&d.conns_by_uid);
   node_free(&d);
+  waiters_free(&d);
   cfg_free(&d.cfg);
   log_info("stopped");
   return 0;

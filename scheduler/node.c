@@ -142,15 +142,8 @@ node_set_offline(struct boxqd *d, bool offline, const char *note, struct berr *e
   d->offline = offline;
   d->node_changed = now;
   log_info("the node is %s", offline ? "offline: no job starts" : "back online");
-  if (offline) {
-    size_t n = ready_count(d);
-    int64_t *ids = xcalloc(n + 1, sizeof(*ids));
-    for (size_t i = 0; i < n; i++)
-      ids[i] = ready_id(d, i);
-    for (size_t i = 0; i < n; i++)
-      ready_take_back(d, ids[i], "the node went offline");
-    free(ids);
-  }
+  if (offline)
+    ready_take_back_all(d, "the node went offline");
   sched_queue_changed(d);
   sched_request_pass(d);
   return 0;

@@ -6,6 +6,7 @@
  * Passes are coalesced: events ask for one, the loop runs it. */
 #include "boxqd.h"
 #include "log.h"
+#include "res.h"
 
 #include <string.h>
 
@@ -182,6 +183,46 @@ pin_job(struct boxqd *d, struct cpuset *busy, int64_t id, int64_t ncpus) {
     busy->bits[i] |= got.bits[i];
   cpuset_format(&got, list, sizeof(list));
   return db_set_cpus(d->db, id, list);
+}
+
+/* What running (and dispatched) jobs hold; with pin_cpus, their CPUs. */
+struct held {
+  struct pass_input p; /* first: busy_cpus takes it */
+  int64_t ncpus, mem;
+};
+
+static int
+held_by_running(void *ud, struct job_rec *j) {
+  struct held *h = ud;
+  busy_cpus(&h->p, j);
+  h->ncpus += j->ncpus;
+  h->mem += j->mem;
+  return 0;
+}
+
+int
+sched_start_now(struct boxqd *d, const struct job_rec *j, const char *detail, int64_t now,
+                struct berr *err) {
+  struct held h = {.p = {.d = d}};
+  if (db_list_running(d->db, held_by_running, &h) < 0)
+    return berr_set(err, -EIO, "%s", db_errmsg(d->db));
+  int64_t free_ncpus = d->cap.ncpus - h.ncpus, free_mem = d->cap.mem - h.mem;
+  if (j->ncpus > free_ncpus || j->mem > free_mem) {
+    char want[32], have[32];
+    res_format_size(j->mem, want, sizeof(want));
+    res_format_size(free_mem > 0 ? free_mem : 0, have, sizeof(have));
+    return berr_set(err, -EBUSY,
+                    "job %lld does not fit now: it asks for ncpus=%lld mem=%s; running jobs leave "
+                    "%lld CPUs and %s",
+                    (long long)j->id, (long long)j->ncpus, want,
+                    (long long)(free_ncpus > 0 ? free_ncpus : 0), have);
+  }
+  int r = sched_record_dispatch(d, j->id, j->array_id, NULL, detail, now);
+  if (r == 0 && d->cfg.pin_cpus)
+    r = pin_job(d, &h.p.busy, j->id, j->ncpus);
+  if (r < 0)
+    return berr_set(err, r, "cannot record the start: %s", db_errmsg(d->db));
+  return 0;
 }
 
 static int
@@ -481,7 +522,7 @@ sched_pass(struct boxqd *d) {
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
   /* Jobs start when the worker is there and the node is not offline. */
-  bool can_start = d->worker_ready && !d->offline;
+  bool can_start = d->worker_ready && !d->offline && !d->scheduling_off;
   bool quick = d->pass->qcache_valid && !d->pass->queue_changed &&
                uv_now(d->loop) - d->pass->qcache_ms < QCACHE_MAX_AGE_MS;
   d->pass->queue_changed = false;
@@ -605,6 +646,7 @@ out:
 static void
 run_pass(struct boxqd *d) {
   d->pass->sched_pending = false;
+  waiters_check(d); /* whatever asked for this pass may have finished a job */
   uint64_t start = uv_hrtime();
   sched_pass(d);
   uint64_t took_ms = (uv_hrtime() - start) / 1000000;

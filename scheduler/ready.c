@@ -130,6 +130,17 @@ ready_take_back(struct boxqd *d, int64_t id, const char *why) {
   log_debug("job %lld: asked back from the worker: %s", (long long)id, why);
 }
 
+void
+ready_take_back_all(struct boxqd *d, const char *why) {
+  size_t n = ready_count(d);
+  int64_t *ids = xcalloc(n + 1, sizeof(*ids));
+  for (size_t i = 0; i < n; i++)
+    ids[i] = ready_id(d, i);
+  for (size_t i = 0; i < n; i++)
+    ready_take_back(d, ids[i], why);
+  free(ids);
+}
+
 static void on_replay(uv_idle_t *h);
 
 static void

@@ -55,19 +55,21 @@ check_array(struct boxqd *d, struct job_rec *j, struct berr *err) {
     j->array_limit = 0;
     return 0;
   }
-  struct job_array_range range;
-  int r = job_array_parse(j->array_spec, &range, err);
+  struct job_array_range *ranges;
+  size_t nranges;
+  int64_t n;
+  int r = job_array_parse_list(j->array_spec, &ranges, &nranges, &n, err);
   if (r < 0)
     return r;
-  int64_t n = job_array_count(&range);
-  if (n > d->cfg.max_array_size)
+  if (n > d->cfg.max_array_size) {
+    free(ranges);
     return berr_set(err, -E2BIG, "array of %lld tasks exceeds this server's max_array_size (%lld)",
                     (long long)n, (long long)d->cfg.max_array_size);
-  char spec[96];
-  job_array_format(&range, spec, sizeof(spec));
+  }
   free(j->array_spec);
-  j->array_spec = xstrdup(spec);
-  j->array_limit = range.limit;
+  j->array_spec = job_array_format_list(ranges, nranges);
+  j->array_limit = ranges[0].limit;
+  free(ranges);
   return 0;
 }
 
@@ -373,9 +375,14 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   if (r == 0)
     r = db_insert_job(d->db, &j);
   if (r == 0 && j.array_spec) {
-    struct job_array_range range;
-    job_array_parse(j.array_spec, &range, NULL);
-    r = db_insert_tasks(d->db, j.id, range.first, range.last, range.step);
+    /* The ranges of the list check_array normalized, in order. */
+    struct job_array_range *ranges = NULL;
+    size_t nranges = 0;
+    int64_t count;
+    job_array_parse_list(j.array_spec, &ranges, &nranges, &count, NULL);
+    for (size_t i = 0; r == 0 && i < nranges; i++)
+      r = db_insert_tasks(d->db, j.id, ranges[i].first, ranges[i].last, ranges[i].step);
+    free(ranges);
   }
   if (r == 0)
     r = db_add_event(d->db, j.id, j.ctime, "submitted",
@@ -461,6 +468,7 @@ struct action_out {
   size_t n;
   int sig; /* 0: cancel them */
   bool changed;
+  struct planned_start start; /* qrun: a job to dispatch (id 0: none) */
 };
 
 typedef int (*job_action_fn)(struct boxqd *d, struct job_rec *j, struct conn *c,
@@ -667,6 +675,22 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
     r = berr_set(err, -EINVAL, "%%N (array limit) applies only to array jobs");
     goto out;
   }
+  if (flags & ALTER_QUEUE) {
+    /* qmove: into a queue that takes jobs, within its limits (below). */
+    const char *to = NULL;
+    const struct boxq_queue *q =
+        a.queue && cfg_route_queue(&d->cfg, a.queue, &to) >= 0 ? cfg_queue(&d->cfg, to) : NULL;
+    if (!q) {
+      r = berr_set(err, -ENOENT, "Unknown queue '%s' (see qstat -Q)", a.queue ? a.queue : "");
+      goto out;
+    }
+    if (!q->enabled) {
+      r = berr_set(err, -EPERM, "queue '%s' is not accepting jobs (qenable)", q->name);
+      goto out;
+    }
+    free(j->queue);
+    j->queue = xstrdup(q->name);
+  }
   /* The owner's queue rules, checked for the owner (not the caller). */
   gid_t owner_gid = (gid_t)j->gid;
   if ((r = queue_admit(d, (uid_t)j->uid, owner_gid, j->owner, j, false, err)) < 0)
@@ -858,6 +882,8 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
       log_info("job %lld: %s by uid %u", (long long)done[i].id, verb, (unsigned)c->uid);
       for (size_t k = 0; k < done[i].out.n; k++)
         worker_signal_job(d, done[i].out.ids[k], done[i].out.sig, done[i].out.sig == 0);
+      if (done[i].out.start.id)
+        worker_dispatch(d, done[i].out.start);
     }
     free(done[i].out.ids);
   }
@@ -873,6 +899,33 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
     pbuf_free(&b);
   }
   free(done);
+}
+
+/* qrun: a queued job (or task) starts now, past the policy (queue limits,
+ * priorities, a stopped queue, scheduling off), if it fits in what running
+ * jobs leave. For root, managers and operators. */
+static int
+act_run(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+        struct action_out *out, struct berr *err) {
+  (void)req;
+  if (!may_act_on_any(d, c))
+    return berr_set(err, -EPERM, "qrun is for root, managers and operators");
+  if (j->array_spec)
+    return berr_set(err, -EINVAL, "qrun starts one job or one task: name a task (%lld[INDEX])",
+                    (long long)j->id);
+  if (j->state != JOB_QUEUED)
+    return berr_set(err, -EBUSY,
+                    "Request invalid for state of job %lld.%s (state %c): qrun starts queued "
+                    "jobs (qrls releases held ones)",
+                    (long long)j->id, d->server_name, j->state);
+  if (!d->worker_ready)
+    return berr_set(err, -EAGAIN, "boxq-worker is not connected: no job can start");
+  char who[64];
+  snprintf(who, sizeof(who), "by qrun (uid %u), past the policy", (unsigned)c->uid);
+  int r = sched_start_now(d, j, who, now_sec(), err);
+  if (r == 0)
+    out->start = (struct planned_start){.id = j->id, .array_id = j->array_id};
+  return r;
 }
 
 void
@@ -911,11 +964,20 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     case MSG_NODE_SET:
       req_node_set(d, c, m);
       break;
+    case MSG_WAIT:
+      req_wait(d, c, m);
+      break;
+    case MSG_ADMIN:
+      req_admin(d, c, m);
+      break;
     case MSG_ALTER:
       req_job_action(d, c, m, act_alter, "alter");
       break;
     case MSG_RERUN:
       req_job_action(d, c, m, act_rerun, "rerun");
+      break;
+    case MSG_RUN:
+      req_job_action(d, c, m, act_run, "run (qrun)");
       break;
     case MSG_SIGNAL_JOB: {
       int64_t sig = pmsg_i64_or(m, T_SIGNAL, 0);

@@ -35,6 +35,7 @@ on_client_close(struct conn *c) {
   struct boxqd *d = c->data;
   walsync_forget_conn(d, c);
   ready_forget_conn(d, c);
+  waiters_forget_conn(d, c);
   if (c->uid != (uid_t)-1)
     conn_count_add(d, c->uid, -1);
 }

@@ -99,6 +99,8 @@ mkdir -p sub logs
 opts=$(submit torque-options.pbs)
 arr=$(submit torque-array.pbs)
 arr=${arr%\[\]}
+tl=$(echo 'echo "index $PBS_ARRAYID"' | submit -t 1,3,5-6%2 -N tlist)
+tl=${tl%\[\]}
 bashism=$(submit no-shebang-bash.pbs)
 moab=$(submit -C '#MSUB' moab-prefix.pbs)
 check "-C: directives under another prefix" test "$(jfield "$moab" Job_Name)" = moab
@@ -107,6 +109,11 @@ dp=$(PBS_DPREFIX='#MSUB' submit -h moab-prefix.pbs)
 check "  PBS_DPREFIX too" test "$(jfield "$dp" Job_Name)" = moab
 for j in "$opts" "$bashism" "$moab"; do wait_job "$j" 30 > /dev/null; done
 for i in 1 2 3; do wait_job "$arr[$i]" 30 > /dev/null; done
+for i in 1 3 5 6; do wait_job "$tl[$i]" 30 > /dev/null; done
+check "-t 1,3,5-6%2: Torque's list, four tasks" \
+  test "$(cat tlist.o"$tl".* 2> /dev/null | sort | tr '\n' ' ')" = "index 1 index 3 index 5 index 6 "
+check "  kept as given, at most 2 at once" \
+  test "$(jfield "$tl" array_indices_submitted)/$(jfield "$tl" max_run_subjobs)" = "1,3,5-6/2"
 # A relative -o is relative to where qsub ran, as Torque has it.
 log=$(ls logs/"$opts".*.out 2> /dev/null)
 check "-o logs/\${PBS_JOBID}.out names the file after the job (${log##*/})" test -n "$log"

@@ -97,6 +97,28 @@ array_ranges(void **state) {
                        "1-10%", "1-10%0", "1-1000000", "1--2", "1-2x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_true(job_array_parse(bad[i], &a, NULL) < 0);
+  /* Torque's lists (-t). */
+  struct job_array_range *l;
+  size_t n;
+  int64_t count;
+  struct berr err = {{0}};
+  assert_int_equal(job_array_parse_list("1,3,5-7,10-20:5%2", &l, &n, &count, &err), 0);
+  assert_int_equal(n, 4);
+  assert_int_equal(count, 1 + 1 + 3 + 3);
+  assert_int_equal(l[3].step, 5);
+  assert_int_equal(l[0].limit, 2);
+  char *norm = job_array_format_list(l, n);
+  assert_string_equal(norm, "1,3,5-7,10-20:5");
+  free(norm);
+  free(l);
+  assert_int_equal(job_array_parse_list("4-9", &l, &n, &count, &err), 0);
+  assert_int_equal(count, 6);
+  free(l);
+  const char *bad_lists[] = {"3,1", "1-5,5", "1,,2", "1,2%", "1%2,3", "1,x", ","};
+  for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
+    assert_true(job_array_parse_list(bad_lists[i], &l, &n, &count, &err) < 0);
+  assert_int_equal(job_array_parse_list("3,1", &l, &n, &count, &err), -EINVAL);
+  assert_non_null(strstr(err.msg, "ascending order"));
 }
 
 static void

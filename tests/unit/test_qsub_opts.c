@@ -187,16 +187,16 @@ torque_and_pbspro_options(void **state) {
   assert_int_equal(o.nvars, 0);
   assert_string_equal(qsub_directive_prefix(&o), "#MSUB");
   qsub_opts_free(&o);
-  /* -w is Torque's -d too; -t N is one index. */
+  /* -w is Torque's -d too; -t N is one index (boxqd normalizes it). */
   char *more[] = {"-w", "rel/dir", "-t", "7"};
   qsub_opts_init(&o);
   assert_int_equal(qsub_parse_args(&o, ARRAY_SIZE(more), more, true, &idx, &err), 0);
   assert_string_equal(o.workdir, "rel/dir");
-  assert_string_equal(o.array_spec, "7-7");
+  assert_string_equal(o.array_spec, "7");
   qsub_opts_free(&o);
   static const char *const bad[][3] = {
       {"-S", "bash", "absolute path"}, {"-k", "x", "-k"},
-      {"-t", "1,3,5", "lists"},        {"-t", "5-1", "-t"},
+      {"-t", "5,3", "ascending"},      {"-t", "5-1", "-t"},
       {"-W", "umask=999", "octal"},    {"-W", "umask=", "octal"},
       {"-d", "", "directory"},         {"-A", "two words", "printable"},
       {"-P", "", "printable"},

@@ -57,3 +57,9 @@ log_msg(enum log_level level, const char *fmt, ...) {
   (void)r;
   errno = saved;
 }
+
+void
+log_set_level(enum log_level level) {
+  if ((int)level >= LOG_LVL_ERROR && level <= LOG_LVL_DEBUG)
+    log_max = level;
+}

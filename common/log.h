@@ -7,6 +7,7 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *program, enum log_level level);
 enum log_level log_get_level(void);
+void log_set_level(enum log_level level); /* a reloaded configuration's */
 int log_level_from_string(const char *s); /* -EINVAL if unknown */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -26,7 +26,8 @@ struct boxqd {
   struct cpuset pin_cpus; /* CPUs jobs are pinned to, with pin_cpus */
 
   uv_pipe_t server;
-  uv_signal_t sig_term, sig_int;
+  uv_signal_t sig_term, sig_int, sig_hup;
+  const char *config_arg; /* -c FILE (or NULL): read again on SIGHUP (reload.c) */
 
   /* The link to boxq-worker: connected, and ready once its hello arrived. */
   struct conn *worker;
@@ -269,6 +270,11 @@ void req_wait(struct boxqd *d, struct conn *c, const struct pmsg *m);
 void waiters_check(struct boxqd *d);
 void waiters_forget_conn(struct boxqd *d, struct conn *c);
 void waiters_free(struct boxqd *d);
+
+/* reload.c: SIGHUP reads the configuration again (a bad file is refused
+ * whole); main.c's capacity computation applies it. */
+void config_reload(struct boxqd *d);
+void sched_capacity_update(struct boxqd *d);
 
 /* admin.c: queues stopped/started, disabled/enabled, and the server's
  * scheduling, changed at run time and kept over the file's values. */

@@ -77,7 +77,11 @@ annotate(struct boxqd *d, struct job_rec *j) {
         why = xstrdup("not yet considered by the scheduler");
         break;
       }
-      if (d->offline)
+      if (!cfg_queue(&d->cfg, j->queue))
+        why = xasprintf("its queue %s is no longer in the configuration; it stays queued "
+                        "(qmove moves it)",
+                        j->queue);
+      else if (d->offline)
         why = xstrdup("the node is offline (pbsnodes -o); no job starts until pbsnodes -c");
       else if (d->scheduling_off)
         why = xstrdup("scheduling is off (qmgr -c 'set server scheduling = true' turns it on)");

@@ -32,6 +32,14 @@ on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&d->server, NULL);
   uv_close((uv_handle_t *)&d->sig_term, NULL);
   uv_close((uv_handle_t *)&d->sig_int, NULL);
+  uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+static void
+on_sighup(uv_signal_t *h, int signum) {
+  (void)signum;
+  log_info("SIGHUP: reading the configuration again");
+  config_reload(h->data);
 }
 
 /* The first n online CPUs: those pinned jobs are given. */
@@ -52,8 +60,8 @@ pinnable_cpus(int64_t n, struct cpuset *ret) {
     }
 }
 
-static void
-compute_capacity(struct boxqd *d) {
+void
+sched_capacity_update(struct boxqd *d) {
   if (d->cfg.ncpus)
     d->cap.ncpus = d->cfg.ncpus;
   else {
@@ -120,7 +128,7 @@ main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  struct boxqd d = {0};
+  struct boxqd d = {.config_arg = config};
   struct berr err = {{0}};
   if (cfg_load(config, &d.cfg, &err) < 0) {
     fprintf(stderr, "boxqd: %s\n", err.msg);
@@ -132,7 +140,7 @@ main(int argc, char **argv) {
     return 0;
   }
   log_init("boxqd", (enum log_level)log_level_from_string(d.cfg.log_level));
-  compute_capacity(&d);
+  sched_capacity_update(&d);
   d.server_name = cfg_server_name(&d.cfg);
 
   int r = make_state_dir(d.cfg.state_dir);
@@ -163,6 +171,9 @@ main(int argc, char **argv) {
   d.sig_term.data = d.sig_int.data = &d;
   uv_signal_start(&d.sig_term, on_signal, SIGTERM);
   uv_signal_start(&d.sig_int, on_signal, SIGINT);
+  uv_signal_init(d.loop, &d.sig_hup);
+  d.sig_hup.data = &d;
+  uv_signal_start(&d.sig_hup, on_sighup, SIGHUP);
   signal(SIGPIPE, SIG_IGN);
   worker_link_start(&d);
   if (wf_start(&d, &err) < 0) {

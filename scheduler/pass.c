@@ -49,7 +49,7 @@ queue_index(const struct boxqd *d, const char *name) {
   for (size_t i = 0; i < d->cfg.nqueues; i++)
     if (strcmp(d->cfg.queues[i].name, name) == 0)
       return (uint32_t)i;
-  return (uint32_t)d->cfg.nqueues; /* a queue since removed from the config: no queue limits */
+  return (uint32_t)d->cfg.nqueues; /* a queue since removed from the config (policy_queues) */
 }
 
 static struct sched_job
@@ -150,6 +150,8 @@ policy_queues(const struct boxqd *d) {
                                  .max_user_ncpus = q->max_user_ncpus,
                                  .max_user_mem = q->max_user_mem};
   }
+  /* qs[nqueues], zeroed, stands for the queues removed from the
+   * configuration (SIGHUP): stopped, so their jobs stay until qmove. */
   return qs;
 }
 
@@ -555,7 +557,7 @@ sched_pass(struct boxqd *d) {
   struct sched_input in = {
       .cap = d->cap,
       .queues = queues,
-      .nqueues = d->cfg.nqueues,
+      .nqueues = d->cfg.nqueues + 1,
       .users = users,
       .nusers = nusers,
       .running = p.running,

@@ -4,7 +4,9 @@
 # not; running ones go on), qdisable/qenable (new jobs accepted or not),
 # qmgr's server scheduling switch and queue attributes, all kept across a
 # restart of boxqd, refused to ordinary users, and logged with who did it;
-# qmove into another queue, qrun past the policy when the job fits.
+# qmove into another queue, qrun past the policy when the job fits; and
+# SIGHUP reading the configuration again (queues added and removed, a bad
+# file refused whole).
 . "$(dirname "$0")/lib.sh"
 require_root_cgroups
 id nobody > /dev/null 2>&1 || skip "no user 'nobody'"
@@ -98,4 +100,32 @@ check "qrun starts it past the policy" "$BIN/qrun" "$r"
 check "  it runs to the end" wait_job "$r" 10
 check "  tracejob says how it started" has "$("$BIN/tracejob" "$r")" "dispatched .*by qrun"
 "$BIN/qstart" batch
+
+# ---- SIGHUP: the configuration read again ----
+held=$(echo true | submit -q fast -h)
+printf '[queue night]\npriority = 3\nmax_ncpus = 1\n' >> "$BOXQ_CONFIG"
+sed -i '/^\[queue fast\]$/,+1d' "$BOXQ_CONFIG"
+kill -HUP "$SCHED_PID"
+eventually grep -q "configuration reloaded" "$T/sched.log"
+check "SIGHUP: a queue added" has "$("$BIN/qstat" -Q)" '^night '
+check "  with its limits" has "$(echo true | "$BIN/qsub" -q night -l ncpus=2 2>&1)" "max_ncpus"
+n=$(echo true | submit -q night)
+check "  and it runs jobs" wait_job "$n" 10
+check "  a queue removed" test -z "$("$BIN/qstat" -Q 2> /dev/null | grep '^fast ')"
+check "  the log says its jobs stay" has "$(cat "$T/sched.log")" "queue fast is gone from the configuration"
+"$BIN/qrls" "$held"
+sleep 0.5
+check "  its job stays queued" test "$(jfield "$held" job_state)" = Q
+check "  and says why" has "$(jfield "$held" comment)" "no longer in the configuration"
+check "  qmove takes it elsewhere, and it runs" sh -c "'$BIN/qmove' batch $held"
+check "  (runs)" wait_job "$held" 10
+cp "$BOXQ_CONFIG" "$T/good.ini"
+printf '[scheduler]\nbogus_key = 1\n' >> "$BOXQ_CONFIG"
+kill -HUP "$SCHED_PID"
+eventually grep -q "reload refused" "$T/sched.log"
+check "a bad file is refused whole, naming file:line" \
+  has "$(cat "$T/sched.log")" "reload refused, the running configuration stays: $BOXQ_CONFIG:[0-9]+"
+n2=$(echo true | BOXQ_CONFIG="$T/good.ini" "$BIN/qsub" -q night)
+check "  the running configuration stays (its queues take jobs)" test -n "$n2"
+cp "$T/good.ini" "$BOXQ_CONFIG"
 finish

@@ -7,8 +7,9 @@
  * answer it waits for arrives (after the log's sync, for changes) and
  * checks the answer and the stored job: submission and its refusals, who
  * may act on a job, hold -> release -> delete, dispatch -> started ->
- * ended -> acknowledged, a qdel of a running job, and the hello's
- * reconciliation. The ready set's cases are test_ready's. */
+ * ended -> acknowledged, a qdel of a running job, the hello's
+ * reconciliation, a qwait answered at the job's end, and scheduling
+ * turned off and on. The ready set's cases are test_ready's. */
 #include "boxqd_fixture.h"
 
 #include <string.h>
@@ -180,6 +181,66 @@ hello_reconciles_running_jobs_the_worker_does_not_know(void **state) {
   assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
 }
 
+/* qwait: the request is answered when the job ends, not before, with its
+ * record (the exit status the client returns). */
+static void
+a_wait_is_answered_when_its_job_ends(void **state) {
+  struct fixture *f = *state;
+  worker_hello(f, NULL, 0);
+  char msg[512];
+  int64_t id = submit(f, 1000, 1, msg, sizeof(msg));
+  struct job_rec sent;
+  worker_expect_dispatch(f, &sent);
+  job_rec_free(&sent);
+  worker_started(f, id);
+  act_send(f, 1000, MSG_WAIT, id);
+  for (int i = 0; i < 20; i++)
+    uv_run(f->d.loop, UV_RUN_NOWAIT);
+  assert_false(reply_waiting(f));
+  worker_ended(f, id, END_FAILED, 3);
+  assert_int_equal(reply_read(f, msg, sizeof(msg), NULL), 0);
+  /* A finished job is answered at once; an unknown one is named. */
+  assert_int_equal(act(f, 1000, MSG_WAIT, id, msg, sizeof(msg)), 0);
+  assert_true(act(f, 1000, MSG_WAIT, id + 100, msg, sizeof(msg)) < 0);
+  assert_non_null(strstr(msg, "Unknown Job Id"));
+}
+
+/* Scheduling off (qmgr): nothing is dispatched until it is on again; only
+ * root (or a manager) may turn it off, and it is kept in the database. */
+static void
+scheduling_off_starts_nothing_until_on(void **state) {
+  struct fixture *f = *state;
+  worker_hello(f, NULL, 0);
+  char msg[512];
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_ADMIN);
+  pb_i64(&b, T_FLAGS, ADMIN_SCHEDULING_OFF);
+  pb_end(&b);
+  assert_true(request(f, 1000, &b, msg, sizeof(msg), NULL) < 0);
+  assert_non_null(strstr(msg, "only root, managers and operators"));
+  pb_begin(&b, MSG_ADMIN);
+  pb_i64(&b, T_FLAGS, ADMIN_SCHEDULING_OFF);
+  pb_end(&b);
+  assert_int_equal(request(f, 0, &b, msg, sizeof(msg), NULL), 0);
+  assert_true(f->d.scheduling_off);
+  int64_t id = submit(f, 1000, 1, msg, sizeof(msg));
+  for (int i = 0; i < 20; i++)
+    uv_run(f->d.loop, UV_RUN_NOWAIT);
+  assert_int_equal(state_of(f, id, NULL), JOB_QUEUED);
+  char *v = NULL;
+  assert_int_equal(db_get_attr(f->d.db, "scheduling", &v), 0);
+  assert_string_equal(v, "false");
+  free(v);
+  pb_begin(&b, MSG_ADMIN);
+  pb_i64(&b, T_FLAGS, ADMIN_SCHEDULING_ON);
+  pb_end(&b);
+  assert_int_equal(request(f, 0, &b, msg, sizeof(msg), NULL), 0);
+  struct job_rec sent;
+  worker_expect_dispatch(f, &sent);
+  assert_int_equal(sent.id, id);
+  job_rec_free(&sent);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -197,6 +258,9 @@ main(void) {
           qdel_of_a_running_job_asks_the_worker_and_waits_for_its_result, setup_worker, teardown),
       cmocka_unit_test_setup_teardown(hello_reconciles_running_jobs_the_worker_does_not_know,
                                       setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(a_wait_is_answered_when_its_job_ends, setup_worker, teardown),
+      cmocka_unit_test_setup_teardown(scheduling_off_starts_nothing_until_on, setup_worker,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,17 @@ cmd_qsig(struct cli_ctx *ctx, int argc, char **argv) {
   if (first < argc && strncmp(argv[first], "-s", 2) == 0) {
     const char *name = argv[first][2] ? argv[first] + 2 : (first + 1 < argc ? argv[++first] : NULL);
     first++;
+    /* PBS's names for freezing a running job and thawing it. */
+    if (name && (!strcasecmp(name, "suspend") || !strcasecmp(name, "resume"))) {
+      if (first >= argc) {
+        fprintf(stderr, "Usage: qsig -s suspend|resume job_id [job_id ...]\n");
+        return 2;
+      }
+      struct pbuf b = {0};
+      pb_begin(&b, MSG_SUSPEND);
+      pb_i64(&b, T_FLAGS, !strcasecmp(name, "resume"));
+      return cli_job_request(ctx, &b, argv + first, argc - first);
+    }
     if (!name || (sig = parse_signal(name)) < 0) {
       cli_error(ctx, "unknown signal '%s'", name ? name : "");
       return 2;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 /* Each field's value for one job: absent (v->type FV_ABSENT) when the
  * job has none to show. */
@@ -223,7 +224,18 @@ get_job_owner(const struct job_rec *j, const char *server, struct fval *v) {
 static void
 get_job_state(const struct job_rec *j, const char *server, struct fval *v) {
   (void)server;
-  set_fmt(v, "%c", j->state);
+  set_fmt(v, "%c", j->state == JOB_RUNNING && j->suspended_at ? 'S' : j->state);
+}
+
+/* Time spent suspended: before, and in the current suspension. */
+static void
+get_suspended_time(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  int64_t now = (int64_t)time(NULL);
+  int64_t sec =
+      j->suspended_sec + (j->suspended_at && now > j->suspended_at ? now - j->suspended_at : 0);
+  if (sec > 0 || j->suspended_at)
+    set_duration(v, sec);
 }
 
 /* Torque's letters: a finished job is C(ompleted), an array with tasks
@@ -231,7 +243,11 @@ get_job_state(const struct job_rec *j, const char *server, struct fval *v) {
 static void
 get_torque_state(const struct job_rec *j, const char *server, struct fval *v) {
   (void)server;
-  set_fmt(v, "%c", j->state == JOB_FINISHED ? 'C' : j->state == 'B' ? 'R' : j->state);
+  set_fmt(v, "%c",
+          j->state == JOB_FINISHED                     ? 'C'
+          : j->state == 'B'                            ? 'R'
+          : j->state == JOB_RUNNING && j->suspended_at ? 'S'
+                                                       : j->state);
 }
 
 /* Torque's "host/0-3": the execution slots used on the one host. */
@@ -345,6 +361,7 @@ static const struct job_field qstat_list[] = {
     {"egid", get_egid},
     {"Exit_status", get_exit_status},
     {"end_reason", get_end_reason},
+    {"suspended_time", get_suspended_time},
     {"cpus", get_cpus},
     {"cgroup", get_cgroup},
     {"comment", get_comment},
@@ -452,6 +469,7 @@ static const struct job_field torque_list[] = {
     {"exit_status", get_torque_exit_status},
     {"start_time", get_stime},
     {"start_count", get_start_count},
+    {"suspended_time", get_suspended_time},
     {"comp_time", get_comp_time},
     {"job_array_request", get_job_array_request},
     {"job_array_id", get_job_array_id},

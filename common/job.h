@@ -50,6 +50,10 @@ bool job_signal_allowed(int sig);
 
 /* Exit status of a job killed by signal N, as PBS reports it. */
 #define JOB_EXIT_SIGNAL_BASE 256
+/* Pseudo-signals sent to a running job's shepherd (MSG_SIGNAL): freeze or
+ * thaw its cgroup. Above any real signal, within a byte. */
+#define JOB_SIG_SUSPEND 126
+#define JOB_SIG_RESUME  127
 
 /* Where a peak memory figure came from. */
 enum mem_peak_src {

@@ -45,6 +45,7 @@ enum proto_type {
   MSG_NODE_SET = 214,   /* pbsnodes -o/-c/-N: T_FLAGS (NODE_*), T_MESSAGE the note */
   MSG_WAIT = 215,       /* qwait: T_JOBREFs -> T_JOB each, once all have finished */
   MSG_RUN = 217,        /* qrun: T_JOBREFs start now, past the policy, if they fit */
+  MSG_SUSPEND = 218,    /* qsig -s suspend|resume: T_FLAGS 1 resume, T_JOBREFs */
   MSG_ADMIN = 216,      /* qstart/qstop/qenable/qdisable, qmgr: T_FLAGS (ADMIN_*), T_INFO queues */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
@@ -162,6 +163,8 @@ enum proto_tag {
   J_CPUT,           /* i64: -l cput, CPU seconds the job may use in all; 0: no limit */
   J_MAIL_POINTS,    /* str: qsub -m, a b e or n; "": a (PBS's default) */
   J_MAIL_USERS,     /* str: qsub -M, addresses; "": the owner */
+  J_SUSPENDED_AT,   /* i64: when the running job was suspended; 0: it runs */
+  J_SUSPENDED_SEC,  /* i64: seconds it spent suspended before (or in all, once ended) */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

@@ -50,13 +50,19 @@ static const char *const stmt_sql[ST_MAX] = {
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
     [ST_REQUEUE] = "UPDATE jobs SET state = 'Q', end_reason = 0, exit_status = NULL, stime = 0, "
-                   "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ? WHERE id = ?",
+                   "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ?, "
+                   "suspended_at = 0 WHERE id = ?",
+    [ST_SUSPENDED] = "UPDATE jobs SET suspended_at = ?2, suspended_sec = suspended_sec + ?3, "
+                     "mtime = ?4 WHERE id = ?1",
     [ST_DROP_USAGE] = "DELETE FROM job_usage WHERE job_id = ?",
     [ST_SET_END_REASON] = "UPDATE jobs SET end_reason = ? WHERE id = ?",
     [ST_STARTED] = "UPDATE jobs SET state = 'R', stime = ?, mtime = ?, exec_host = ?, cgroup = ?, "
                    "run_count = run_count + 1 WHERE id = ?",
     [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
                  "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
+                 "suspended_sec = suspended_sec + CASE WHEN suspended_at > 0 "
+                 "THEN MAX(CAST(strftime('%s', 'now') AS INTEGER) - suspended_at, 0) ELSE 0 END, "
+                 "suspended_at = 0, "
                  "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
 /* job_usage's columns: job_id, the listed fields, cg_backend. */
 #define USAGE_COL_(member, kind, tag)   #member ", "
@@ -737,6 +743,16 @@ db_requeue(struct db *db, int64_t id, int64_t now) {
     return r;
   s = db__stmt(db, ST_DROP_USAGE);
   sqlite3_bind_int64(s, 1, id);
+  return db__step_done(db, s);
+}
+
+int
+db_set_suspended(struct db *db, int64_t id, int64_t at, int64_t add_sec, int64_t now) {
+  sqlite3_stmt *s = db__stmt(db, ST_SUSPENDED);
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, at);
+  sqlite3_bind_int64(s, 3, add_sec);
+  sqlite3_bind_int64(s, 4, now);
   return db__step_done(db, s);
 }
 

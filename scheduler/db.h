@@ -51,6 +51,8 @@ int db_list_recent(struct db *db, bool full, int64_t since, db_job_cb cb, void *
  * name has none; value NULL removes it. */
 int db_get_attr(struct db *db, const char *name, char **ret);
 int db_set_attr(struct db *db, const char *name, const char *value);
+/* A running job suspended at at (0: resumed), add_sec more suspended. */
+int db_set_suspended(struct db *db, int64_t id, int64_t at, int64_t add_sec, int64_t now);
 /* Jobs the worker owns (R or E). */
 int db_list_running(struct db *db, db_job_cb cb, void *ud);
 

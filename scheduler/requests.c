@@ -901,6 +901,49 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   free(done);
 }
 
+/* qsig -s suspend|resume: a running job frozen or thawed (cgroup v2's
+ * freezer, also in hybrid mode); it keeps its CPUs and memory, its
+ * walltime stops while it is frozen. Its owner, root, managers and
+ * operators. */
+static int
+act_suspend(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+            struct action_out *out, struct berr *err) {
+  bool resume = pmsg_i64_or(req, T_FLAGS, 0) & 1;
+  const char *verb = resume ? "resume" : "suspend";
+  if (j->array_spec)
+    return berr_set(err, -EINVAL, "%s one task at a time (%lld[INDEX])", verb, (long long)j->id);
+  if (j->state != JOB_RUNNING)
+    return berr_set(err, -EBUSY,
+                    "Request invalid for state of job %lld.%s (state %c): only a running job "
+                    "can be %s",
+                    (long long)j->id, d->server_name, j->state, resume ? "resumed" : "suspended");
+  if (resume != (j->suspended_at != 0))
+    return berr_set(err, -EBUSY, "job %lld.%s is %s", (long long)j->id, d->server_name,
+                    resume ? "not suspended" : "suspended already");
+  if (!d->worker_ready)
+    return berr_set(err, -EAGAIN, "boxq-worker is not connected: try again");
+  if (strcmp(d->worker_backend, "v2") != 0 && strcmp(d->worker_backend, "hybrid") != 0)
+    return berr_set(err, -ENOTSUP,
+                    "this server's jobs run in %s cgroups: boxq freezes jobs with cgroup v2's "
+                    "freezer only",
+                    d->worker_backend);
+  int64_t now = now_sec();
+  int64_t held = resume ? now - j->suspended_at : 0;
+  int r = db_set_suspended(d->db, j->id, resume ? 0 : now, held > 0 ? held : 0, now);
+  _cleanup_free_ char *detail =
+      resume ? xasprintf("by uid %u, after %llds suspended", (unsigned)c->uid, (long long)held)
+             : xasprintf("by uid %u (frozen; walltime stops)", (unsigned)c->uid);
+  if (r == 0)
+    r = db_add_event(d->db, j->id, now, resume ? "resumed" : "suspended", detail);
+  if (r == 0) {
+    out->ids = xcalloc(1, sizeof(int64_t));
+    out->ids[0] = j->id;
+    out->n = 1;
+    out->sig = resume ? JOB_SIG_RESUME : JOB_SIG_SUSPEND;
+  }
+  return r;
+}
+
 /* qrun: a queued job (or task) starts now, past the policy (queue limits,
  * priorities, a stopped queue, scheduling off), if it fits in what running
  * jobs leave. For root, managers and operators. */
@@ -978,6 +1021,9 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_RUN:
       req_job_action(d, c, m, act_run, "run (qrun)");
+      break;
+    case MSG_SUSPEND:
+      req_job_action(d, c, m, act_suspend, pmsg_i64_or(m, T_FLAGS, 0) & 1 ? "resume" : "suspend");
       break;
     case MSG_SIGNAL_JOB: {
       int64_t sig = pmsg_i64_or(m, T_SIGNAL, 0);

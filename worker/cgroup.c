@@ -522,6 +522,15 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   }
 }
 
+int
+cg_job_freeze(struct cg_job *cg, bool frozen) {
+  /* cgroup.freeze is cgroup v2's own file: there in hybrid mode's
+   * controller-less tree too. */
+  if (cg->v2_fd < 0)
+    return -ENOTSUP;
+  return cg__write(cg->v2_fd, "cgroup.freeze", frozen ? "1" : "0");
+}
+
 int64_t
 cg_job_cpu_usec(struct cg_job *cg) {
   int64_t usec = -1;

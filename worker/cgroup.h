@@ -104,6 +104,9 @@ int cg_job_empty(struct cg_job *cg, int timeout_ms);
 /* Opens the files cg_job_stats reads, while the job runs. Optional. */
 void cg_job_open_stats(struct cg_job *cg);
 void cg_job_stats(struct cg_job *cg, struct job_usage *u);
+/* Freezes (or thaws) every process of the job: cgroup v2's freezer, also
+ * in hybrid mode. -ENOTSUP without a v2 cgroup. */
+int cg_job_freeze(struct cg_job *cg, bool frozen);
 /* The CPU time the job's processes have used so far (usec), or -1. */
 int64_t cg_job_cpu_usec(struct cg_job *cg);
 /* Removes the cgroup(s) and frees cg. Retries a busy rmdir a bounded number

@@ -63,6 +63,7 @@ struct shepherd {
   int sigfd;
   int64_t start_mono, start_wall;
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
+  int64_t suspended_at;         /* monotonic usec the job was frozen at; 0: it runs */
   int end_override;             /* END_TIMEOUT, _CPUTIME or _CANCELLED once terminating */
   bool launch_failed;
   /* The shepherd's peak resident size over the launch (KiB). The job's two
@@ -219,10 +220,34 @@ make_tmp(struct shepherd *sh, struct berr *err) {
   return 0;
 }
 
+/* qsig -s suspend|resume: the job's cgroup frozen or thawed. Walltime
+ * does not run while it is frozen: the deadline moves by the time it was. */
+static void
+set_suspended(struct shepherd *sh, bool suspend) {
+  if (!sh->cg || suspend == (sh->suspended_at != 0))
+    return;
+  int r = cg_job_freeze(sh->cg, suspend);
+  if (r < 0) {
+    log_warn("job %lld: cannot %s it: %s", (long long)sh->job.id, suspend ? "suspend" : "resume",
+             strerror(-r));
+    return;
+  }
+  int64_t now = now_mono_usec();
+  if (suspend)
+    sh->suspended_at = now;
+  else {
+    if (sh->walltime_at)
+      sh->walltime_at += now - sh->suspended_at;
+    sh->suspended_at = 0;
+  }
+  log_info("job %lld: %s", (long long)sh->job.id, suspend ? "suspended (frozen)" : "resumed");
+}
+
 static void
 begin_terminate(struct shepherd *sh, int reason, const char *why) {
   if (sh->end_override)
     return;
+  set_suspended(sh, false); /* a frozen job could not act on SIGTERM */
   sh->end_override = reason;
   snprintf(sh->comment, sizeof(sh->comment), "%s", why);
   log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
@@ -252,7 +277,9 @@ handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
     begin_terminate(sh, END_CANCELLED, "deleted (qdel)");
   else if (sig == SHEPHERD_SIG_FORWARD && for_this_job(sh, si)) {
     int fwd = shepherd_sigval_sig(si->ssi_int);
-    if (fwd == SIGKILL)
+    if (fwd == JOB_SIG_SUSPEND || fwd == JOB_SIG_RESUME)
+      set_suspended(sh, fwd == JOB_SIG_SUSPEND);
+    else if (fwd == SIGKILL)
       kill_all(sh);
     else if (fwd > 0 && fwd < SIGRTMIN)
       kill(sh->l.init_pid, fwd);
@@ -301,7 +328,7 @@ supervise(struct shepherd *sh) {
     handle_signal(sh, &sh->early[i]); /* only those naming this job apply */
   for (;;) {
     int64_t now = now_mono_usec();
-    if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override) {
+    if (sh->walltime_at && now >= sh->walltime_at && !sh->end_override && !sh->suspended_at) {
       _cleanup_free_ char *why = xasprintf("walltime %llds exceeded", (long long)sh->job.walltime);
       begin_terminate(sh, END_TIMEOUT, why);
     }
@@ -326,7 +353,8 @@ supervise(struct shepherd *sh) {
       write_snapshot(sh);
       next_snap = now + snap_every;
     }
-    int64_t next = min_deadline(sh->end_override ? 0 : sh->walltime_at, sh->kill_at);
+    int64_t next =
+        min_deadline(sh->end_override || sh->suspended_at ? 0 : sh->walltime_at, sh->kill_at);
     next = min_deadline(min_deadline(next, next_peak), min_deadline(next_snap, next_cput));
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)

@@ -116,6 +116,11 @@ struct job_run {
   double wall;
   char out[8192];
   int64_t id;
+  /* freeze_ms: frozen that long (qsig -s suspend) 300 ms into the run;
+   * the CPU time it used meanwhile, and whether freezing worked. */
+  int freeze_ms;
+  int64_t frozen_cpu_usec;
+  bool froze;
 };
 
 static void
@@ -132,7 +137,9 @@ read_out(const char *path, char *buf, size_t len) {
  * that long. Leaves the cgroup in place for the caller's checks. */
 static int
 run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, struct job_run *jr) {
+  int freeze_ms = jr->freeze_ms;
   memset(jr, 0, sizeof(*jr));
+  jr->freeze_ms = freeze_ms;
   jr->id = next_id++;
   char spath[128], opath[128];
   snprintf(spath, sizeof(spath), "/tmp/cg2/job%lld.sh", (long long)jr->id);
@@ -163,6 +170,18 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
   if (r != 0) {
     printf("# launch_job: %d %s\n", r, err.msg);
     return -1;
+  }
+  if (jr->freeze_ms > 0) {
+    struct timespec first = {0, 300 * 1000000L};
+    struct timespec frozen = {jr->freeze_ms / 1000, (jr->freeze_ms % 1000) * 1000000L};
+    nanosleep(&first, NULL);
+    jr->froze = cg_job_freeze(jr->cg, true) == 0;
+    struct timespec settle = {0, 50 * 1000000L}; /* the kernel stops them at their next exit */
+    nanosleep(&settle, NULL);
+    int64_t before = cg_job_cpu_usec(jr->cg);
+    nanosleep(&frozen, NULL);
+    jr->frozen_cpu_usec = cg_job_cpu_usec(jr->cg) - before;
+    jr->froze &= cg_job_freeze(jr->cg, false) == 0;
   }
   if (kill_after_ms > 0) {
     struct timespec ts = {kill_after_ms / 1000, (kill_after_ms % 1000) * 1000000L};
@@ -254,7 +273,7 @@ main(int argc, char **argv) {
   free(sub);
 
   char script[16384];
-  struct job_run jr;
+  struct job_run jr = {0};
 
   /* clone3(CLONE_INTO_CGROUP), namespaces, limits written. */
   snprintf(script, sizeof(script),
@@ -343,6 +362,20 @@ main(int argc, char **argv) {
     CHECK(WIFSIGNALED(jr.status) && WTERMSIG(jr.status) == SIGKILL, "job ended by SIGKILL");
     finish_job(&jr);
   }
+
+  /* cgroup.freeze (qsig -s suspend): a spinning job uses no CPU while
+   * frozen, then goes on to its end. */
+  snprintf(script, sizeof(script), "#!/bin/sh\n%s spin 1 1.5\necho done\n", self);
+  jr.freeze_ms = 1000;
+  if (run_job(script, &lim, 0, &jr) == 0) {
+    CHECK(jr.froze, "cgroup.freeze froze and thawed the job");
+    CHECK(jr.frozen_cpu_usec >= 0 && jr.frozen_cpu_usec < 20000,
+          "no CPU used while frozen (%lld usec in 1 s)", (long long)jr.frozen_cpu_usec);
+    CHECK(strstr(jr.out, "done\n") && jr.wall > 1.4, "thawed, it went on to its end (%.2f s wall)",
+          jr.wall);
+    finish_job(&jr);
+  }
+  jr.freeze_ms = 0;
 
   /* cpuset.cpus pins a job to its CPUs. */
   snprintf(script, sizeof(script), "#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status\n");

@@ -66,6 +66,13 @@ int qacct_parse_when(const char *s, int64_t now, int64_t *ret);
 void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */
 void fmt_hms_usec(int64_t usec, char *buf, size_t len); /* "HH:MM:SS" */
 const char *fmt_mem_src(int64_t src);
+/* Text in columns, counted in characters (UTF-8 continuation bytes do
+ * not count), never cutting one in half: how many s has, s past its
+ * first n, and s cut or padded to width as printf's %-W.Ws (left) or
+ * %W.Ws does for bytes. */
+size_t fmt_text_chars(const char *s);
+const char *fmt_text_skip(const char *s, size_t n);
+void fmt_put_text(const char *s, int width, bool left);
 
 int cmd_qsub(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qstat(struct cli_ctx *ctx, int argc, char **argv);

@@ -115,20 +115,6 @@ parse_resources(struct filters *f, const char *list, struct berr *err) {
 }
 
 static bool
-in_comma_list(const char *list, const char *word) {
-  _cleanup_free_ char *copy = xstrdup(list);
-  char *save = NULL;
-  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-    char *at = strchr(w, '@'); /* user@host: one host here */
-    if (at)
-      *at = '\0';
-    if (streq(w, word))
-      return true;
-  }
-  return false;
-}
-
-static bool
 selected(const struct filters *f, const struct job_rec *j) {
   if (f->arrays_only && !j->array_spec)
     return false;
@@ -144,7 +130,7 @@ selected(const struct filters *f, const struct job_rec *j) {
     return false;
   if (f->states && !strchr(f->states, j->state))
     return false;
-  if (f->users && !in_comma_list(f->users, j->owner ? j->owner : ""))
+  if (f->users && !name_in_list(f->users, j->owner))
     return false;
   if (f->holds) {
     /* -h n: no hold; otherwise every listed hold type must be present. */

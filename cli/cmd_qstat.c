@@ -39,34 +39,16 @@ struct qstat_opts {
   const char *users;
 };
 
-/* Characters (not bytes) in s: UTF-8 continuation bytes do not count. */
-static int
-text_width(const char *s, size_t len) {
-  int w = 0;
-  for (size_t i = 0; i < len; i++)
-    w += ((unsigned char)s[i] & 0xc0) != 0x80;
-  return w;
-}
-
 /* PBS truncates a column that does not fit and marks it with '*'; a
  * character is never cut in half. */
 static void
 put_col(const char *s, int width) {
-  size_t len = strlen(s);
-  int w = text_width(s, len);
-  if (w <= width) {
-    fputs(s, stdout);
-    printf("%*s", width - w, "");
+  if ((int)fmt_text_chars(s) <= width) {
+    fmt_put_text(s, width, true);
     return;
   }
-  size_t cut = 0;
-  for (int kept = 0; s[cut] && kept < width - 1;) {
-    cut++;
-    while (((unsigned char)s[cut] & 0xc0) == 0x80)
-      cut++;
-    kept++;
-  }
-  printf("%.*s*", (int)cut, s);
+  const char *end = fmt_text_skip(s, (size_t)width - 1);
+  printf("%.*s*", (int)(end - s), s);
 }
 
 /* A column's text: a field of the job, as qstat -f would show it. */
@@ -361,20 +343,6 @@ queue_status(struct cli_ctx *ctx, bool full, bool json, char **names, int n) {
   return errors ? 1 : 0;
 }
 
-static bool
-user_selected(const char *users, const char *owner) {
-  _cleanup_free_ char *copy = xstrdup(users);
-  char *save = NULL;
-  for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
-    char *at = strchr(u, '@');
-    if (at)
-      *at = '\0';
-    if (streq(u, owner ? owner : ""))
-      return true;
-  }
-  return false;
-}
-
 int
 cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   enum { OPT_JSON = 1000 };
@@ -465,7 +433,7 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   if (qo.users) {
     size_t k = 0;
     for (size_t i = 0; i < l.n; i++) {
-      if (user_selected(qo.users, l.jobs[i].owner))
+      if (name_in_list(qo.users, l.jobs[i].owner))
         l.jobs[k++] = l.jobs[i];
       else
         job_rec_free(&l.jobs[i]);

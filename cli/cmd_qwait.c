@@ -6,7 +6,6 @@
 
 #include <getopt.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static const char qwait_usage[] =
     "Usage: qwait [-u user[,user...]] [-q queue[,queue...]] [job_id ...]\n"
@@ -15,73 +14,6 @@ static const char qwait_usage[] =
     "  -u  every unfinished job of these users (now)\n"
     "  -q  every unfinished job in these queues (now)\n"
     "job_id: 123, 123.server, 123[] (an array: all its tasks), 123[7] (a task)\n";
-
-static struct cli_ctx *waiting_ctx;
-
-/* Ctrl-C or SIGTERM: stop waiting. Shutting the socket ends the read. */
-static void
-on_signal(int sig) {
-  (void)sig;
-  if (!waiting_ctx)
-    return;
-  waiting_ctx->interrupted = 1;
-  if (waiting_ctx->fd >= 0)
-    shutdown(waiting_ctx->fd, SHUT_RDWR);
-}
-
-int
-jobs_wait(struct cli_ctx *ctx, char **ids, int nids, struct joblist *ret, int *ret_errors) {
-  *ret = (struct joblist){0};
-  *ret_errors = 0;
-  if (cli_load_config(ctx) < 0)
-    return -EINVAL;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_WAIT);
-  cli_put_jobids(ctx, &b, ids, nids, false, ret_errors);
-  pb_end(&b);
-  if (*ret_errors == nids) {
-    pbuf_free(&b);
-    return 0;
-  }
-  ctx->no_timeout = true;
-  if (ctx->fd >= 0) {
-    struct timeval tv = {0, 0};
-    setsockopt(ctx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-  waiting_ctx = ctx;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  struct pmsg reply;
-  int64_t status;
-  int r = cli_request(ctx, &b, &reply, &status);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  waiting_ctx = NULL;
-  pbuf_free(&b);
-  if (r < 0)
-    return r;
-  *ret_errors += cli_print_errors(ctx, &reply);
-  if (status < 0 && *ret_errors == 0) {
-    const char *msg = pmsg_str(&reply, T_MESSAGE);
-    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-    return (int)status;
-  }
-  joblist_add_reply(ret, &reply);
-  return 0;
-}
-
-static bool
-in_list(const char *list, const char *name) {
-  size_t len = strlen(name ? name : "");
-  for (const char *p = list; *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == len && !strncmp(p, name, n))
-      return true;
-    p += n + (p[n] == ',');
-  }
-  return false;
-}
 
 int
 cmd_qwait(struct cli_ctx *ctx, int argc, char **argv) {
@@ -118,7 +50,7 @@ cmd_qwait(struct cli_ctx *ctx, int argc, char **argv) {
       return 1;
     found = xcalloc(l.n + 1, sizeof(char *));
     for (size_t i = 0; i < l.n; i++)
-      if (!queues || in_list(queues, l.jobs[i].queue))
+      if (!queues || name_in_list(queues, l.jobs[i].queue))
         found[nids++] = job_display_id(&l.jobs[i], ctx->server);
     joblist_free(&l);
     ids = found;

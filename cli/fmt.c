@@ -37,3 +37,37 @@ fmt_mem_src(int64_t src) {
       return "none";
   }
 }
+
+/* Characters (not bytes) in s: UTF-8 continuation bytes do not count. */
+size_t
+fmt_text_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+/* s after its first n characters. */
+const char *
+fmt_text_skip(const char *s, size_t n) {
+  while (*s && n > 0) {
+    s++;
+    while (((unsigned char)*s & 0xc0) == 0x80)
+      s++;
+    n--;
+  }
+  return s;
+}
+
+/* printf's %-W.Ws (or %W.Ws) counted in characters, so that a name with
+ * non-ASCII letters neither loses half a letter nor shifts the columns. */
+void
+fmt_put_text(const char *s, int width, bool left) {
+  const char *end = fmt_text_skip(s, (size_t)width);
+  int shown = (int)fmt_text_chars(s) < width ? (int)fmt_text_chars(s) : width;
+  if (!left)
+    printf("%*s", width - shown, "");
+  fwrite(s, 1, (size_t)(end - s), stdout);
+  if (left)
+    printf("%*s", width - shown, "");
+}

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Fetching job records for qstat and qacct: one MSG_STAT request. */
+/* Fetching job records for qstat and qacct: one MSG_STAT request; and
+ * waiting for jobs to end (qwait, qsub -W block=true): one MSG_WAIT. */
 #include "jobs_fetch.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void
 joblist_free(struct joblist *l) {
@@ -74,4 +77,59 @@ joblist_add_reply(struct joblist *l, const struct pmsg *reply) {
     if (job_rec_decode(&sub, &l->jobs[l->n]) == 0)
       l->n++;
   }
+}
+
+static struct cli_ctx *waiting_ctx;
+
+/* Ctrl-C or SIGTERM: stop waiting. Shutting the socket ends the read. */
+static void
+on_signal(int sig) {
+  (void)sig;
+  if (!waiting_ctx)
+    return;
+  waiting_ctx->interrupted = 1;
+  if (waiting_ctx->fd >= 0)
+    shutdown(waiting_ctx->fd, SHUT_RDWR);
+}
+
+int
+jobs_wait(struct cli_ctx *ctx, char **ids, int nids, struct joblist *ret, int *ret_errors) {
+  *ret = (struct joblist){0};
+  *ret_errors = 0;
+  if (cli_load_config(ctx) < 0)
+    return -EINVAL;
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_WAIT);
+  cli_put_jobids(ctx, &b, ids, nids, false, ret_errors);
+  pb_end(&b);
+  if (*ret_errors == nids) {
+    pbuf_free(&b);
+    return 0;
+  }
+  ctx->no_timeout = true;
+  if (ctx->fd >= 0) {
+    struct timeval tv = {0, 0};
+    setsockopt(ctx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+  waiting_ctx = ctx;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  struct pmsg reply;
+  int64_t status;
+  int r = cli_request(ctx, &b, &reply, &status);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  waiting_ctx = NULL;
+  pbuf_free(&b);
+  if (r < 0)
+    return r;
+  *ret_errors += cli_print_errors(ctx, &reply);
+  if (status < 0 && *ret_errors == 0) {
+    const char *msg = pmsg_str(&reply, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    return (int)status;
+  }
+  joblist_add_reply(ret, &reply);
+  return 0;
 }

@@ -12,50 +12,16 @@ tcol(const struct job_rec *j, const char *server, const char *key) {
   return fields_text(&torque_fields, key, j, server);
 }
 
-/* Characters (not bytes) in s: UTF-8 continuation bytes do not count. */
-static size_t
-char_count(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xc0) != 0x80;
-  return n;
-}
-
-/* s after its first n characters. */
-static const char *
-skip_chars(const char *s, size_t n) {
-  while (*s && n > 0) {
-    s++;
-    while (((unsigned char)*s & 0xc0) == 0x80)
-      s++;
-    n--;
-  }
-  return s;
-}
-
-/* printf's %-W.Ws (or %W.Ws) counted in characters, so that a name with
- * non-ASCII letters neither loses half a letter nor shifts the columns. */
-static void
-put_text(const char *s, int width, bool left) {
-  const char *end = skip_chars(s, (size_t)width);
-  int shown = (int)char_count(s) < width ? (int)char_count(s) : width;
-  if (!left)
-    printf("%*s", width - shown, "");
-  fwrite(s, 1, (size_t)(end - s), stdout);
-  if (left)
-    printf("%*s", width - shown, "");
-}
-
 /* Torque keeps a long name's tail: "..." and its last 13 characters, from
  * a '/' in them if there is one. */
 static void
 short_name(const char *name, char *buf, size_t len) {
-  size_t n = char_count(name);
+  size_t n = fmt_text_chars(name);
   if (n <= 16) {
     snprintf(buf, len, "%s", name);
     return;
   }
-  const char *tail = skip_chars(name, n - 13), *slash = strchr(tail, '/');
+  const char *tail = fmt_text_skip(name, n - 13), *slash = strchr(tail, '/');
   snprintf(buf, len, "...%s", slash ? slash : tail);
 }
 
@@ -75,11 +41,11 @@ torque_print_table(const char *server, const struct joblist *l) {
     char shown[128];
     short_name(name, shown, sizeof(shown));
     printf("%-25s ", id);
-    put_text(shown, 16, true);
+    fmt_put_text(shown, 16, true);
     putchar(' ');
-    put_text(user, 15, true);
+    fmt_put_text(user, 15, true);
     printf(" %8.8s %1.1s ", *cput ? cput : "0", state);
-    put_text(queue, 15, true);
+    fmt_put_text(queue, 15, true);
     putchar('\n');
   }
 }
@@ -139,16 +105,16 @@ torque_print_alternate(const char *server, const struct joblist *l, const struct
      * completed. */
     bool ran = !strchr("QCHW", state[0]);
     printf("%-23s ", id);
-    put_text(user, 11, true);
+    fmt_put_text(user, 11, true);
     putchar(' ');
-    put_text(queue, 8, true);
+    fmt_put_text(queue, 8, true);
     putchar(' ');
     if (o->srfs)
       printf("%5.5s %6.6s %9.9s %9.9s %1.1s %9.9s %5.5s %5.5s %5.5s", *nodect ? nodect : "1", tasks,
              *mem ? mem : blank, *wall ? wall : blank, state, ran && *elap ? elap : blank, blank,
              blank, blank);
     else {
-      put_text(name, 16, true);
+      fmt_put_text(name, 16, true);
       printf(" %6.6s %5.5s %6.6s %9.9s %9.9s %1.1s %9.9s", blank, *nodect ? nodect : "1", tasks,
              *mem ? mem : blank, *wall ? wall : blank, state, ran && *elap ? elap : blank);
     }

@@ -389,3 +389,17 @@ proc_stat_fields(pid_t pid, int first, int n, uint64_t *vals) {
   }
   return 0;
 }
+
+bool
+name_in_list(const char *list, const char *name) {
+  size_t len = strlen(name ? name : "");
+  for (const char *p = list ? list : ""; *p;) {
+    size_t n = strcspn(p, ","), item = strcspn(p, ",@");
+    if (item > n)
+      item = n;
+    if (item == len && strncmp(p, name, len) == 0)
+      return true;
+    p += n + (p[n] == ',');
+  }
+  return false;
+}

@@ -83,6 +83,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * entries (key: klen bytes), replacing an entry of the same key in place,
  * else appending one. */
 void kv_list_set(char ***list, size_t *n, const char *key, size_t klen, const char *value);
+/* Is name one of the comma-separated list's items? An item's "@host"
+ * (user@host, queue@server: one machine here) is not compared. */
+bool name_in_list(const char *list, const char *name);
 
 /* Parses a whole decimal integer within [min, max]; -EINVAL or -ERANGE. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -61,7 +61,7 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_ENDED] = "UPDATE jobs SET state = 'F', end_reason = ?, exit_status = ?, "
                  "stime = CASE WHEN ? > 0 THEN ? ELSE stime END, etime = ?, mtime = ?, "
                  "suspended_sec = suspended_sec + CASE WHEN suspended_at > 0 "
-                 "THEN MAX(CAST(strftime('%s', 'now') AS INTEGER) - suspended_at, 0) ELSE 0 END, "
+                 "THEN MAX(?5 - suspended_at, 0) ELSE 0 END, " /* ?5: etime */
                  "suspended_at = 0, "
                  "comment = COALESCE(?, comment), cgroup = COALESCE(?, cgroup) WHERE id = ?",
 /* job_usage's columns: job_id, the listed fields, cg_backend. */

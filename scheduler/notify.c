@@ -31,17 +31,16 @@ struct helper {
   char label[32]; /* "sendmail", "on_job_end" */
   int64_t id;
   int open_handles;
-  int *running;
 };
 
-static int notify_running;
+static int notify_running; /* helpers spawned and not yet closed */
 
 static void
 helper_closed(uv_handle_t *h) {
   struct helper *x = h->data;
   if (--x->open_handles > 0)
     return;
-  (*x->running)--;
+  notify_running--;
   free(x->text);
   free(x);
 }
@@ -83,7 +82,6 @@ spawn_helper(struct boxqd *d, int64_t id, const char *label, char **args, char *
   struct helper *x = xcalloc(1, sizeof(*x));
   x->id = id;
   x->text = text;
-  x->running = &notify_running;
   snprintf(x->label, sizeof(x->label), "%s", label);
   uv_pipe_init(d->loop, &x->in, 0);
   uv_timer_init(d->loop, &x->deadline);

@@ -110,6 +110,20 @@ kv_list_replaces_by_key_and_stays_terminated(void **state) {
   free(list);
 }
 
+/* qstat -u, qselect -u, qwait -q: comma lists, "@host" not compared. */
+static void
+name_in_list_matches_whole_items(void **state) {
+  (void)state;
+  assert_true(name_in_list("alice,bob", "bob"));
+  assert_true(name_in_list("alice@box,bob", "alice"));
+  assert_true(name_in_list("batch@server", "batch"));
+  assert_false(name_in_list("alice,bob", "al"));
+  assert_false(name_in_list("alice,bob", "alicex"));
+  assert_false(name_in_list("", "alice"));
+  assert_false(name_in_list("alice", NULL));
+  assert_true(name_in_list("a,,b", "b"));
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -117,6 +131,7 @@ main(void) {
       cmocka_unit_test(file_writers_replace_whole_and_clean_up),
       cmocka_unit_test(closep_closes_once),
       cmocka_unit_test(kv_list_replaces_by_key_and_stays_terminated),
+      cmocka_unit_test(name_in_list_matches_whole_items),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

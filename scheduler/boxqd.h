@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "db.h"
 #include "idmap.h"
+#include "jobref.h"
 #include "policy.h"
 
 #include <time.h>
@@ -250,6 +251,18 @@ int ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr
  * the PBS-style message in err, or 1 when the request names no more. */
 int next_own_job(struct boxqd *d, struct conn *c, const struct pmsg *m, size_t *off, int64_t *id,
                  struct job_rec *j, struct berr *err);
+/* requests.c's checks that actions.c (qalter) applies too: a path
+ * (missing or too long, control characters), -W depend's jobs (each must
+ * exist), and storing those dependencies in the caller's transaction. */
+int check_path(const char *what, const char *p, bool required, struct berr *err);
+int resolve_depend(struct boxqd *d, const char *text, struct job_dep **ret_deps, int64_t **ret_ids,
+                   size_t *ret_n, struct berr *err);
+int store_depend(struct boxqd *d, int64_t id, const struct job_dep *deps, const int64_t *ids,
+                 size_t n, int64_t now);
+/* actions.c: the requests that act on existing jobs (qdel, qhold, qrls,
+ * qsig, qalter/qmove, qrerun, qrun, suspend/resume). */
+void req_act(struct boxqd *d, struct conn *c, const struct pmsg *m);
+
 /* A per-id failure in a multi-id reply: the message goes to the client,
  * the first failure's code becomes the reply's status. */
 void reply_add_error(struct pbuf *b, int *status, int r, const char *msg);

@@ -53,6 +53,18 @@ int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
 int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
                    int *errors);
 
+/* cmd_qsub.c: fills j from qsub's merged options (all but the script):
+ * opts' -N or default_name, the working directory relative to cwd, the
+ * resources, the environment (qsub's PBS_O_* and -v/-V). */
+struct qsub_opts;
+int qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default_name,
+                  struct job_rec *j, struct berr *err);
+
+/* cmd_cron.c: qsub --cron: adds a schedule that runs script (an
+ * absolute path) with qsub's option words opts, in cwd. */
+int cron_add_script(struct cli_ctx *ctx, const char *spec, char *const *opts, int nopts,
+                    const char *script, const char *cwd);
+
 /* cmd_qctl.c: adds the ids to a request begun in b (with its other
  * fields), sends it, reports each failed id; frees b. 0 if every job was
  * acted on, 1 otherwise, 2 for a bad argument. */
@@ -63,7 +75,9 @@ int cli_job_request(struct cli_ctx *ctx, struct pbuf *b, char **ids, int nids);
 int qacct_parse_when(const char *s, int64_t now, int64_t *ret);
 
 /* fmt.c */
-void fmt_time(int64_t t, char *buf, size_t len);        /* "Sun Nov 29 01:40:00 2026" */
+void fmt_time(int64_t t, char *buf, size_t len); /* "Sun Nov 29 01:40:00 2026" */
+/* Local time t in strftime's format; "-" for none (t <= 0). */
+void fmt_time_as(int64_t t, const char *format, char *buf, size_t len);
 void fmt_hms_usec(int64_t usec, char *buf, size_t len); /* "HH:MM:SS" */
 const char *fmt_mem_src(int64_t src);
 /* Text in columns, counted in characters (UTF-8 continuation bytes do
@@ -87,6 +101,7 @@ int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pbsnodes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qwait(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_cron(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qmove(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrun(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qpeek(struct cli_ctx *ctx, int argc, char **argv);

@@ -4,6 +4,7 @@
  * once boxqd has committed the job. */
 #include "cli.h"
 #include "jobs_fetch.h"
+#include "qsub_interactive.h"
 #include "qsub_opts.h"
 
 #include <fcntl.h>
@@ -26,8 +27,10 @@ static const char qsub_usage[] =
     "            [-J first-last[:step][%max]] [-W depend=type:id[:id...][,...]]\n"
     "            [-a [[[[CC]YY]MM]DD]hhmm[.SS]] [-d|-w dir] [-S shell] [-W umask=mask]\n"
     "            [-t first-last[%max]] [-C prefix] [-u user] [-k keep] [-z] [-A account]\n"
-    "            [-P project] [-W group_list=group] [-W block=true] [script | -]\n"
-    "Submits a batch job. The script is read from the file, or from standard input.\n"
+    "            [-P project] [-W group_list=group] [-W block=true] [-I]\n"
+    "            [script | - | -- command [args...]]\n"
+    "Submits a batch job. The script is read from the file, or from standard input;\n"
+    "after --, the job runs that command. -I: an interactive job on this terminal.\n"
     "#PBS lines at the head of the script take the same options; the command line wins.\n"
     "  -l ncpus=N,mem=SIZE,walltime=[[HH:]MM:]SS   resources (mem: b, kb, mb, gb, tb);\n"
     "     also Torque's nodes=N:ppn=P, PBS Pro's select=N:ncpus=P:mem=M, procs, vmem, pmem\n";
@@ -84,6 +87,12 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
       env_add(j, &n, kv);
     }
   }
+  /* The job's terminal is this one (-I): programs in it need its type. */
+  const char *term = getenv("TERM");
+  if (o->interactive && term && *term) {
+    _cleanup_free_ char *kv = xasprintf("TERM=%s", term);
+    env_add(j, &n, kv);
+  }
   static const char *const from_env[] = {"HOME", "LANG", "LOGNAME", "PATH", "MAIL", "SHELL", "TZ"};
   for (size_t i = 0; i < ARRAY_SIZE(from_env); i++)
     env_add_pbs_o(j, &n, from_env[i], getenv(from_env[i]));
@@ -93,6 +102,53 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   env_add_pbs_o(j, &n, "WORKDIR", cwd);
   if (o->workdir)
     env_add_pbs_o(j, &n, "INITDIR", j->workdir); /* Torque's, for -d */
+}
+
+int
+qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default_name,
+              struct job_rec *j, struct berr *err) {
+  j->name = xstrdup(opts->name ? opts->name : default_name);
+  if (job_name_check(j->name, err) < 0) {
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof(err->msg) - len, "; name the job with -N");
+    return -EINVAL;
+  }
+  /* -d/-w (Torque): where the job starts and its outputs go by default,
+   * relative to where qsub runs (PBS_O_WORKDIR stays that). */
+  j->workdir = opts->workdir ? absolute(cwd, opts->workdir) : xstrdup(cwd);
+  j->shell = xstrdup(opts->shell ? opts->shell : "");
+  j->umask = xstrdup(opts->umask ? opts->umask : "");
+  j->account = xstrdup(opts->account ? opts->account : "");
+  j->mail_points = xstrdup(opts->mail_points ? opts->mail_points : "");
+  j->mail_users = xstrdup(opts->mail_users ? opts->mail_users : "");
+  j->project = xstrdup(opts->project ? opts->project : "");
+  j->group_list = xstrdup(opts->group_list ? opts->group_list : "");
+  if (opts->out_path)
+    j->out_path = output_arg(cwd, opts->out_path);
+  if (opts->err_path)
+    j->err_path = output_arg(cwd, opts->err_path);
+  j->join = opts->join < 0 ? JOIN_NONE : opts->join;
+  j->ncpus = opts->res.ncpus;
+  j->mem = opts->res.mem;
+  j->walltime = opts->res.walltime;
+  j->cput = opts->res.cput;
+  j->pids = opts->res.pids;
+  j->rerunnable = opts->rerunnable == 1;
+  j->net = xstrdup(opts->res.net == 2 ? "none" : "");
+  j->nodes = opts->res.nodes;
+  j->resources = res_site_string(&opts->res);
+  j->priority = opts->priority;
+  j->hold_types = xstrdup(opts->hold ? "u" : "");
+  j->queue = opts->queue ? xstrdup(opts->queue) : NULL; /* none: the server's default queue */
+  j->array_spec = opts->array_spec ? xstrdup(opts->array_spec) : NULL;
+  j->depend = opts->depend ? xstrdup(opts->depend) : NULL;
+  j->exec_time = opts->exec_time;
+  j->interactive = opts->interactive;
+  struct utsname u;
+  if (uname(&u) == 0)
+    j->submit_host = xstrdup(u.nodename);
+  build_env(j, opts, cwd);
+  return 0;
 }
 
 /* -u: a job runs as its submitter, whatever -u says (boxqd takes the
@@ -127,7 +183,7 @@ wait_for_end(struct cli_ctx *ctx, int64_t id) {
   char *ids[] = {idstr};
   struct joblist l;
   int errors, rc = 1;
-  int r = jobs_wait(ctx, ids, 1, &l, &errors);
+  int r = jobs_wait(ctx, ids, 1, 0, &l, &errors);
   if (r == -EINTR) {
     fprintf(stderr, "qsub: no longer waiting; job %s.%s keeps running (qdel ends it)\n", idstr,
             ctx->server);
@@ -146,13 +202,25 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     fputs(qsub_usage, stdout);
     return 0;
   }
+  /* qsub --cron 'SCHEDULE' [options] script: not now, but on a schedule. */
+  const char *cron_spec = NULL;
+  if (argc > 1 && !strcmp(argv[1], "--cron")) {
+    if (argc < 4) {
+      fprintf(stderr, "Usage: qsub --cron 'MIN HOUR DAY MONTH WEEKDAY' [options] script\n");
+      return 2;
+    }
+    cron_spec = argv[2];
+    argv[2] = argv[0];
+    argv += 2;
+    argc -= 2;
+  }
   struct berr err = {{0}};
   struct qsub_opts cmdline, opts;
   qsub_opts_init(&cmdline);
   qsub_opts_init(&opts);
   cmdline.now = opts.now = (int64_t)time(NULL);
   int idx, rc = 2;
-  char *script = NULL;
+  char *script = NULL, *default_name = NULL;
   size_t script_len = 0;
   struct job_rec j = {0};
   /* The server's configuration says what -l does with other systems'
@@ -165,28 +233,60 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   idx += 1;
-  if (argc - idx > 1) {
+  /* qsub [-I] -- command args: the job runs that command (PBS Pro's form). */
+  char **command = cmdline.dashdash ? argv + idx : NULL;
+  if (command && idx >= argc) {
+    cli_error(ctx, "'--' must be followed by the command the job runs");
+    goto out;
+  }
+  if (!command && argc - idx > 1) {
     cli_error(ctx, "only one script may be given (got '%s' and '%s')", argv[idx], argv[idx + 1]);
     goto out;
   }
-  const char *path = idx < argc ? argv[idx] : "-";
-  const char *label = strcmp(path, "-") == 0 ? "STDIN" : path;
-  int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    cli_error(ctx, "cannot read script %s: %s", path, strerror(errno));
+  /* qsub -I without a script reads no script: standard input is the
+   * terminal the job will have. */
+  const char *path = command || (cmdline.interactive && idx >= argc) ? NULL
+                     : idx < argc                                    ? argv[idx]
+                                                                     : "-";
+  const char *label = !path || strcmp(path, "-") == 0 ? "STDIN" : path;
+  if (cron_spec) {
+    char here[4096];
+    if (!path || strcmp(path, "-") == 0 || cmdline.interactive) {
+      cli_error(ctx, "--cron takes a script file, run by its path at each due time");
+      goto out;
+    }
+    if (!getcwd(here, sizeof(here))) {
+      cli_error(ctx, "cannot determine the current directory: %s", strerror(errno));
+      goto out;
+    }
+    _cleanup_free_ char *abs = absolute(here, path);
+    rc = cron_add_script(ctx, cron_spec, argv + 1, idx - 1, abs, here);
     goto out;
   }
-  int r = read_fd_all(fd, QSUB_MAX_SCRIPT, &script, &script_len);
-  if (fd != STDIN_FILENO)
-    close(fd);
-  if (r < 0) {
-    cli_error(ctx, "cannot read script %s: %s", label,
-              r == -EFBIG ? "larger than 8 MiB" : strerror(-r));
-    goto out;
-  }
-  if (script_len == 0) {
-    cli_error(ctx, "script %s is empty", label);
-    goto out;
+  if (command) {
+    script = qsub_command_script(command, argc - idx);
+    script_len = strlen(script);
+  } else if (!path) {
+    script = qsub_shell_script(cmdline.shell);
+    script_len = strlen(script);
+  } else {
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      cli_error(ctx, "cannot read script %s: %s", path, strerror(errno));
+      goto out;
+    }
+    int r = read_fd_all(fd, QSUB_MAX_SCRIPT, &script, &script_len);
+    if (fd != STDIN_FILENO)
+      close(fd);
+    if (r < 0) {
+      cli_error(ctx, "cannot read script %s: %s", label,
+                r == -EFBIG ? "larger than 8 MiB" : strerror(-r));
+      goto out;
+    }
+    if (script_len == 0) {
+      cli_error(ctx, "script %s is empty", label);
+      goto out;
+    }
   }
   if (qsub_parse_directives(&opts, script, script_len, label, qsub_directive_prefix(&cmdline),
                             &err) < 0) {
@@ -195,6 +295,24 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   }
   qsub_opts_merge(&opts, &cmdline);
   res_finish(&opts.res);
+  if (opts.interactive && path) {
+    /* qsub -I script (or #PBS -I): its directives apply, the job is the
+     * shell. */
+    free(script);
+    script = qsub_shell_script(opts.shell);
+    script_len = strlen(script);
+  }
+  if (opts.interactive && opts.array_spec) {
+    cli_error(ctx, "an interactive job (-I) cannot be an array job (-J/-t)");
+    goto out;
+  }
+  if (opts.interactive && !command && !isatty(STDIN_FILENO)) {
+    /* A shell fed from a pipe would wait at its prompt for an end the
+     * terminal cannot give it (PBS refuses this too). */
+    cli_error(ctx, "-I gives you a shell on this terminal, but standard input is not one; "
+                   "to run one command, qsub -I -- command");
+    goto out;
+  }
   for (size_t i = 0; i < opts.res.nunknown; i++) {
     bool said = false;
     for (size_t k = 0; k < i && !said; k++)
@@ -218,63 +336,30 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "cannot determine the current directory: %s", strerror(errno));
     goto out;
   }
-  if (opts.name)
-    j.name = xstrdup(opts.name);
-  else if (strcmp(label, "STDIN") == 0)
-    j.name = xstrdup("STDIN");
+  if (command) {
+    _cleanup_free_ char *copy = xstrdup(command[0]);
+    default_name = xstrdup(basename(copy));
+  } else if (strcmp(label, "STDIN") == 0 || opts.interactive)
+    default_name = xstrdup("STDIN");
   else {
     _cleanup_free_ char *copy = xstrdup(path);
-    j.name = xstrdup(basename(copy));
+    default_name = xstrdup(basename(copy));
   }
-  if (job_name_check(j.name, &err) < 0) {
-    cli_error(ctx, "%s; name the job with -N", err.msg);
+  if (qsub_fill_job(&opts, cwd, default_name, &j, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
     goto out;
   }
   if (opts.user_list && check_user_list(opts.user_list, &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     goto out;
   }
-  /* -d/-w (Torque): where the job starts and its outputs go by default,
-   * relative to where qsub runs (PBS_O_WORKDIR stays that). */
-  j.workdir = opts.workdir ? absolute(cwd, opts.workdir) : xstrdup(cwd);
-  j.shell = xstrdup(opts.shell ? opts.shell : "");
-  j.umask = xstrdup(opts.umask ? opts.umask : "");
-  j.account = xstrdup(opts.account ? opts.account : "");
-  j.mail_points = xstrdup(opts.mail_points ? opts.mail_points : "");
-  j.mail_users = xstrdup(opts.mail_users ? opts.mail_users : "");
-  j.project = xstrdup(opts.project ? opts.project : "");
-  j.group_list = xstrdup(opts.group_list ? opts.group_list : "");
   if (opts.block && opts.array_spec) {
     cli_error(ctx, "-W block=true waits for one job, not an array (-J/-t)");
     goto out;
   }
-  if (opts.out_path)
-    j.out_path = output_arg(cwd, opts.out_path);
-  if (opts.err_path)
-    j.err_path = output_arg(cwd, opts.err_path);
-  j.join = opts.join < 0 ? JOIN_NONE : opts.join;
-  j.ncpus = opts.res.ncpus;
-  j.mem = opts.res.mem;
-  j.walltime = opts.res.walltime;
-  j.cput = opts.res.cput;
-  j.pids = opts.res.pids;
-  j.rerunnable = opts.rerunnable == 1;
-  j.net = xstrdup(opts.res.net == 2 ? "none" : "");
-  j.nodes = opts.res.nodes;
-  j.resources = res_site_string(&opts.res);
-  j.priority = opts.priority;
-  j.hold_types = xstrdup(opts.hold ? "u" : "");
-  j.queue = opts.queue ? xstrdup(opts.queue) : NULL; /* none: the server's default queue */
-  j.array_spec = opts.array_spec ? xstrdup(opts.array_spec) : NULL;
-  j.depend = opts.depend ? xstrdup(opts.depend) : NULL;
-  j.exec_time = opts.exec_time;
   j.script = script;
   j.script_len = script_len;
   script = NULL;
-  struct utsname u;
-  if (uname(&u) == 0)
-    j.submit_host = xstrdup(u.nodename);
-  build_env(&j, &opts, cwd);
 
   struct pbuf b = {0};
   pb_begin(&b, MSG_SUBMIT);
@@ -284,7 +369,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   pb_end(&b);
   struct pmsg reply;
   int64_t status;
-  r = cli_request(ctx, &b, &reply, &status);
+  int r = cli_request(ctx, &b, &reply, &status);
   pbuf_free(&b);
   if (r < 0) {
     rc = 1;
@@ -304,6 +389,10 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   const char *ref = pmsg_str(&reply, T_JOBREF);
+  if (opts.interactive) {
+    rc = qsub_interactive(ctx, id, server ? server : "");
+    goto out;
+  }
   if (opts.quiet)
     ; /* -z */
   else if (ref)
@@ -315,6 +404,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     rc = wait_for_end(ctx, id);
 out:
   free(script);
+  free(default_name);
   job_rec_free(&j);
   qsub_opts_free(&cmdline);
   qsub_opts_free(&opts);

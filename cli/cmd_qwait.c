@@ -62,7 +62,7 @@ cmd_qwait(struct cli_ctx *ctx, int argc, char **argv) {
   if (nids > 0) {
     struct joblist l;
     int errors;
-    int r = jobs_wait(ctx, ids, nids, &l, &errors);
+    int r = jobs_wait(ctx, ids, nids, 0, &l, &errors);
     if (r == -EINTR) {
       fprintf(stderr, "qwait: no longer waiting; the jobs keep running\n");
       rc = 130;

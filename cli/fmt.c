@@ -4,7 +4,7 @@
 #include <time.h>
 
 void
-fmt_time(int64_t t, char *buf, size_t len) {
+fmt_time_as(int64_t t, const char *format, char *buf, size_t len) {
   if (t <= 0) {
     snprintf(buf, len, "-");
     return;
@@ -12,7 +12,12 @@ fmt_time(int64_t t, char *buf, size_t len) {
   time_t tt = (time_t)t;
   struct tm tm;
   localtime_r(&tt, &tm);
-  strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm);
+  strftime(buf, len, format, &tm);
+}
+
+void
+fmt_time(int64_t t, char *buf, size_t len) {
+  fmt_time_as(t, "%a %b %e %H:%M:%S %Y", buf, len);
 }
 
 void

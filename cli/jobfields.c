@@ -141,6 +141,7 @@ set_kb(struct fval *v, int64_t kb) {
   X(mtime, j->mtime, time, true)                                                                   \
   X(priority, j->priority, int, true)                                                              \
   X(rerunable, j->rerunnable ? "True" : "False", str, true)                                        \
+  X(interactive, "True", str, j->interactive)                                                      \
   X(run_count, j->run_count, int, true)                                                            \
   X(qtime, j->qtime, time, true)                                                                   \
   X(req_mem, j->mem, size, true)                                                                   \
@@ -345,6 +346,7 @@ static const struct job_field qstat_list[] = {
     {"Output_Path", get_output_path},
     {"Priority", get_priority},
     {"Rerunable", get_rerunable},
+    {"interactive", get_interactive},
     {"run_count", get_run_count},
     {"qtime", get_qtime},
     {"Resource_List.mem", get_req_mem},
@@ -454,6 +456,7 @@ static const struct job_field torque_list[] = {
     {"Priority", get_priority},
     {"qtime", get_qtime},
     {"Rerunable", get_rerunable},
+    {"interactive", get_interactive},
     {"Resource_List.mem", get_req_mem},
     {"Resource_List.ncpus", get_req_ncpus},
     {"Resource_List.nodect", get_nodect},

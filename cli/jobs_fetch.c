@@ -93,13 +93,16 @@ on_signal(int sig) {
 }
 
 int
-jobs_wait(struct cli_ctx *ctx, char **ids, int nids, struct joblist *ret, int *ret_errors) {
+jobs_wait(struct cli_ctx *ctx, char **ids, int nids, int flags, struct joblist *ret,
+          int *ret_errors) {
   *ret = (struct joblist){0};
   *ret_errors = 0;
   if (cli_load_config(ctx) < 0)
     return -EINVAL;
   struct pbuf b = {0};
   pb_begin(&b, MSG_WAIT);
+  if (flags)
+    pb_i64(&b, T_FLAGS, flags);
   cli_put_jobids(ctx, &b, ids, nids, false, ret_errors);
   pb_end(&b);
   if (*ret_errors == nids) {

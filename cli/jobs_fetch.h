@@ -30,6 +30,8 @@ void joblist_free(struct joblist *l);
 /* Appends the T_JOB records of a reply. */
 void joblist_add_reply(struct joblist *l, const struct pmsg *reply);
 /* Waits, without polling, until the jobs named have finished (boxqd
- * answers then); *ret their records. Unknown ids are printed and counted
- * in *ret_errors. A signal without SA_RESTART (Ctrl-C): -EINTR. */
-int jobs_wait(struct cli_ctx *ctx, char **ids, int nids, struct joblist *ret, int *ret_errors);
+ * answers then), or with WAIT_STARTED in flags started (proto.h's
+ * WAIT_*); *ret their records. Unknown ids are printed and counted in
+ * *ret_errors. Ctrl-C or SIGTERM: -EINTR. */
+int jobs_wait(struct cli_ctx *ctx, char **ids, int nids, int flags, struct joblist *ret,
+              int *ret_errors);

@@ -357,7 +357,7 @@ takes_arg(char opt) {
 
 static bool
 known_flag(char opt) {
-  return opt == 'V' || opt == 'h' || opt == 'z';
+  return opt == 'V' || opt == 'h' || opt == 'z' || opt == 'I';
 }
 
 int
@@ -367,6 +367,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
   for (; i < argc; i++) {
     const char *w = argv[i];
     if (!strcmp(w, "--")) {
+      o->dashdash = true;
       i++;
       break;
     }
@@ -390,7 +391,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         break;
       }
       if (!known_flag(*c)) {
-        if (strchr("DfIX", *c))
+        if (strchr("DfX", *c))
           return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
         return berr_set(err, -EINVAL, "unknown option -%c", *c);
       }
@@ -398,6 +399,8 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
         o->export_all = true;
       else if (*c == 'z')
         o->quiet = true;
+      else if (*c == 'I')
+        o->interactive = true;
       else
         o->hold = true;
     }
@@ -520,6 +523,7 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
   if (over->mail_users)
     set_str(&base->mail_users, over->mail_users);
   base->block |= over->block;
+  base->interactive |= over->interactive;
   base->quiet |= over->quiet;
   base->export_all |= over->export_all;
   base->hold |= over->hold;

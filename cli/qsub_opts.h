@@ -37,6 +37,8 @@ struct qsub_opts {
   char *mail_points; /* -m: a, b, e (any of them) or n */
   char *mail_users;  /* -M: user[@host],... */
   bool block;        /* -W block=true: wait for the job's end */
+  bool interactive;  /* -I: the job runs on this terminal */
+  bool dashdash;     /* the words stopped at "--": a command follows */
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the

@@ -33,6 +33,9 @@ static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
 static const char *const job_tmp_kinds[] = {"memory", "disk", NULL};
 static const char *const dialects[] = {"pbspro", "torque", NULL};
 static const char *const unknown_queue_kinds[] = {"refuse", "default", NULL};
+static const char *const suspend_releases_kinds[] = {"none", "cpus", NULL};
+static const char *const cron_overlap_kinds[] = {"skip", "queue", NULL};
+static const char *const cron_missed_kinds[] = {"once", "skip", NULL};
 
 #define OFF(f) offsetof(struct boxq_config, f)
 static const struct cfg_key cfg_table[] = {
@@ -65,6 +68,16 @@ static const struct cfg_key cfg_table[] = {
      unknown_queue_kinds,
      "a job for a queue this server does not have (a site's route or short queue, not in "
      "queue_aliases): refuse it, or send it to default_queue (qsub says so)"},
+    {"scheduler", "suspend_releases", CFG_ENUM, OFF(suspend_releases), "none", 0, 0,
+     suspend_releases_kinds,
+     "what a suspended job gives back to the policy: none (it keeps its CPUs and memory), or "
+     "cpus (other jobs may start on its CPUs; it may share them once resumed)"},
+    {"scheduler", "cron_overlap", CFG_ENUM, OFF(cron_overlap), "skip", 0, 0, cron_overlap_kinds,
+     "a schedule due while its last job has not finished: skip this time (recorded), or queue "
+     "a job that runs after it"},
+    {"scheduler", "cron_missed", CFG_ENUM, OFF(cron_missed), "once", 0, 0, cron_missed_kinds,
+     "schedules that came due while boxqd was not running: run once when it starts, or skip "
+     "them (recorded)"},
     {"scheduler", "queue_aliases", CFG_STR, OFF(queue_aliases), "", 0, 0, NULL,
      "other clusters' queue names for this server's: NAME=QUEUE, comma-separated (e.g. "
      "route=batch,short=fast)"},
@@ -456,9 +469,11 @@ derive_paths(struct boxq_config *cfg) {
   free(cfg->sched_socket);
   free(cfg->worker_socket);
   free(cfg->db_path);
+  free(cfg->tty_dir);
   cfg->sched_socket = xasprintf("%s/boxqd.sock", cfg->state_dir);
   cfg->worker_socket = xasprintf("%s/worker.sock", cfg->state_dir);
   cfg->db_path = xasprintf("%s/boxq.db", cfg->state_dir);
+  cfg->tty_dir = xasprintf("%s/tty", cfg->state_dir);
   if (!*cfg->spool_dir) {
     free(cfg->spool_dir);
     cfg->spool_dir = cfg_default_spool_dir(cfg->state_dir);
@@ -664,6 +679,7 @@ cfg_free(struct boxq_config *cfg) {
   free(cfg->sched_socket);
   free(cfg->worker_socket);
   free(cfg->db_path);
+  free(cfg->tty_dir);
   for (size_t i = 0; i < cfg->nqueues; i++) {
     free(cfg->queues[i].name);
     free(cfg->queues[i].acl_users);

@@ -44,12 +44,15 @@ struct boxq_config {
   char *managers;  /* users and @groups who may act on any job (and, later, the server) */
   char *operators; /* users and @groups who may act on any job */
   char *default_queue;
-  char *unknown_queue;  /* refuse, or default: to default_queue with a warning */
-  char *queue_aliases;  /* "NAME=QUEUE,...": other clusters' queue names for ours */
-  char *sendmail;       /* qsub -m mail goes through it; none there: recorded only */
-  char *on_job_end;     /* a program run when a job ends; "" none */
-  char *hook_user;      /* the user it runs as (when boxqd is root) */
-  int64_t hook_timeout; /* seconds before it (or sendmail) is killed */
+  char *unknown_queue;    /* refuse, or default: to default_queue with a warning */
+  char *suspend_releases; /* none, or cpus: a suspended job's CPUs go to the policy */
+  char *cron_overlap;     /* skip, or queue: a schedule due while its last job runs */
+  char *cron_missed;      /* once, or skip: schedules due while boxqd was down */
+  char *queue_aliases;    /* "NAME=QUEUE,...": other clusters' queue names for ours */
+  char *sendmail;         /* qsub -m mail goes through it; none there: recorded only */
+  char *on_job_end;       /* a program run when a job ends; "" none */
+  char *hook_user;        /* the user it runs as (when boxqd is root) */
+  int64_t hook_timeout;   /* seconds before it (or sendmail) is killed */
   int64_t default_ncpus;
   int64_t default_mem;
   int64_t default_walltime; /* 0 = none */
@@ -91,6 +94,8 @@ struct boxq_config {
   /* Derived paths, filled by cfg_load. */
   char *config_path; /* the file read, or NULL */
   char *sched_socket, *worker_socket, *db_path;
+  /* Where interactive jobs' terminals are attached (ttyproto.h). */
+  char *tty_dir;
 };
 
 /* Loads path (or BOXQ_CONFIG, or the default file if it exists), then

@@ -66,6 +66,7 @@
   X(mail_users, STR, J_MAIL_USERS, "mail_users", ALWAYS, SUBMIT)                                   \
   X(suspended_at, I64, J_SUSPENDED_AT, "suspended_at", NONZERO, LATER)                             \
   X(suspended_sec, I64, J_SUSPENDED_SEC, "suspended_sec", NONZERO, LATER)                          \
+  X(interactive, BOOL, J_INTERACTIVE, "interactive", NONZERO, SUBMIT)                              \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

@@ -47,6 +47,7 @@ enum proto_type {
   MSG_RUN = 217,        /* qrun: T_JOBREFs start now, past the policy, if they fit */
   MSG_SUSPEND = 218,    /* qsig -s suspend|resume: T_FLAGS 1 resume, T_JOBREFs */
   MSG_ADMIN = 216,      /* qstart/qstop/qenable/qdisable, qmgr: T_FLAGS (ADMIN_*), T_INFO queues */
+  MSG_CRON = 219,       /* boxq cron: T_FLAGS (CRON_*); set: T_TEXT, T_CRON entries */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -61,23 +62,26 @@ enum proto_type {
 
 enum proto_tag {
   /* generic */
-  T_STATUS = 1,   /* i64: 0 or -errno */
-  T_MESSAGE = 2,  /* str: error text for a person */
-  T_JOBID = 3,    /* i64, may repeat */
-  T_JOB = 4,      /* nested job record, may repeat */
-  T_FLAGS = 5,    /* i64 request flags */
-  T_SIGNAL = 6,   /* i64 signal number */
-  T_HOLD = 7,     /* str hold types, e.g. "u" */
-  T_ERROR = 8,    /* str: per-id error in multi-id replies, may repeat */
-  T_INFO = 9,     /* str key=value lines of server info */
-  T_SERVER = 10,  /* str: the server name used in job ids */
-  T_EVENT = 11,   /* nested event: EV_* fields, may repeat */
-  T_JOBREF = 12,  /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
-  T_QUEUE = 13,   /* str: "key=value" lines of one queue, may repeat */
-  T_GROUP = 14,   /* nested qacct summary row: G_* fields, may repeat */
-  T_READY = 15,   /* i64 (MSG_DISPATCH): not now; into the worker's ready set */
-  T_INSTEAD = 16, /* i64 (MSG_STARTED, and after a T_JOBID in a hello): started from the
-                   * ready set in the place of this job */
+  T_STATUS = 1,    /* i64: 0 or -errno */
+  T_MESSAGE = 2,   /* str: error text for a person */
+  T_JOBID = 3,     /* i64, may repeat */
+  T_JOB = 4,       /* nested job record, may repeat */
+  T_FLAGS = 5,     /* i64 request flags */
+  T_SIGNAL = 6,    /* i64 signal number */
+  T_HOLD = 7,      /* str hold types, e.g. "u" */
+  T_ERROR = 8,     /* str: per-id error in multi-id replies, may repeat */
+  T_INFO = 9,      /* str key=value lines of server info */
+  T_SERVER = 10,   /* str: the server name used in job ids */
+  T_EVENT = 11,    /* nested event: EV_* fields, may repeat */
+  T_JOBREF = 12,   /* str: a job as users name it, "123", "123[]", "123[7]"; may repeat */
+  T_QUEUE = 13,    /* str: "key=value" lines of one queue, may repeat */
+  T_GROUP = 14,    /* nested qacct summary row: G_* fields, may repeat */
+  T_READY = 15,    /* i64 (MSG_DISPATCH): not now; into the worker's ready set */
+  T_INSTEAD = 16,  /* i64 (MSG_STARTED, and after a T_JOBID in a hello): started from the
+                    * ready set in the place of this job */
+  T_CRON = 17,     /* nested schedule entry: C_* fields (and its T_JOB when set), may repeat */
+  T_TEXT = 18,     /* str: a crontab as written */
+  T_CRON_RUN = 19, /* nested: what one due time of a schedule did (C_* fields), may repeat */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */
@@ -104,6 +108,19 @@ enum proto_tag {
   EV_TIME,
   EV_NAME,
   EV_DETAIL,
+
+  /* schedule entries and runs (inside T_CRON, T_CRON_RUN) */
+  C_LINE = 70, /* i64: its line in the crontab */
+  C_SPEC,      /* str: "30 2 * * *" or "@daily" */
+  C_COMMAND,   /* str: what it runs */
+  C_NEXT,      /* i64 unix seconds: next due */
+  C_LAST,      /* i64: last due (0: never) */
+  C_LAST_JOB,  /* i64: the job it last submitted (0: none) */
+  C_OUTCOME,   /* str: what its last due time did */
+  C_JOB_STATE, /* i64: that job's state letter */
+  C_EXIT,      /* i64: that job's exit status, once it has one */
+  C_DUE,       /* i64 (T_CRON_RUN): the due time */
+  C_AT,        /* i64 (T_CRON_RUN): when it was handled */
 
   /* 60-66: shepherd settings of the spool's spec file, gone since the
    * worker forks its shepherds; not to be reused. */
@@ -165,6 +182,7 @@ enum proto_tag {
   J_MAIL_USERS,     /* str: qsub -M, addresses; "": the owner */
   J_SUSPENDED_AT,   /* i64: when the running job was suspended; 0: it runs */
   J_SUSPENDED_SEC,  /* i64: seconds it spent suspended before (or in all, once ended) */
+  J_INTERACTIVE,    /* i64: 1: qsub -I, the job runs on a terminal its client attaches to */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,
@@ -196,6 +214,22 @@ enum stat_flags {
   STAT_TASKS = 1 << 2,      /* an array's tasks, not only the array job */
   STAT_ACCOUNTING = 1 << 3, /* jobs whose history expired too (qacct -j) */
   STAT_COMPLETED = 1 << 4,  /* jobs finished within keep_completed too (Torque's C) */
+};
+
+/* T_FLAGS of MSG_WAIT. */
+enum {
+  /* Answer once each job has started (or finished without starting), not
+   * only once it has finished: qsub -I waits so for its terminal. */
+  WAIT_STARTED = 1 << 0,
+  /* The jobs are the client's to attach to: if its connection goes while
+   * they wait, nobody will, and boxqd deletes them. */
+  WAIT_WITHDRAW = 1 << 1,
+};
+
+/* T_FLAGS of MSG_CRON. */
+enum {
+  CRON_SET = 1 << 0,     /* replace the caller's crontab (none given: remove it) */
+  CRON_HISTORY = 1 << 1, /* with the reply: the latest runs (T_CRON_RUN) */
 };
 
 /* T_FLAGS of MSG_ADMIN. */

@@ -73,6 +73,33 @@ running_tasks(struct boxqd *d, int64_t array_id, struct action_out *out, bool ca
   return r;
 }
 
+/* Ends a job that has not started, in its own transaction: the cancel
+ * half of qdel for a client that can no longer ask (qsub -I gone). */
+void
+act_withdraw(struct boxqd *d, int64_t id, uid_t uid, const char *why) {
+  struct job_rec j;
+  if (db_get_job(d->db, id, false, &j) < 0)
+    return;
+  bool unstarted = (j.state == JOB_QUEUED || j.state == JOB_HELD || j.state == JOB_WAITING) &&
+                   j.uid == (int64_t)uid && !j.array_spec;
+  int64_t now = now_sec();
+  if (unstarted && db_begin(d->db) == 0) {
+    int r = db_finish_unstarted(d->db, id, END_CANCELLED, now);
+    if (r >= 0)
+      r = db_add_event(d->db, id, now, "cancelled", why);
+    if (r == 0)
+      r = wf_job_finished(d, &j, now);
+    if (r == 0 && (r = db_commit(d->db)) == 0) {
+      log_info("job %lld: withdrawn: %s", (long long)id, why);
+      sched_request_pass(d);
+    } else {
+      db_rollback(d->db);
+      log_error("job %lld: cannot withdraw it: %s", (long long)id, db_errmsg(d->db));
+    }
+  }
+  job_rec_free(&j);
+}
+
 static int
 act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
            struct action_out *out, struct berr *err) {
@@ -119,14 +146,19 @@ act_delete(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg
   }
 }
 
+static int suspend_running(struct boxqd *d, struct job_rec *j, struct conn *c, bool resume,
+                           const char *how, struct action_out *out, struct berr *err);
+
 static int
 act_hold(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
          struct action_out *out, struct berr *err) {
   (void)req;
-  (void)c;
-  (void)out;
   if (j->state == JOB_HELD && j->hold_types && strchr(j->hold_types, 'u'))
     return 0;
+  /* A running job cannot go back to the queue (nothing checkpoints it):
+   * it is suspended where it runs, as qsig -s suspend does. */
+  if (j->state == JOB_RUNNING && !j->array_spec)
+    return suspend_running(d, j, c, false, "qhold", out, err);
   int64_t now = now_sec();
   int r = db_hold_add(d->db, j->id, 'u', now);
   if (r == 0)
@@ -141,8 +173,8 @@ static int
 act_release(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
             struct action_out *out, struct berr *err) {
   (void)req;
-  (void)c;
-  (void)out;
+  if (j->state == JOB_RUNNING && j->suspended_at && !j->array_spec)
+    return suspend_running(d, j, c, true, "qrls", out, err);
   int64_t now = now_sec();
   int r = db_hold_remove(d->db, j->id, 'u', now);
   if (r == 0)
@@ -215,7 +247,8 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
   TAKE(ALTER_MEM, mem);
   TAKE(ALTER_WALLTIME, walltime);
   TAKE(ALTER_PIDS, pids);
-  TAKE(ALTER_RERUNNABLE, rerunnable);
+  if (!j->interactive)
+    TAKE(ALTER_RERUNNABLE, rerunnable);
   TAKE(ALTER_JOIN, join);
   TAKE(ALTER_ARRAY_LIMIT, array_limit);
   TAKE(ALTER_EXEC_TIME, exec_time);
@@ -314,6 +347,11 @@ act_rerun(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
     return berr_set(err, -EPERM,
                     "qrerun of array jobs and their tasks is not supported; "
                     "resubmit the array");
+  if (j->interactive)
+    return berr_set(err, -EPERM,
+                    "%lld.%s is an interactive job: nobody would be at its terminal; run qsub "
+                    "-I again",
+                    (long long)j->id, d->server_name);
   if (j->state != JOB_FINISHED)
     return berr_set(err, -EBUSY,
                     "Request invalid for state of job %lld.%s (state %c): qrerun runs finished "
@@ -472,14 +510,13 @@ req_job_action(struct boxqd *d, struct conn *c, const struct pmsg *m, job_action
   free(done);
 }
 
-/* qsig -s suspend|resume: a running job frozen or thawed (cgroup v2's
- * freezer, also in hybrid mode); it keeps its CPUs and memory, its
- * walltime stops while it is frozen. Its owner, root, managers and
- * operators. */
+/* Freezes (thaws, with resume) running job j: cgroup v2's freezer, also
+ * in hybrid mode. It keeps its CPUs and memory (unless suspend_releases =
+ * cpus gives its CPUs to the policy), its walltime stops while frozen.
+ * how says what asked, for tracejob. */
 static int
-act_suspend(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
-            struct action_out *out, struct berr *err) {
-  bool resume = pmsg_i64_or(req, T_FLAGS, 0) & 1;
+suspend_running(struct boxqd *d, struct job_rec *j, struct conn *c, bool resume, const char *how,
+                struct action_out *out, struct berr *err) {
   const char *verb = resume ? "resume" : "suspend";
   if (j->array_spec)
     return berr_set(err, -EINVAL, "%s one task at a time (%lld[INDEX])", verb, (long long)j->id);
@@ -501,9 +538,12 @@ act_suspend(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pms
   int64_t now = now_sec();
   int64_t held = resume ? now - j->suspended_at : 0;
   int r = db_set_suspended(d->db, j->id, resume ? 0 : now, held > 0 ? held : 0, now);
+  bool frees = streq(d->cfg.suspend_releases, "cpus");
   _cleanup_free_ char *detail =
-      resume ? xasprintf("by uid %u, after %llds suspended", (unsigned)c->uid, (long long)held)
-             : xasprintf("by uid %u (frozen; walltime stops)", (unsigned)c->uid);
+      resume
+          ? xasprintf("%s by uid %u, after %llds suspended", how, (unsigned)c->uid, (long long)held)
+          : xasprintf("%s by uid %u (frozen; walltime stops; %s)", how, (unsigned)c->uid,
+                      frees ? "its CPUs go to other jobs meanwhile" : "it keeps its CPUs");
   if (r == 0)
     r = db_add_event(d->db, j->id, now, resume ? "resumed" : "suspended", detail);
   if (r == 0) {
@@ -511,8 +551,18 @@ act_suspend(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pms
     out->ids[0] = j->id;
     out->n = 1;
     out->sig = resume ? JOB_SIG_RESUME : JOB_SIG_SUSPEND;
+    if (frees)
+      sched_request_pass(d); /* CPUs freed (or taken back) */
   }
   return r;
+}
+
+/* qsig -s suspend|resume. Its owner, root, managers and operators. */
+static int
+act_suspend(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg *req,
+            struct action_out *out, struct berr *err) {
+  bool resume = pmsg_i64_or(req, T_FLAGS, 0) & 1;
+  return suspend_running(d, j, c, resume, resume ? "qsig -s resume" : "qsig -s suspend", out, err);
 }
 
 /* qrun: a queued job (or task) starts now, past the policy (queue limits,

@@ -67,6 +67,8 @@ struct boxqd {
   int64_t node_changed; /* when it last went offline or back */
   /* Retention rounds (retention.c). */
   uv_timer_t prune;
+  /* Fires when the next schedule is due, or a minute on (cron.c). */
+  uv_timer_t cron;
   int64_t pruned_this_round;
 };
 
@@ -251,6 +253,20 @@ int ref_field(struct boxqd *d, const struct pfield *f, int64_t *ret, struct berr
  * the PBS-style message in err, or 1 when the request names no more. */
 int next_own_job(struct boxqd *d, struct conn *c, const struct pmsg *m, size_t *off, int64_t *id,
                  struct job_rec *j, struct berr *err);
+/* requests.c: a submission as uid/gid's: checked, then stored in a
+ * relaxed transaction of its own (own_tx; the caller waits for the sync
+ * before saying so) or in the caller's. note: the "submitted" event's
+ * detail, or NULL. 0 with j->id set; -errno with err's message when the
+ * job is refused, with err empty when the database failed. */
+int submit_store(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, bool own_tx,
+                 const char *note, struct berr *err);
+/* The checks alone (a schedule's job, when it is installed). */
+int submit_check(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, struct berr *err);
+/* cron.c: schedules (boxq cron, qsub --cron): MSG_CRON, and the timer
+ * that submits their jobs when due. */
+void req_cron(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void cron_start(struct boxqd *d);
+void cron_stop(struct boxqd *d);
 /* requests.c's checks that actions.c (qalter) applies too: a path
  * (missing or too long, control characters), -W depend's jobs (each must
  * exist), and storing those dependencies in the caller's transaction. */
@@ -277,12 +293,16 @@ int mail_job(struct boxqd *d, const struct job_rec *j, const struct job_rec *end
  * spawned, never waited for. -errno if its event cannot be stored. */
 int hook_job_end(struct boxqd *d, const struct job_rec *j, const struct job_rec *end);
 
-/* waiters.c: MSG_WAIT (qwait, qsub -W block=true), answered once its
- * jobs have finished; waiters_check runs before every pass. */
+/* waiters.c: MSG_WAIT (qwait, qsub -W block=true, qsub -I), answered
+ * once its jobs have finished (or started); waiters_check runs before and
+ * after every pass. */
 void req_wait(struct boxqd *d, struct conn *c, const struct pmsg *m);
 void waiters_check(struct boxqd *d);
 void waiters_forget_conn(struct boxqd *d, struct conn *c);
 void waiters_free(struct boxqd *d);
+/* actions.c: ends a job of uid's that has not started (its qsub -I has
+ * gone), saying why. */
+void act_withdraw(struct boxqd *d, int64_t id, uid_t uid, const char *why);
 
 /* reload.c: SIGHUP reads the configuration again (a bad file is refused
  * whole); main.c's capacity computation applies it. */

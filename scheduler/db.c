@@ -107,8 +107,8 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_NEXT_TASKS] = "SELECT id FROM jobs WHERE array_id <> 0 AND array_id = ? AND "
                       "state = 'Q' ORDER BY array_index LIMIT ?",
     /* A job dispatched but not yet started holds its resources from then. */
-    [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END, 1 "
-                         "FROM jobs WHERE state <> 'F' AND state IN ('R','E')",
+    [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END, 1, "
+                         "suspended_at > 0 FROM jobs WHERE state <> 'F' AND state IN ('R','E')",
     [ST_ARRAY_BEGUN] = "UPDATE jobs SET state = 'B', stime = CASE WHEN stime = 0 THEN ?2 ELSE "
                        "stime END, mtime = ?2 WHERE id = ?1 AND state IN ('Q','H','W')",
     [ST_ARRAY_UNFINISHED] =
@@ -170,6 +170,24 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_EXPIRE_RUNS] = "DELETE FROM job_runs WHERE job_id = ?",
     [ST_EXPIRE_DEPS] = "DELETE FROM job_deps WHERE job_id = ?",
     [ST_EXPIRE_JOB] = "DELETE FROM jobs WHERE id = ?",
+#define CRON_COLS                                                                                  \
+  "id, uid, gid, line, spec, command, template, next_run, last_run, last_job, last_outcome"
+    [ST_CRON_TEXT] = "SELECT text FROM crontabs WHERE uid = ?",
+    [ST_CRON_TEXT_SET] = "INSERT OR REPLACE INTO crontabs (uid, text, mtime) VALUES (?,?,?)",
+    [ST_CRON_TEXT_DEL] = "DELETE FROM crontabs WHERE uid = ?",
+    [ST_CRON_OF_USER] = "SELECT " CRON_COLS " FROM cron_entries WHERE uid = ? ORDER BY uid, line",
+    [ST_CRON_DEL_USER] = "DELETE FROM cron_entries WHERE uid = ?",
+    [ST_CRON_INSERT] = "INSERT INTO cron_entries (uid, gid, line, spec, command, template, "
+                       "next_run, last_run, last_job, last_outcome) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [ST_CRON_DUE] = "SELECT " CRON_COLS " FROM cron_entries WHERE next_run <= ? ORDER BY next_run",
+    [ST_CRON_NEXT] = "SELECT MIN(next_run) FROM cron_entries",
+    [ST_CRON_FIRED] = "UPDATE cron_entries SET next_run = ?2, last_run = ?3, last_job = ?4, "
+                      "last_outcome = ?5 WHERE id = ?1",
+    [ST_CRON_RUN] = "INSERT INTO cron_runs (uid, spec, command, due, at, job_id, outcome) "
+                    "VALUES (?,?,?,?,?,?,?)",
+    [ST_CRON_RUNS] = "SELECT spec, command, due, at, job_id, outcome FROM cron_runs WHERE uid = ? "
+                     "ORDER BY uid DESC, due DESC LIMIT ?",
+    [ST_CRON_PRUNE] = "DELETE FROM cron_runs WHERE uid = ? AND due < ?",
     [ST_TX_BEGIN] = "BEGIN IMMEDIATE",
     [ST_TX_COMMIT] = "COMMIT",
     [ST_TX_SAVEPOINT] = "SAVEPOINT part",
@@ -877,6 +895,7 @@ sched_row(sqlite3_stmt *s, void *ud) {
       .array_limit = sqlite3_column_int64(s, 9),
       .stime = sqlite3_column_int64(s, 10),
       .count = sqlite3_column_int64(s, 11),
+      .suspended = sqlite3_column_count(s) > 12 && sqlite3_column_int(s, 12) != 0,
   };
   return sr->cb(sr->ud, &row);
 }
@@ -939,9 +958,9 @@ db_check_plans(struct db *db, struct berr *err) {
       const char *detail = (const char *)sqlite3_column_text(s, 3);
       /* "SCAN x" without an index reads a whole table (x: a table of ours or
        * its alias in the statements; a CTE or a subquery is not one). */
-      static const char *const tables[] = {"jobs",     "job_usage",  "job_events", "job_deps",
-                                           "job_runs", "user_usage", "j",          "p",
-                                           "t",        "u",          "d"};
+      static const char *const tables[] = {
+          "jobs", "job_usage", "job_events", "job_deps", "job_runs", "user_usage", "j",
+          "p",    "t",         "u",          "d",        "crontabs", "cron_runs",  "cron_entries"};
       bool table = false;
       if (detail && strncmp(detail, "SCAN ", 5) == 0 && !strstr(detail, "INDEX")) {
         size_t wlen = strcspn(detail + 5, " ");

@@ -47,6 +47,42 @@ enum db_list_flags {
 int db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud);
 /* Unfinished jobs and the jobs finished after since, by id. */
 int db_list_recent(struct db *db, bool full, int64_t since, db_job_cb cb, void *ud);
+/* Schedules (cron.c; db_cron.c). An entry submits its template, an
+ * encoded T_JOB payload, as uid/gid when due. */
+struct db_cron_entry {
+  int64_t id, uid, gid, line;
+  char *spec, *command;
+  uint8_t *template;
+  size_t template_len;
+  int64_t next_run, last_run, last_job;
+  char *last_outcome;
+};
+void db_cron_entries_free(struct db_cron_entry *e, size_t n);
+/* uid's crontab as written; -ENOENT: none. */
+int db_cron_text(struct db *db, int64_t uid, char **ret);
+/* Replaces uid's crontab (text NULL: removes it) and its entries, in the
+ * caller's transaction. */
+int db_cron_replace(struct db *db, int64_t uid, const char *text, const struct db_cron_entry *e,
+                    size_t n, int64_t now);
+int db_cron_of_user(struct db *db, int64_t uid, struct db_cron_entry **ret, size_t *ret_n);
+/* Entries due at or before now, the earliest first. */
+int db_cron_due(struct db *db, int64_t now, struct db_cron_entry **ret, size_t *ret_n);
+/* The earliest next_run of all entries; 0: none. */
+int db_cron_next(struct db *db, int64_t *ret);
+/* What entry e's due time did (the entry updated, a cron_runs row; the
+ * user's rows older than CRON_RUNS_KEEP_SEC dropped). */
+#define CRON_RUNS_KEEP_SEC (90 * 86400)
+int db_cron_fired(struct db *db, const struct db_cron_entry *e, int64_t due, int64_t at,
+                  int64_t next_run, int64_t job_id, const char *outcome);
+struct db_cron_run {
+  char *spec, *command, *outcome;
+  int64_t due, at, job_id;
+};
+void db_cron_runs_free(struct db_cron_run *r, size_t n);
+/* uid's latest runs, newest first, at most limit. */
+int db_cron_runs(struct db *db, int64_t uid, int64_t limit, struct db_cron_run **ret,
+                 size_t *ret_n);
+
 /* The server's own settings (server_attrs): *ret allocated, -ENOENT when
  * name has none; value NULL removes it. */
 int db_get_attr(struct db *db, const char *name, char **ret);
@@ -83,7 +119,8 @@ struct db_sched_row {
   const char *queue;
   int64_t ncpus, mem, walltime, priority, qtime, stime;
   int64_t array_id, array_limit;
-  int64_t count; /* queued: an array's waiting tasks stand in one row (the array's) */
+  int64_t count;  /* queued: an array's waiting tasks stand in one row (the array's) */
+  bool suspended; /* running: frozen (qsig -s suspend, qhold) */
 };
 typedef int (*db_sched_cb)(void *ud, const struct db_sched_row *row);
 /* running: jobs in R or E (stime is their dispatch time until they start);

@@ -69,6 +69,18 @@ enum stmt_id {
   ST_EXPIRE_RUNS,
   ST_EXPIRE_DEPS,
   ST_EXPIRE_JOB,
+  ST_CRON_TEXT,
+  ST_CRON_TEXT_SET,
+  ST_CRON_TEXT_DEL,
+  ST_CRON_OF_USER,
+  ST_CRON_DEL_USER,
+  ST_CRON_INSERT,
+  ST_CRON_DUE,
+  ST_CRON_NEXT,
+  ST_CRON_FIRED,
+  ST_CRON_RUN,
+  ST_CRON_RUNS,
+  ST_CRON_PRUNE,
   /* Transaction control, prepared once: parsing them again cost more than
    * the rest of a job's start (tens of microseconds a job). */
   ST_TX_BEGIN,

@@ -29,6 +29,7 @@ on_signal(uv_signal_t *h, int signum) {
   worker_link_stop(d);
   wf_stop(d);
   retention_stop(d);
+  cron_stop(d);
   uv_close((uv_handle_t *)&d->server, NULL);
   uv_close((uv_handle_t *)&d->sig_term, NULL);
   uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -181,6 +182,7 @@ main(int argc, char **argv) {
     return 1;
   }
   retention_start(&d);
+  cron_start(&d);
 
   char mem[32];
   res_format_size(d.cap.mem, mem, sizeof(mem));

@@ -81,10 +81,20 @@ collect_queued(void *ud, const struct db_sched_row *row) {
   return 0;
 }
 
+/* suspend_releases = cpus: a frozen job's CPUs are the policy's to give
+ * (its memory is still held). */
+static bool
+frees_cpus(const struct boxqd *d, bool suspended) {
+  return suspended && streq(d->cfg.suspend_releases, "cpus");
+}
+
 static int
 collect_running(void *ud, const struct db_sched_row *row) {
   struct pass_input *p = ud;
-  append(&p->running, &p->nrunning, &p->cap_running, sched_job_of(p->d, row));
+  struct sched_job j = sched_job_of(p->d, row);
+  if (frees_cpus(p->d, row->suspended))
+    j.ncpus = 0;
+  append(&p->running, &p->nrunning, &p->cap_running, j);
   return 0;
 }
 
@@ -92,6 +102,8 @@ static int
 busy_cpus(void *ud, struct job_rec *j) {
   struct pass_input *p = ud;
   struct cpuset s;
+  if (frees_cpus(p->d, j->suspended_at != 0))
+    return 0;
   if (j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
     for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
       p->busy.bits[i] |= s.bits[i];
@@ -651,6 +663,8 @@ run_pass(struct boxqd *d) {
   waiters_check(d); /* whatever asked for this pass may have finished a job */
   uint64_t start = uv_hrtime();
   sched_pass(d);
+  if (d->waiters)
+    waiters_check(d); /* the pass may have started a job a qsub -I waits for */
   uint64_t took_ms = (uv_hrtime() - start) / 1000000;
   /* A pass over a huge queue costs tens of milliseconds: the next one
    * then waits as long, so that passes never take more than half of the

@@ -213,24 +213,24 @@ check_site_resources(struct boxqd *d, const struct job_rec *j, struct berr *err)
 }
 
 static int
-validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr *err) {
+validate_submit(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, struct berr *err) {
   const struct boxq_config *cfg = &d->cfg;
-  if (c->uid == 0 && !cfg->allow_root_jobs)
+  if (uid == 0 && !cfg->allow_root_jobs)
     return berr_set(err, -EPERM,
                     "jobs may not run as root on this server (allow_root_jobs = false)");
   char owner[256];
-  if (user_name(c->uid, owner, sizeof(owner)) < 0)
-    return berr_set(err, -EPERM, "uid %u has no user account", (unsigned)c->uid);
+  if (user_name(uid, owner, sizeof(owner)) < 0)
+    return berr_set(err, -EPERM, "uid %u has no user account", (unsigned)uid);
   /* Identity is the socket's, whatever the payload said. */
-  j->uid = c->uid;
-  j->gid = c->gid;
+  j->uid = uid;
+  j->gid = gid;
   free(j->owner);
   j->owner = xstrdup(owner);
   free(j->groups);
   j->groups = NULL;
   j->ngroups = 0;
 
-  int r = apply_group_list(j, owner, c->gid, err);
+  int r = apply_group_list(j, owner, gid, err);
   if (r < 0)
     return r;
   if ((r = job_name_check(j->name, err)) < 0)
@@ -258,7 +258,7 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
 
   if (j->ncpus < 0 || j->mem < 0 || j->walltime < 0 || j->pids < 0)
     return berr_set(err, -EINVAL, "negative resource request");
-  r = queue_admit(d, c->uid, c->gid, owner, j, true, err);
+  r = queue_admit(d, uid, gid, owner, j, true, err);
   if (r < 0)
     return r;
   if (j->pids < 0 || j->pids > RES_PIDS_MAX)
@@ -289,6 +289,12 @@ validate_submit(struct boxqd *d, struct conn *c, struct job_rec *j, struct berr 
     return berr_set(err, -EINVAL, "priority %lld is outside -1024..1023", (long long)j->priority);
   if ((r = check_array(d, j, err)) < 0)
     return r;
+  if (j->interactive) {
+    if (j->array_spec)
+      return berr_set(err, -EINVAL, "an interactive job (-I) cannot be an array job (-J)");
+    /* Nobody would be at its terminal the second time (PBS's rule). */
+    j->rerunnable = false;
+  }
   int64_t now = now_sec();
   if (j->exec_time < 0 || j->exec_time > now + RES_DURATION_MAX)
     return berr_set(err, -EINVAL, "execution time (-a) is out of range");
@@ -339,6 +345,65 @@ store_error(struct conn *c, struct boxqd *d, int r) {
     reply_status(c, r, "cannot store the job: %s", db_errmsg(d->db));
 }
 
+/* validate_submit for a schedule's job, checked when it is installed. */
+int
+submit_check(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, struct berr *err) {
+  return validate_submit(d, uid, gid, j, err);
+}
+
+int
+submit_store(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, bool own_tx,
+             const char *note, struct berr *err) {
+  struct job_dep *deps = NULL;
+  int64_t *dep_ids = NULL;
+  size_t ndeps = 0;
+  int r = validate_submit(d, uid, gid, j, err);
+  if (r == 0 && j->depend) {
+    r = resolve_depend(d, j->depend, &deps, &dep_ids, &ndeps, err);
+    if (r == 0) {
+      free(j->depend);
+      j->depend = ndeps ? job_depend_format(deps, ndeps) : NULL; /* "afterok:" names none */
+    }
+  }
+  if (r < 0) {
+    if (!err->msg[0])
+      berr_set(err, r, "%s", strerror(-r));
+    return r;
+  }
+  /* Relaxed: the reply (the id) waits for the sync of the log, which
+   * submissions arriving together share (walsync.c). */
+  r = own_tx ? db_begin_relaxed(d->db) : 0;
+  if (r == 0)
+    r = db_insert_job(d->db, j);
+  if (r == 0 && j->array_spec) {
+    /* The ranges of the list check_array normalized, in order. */
+    struct job_array_range *ranges = NULL;
+    size_t nranges = 0;
+    int64_t count;
+    job_array_parse_list(j->array_spec, &ranges, &nranges, &count, NULL);
+    for (size_t i = 0; r == 0 && i < nranges; i++)
+      r = db_insert_tasks(d->db, j->id, ranges[i].first, ranges[i].last, ranges[i].step);
+    free(ranges);
+  }
+  if (r == 0)
+    r = db_add_event(d->db, j->id, j->ctime, "submitted",
+                     note                      ? note
+                     : j->state == JOB_HELD    ? "held at submission"
+                     : j->state == JOB_WAITING ? "deferred (-a)"
+                                               : NULL);
+  if (r == 0 && ndeps)
+    r = store_depend(d, j->id, deps, dep_ids, ndeps, j->ctime);
+  if (own_tx && r == 0)
+    r = db_commit(d->db);
+  else if (own_tx)
+    db_rollback(d->db);
+  free(deps);
+  free(dep_ids);
+  if (r < 0)
+    err->msg[0] = '\0'; /* the database's: the caller says so */
+  return r;
+}
+
 static void
 req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct pfield f;
@@ -354,53 +419,14 @@ req_submit(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       reply_status(c, -EBADMSG, "malformed submission");
     return;
   }
-  struct job_dep *deps = NULL;
-  int64_t *dep_ids = NULL;
-  size_t ndeps = 0;
-  r = validate_submit(d, c, &j, &err);
-  if (r == 0 && j.depend) {
-    r = resolve_depend(d, j.depend, &deps, &dep_ids, &ndeps, &err);
-    if (r == 0) {
-      free(j.depend);
-      j.depend = ndeps ? job_depend_format(deps, ndeps) : NULL; /* "afterok:" names none */
+  r = submit_store(d, c->uid, c->gid, &j, true, NULL, &err);
+  if (r < 0) {
+    if (err.msg[0])
+      reply_status(c, r, "%s", err.msg); /* refused */
+    else {
+      log_error("cannot store a job of uid %u: %s", (unsigned)c->uid, db_errmsg(d->db));
+      store_error(c, d, r);
     }
-  }
-  if (r < 0) {
-    reply_status(c, r, "%s", err.msg);
-    job_rec_free(&j);
-    return;
-  }
-  /* Relaxed: the reply (the id) waits for the sync of the log, which
-   * submissions arriving together share (walsync.c). */
-  r = db_begin_relaxed(d->db);
-  if (r == 0)
-    r = db_insert_job(d->db, &j);
-  if (r == 0 && j.array_spec) {
-    /* The ranges of the list check_array normalized, in order. */
-    struct job_array_range *ranges = NULL;
-    size_t nranges = 0;
-    int64_t count;
-    job_array_parse_list(j.array_spec, &ranges, &nranges, &count, NULL);
-    for (size_t i = 0; r == 0 && i < nranges; i++)
-      r = db_insert_tasks(d->db, j.id, ranges[i].first, ranges[i].last, ranges[i].step);
-    free(ranges);
-  }
-  if (r == 0)
-    r = db_add_event(d->db, j.id, j.ctime, "submitted",
-                     j.state == JOB_HELD      ? "held at submission"
-                     : j.state == JOB_WAITING ? "deferred (-a)"
-                                              : NULL);
-  if (r == 0 && ndeps)
-    r = store_depend(d, j.id, deps, dep_ids, ndeps, j.ctime);
-  if (r == 0)
-    r = db_commit(d->db);
-  else
-    db_rollback(d->db);
-  free(deps);
-  free(dep_ids);
-  if (r < 0) {
-    log_error("cannot store a job of uid %u: %s", (unsigned)c->uid, db_errmsg(d->db));
-    store_error(c, d, r);
     job_rec_free(&j);
     return;
   }
@@ -476,6 +502,9 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
       break;
     case MSG_ADMIN:
       req_admin(d, c, m);
+      break;
+    case MSG_CRON:
+      req_cron(d, c, m);
       break;
     case MSG_DELETE:
     case MSG_HOLD:

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Clients waiting for jobs to end (qwait, qsub -W block=true). A
- * MSG_WAIT names jobs; boxqd answers it once the last of them has
- * finished, with their records, so the client sleeps in one read instead
- * of polling. Waits are looked at before every scheduling pass: every
- * change that can finish a job (an end, a qdel, a dependency that can no
- * longer be met) asks for one. */
+/* Clients waiting for jobs to end (qwait, qsub -W block=true) or to start
+ * (qsub -I, WAIT_STARTED). A MSG_WAIT names jobs; boxqd answers it once
+ * the last of them has finished (started), with their records, so the
+ * client sleeps in one read instead of polling. Waits are looked at
+ * before and after every scheduling pass: every change that can finish a
+ * job (an end, a qdel, a dependency that can no longer be met) asks for
+ * one, and passes start jobs. A qsub -I that goes while its job waits
+ * (WAIT_WITHDRAW) takes the job with it: nobody would be at its terminal. */
 #include "boxqd.h"
 #include "log.h"
 
@@ -17,19 +19,22 @@ struct waiter {
   struct conn *c;
   int64_t *ids;
   size_t n;
-  size_t done; /* ids[0..done) have finished */
+  size_t done;   /* ids[0..done) have finished (started) */
+  int64_t flags; /* WAIT_* */
   struct waiter *next;
 };
 
-/* Moves *w's done mark past the jobs that have finished; true when all
- * have. A job that is gone from the database counts as finished. */
+/* Moves *w's done mark past the jobs that have finished (or started, for
+ * WAIT_STARTED); true when all have. A job that is gone from the database
+ * counts as finished. */
 static bool
 all_finished(struct boxqd *d, struct waiter *w) {
   while (w->done < w->n) {
     struct job_rec j;
     int r = db_get_job(d->db, w->ids[w->done], false, &j);
     if (r == 0) {
-      bool fin = j.state == JOB_FINISHED;
+      bool fin = j.state == JOB_FINISHED ||
+                 ((w->flags & WAIT_STARTED) && (j.state == JOB_RUNNING || j.state == JOB_EXITING));
       job_rec_free(&j);
       if (!fin)
         return false;
@@ -73,6 +78,7 @@ req_wait(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   int status = 0;
   size_t off = 0;
   struct pfield f;
+  w->flags = pmsg_i64_or(m, T_FLAGS, 0);
   while (pmsg_next(m, &off, &f)) {
     int64_t id;
     struct berr err = {{0}};
@@ -139,6 +145,8 @@ waiters_forget_conn(struct boxqd *d, struct conn *c) {
       continue;
     }
     *p = w->next;
+    for (size_t i = w->done; i < w->n && (w->flags & WAIT_WITHDRAW); i++)
+      act_withdraw(d, w->ids[i], c->uid, "its qsub -I went away before it started");
     waiter_free(w);
   }
 }

@@ -45,7 +45,7 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
   }
   env_put(&e, "PBS_JOBNAME", j->name);
   env_put(&e, "PBS_QUEUE", j->queue ? j->queue : "");
-  env_put(&e, "PBS_ENVIRONMENT", "PBS_BATCH");
+  env_put(&e, "PBS_ENVIRONMENT", j->interactive ? "PBS_INTERACTIVE" : "PBS_BATCH");
   env_put(&e, "PBS_JOBDIR", j->workdir);
   env_put(&e, "TMPDIR", "/tmp");
   snprintf(num, sizeof(num), "%lld", (long long)j->ncpus);

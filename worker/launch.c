@@ -183,19 +183,24 @@ exec_job(const struct launch_spec *s, int err_fd, const cpu_set_t *affinity) {
   if (chdir(s->workdir) < 0)
     child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot enter the working directory %s",
                     s->workdir);
-  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0)
-    child_fail(err_fd, errno, "cannot open /dev/null", NULL);
-  int out = open_output(s->out_path);
-  if (out < 0)
-    child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the output file %s",
-                    s->out_path);
-  int errf = out;
-  if (s->err_path && (errf = open_output(s->err_path)) < 0)
-    child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the error file %s",
-                    s->err_path);
+  int in = s->tty_fd, out = s->tty_fd, errf = s->tty_fd;
+  if (!s->on_tty) {
+    if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+      child_fail(err_fd, errno, "cannot open /dev/null", NULL);
+    if ((out = open_output(s->out_path)) < 0)
+      child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the output file %s",
+                      s->out_path);
+    errf = out;
+    if (s->err_path && (errf = open_output(s->err_path)) < 0)
+      child_fail_code(err_fd, JOB_EXEC_FAIL_FILES, errno, "cannot open the error file %s",
+                      s->err_path);
+  }
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0 || dup2(script, 3) < 0)
     child_fail(err_fd, errno, "cannot set up standard files", NULL);
+  /* The session's controlling terminal: ^C, ^Z and hangups reach its
+   * foreground process group. */
+  if (s->on_tty && ioctl(0, TIOCSCTTY, 0) < 0)
+    child_fail(err_fd, errno, "cannot take the job's terminal as its controlling terminal", NULL);
   /* Nothing else crosses exec: every other descriptor is close-on-exec. */
   if (syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     for (int fd = 4; fd < 65536; fd++)

@@ -49,6 +49,11 @@ struct launch_spec {
   size_t nodefile_len;
   const char *shell; /* qsub -S: runs the script; NULL: its #! line, else sh */
   bool umask_set;    /* qsub -W umask= gave umask; else 022 */
+  /* qsub -I: the job's terminal (tty.h), its stdin, stdout, stderr and
+   * controlling terminal instead of /dev/null and the output files, when
+   * on_tty. */
+  bool on_tty;
+  int tty_fd;
   mode_t umask;
 };
 

@@ -7,6 +7,7 @@
 #include "spool.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -138,6 +139,29 @@ check_spool_owner(const char *dir, bool may_be_missing) {
   return 0;
 }
 
+/* Interactive jobs' terminals listen here (tty.c): root's, writable by
+ * nobody else, so no one can put a socket of theirs in a job's place;
+ * searchable by all (a job's owner connects to its known name), listable
+ * by none. */
+static int
+make_tty_dir(const char *dir) {
+  if (mkdir(dir, 0711) < 0 && errno != EEXIST) {
+    log_error("cannot create %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+      (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    log_error("%s must be a directory of root's that no one else may write to; remove it", dir);
+    return -1;
+  }
+  if ((st.st_mode & 07777) != 0711 && chmod(dir, 0711) < 0) { /* whatever the umask */
+    log_error("cannot open %s to users: %s", dir, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 int
 main(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -243,6 +267,8 @@ main(int argc, char **argv) {
   if (check_spool_owner(w.cfg.spool_dir, false) < 0)
     goto out;
   chmod(w.cfg.spool_dir, 0700); /* a real directory of root's: checked just above */
+  if (make_tty_dir(w.cfg.tty_dir) < 0)
+    goto out;
   /* One worker per state directory: a second would take over the first's
    * socket and its running jobs' spool. */
   if ((w.spool_lock_fd = lock_dir_at(AT_FDCWD, w.cfg.spool_dir)) < 0) {

@@ -20,6 +20,8 @@
 #include "log.h"
 #include "rmtree.h"
 #include "spool.h"
+#include "tty.h"
+#include "ttyproto.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -65,6 +67,9 @@ struct shepherd {
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
   int64_t suspended_at;         /* monotonic usec the job was frozen at; 0: it runs */
   int end_override;             /* END_TIMEOUT, _CPUTIME or _CANCELLED once terminating */
+  /* qsub -I: the job's terminal. */
+  bool on_tty;
+  struct job_tty tty;
   bool launch_failed;
   /* The shepherd's peak resident size over the launch (KiB). The job's two
    * first processes ran in its memory and exec'd from it, and the kernel
@@ -241,6 +246,9 @@ set_suspended(struct shepherd *sh, bool suspend) {
     sh->suspended_at = 0;
   }
   log_info("job %lld: %s", (long long)sh->job.id, suspend ? "suspended (frozen)" : "resumed");
+  if (sh->on_tty)
+    tty_notice(&sh->tty, "job %lld %s", (long long)sh->job.id,
+               suspend ? "suspended (qsig -s resume goes on)" : "resumed");
 }
 
 static void
@@ -253,6 +261,24 @@ begin_terminate(struct shepherd *sh, int reason, const char *why) {
   log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
            (long long)sh->set->kill_grace_sec);
   kill(sh->l.init_pid, SIGTERM); /* init forwards it to every job process */
+  sh->kill_at = now_mono_usec() + sh->set->kill_grace_sec * 1000000;
+  if (sh->on_tty)
+    tty_notice(&sh->tty, "job %lld %s: ending it", (long long)sh->job.id, why);
+}
+
+/* An interactive job whose qsub went away (or never came): its terminal
+ * hangs up as a modem's would, its session gets SIGHUP, and whatever is
+ * left after kill_grace is killed. */
+static void
+hang_up(struct shepherd *sh, const char *why) {
+  set_suspended(sh, false); /* a frozen job could not act on SIGHUP */
+  tty_hangup(&sh->tty);
+  if (sh->end_override)
+    return;
+  sh->end_override = END_CANCELLED;
+  snprintf(sh->comment, sizeof(sh->comment), "%s", why);
+  log_info("job %lld: %s; SIGHUP, then SIGKILL after %llds", (long long)sh->job.id, why,
+           (long long)sh->set->kill_grace_sec);
   sh->kill_at = now_mono_usec() + sh->set->kill_grace_sec * 1000000;
 }
 
@@ -359,8 +385,9 @@ supervise(struct shepherd *sh) {
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)
       timeout = 0;
-    struct pollfd p[2] = {{sh->l.pidfd, POLLIN, 0}, {sh->sigfd, POLLIN, 0}};
-    int n = poll(p, 2, timeout);
+    struct pollfd p[2 + TTY_POLLFDS] = {{sh->l.pidfd, POLLIN, 0}, {sh->sigfd, POLLIN, 0}};
+    int np = 2 + (sh->on_tty ? tty_poll_fill(&sh->tty, p + 2) : 0);
+    int n = poll(p, (nfds_t)np, timeout);
     if (n < 0 && errno != EINTR) {
       log_error("job %lld: poll: %s", (long long)sh->job.id, strerror(errno));
       return;
@@ -370,6 +397,8 @@ supervise(struct shepherd *sh) {
       while (read(sh->sigfd, &si, sizeof(si)) == sizeof(si))
         handle_signal(sh, &si);
     }
+    if (n > 0 && np > 2 && tty_poll_handle(&sh->tty, p + 2, np - 2))
+      hang_up(sh, "hung up: its qsub -I went away");
     if (n > 0 && (p[0].revents & (POLLIN | POLLHUP)))
       return;
   }
@@ -447,6 +476,8 @@ collect(struct shepherd *sh, struct job_rec *end) {
 
 static void
 cleanup(struct shepherd *sh) {
+  if (sh->on_tty)
+    tty_close(&sh->tty);
   if (sh->cg) {
     int r = cg_job_destroy(sh->cg);
     if (r < 0)
@@ -462,6 +493,55 @@ cleanup(struct shepherd *sh) {
   }
   closep(&sh->tmp_root_fd);
   sh->tmp_root_fd = -1;
+}
+
+/* Whether a cancel request (qdel, SIGTERM) for this job is among the
+ * signals in si[0..n). */
+static bool
+cancels(const struct shepherd *sh, const struct signalfd_siginfo *si, int n) {
+  for (int i = 0; i < n; i++) {
+    int sig = (int)si[i].ssi_signo;
+    if ((sig == SHEPHERD_SIG_CANCEL && for_this_job(sh, &si[i])) || sig == SIGTERM || sig == SIGINT)
+      return true;
+  }
+  return false;
+}
+
+/* qsub -I: the job starts once its qsub is at the terminal, so that
+ * nothing it writes first is lost and it starts at the terminal's size;
+ * none within TTY_ATTACH_SEC, or a qdel meanwhile, and it never starts. */
+static int
+wait_for_attach(struct shepherd *sh, struct berr *err) {
+  int64_t deadline = now_mono_usec() + TTY_ATTACH_SEC * 1000000LL;
+  if (cancels(sh, sh->early, sh->nearly)) {
+    sh->end_override = END_CANCELLED;
+    return berr_set(err, -ECANCELED, "deleted (qdel) before its qsub -I attached");
+  }
+  while (!sh->tty.attached) {
+    int64_t left = deadline - now_mono_usec();
+    if (left <= 0) {
+      sh->end_override = END_CANCELLED;
+      return berr_set(err, -ETIMEDOUT, "no qsub -I attached to its terminal within %ds",
+                      TTY_ATTACH_SEC);
+    }
+    struct pollfd p[1 + TTY_POLLFDS] = {{sh->sigfd, POLLIN, 0}};
+    int np = 1 + tty_poll_fill(&sh->tty, p + 1);
+    if (poll(p, (nfds_t)np, (int)(left / 1000) + 1) < 0 && errno != EINTR)
+      return berr_set(err, -errno, "poll: %s", strerror(errno));
+    struct signalfd_siginfo si;
+    while (read(sh->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+      if (cancels(sh, &si, 1)) {
+        sh->end_override = END_CANCELLED;
+        return berr_set(err, -ECANCELED, "deleted (qdel) before its qsub -I attached");
+      }
+    tty_poll_handle(&sh->tty, p + 1, np - 1);
+  }
+  tty_first_winsize(&sh->tty, 1000);
+  if (sh->tty.client < 0) {
+    sh->end_override = END_CANCELLED;
+    return berr_set(err, -ECONNRESET, "hung up: its qsub -I went away before the job started");
+  }
+  return 0;
 }
 
 static bool
@@ -505,6 +585,13 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
     end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
   }
 
+  _cleanup_close_ int tty_slave = -1;
+  if (sh->job.interactive) {
+    sh->on_tty = true;
+    if ((r = tty_create(&sh->tty, set->tty_dir, sh->job.id, (uid_t)sh->job.uid, &tty_slave, err)) <
+        0)
+      return r;
+  }
   char **envp = jobenv_build(&sh->job, &pw, set->server);
   _cleanup_free_ char *nodefile = NULL;
   size_t nodefile_len = jobenv_nodefile(&sh->job, &nodefile);
@@ -533,7 +620,13 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .shell = sh->job.shell && *sh->job.shell ? sh->job.shell : NULL,
       .umask_set = sh->job.umask && *sh->job.umask,
       .umask = sh->job.umask ? (mode_t)(strtol(sh->job.umask, NULL, 8) & 0777) : 0,
+      .on_tty = sh->on_tty,
+      .tty_fd = tty_slave,
   };
+  if (sh->on_tty && (r = wait_for_attach(sh, err)) < 0) {
+    jobenv_free(envp);
+    return r;
+  }
   sh->start_mono = now_mono_usec();
   sh->start_wall = now_wall_usec();
   end->stime = sh->start_wall / 1000000;
@@ -543,6 +636,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   struct rusage self;
   sh->launcher_rss = getrusage(RUSAGE_SELF, &self) == 0 ? self.ru_maxrss : LONG_MAX;
   jobenv_free(envp);
+  closep(&tty_slave); /* the job's now: its end closes the terminal */
   if (r < 0)
     return r;
   char ns[64];
@@ -565,6 +659,12 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
     sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
   supervise(sh);
   collect(sh, end);
+  if (sh->on_tty) {
+    const char *reason = job_end_to_string(end->end_reason);
+    _cleanup_free_ char *how =
+        end->comment ? xasprintf("%s: %s", reason, end->comment) : xstrdup(reason);
+    tty_finish(&sh->tty, job_shell_status(end), how, 2000);
+  }
   return 0;
 }
 
@@ -579,7 +679,7 @@ serve(struct shepherd *sh) {
   if (r < 0) {
     /* Nothing of the job ever ran. */
     log_error("job %lld: cannot start: %s", (long long)sh->job.id, err.msg);
-    end.end_reason = END_LAUNCH;
+    end.end_reason = sh->end_override ? sh->end_override : END_LAUNCH;
     end.has_exit = true;
     end.exit_status = sh->fail_code ? sh->fail_code : JOB_EXEC_FAIL;
     end.stime = 0;

@@ -24,6 +24,7 @@ struct shepherd_settings {
   const char *tmp_root; /* job_tmp = disk: each job's /tmp is made below it; NULL: a tmpfs */
   const char *server;   /* the server name, for PBS_O_HOST and job ids */
   const char *spool;    /* the worker's spool directory, named while idle */
+  const char *tty_dir;  /* where interactive jobs' terminals listen (ttyproto.h) */
   int64_t kill_grace_sec, sample_sec;
   const struct arg_area *args; /* to rename the child (all 0: unknown) */
   /* The worker's socket: jobs come in (handover.h), and the

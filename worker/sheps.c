@@ -209,6 +209,7 @@ shep_fork(struct worker *w, struct wshep **ret) {
       .tmp_root = streq(w->cfg.job_tmp, "disk") ? w->cfg.job_tmp_dir : NULL,
       .server = w->server_name,
       .spool = w->cfg.spool_dir,
+      .tty_dir = w->cfg.tty_dir,
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
       .args = &w->args,

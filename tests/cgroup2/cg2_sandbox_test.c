@@ -15,9 +15,14 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 static int passed, failed;
 static char self[4096];
@@ -121,6 +126,9 @@ struct job_run {
   int freeze_ms;
   int64_t frozen_cpu_usec;
   bool froze;
+  /* on_tty: the job gets a pseudo-terminal as stdin/stdout/stderr and
+   * controlling terminal (qsub -I); out is what it wrote there. */
+  bool on_tty;
 };
 
 static void
@@ -138,8 +146,20 @@ read_out(const char *path, char *buf, size_t len) {
 static int
 run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, struct job_run *jr) {
   int freeze_ms = jr->freeze_ms;
+  bool on_tty = jr->on_tty;
   memset(jr, 0, sizeof(*jr));
   jr->freeze_ms = freeze_ms;
+  jr->on_tty = on_tty;
+  int master = -1, slave = -1;
+  if (on_tty) {
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int unlock = 0;
+    if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+        (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+      printf("# pty: %s\n", strerror(errno));
+      return -1;
+    }
+  }
   jr->id = next_id++;
   char spath[128], opath[128];
   snprintf(spath, sizeof(spath), "/tmp/cg2/job%lld.sh", (long long)jr->id);
@@ -161,10 +181,14 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
                              .script_fd = sfd,
                              .envp = envp,
                              .init_fd = init_fd,
-                             .parent_pidfd = -1};
+                             .parent_pidfd = -1,
+                             .on_tty = on_tty,
+                             .tty_fd = slave};
   double t0 = mono();
   int r = launch_job(&spec, jr->cg, &jr->l, &err);
   close(sfd);
+  if (slave >= 0)
+    close(slave);
   if (r == 0)
     cg_job_open_stats(jr->cg); /* as the shepherd does: read back by pread */
   if (r != 0) {
@@ -198,7 +222,16 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
   close(jr->l.pidfd);
   cg_job_empty(jr->cg, 2000);
   cg_job_stats(jr->cg, &jr->u);
-  read_out(opath, jr->out, sizeof(jr->out));
+  if (on_tty) {
+    /* Every side of the terminal is closed: what is buffered, then EIO. */
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof(jr->out) - 1 && (k = read(master, jr->out + n, sizeof(jr->out) - 1 - n)) > 0)
+      n += (size_t)k;
+    jr->out[n] = '\0';
+    close(master);
+  } else
+    read_out(opath, jr->out, sizeof(jr->out));
   return 0;
 }
 
@@ -385,6 +418,22 @@ main(int argc, char **argv) {
     finish_job(&jr);
   }
   lim = (struct cg_limits){.ncpus = 1, .mem = 64 << 20};
+
+  /* qsub -I: the job's terminal is its controlling terminal, in its v2
+   * cgroup, and a hangup (the terminal's SIGHUP) reaches its session. */
+  snprintf(script, sizeof(script),
+           "#!/bin/sh\n[ -t 0 ] && [ -t 1 ] && echo on-a-tty\n"
+           "read -r _ _ _ _ _ _ ctty _ < /proc/self/stat; [ \"$ctty\" != 0 ] && echo ctty\n"
+           "grep -q '^0::.*/job-' /proc/self/cgroup && echo in-v2-job-cgroup\n");
+  jr.on_tty = true;
+  if (run_job(script, &lim, 0, &jr) == 0) {
+    CHECK(strstr(jr.out, "on-a-tty") != NULL, "an interactive job's stdio is its terminal");
+    CHECK(strstr(jr.out, "ctty") != NULL, "which is its session's controlling terminal");
+    CHECK(strstr(jr.out, "in-v2-job-cgroup") != NULL, "and it runs in its v2 cgroup");
+    finish_job(&jr);
+  } else
+    CHECK(0, "the interactive job launched on a pseudo-terminal");
+  jr.on_tty = false;
 
   /* A job whose PID 1 exits takes every process with it. */
   snprintf(script, sizeof(script), "#!/bin/sh\nsetsid sleep 1004 &\nexit 7\n");

@@ -71,7 +71,7 @@ out=$("$BIN/qsub" big.sh 2>&1)
 check "oversized script refused with the limit" has "$out" 'limit' 
 out=$(echo true | "$BIN/qsub" -N 'bad name' 2>&1)
 check "bad job name refused" test -n "$out"
-out=$(echo true | "$BIN/qsub" -I 2>&1)
+out=$(echo true | "$BIN/qsub" -X 2>&1)
 check "unsupported option said so" has "$out" 'not supported' 
 check "nothing was submitted by the bad requests" test "$("$BIN/qstat" -x | wc -l)" = "$before"
 

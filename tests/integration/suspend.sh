@@ -65,4 +65,26 @@ check "  as cancelled" test "$(jfield "$q" end_reason)" = cancelled
 eventually no_process "$TSLEEP" && ok "  nothing of it is left" || fail "  nothing of it is left"
 out=$("$BIN/qsig" -s resume "$q" 2>&1)
 check "resume of a finished job is refused" has "$out" "only a running job can be resumed"
+
+# qhold of a running job suspends it, qrls resumes it. What it holds:
+# suspend_releases = none (the default) keeps its CPUs; cpus gives them to
+# other jobs meanwhile (read again on SIGHUP).
+big=$(echo "$TSLEEP 60" | submit -l ncpus=2 -N big)
+wait_state "$big" R
+small=$(echo "$TSLEEP 60" | submit -l ncpus=1 -N small)
+check "qhold of a running job" "$BIN/qhold" "$big"
+check "  suspends it" test "$(jfield "$big" job_state)" = S
+sleep 1
+check "  it keeps its CPUs (suspend_releases = none): the next job waits" \
+  test "$(jfield "$small" job_state)" = Q
+echo "suspend_releases = cpus" >> "$BOXQ_CONFIG"
+kill -HUP "$SCHED_PID"
+check "  suspend_releases = cpus: the next job starts on its CPUs" wait_state "$small" R
+check "qrls of the suspended job" "$BIN/qrls" "$big"
+check "  resumes it" test "$(jfield "$big" job_state)" = R
+check "  tracejob: suspended by qhold, resumed by qrls" \
+  sh -c "'$BIN/tracejob' $big | grep -q 'suspended.*qhold by uid' && '$BIN/tracejob' $big | grep -q 'resumed.*qrls by uid'"
+"$BIN/qdel" "$big" "$small"
+wait_job "$big" 10 > /dev/null
+wait_job "$small" 10 > /dev/null
 finish

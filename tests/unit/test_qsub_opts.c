@@ -48,7 +48,7 @@ bad_options(void **state) {
       {"-W", "group_list=", "group name"},
       {"-W", "block=maybe", "true or false"},
       {"-W", "stagein=x", "depend="},
-      {"-I", NULL, "not supported"},
+      {"-X", NULL, "not supported"},
       {"-W", "depend=beforeok:1", "unknown type 'beforeok'"},
       {"-W", "depend=afterok", "not TYPE:JOBID"},
       {"-W", "depend=afterok:x1", "x1"},

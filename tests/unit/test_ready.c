@@ -122,10 +122,17 @@ a_hold_crossing_the_start_acts_on_the_running_job(void **state) {
   /* The worker had started it already: it answers with the start. */
   worker_started_instead(f, c, a);
   worker_ended(f, a, END_COMPLETED, 0);
+  /* A running job cannot go back to the queue: qhold suspends it. */
   char msg[512];
-  assert_true(reply_read(f, msg, sizeof(msg), NULL) < 0);
-  assert_non_null(strstr(msg, "state R"));
+  assert_int_equal(reply_read(f, msg, sizeof(msg), NULL), 0);
+  worker_expect(f, MSG_SIGNAL, &m);
+  assert_int_equal(pmsg_i64_or(&m, T_JOBID, 0), c);
+  assert_int_equal(pmsg_i64_or(&m, T_SIGNAL, 0), JOB_SIG_SUSPEND);
   assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
+  struct job_rec j;
+  assert_int_equal(db_get_job(f->d.db, c, false, &j), 0);
+  assert_true(j.suspended_at > 0);
+  job_rec_free(&j);
 }
 
 static void
@@ -162,7 +169,7 @@ hello_records_a_ready_job_the_worker_runs(void **state) {
   pb_end(&hb);
   worker_send(f, &hb);
   char msg[512];
-  assert_true(reply_read(f, msg, sizeof(msg), NULL) < 0); /* a running job is not held */
+  assert_int_equal(reply_read(f, msg, sizeof(msg), NULL), 0); /* running: suspended, not held */
   assert_int_equal(state_of(f, c, NULL), JOB_RUNNING);
   assert_false(ready_has(&f->d, c));
 }

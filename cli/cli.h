@@ -20,6 +20,10 @@ struct cli_ctx {
   int fd;                            /* connection to boxqd, -1 until cli_connect */
   struct pframer fr;
   char server[256]; /* the server name from the last reply */
+  /* Where cli_error writes instead of stderr (the last error), when set:
+   * a library (libdrmaa) reports through its callers, never on stderr. */
+  char *errbuf;
+  size_t errlen;
 };
 
 struct cli_cmd {
@@ -42,6 +46,8 @@ int cli_call(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret, bool quiet);
  * many failed, or -1 when there was no reply. */
 int cli_call_each(struct cli_ctx *ctx, struct pbuf *b, struct pmsg *ret);
 void cli_close(struct cli_ctx *ctx);
+/* Closes the connection only: the next request connects again. */
+void cli_close_connection(struct cli_ctx *ctx);
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints every T_ERROR of a reply to stderr; returns how many. */
 int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);

@@ -12,6 +12,12 @@
 void
 cli_error(struct cli_ctx *ctx, const char *fmt, ...) {
   va_list ap;
+  if (ctx->errbuf && ctx->errlen) {
+    va_start(ap, fmt);
+    vsnprintf(ctx->errbuf, ctx->errlen, fmt, ap);
+    va_end(ap);
+    return;
+  }
   fprintf(stderr, "%s: ", ctx->prog);
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
@@ -128,11 +134,16 @@ cli_request(struct cli_ctx *ctx, const struct pbuf *b, struct pmsg *ret, int64_t
 }
 
 void
-cli_close(struct cli_ctx *ctx) {
+cli_close_connection(struct cli_ctx *ctx) {
   if (ctx->fd >= 0)
     close(ctx->fd);
   ctx->fd = -1;
   pframer_free(&ctx->fr);
+}
+
+void
+cli_close(struct cli_ctx *ctx) {
+  cli_close_connection(ctx);
   cfg_free(&ctx->cfg);
   ctx->cfg_loaded = false;
 }

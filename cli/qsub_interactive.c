@@ -43,7 +43,7 @@ script_begin(char **buf, size_t *len) {
 }
 
 char *
-qsub_command_script(char *const *argv, int argc) {
+qsub_command_script_in(char *const *argv, int argc, const char *input) {
   char *buf;
   size_t len;
   FILE *f = script_begin(&buf, &len);
@@ -53,9 +53,18 @@ qsub_command_script(char *const *argv, int argc) {
     fputc(' ', f);
     put_quoted(f, argv[i]);
   }
+  if (input) {
+    fputs(" < ", f);
+    put_quoted(f, input);
+  }
   fputs(" 3<&-\n", f);
   fclose(f);
   return buf;
+}
+
+char *
+qsub_command_script(char *const *argv, int argc) {
+  return qsub_command_script_in(argv, argc, NULL);
 }
 
 char *

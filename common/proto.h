@@ -224,6 +224,8 @@ enum {
   /* The jobs are the client's to attach to: if its connection goes while
    * they wait, nobody will, and boxqd deletes them. */
   WAIT_WITHDRAW = 1 << 1,
+  /* Answer once any of the jobs has finished (drmaa_wait's SESSION_ANY). */
+  WAIT_ANY = 1 << 2,
 };
 
 /* T_FLAGS of MSG_CRON. */

@@ -25,10 +25,22 @@ struct waiter {
 };
 
 /* Moves *w's done mark past the jobs that have finished (or started, for
- * WAIT_STARTED); true when all have. A job that is gone from the database
- * counts as finished. */
+ * WAIT_STARTED); true when all have (with WAIT_ANY: when any has). A job
+ * that is gone from the database counts as finished. */
 static bool
 all_finished(struct boxqd *d, struct waiter *w) {
+  if (w->flags & WAIT_ANY) {
+    for (size_t i = 0; i < w->n; i++) {
+      struct job_rec j;
+      int r = db_get_job(d->db, w->ids[i], false, &j);
+      bool fin = r == -ENOENT || (r == 0 && j.state == JOB_FINISHED);
+      if (r == 0)
+        job_rec_free(&j);
+      if (fin)
+        return true;
+    }
+    return false;
+  }
   while (w->done < w->n) {
     struct job_rec j;
     int r = db_get_job(d->db, w->ids[w->done], false, &j);

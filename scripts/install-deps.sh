@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libinih-dev libcmocka-dev
           util-linux procps iproute2 sqlite3 jq clang libclang-rt-14-dev
-          snakemake toil tzdata python3)
+          snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev)
 [ "${BOXQ_WITH_VM:-0}" = 1 ] && packages+=(qemu-system-x86 zstd xz-utils cpio)
 
 missing=()

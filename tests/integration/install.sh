@@ -25,6 +25,15 @@ for v in $verbs; do
   [ "$(readlink "$P/bin/$v")" = boxq ] && links=$((links + 1))
 done
 check "the $(echo $verbs | wc -w) PBS verbs are links to boxq ($links)" test "$links" -eq "$(echo $verbs | wc -w)"
+LIBDIR=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$BUILD/CMakeCache.txt")
+for f in "$LIBDIR/boxq/libdrmaa.so.1.0" include/boxq/drmaa.h "$LIBDIR/pkgconfig/boxq-drmaa.pc" \
+  share/man/man3/drmaa.3 share/man/man1/boxq-cron.1; do
+  check "installs $f" test -f "$P/$f"
+done
+check "libdrmaa's directory is named to the dynamic linker" \
+  test "$(cat "$T/dest/etc/ld.so.conf.d/boxq-drmaa.conf")" = "/opt/boxq/$LIBDIR/boxq"
+check "the pkg-config file points at it" \
+  grep -qx "libdir=/opt/boxq/$LIBDIR/boxq" "$P/$LIBDIR/pkgconfig/boxq-drmaa.pc"
 check "boxq-init is root's and writable by no one else" \
   test "$(stat -c %u:%a "$P/libexec/boxq/boxq-init")" = 0:755
 

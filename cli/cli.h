@@ -66,6 +66,12 @@ struct qsub_opts;
 int qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default_name,
                   struct job_rec *j, struct berr *err);
 
+/* cmd_qsub.c: Grid Engine's -hold_jid and -hold_jid_ad: ids, or names
+ * (patterns) of the caller's unfinished jobs resolved now, as Grid Engine
+ * does, into opts' -W depend list (afterany; aftercorr_any, task by task,
+ * for -hold_jid_ad). */
+int qsub_sge_holds(struct cli_ctx *ctx, struct qsub_opts *opts, struct berr *err);
+
 /* cmd_cron.c: qsub --cron: adds a schedule that runs script (an
  * absolute path) with qsub's option words opts, in cwd. */
 int cron_add_script(struct cli_ctx *ctx, const char *spec, char *const *opts, int nopts,
@@ -104,6 +110,7 @@ int cmd_qsig(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qalter(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_qmod(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pbsnodes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qwait(struct cli_ctx *ctx, int argc, char **argv);

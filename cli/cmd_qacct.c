@@ -6,6 +6,7 @@
 #include "jobfields.h"
 #include "jobs_fetch.h"
 #include "res.h"
+#include "sge_out.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -386,6 +387,10 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
   enum out_form form = OUT_TABLE;
   struct berr err = {{0}};
   int o;
+  if (cli_load_config(ctx) < 0)
+    return 1;
+  if (ctx->dialect == DIALECT_SGE)
+    return qacct_sge(ctx, argc, argv);
   while ((o = getopt_long(argc, argv, "ju:q:A:P:", opts, NULL)) != -1) {
     switch (o) {
       case 'j':

@@ -4,6 +4,7 @@
  * checks them against the job's queue as at submission. */
 #include "cli.h"
 #include "qsub_opts.h"
+#include "qsub_sge.h"
 
 #include <string.h>
 #include <time.h>
@@ -34,12 +35,28 @@ cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
   struct berr err = {{0}};
   struct job_rec j = {0};
   int idx, rc = 2;
-  if (qsub_parse_args(&o, argc - 1, argv + 1, true, &idx, &err) < 0) {
+  bool sge = cli_load_config(ctx) == 0 && ctx->dialect == DIALECT_SGE;
+  if ((sge ? qsub_sge_parse_args : qsub_parse_args)(&o, argc - 1, argv + 1, true, &idx, &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     fputs(qalter_usage, stderr);
     goto out;
   }
   idx += 1;
+  if (sge) {
+    /* Grid Engine's: -pe's slots, memory per slot, -hold_jid. */
+    if (o.pe_slots)
+      o.res.ncpus = o.pe_slots;
+    if (o.slot_mem)
+      o.res.mem = o.slot_mem * (o.pe_slots ? o.pe_slots : 1);
+    if (o.hold_jid_ad || o.task_limit || o.cwd || o.soft_walltime) {
+      cli_error(ctx, "-hold_jid_ad, -tc, -cwd and -l s_rt are given at submission only");
+      goto out;
+    }
+    if (o.hold_jid && qsub_sge_holds(ctx, &o, &err) < 0) {
+      cli_error(ctx, "%s", err.msg);
+      goto out;
+    }
+  }
   if (o.export_all || o.nvars || o.hold || o.queue || o.array_spec || o.res.net) {
     cli_error(ctx, "-V, -v, -h, -q, -J and -l net cannot be altered (use qhold/qrls for holds)");
     goto out;

@@ -2,6 +2,7 @@
 /* qdel, qhold, qrls, qrerun, qsig, qrun: one request naming every job; each unknown or
  * forbidden id is reported while the others are still acted on. */
 #include "cli.h"
+#include "sge_out.h"
 
 #include <signal.h>
 #include <string.h>
@@ -45,18 +46,30 @@ job_action(struct cli_ctx *ctx, int argc, char **argv, int first, enum proto_typ
   return cli_job_request(ctx, &b, argv + first, argc - first);
 }
 
+/* Whether the commands speak Grid Engine's forms (dialect sge). */
+static bool
+sge_dialect(struct cli_ctx *ctx) {
+  return cli_load_config(ctx) == 0 && ctx->dialect == DIALECT_SGE;
+}
+
 int
 cmd_qdel(struct cli_ctx *ctx, int argc, char **argv) {
+  if (sge_dialect(ctx))
+    return sge_job_control(ctx, SGE_DELETE, argc, argv);
   return job_action(ctx, argc, argv, 1, MSG_DELETE, 0);
 }
 
 int
 cmd_qhold(struct cli_ctx *ctx, int argc, char **argv) {
+  if (sge_dialect(ctx))
+    return sge_job_control(ctx, SGE_HOLD, argc, argv);
   return job_action(ctx, argc, argv, 1, MSG_HOLD, 0);
 }
 
 int
 cmd_qrls(struct cli_ctx *ctx, int argc, char **argv) {
+  if (sge_dialect(ctx))
+    return sge_job_control(ctx, SGE_RELEASE, argc, argv);
   return job_action(ctx, argc, argv, 1, MSG_RELEASE, 0);
 }
 

@@ -6,6 +6,7 @@
 #include "jobs_fetch.h"
 #include "qstat_torque.h"
 #include "res.h"
+#include "sge_out.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -352,6 +353,11 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
   int flags = 0, o;
   bool server = false, queues = false;
   bool x_opt = false;
+  /* Grid Engine's qstat has options of its own (-j ID, -xml, -s pr). */
+  if (cli_load_config(ctx) < 0)
+    return 1;
+  if (ctx->dialect == DIALECT_SGE)
+    return qstat_sge(ctx, argc, argv);
   while ((o = getopt_long(argc, argv, "xftu:BQan1sRF:", opts, NULL)) != -1) {
     switch (o) {
       case 'x':

@@ -3,9 +3,12 @@
  * line (the command line wins), send one structured request, print the id
  * once boxqd has committed the job. */
 #include "cli.h"
+#include "jobref.h"
 #include "jobs_fetch.h"
 #include "qsub_interactive.h"
 #include "qsub_opts.h"
+#include "qsub_sge.h"
+#include "sge_out.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -71,6 +74,45 @@ env_add_pbs_o(struct job_rec *j, size_t *n, const char *var, const char *value) 
   env_add(j, n, kv);
 }
 
+/* Grid Engine's submit-side variables: SGE_O_*, the array's bounds
+ * (its tasks' own SGE_TASK_ID is the worker's), the parallel environment. */
+static void
+build_sge_env(struct job_rec *j, size_t *n, const struct qsub_opts *o, const char *cwd) {
+  static const char *const from_env[][2] = {{"HOME", "HOME"}, {"LOGNAME", "LOGNAME"},
+                                            {"PATH", "PATH"}, {"SHELL", "SHELL"},
+                                            {"MAIL", "MAIL"}, {"TZ", "TZ"}};
+  for (size_t i = 0; i < ARRAY_SIZE(from_env); i++) {
+    const char *v = getenv(from_env[i][1]);
+    if (v) {
+      _cleanup_free_ char *kv = xasprintf("SGE_O_%s=%s", from_env[i][0], v);
+      env_add(j, n, kv);
+    }
+  }
+  _cleanup_free_ char *wd = xasprintf("SGE_O_WORKDIR=%s", cwd);
+  env_add(j, n, wd);
+  struct utsname u;
+  if (uname(&u) == 0) {
+    _cleanup_free_ char *host = xasprintf("SGE_O_HOST=%s", u.nodename);
+    env_add(j, n, host);
+  }
+  int64_t first = 0, last = 0, step = 0;
+  sge_array_bounds(o->array_spec, &first, &last, &step);
+  char kv[64];
+  static const char *const names[] = {"SGE_TASK_FIRST", "SGE_TASK_LAST", "SGE_TASK_STEPSIZE"};
+  int64_t values[] = {first, last, step};
+  for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+    if (o->array_spec)
+      snprintf(kv, sizeof(kv), "%s=%lld", names[i], (long long)values[i]);
+    else
+      snprintf(kv, sizeof(kv), "%s=undefined", names[i]);
+    env_add(j, n, kv);
+  }
+  if (o->pe_name) {
+    _cleanup_free_ char *pe = xasprintf("PE=%s", o->pe_name);
+    env_add(j, n, pe);
+  }
+}
+
 static void
 build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   size_t n = 0;
@@ -102,6 +144,8 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   env_add_pbs_o(j, &n, "WORKDIR", cwd);
   if (o->workdir)
     env_add_pbs_o(j, &n, "INITDIR", j->workdir); /* Torque's, for -d */
+  if (o->sge)
+    build_sge_env(j, &n, o, cwd);
 }
 
 int
@@ -123,10 +167,12 @@ qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default
   j->mail_users = xstrdup(opts->mail_users ? opts->mail_users : "");
   j->project = xstrdup(opts->project ? opts->project : "");
   j->group_list = xstrdup(opts->group_list ? opts->group_list : "");
+  /* Grid Engine's relative -o/-e are in the job's directory. */
+  const char *out_base = opts->sge ? j->workdir : cwd;
   if (opts->out_path)
-    j->out_path = output_arg(cwd, opts->out_path);
+    j->out_path = output_arg(out_base, opts->out_path);
   if (opts->err_path)
-    j->err_path = output_arg(cwd, opts->err_path);
+    j->err_path = output_arg(out_base, opts->err_path);
   j->join = opts->join < 0 ? JOIN_NONE : opts->join;
   j->ncpus = opts->res.ncpus;
   j->mem = opts->res.mem;
@@ -144,6 +190,10 @@ qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default
   j->depend = opts->depend ? xstrdup(opts->depend) : NULL;
   j->exec_time = opts->exec_time;
   j->interactive = opts->interactive;
+  j->dialect = xstrdup(opts->sge ? "sge" : "");
+  j->warn_after = opts->soft_walltime;
+  j->warn_signal = opts->soft_walltime ? SIGUSR1 : 0;
+  j->notify = opts->notify;
   struct utsname u;
   if (uname(&u) == 0)
     j->submit_host = xstrdup(u.nodename);
@@ -177,7 +227,7 @@ check_user_list(const char *list, struct berr *err) {
  * as a shell says; one that never ran: 1). Interrupted, it leaves the job
  * alone and says so. */
 static int
-wait_for_end(struct cli_ctx *ctx, int64_t id) {
+wait_for_end(struct cli_ctx *ctx, int64_t id, bool sge) {
   char idstr[32];
   snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
   char *ids[] = {idstr};
@@ -192,6 +242,8 @@ wait_for_end(struct cli_ctx *ctx, int64_t id) {
     cli_error(ctx, "cannot follow job %s any more", idstr);
   else
     rc = job_shell_status(&l.jobs[0]);
+  if (sge && r >= 0 && l.n == 1)
+    rc = sge_report_end(&l.jobs[0], idstr);
   joblist_free(&l);
   return rc;
 }
@@ -228,15 +280,22 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   if (cli_load_config(ctx) < 0)
     goto out;
   cmdline.respol = opts.respol = cfg_res_policy(&ctx->cfg);
-  if (qsub_parse_args(&cmdline, argc - 1, argv + 1, true, &idx, &err) < 0) {
-    cli_error(ctx, "%s (qsub --help lists the options)", err.msg);
+  bool sge = ctx->dialect == DIALECT_SGE;
+  if ((sge ? qsub_sge_parse_args : qsub_parse_args)(&cmdline, argc - 1, argv + 1, true, &idx,
+                                                    &err) < 0) {
+    const char *hint = !sge && sge_words(argc - 1, argv + 1)
+                           ? "; Grid Engine's options need BOXQ_DIALECT=sge (or dialect = sge)"
+                           : " (qsub --help lists the options)";
+    cli_error(ctx, "%s%s", err.msg, hint);
     goto out;
   }
   idx += 1;
-  /* qsub [-I] -- command args: the job runs that command (PBS Pro's form). */
-  char **command = cmdline.dashdash ? argv + idx : NULL;
+  /* qsub [-I] -- command args: the job runs that command (PBS Pro's
+   * form); Grid Engine's qsub -b y command args. */
+  char **command = cmdline.dashdash || cmdline.binary == 1 ? argv + idx : NULL;
   if (command && idx >= argc) {
-    cli_error(ctx, "'--' must be followed by the command the job runs");
+    cli_error(ctx, "%s must be followed by the command the job runs",
+              cmdline.dashdash ? "'--'" : "-b y");
     goto out;
   }
   if (!command && argc - idx > 1) {
@@ -288,12 +347,26 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
       goto out;
     }
   }
-  if (qsub_parse_directives(&opts, script, script_len, label, qsub_directive_prefix(&cmdline),
-                            &err) < 0) {
+  /* Grid Engine's #$ directives: under its dialect, or in a script that
+   * has them and no #PBS lines; a command (-b y, --) has none. */
+  int r_dir = 0;
+  if (command)
+    ;
+  else if (sge || (!cmdline.prefix && qsub_sge_script(script, script_len)))
+    r_dir = qsub_sge_parse_directives(&opts, script, script_len, label,
+                                      cmdline.prefix ? cmdline.prefix : "#$", &err);
+  else
+    r_dir = qsub_parse_directives(&opts, script, script_len, label, qsub_directive_prefix(&cmdline),
+                                  &err);
+  if (r_dir < 0) {
     cli_error(ctx, "%s", err.msg);
     goto out;
   }
   qsub_opts_merge(&opts, &cmdline);
+  if (qsub_sge_finish(&opts, &err) < 0) {
+    cli_error(ctx, "%s", err.msg);
+    goto out;
+  }
   res_finish(&opts.res);
   if (opts.interactive && path) {
     /* qsub -I script (or #PBS -I): its directives apply, the job is the
@@ -353,9 +426,17 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "%s", err.msg);
     goto out;
   }
-  if (opts.block && opts.array_spec) {
+  if (opts.block && opts.array_spec && !opts.sge) {
     cli_error(ctx, "-W block=true waits for one job, not an array (-J/-t)");
     goto out;
+  }
+  if (opts.hold_jid || opts.hold_jid_ad) {
+    if (qsub_sge_holds(ctx, &opts, &err) < 0) {
+      cli_error(ctx, "%s", err.msg);
+      goto out;
+    }
+    free(j.depend);
+    j.depend = xstrdup(opts.depend);
   }
   j.script = script;
   j.script_len = script_len;
@@ -393,7 +474,9 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     rc = qsub_interactive(ctx, id, server ? server : "");
     goto out;
   }
-  if (opts.quiet)
+  if (sge) /* Grid Engine's words for its command line (not for a #$ script's) */
+    sge_submitted(&opts, &j, id);
+  else if (opts.quiet)
     ; /* -z */
   else if (ref)
     printf("%s.%s\n", ref, server ? server : "");
@@ -401,7 +484,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     printf("%lld.%s\n", (long long)id, server ? server : "");
   rc = fflush(stdout) == 0 ? 0 : 1;
   if (rc == 0 && opts.block)
-    rc = wait_for_end(ctx, id);
+    rc = wait_for_end(ctx, id, sge);
 out:
   free(script);
   free(default_name);

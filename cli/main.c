@@ -31,6 +31,7 @@ static const struct cli_cmd commands[] = {
     {"qenable", "let a queue accept jobs", cmd_queue_state},
     {"qdisable", "refuse new jobs for a queue", cmd_queue_state},
     {"qmgr", "change queues and the server's scheduling", cmd_qmgr},
+    {"qmod", "suspend or resume jobs (Grid Engine's qmod -sj/-usj)", cmd_qmod},
     {"cron", "your schedules: jobs submitted at set times (boxq cron)", cmd_cron},
 };
 

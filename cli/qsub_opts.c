@@ -58,7 +58,7 @@ qsub_parse_datetime(const char *s, int64_t now, int64_t *ret, struct berr *err) 
 
 void
 qsub_opts_init(struct qsub_opts *o) {
-  *o = (struct qsub_opts){.join = -1, .rerunnable = -1};
+  *o = (struct qsub_opts){.join = -1, .rerunnable = -1, .binary = -1, .sync = -1};
 }
 
 static void
@@ -87,6 +87,9 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->mail_users);
   free(o->project);
   free(o->group_list);
+  free(o->pe_name);
+  free(o->hold_jid);
+  free(o->hold_jid_ad);
   res_request_free(&o->res);
   int64_t now = o->now;
   struct res_policy pol = o->respol;
@@ -154,8 +157,8 @@ parse_vars(struct qsub_opts *o, const char *list, struct berr *err) {
   return 0;
 }
 
-static int
-parse_one(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
+int
+qsub_parse_option(struct qsub_opts *o, char opt, const char *arg, struct berr *err) {
   int64_t v;
   switch (opt) {
     case 'N': {
@@ -361,19 +364,30 @@ known_flag(char opt) {
 }
 
 int
+qsub_word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands, struct berr *err) {
+  if (!strcmp(w, "--")) {
+    o->dashdash = true;
+    return 2;
+  }
+  if (w[0] != '-' || w[1] == '\0') {
+    if (!allow_operands)
+      return berr_set(err, -EINVAL, "unexpected '%s' (options start with '-')", w);
+    return 1;
+  }
+  return 0;
+}
+
+int
 qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
                 int *ret_index, struct berr *err) {
   int i = 0;
   for (; i < argc; i++) {
     const char *w = argv[i];
-    if (!strcmp(w, "--")) {
-      o->dashdash = true;
-      i++;
-      break;
-    }
-    if (w[0] != '-' || w[1] == '\0') {
-      if (!allow_operands)
-        return berr_set(err, -EINVAL, "unexpected '%s' (options start with '-')", w);
+    int end = qsub_word_ends_options(o, w, allow_operands, err);
+    if (end < 0)
+      return end;
+    if (end) {
+      i += end == 2;
       break;
     }
     /* Clustered flags (-hV) and attached arguments (-Nname) as getopt does. */
@@ -385,7 +399,7 @@ qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_ope
             return berr_set(err, -EINVAL, "option -%c needs a value", *c);
           arg = argv[++i];
         }
-        int r = parse_one(o, *c, arg, err);
+        int r = qsub_parse_option(o, *c, arg, err);
         if (r < 0)
           return r;
         break;
@@ -437,6 +451,21 @@ qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct ber
   return 0;
 }
 
+int
+qsub_parse_directive_text(struct qsub_opts *o, const char *text, qsub_args_parser parse,
+                          struct berr *err) {
+  char **words;
+  int n;
+  int r = qsub_split_words(text, &words, &n, err);
+  if (r < 0)
+    return r;
+  r = parse(o, n, words, false, NULL, err);
+  for (int i = 0; i < n; i++)
+    free(words[i]);
+  free(words);
+  return r;
+}
+
 const char *
 qsub_directive_prefix(const struct qsub_opts *cmdline) {
   if (cmdline->prefix)
@@ -466,15 +495,7 @@ qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const
       break; /* the first executable line ends the directives, as in PBS */
     if (strncmp(s, prefix, plen) != 0 || (s[plen] != ' ' && s[plen] != '\t'))
       continue;
-    char **words;
-    int n;
-    int r = qsub_split_words(s + plen, &words, &n, err);
-    if (r == 0) {
-      r = qsub_parse_args(o, n, words, false, NULL, err);
-      for (int i = 0; i < n; i++)
-        free(words[i]);
-      free(words);
-    }
+    int r = qsub_parse_directive_text(o, s + plen, qsub_parse_args, err);
     if (r < 0)
       return berr_prefix(err, r, "%s:%d: '%s'", name, lineno, s);
   }
@@ -531,4 +552,26 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     base->priority = over->priority;
     base->has_priority = true;
   }
+  base->sge |= over->sge;
+  base->cwd |= over->cwd;
+  base->notify |= over->notify;
+  base->terse |= over->terse;
+  if (over->binary >= 0)
+    base->binary = over->binary;
+  if (over->sync >= 0)
+    base->sync = over->sync;
+  if (over->pe_name) {
+    set_str(&base->pe_name, over->pe_name);
+    base->pe_slots = over->pe_slots;
+  }
+  if (over->slot_mem)
+    base->slot_mem = over->slot_mem;
+  if (over->soft_walltime)
+    base->soft_walltime = over->soft_walltime;
+  if (over->hold_jid)
+    set_str(&base->hold_jid, over->hold_jid);
+  if (over->hold_jid_ad)
+    set_str(&base->hold_jid_ad, over->hold_jid_ad);
+  if (over->task_limit)
+    base->task_limit = over->task_limit;
 }

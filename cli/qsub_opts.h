@@ -39,6 +39,21 @@ struct qsub_opts {
   bool block;        /* -W block=true: wait for the job's end */
   bool interactive;  /* -I: the job runs on this terminal */
   bool dashdash;     /* the words stopped at "--": a command follows */
+  /* Grid Engine's (qsub_sge.c) */
+  bool sge;              /* parsed as Grid Engine's: the job gets its variables */
+  bool cwd;              /* -cwd: run where qsub runs (else in $HOME) */
+  int binary;            /* -b y|n: -1 unset; 1: the words after are a command */
+  char *pe_name;         /* -pe NAME SLOTS */
+  int64_t pe_slots;      /* 0 unset */
+  int64_t slot_mem;      /* -l h_vmem and kin: bytes per slot; 0 unset */
+  int64_t soft_walltime; /* -l s_rt: SIGUSR1 after this many seconds */
+  bool notify;           /* -notify */
+  int sync;              /* -sync y|n: -1 unset */
+  bool terse;            /* -terse */
+  bool soft;             /* after -soft: requests are wishes (-hard ends it) */
+  char *hold_jid;        /* -hold_jid: ids and names, comma-separated */
+  char *hold_jid_ad;     /* -hold_jid_ad: arrays, task by task */
+  int64_t task_limit;    /* -tc */
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the
@@ -54,8 +69,25 @@ void qsub_opts_free(struct qsub_opts *o);
 int qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
                     int *ret_index, struct berr *err);
 
+/* Whether word w ends the options: 0 no; 1 it is the first operand; 2 it
+ * is "--" (o->dashdash set; the operands follow it); -EINVAL for an
+ * operand where allow_operands is false (directives). */
+int qsub_word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands,
+                           struct berr *err);
+
+/* One PBS option letter with its argument (the options Grid Engine's
+ * qsub shares with PBS's go through here too). */
+int qsub_parse_option(struct qsub_opts *o, char opt, const char *arg, struct berr *err);
+
 /* Splits a directive's text into words: blanks separate, '' and "" quote. */
 int qsub_split_words(const char *text, char ***ret_words, int *ret_count, struct berr *err);
+
+/* A parser of option words: qsub_parse_args, or Grid Engine's. */
+typedef int (*qsub_args_parser)(struct qsub_opts *o, int argc, char *const *argv,
+                                bool allow_operands, int *ret_index, struct berr *err);
+/* One directive's text (after its prefix), split and parsed. */
+int qsub_parse_directive_text(struct qsub_opts *o, const char *text, qsub_args_parser parse,
+                              struct berr *err);
 
 /* Reads the directives (lines starting with prefix, "#PBS" by default)
  * at the head of a script (up to the first executable line) into o.

@@ -31,7 +31,7 @@ static const char *const multinode_kinds[] = {"merge", "refuse", NULL};
 static const char *const unknown_resource_kinds[] = {"warn", "ignore", "refuse", NULL};
 static const char *const cgroup_modes[] = {"auto", "v2", "v1", "hybrid", NULL};
 static const char *const job_tmp_kinds[] = {"memory", "disk", NULL};
-static const char *const dialects[] = {"pbspro", "torque", NULL};
+static const char *const dialects[] = {"pbspro", "torque", "sge", NULL};
 static const char *const unknown_queue_kinds[] = {"refuse", "default", NULL};
 static const char *const suspend_releases_kinds[] = {"none", "cpus", NULL};
 static const char *const cron_overlap_kinds[] = {"skip", "queue", NULL};
@@ -822,5 +822,5 @@ cfg_dialect(const struct boxq_config *cfg, enum boxq_dialect *ret, struct berr *
       *ret = (enum boxq_dialect)i;
       return 0;
     }
-  return berr_set(err, -EINVAL, "BOXQ_DIALECT=%s: the dialects are pbspro and torque", name);
+  return berr_set(err, -EINVAL, "BOXQ_DIALECT=%s: the dialects are pbspro, torque and sge", name);
 }

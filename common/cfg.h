@@ -34,7 +34,7 @@ struct boxq_config {
   char *state_dir;
   char *server_name; /* "" = the host name */
   char *log_level;
-  char *dialect; /* pbspro or torque: the commands' output (cfg_dialect) */
+  char *dialect; /* pbspro, torque or sge: the commands' language (cfg_dialect) */
   /* [scheduler] */
   int64_t ncpus;       /* capacity; 0 = the machine's online CPUs */
   int64_t mem;         /* capacity in bytes; 0 = the machine's memory less reserve */
@@ -122,7 +122,7 @@ enum queue_route { QUEUE_AS_ASKED, QUEUE_ALIAS, QUEUE_DEFAULTED };
  * default; *ret is the queue's name (in cfg). -ENOENT when refused. */
 int cfg_route_queue(const struct boxq_config *cfg, const char *name, const char **ret);
 
-enum boxq_dialect { DIALECT_PBSPRO, DIALECT_TORQUE };
+enum boxq_dialect { DIALECT_PBSPRO, DIALECT_TORQUE, DIALECT_SGE };
 /* The output dialect: $BOXQ_DIALECT if set (an unknown value is an error,
  * returned as -EINVAL with err), else the file's dialect. */
 int cfg_dialect(const struct boxq_config *cfg, enum boxq_dialect *ret, struct berr *err);

@@ -40,6 +40,15 @@ job_signal_allowed(int sig) {
   return false;
 }
 
+const char *
+job_env_value(const struct job_rec *j, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; j->env && j->env[i]; i++)
+    if (!strncmp(j->env[i], name, n) && j->env[i][n] == '=')
+      return j->env[i] + n + 1;
+  return NULL;
+}
+
 size_t
 job_env_count(char *const *env) {
   size_t n = 0;
@@ -257,9 +266,10 @@ default_name(const struct job_rec *j, char kind) {
   return xasprintf("%s.%c%lld", name, kind, (long long)j->id);
 }
 
-/* The names a given output path may use, as PBS Pro (^array_index^) and
+/* The names a given output path may use, as PBS Pro (^array_index^),
  * Torque's users (their shell's variables, which qsub passes unexpanded
- * when quoted) write them. */
+ * when quoted) and Grid Engine's ($JOB_ID, $TASK_ID, $JOB_NAME) write
+ * them. */
 static char *
 token_value(const struct job_rec *j, const char *server, const char *name) {
   if (!strcmp(name, "^array_index^") || !strcmp(name, "PBS_ARRAYID") ||
@@ -267,8 +277,15 @@ token_value(const struct job_rec *j, const char *server, const char *name) {
     return xasprintf("%lld", (long long)(j->array_id ? j->array_index : 0));
   if (!strcmp(name, "PBS_JOBID"))
     return job_display_id(j, server ? server : "");
-  if (!strcmp(name, "PBS_JOBNAME"))
+  if (!strcmp(name, "PBS_JOBNAME") || !strcmp(name, "JOB_NAME"))
     return xstrdup(j->name ? j->name : "");
+  /* Grid Engine's: the number alone; an array's task, the array's. */
+  if (!strcmp(name, "JOB_ID"))
+    return xasprintf("%lld", (long long)(j->array_id ? j->array_id : j->id));
+  if (!strcmp(name, "TASK_ID")) /* an array itself has none: kept for its tasks */
+    return j->array_id     ? xasprintf("%lld", (long long)j->array_index)
+           : j->array_spec ? NULL
+                           : xstrdup("undefined");
   return NULL;
 }
 

@@ -112,11 +112,13 @@ void job_usage_encode(struct pbuf *b, const struct job_usage *u);
 int job_rec_decode(const struct pmsg *m, struct job_rec *j);
 void job_usage_decode(const struct pmsg *m, struct job_usage *u);
 size_t job_env_count(char *const *env);
+/* The value of NAME in a job's environment (what qsub sent), or NULL. */
+const char *job_env_value(const struct job_rec *j, const char *name);
 
 /* The stdout/stderr path a job uses: the given one, its ^array_index^,
- * $PBS_JOBID, ${PBS_JOBID}, $PBS_JOBNAME, $PBS_ARRAYID (and braced forms)
- * replaced (the id with server's name), or PBS's default
- * WORKDIR/NAME.oID (NAME.eID). Returned string is allocated. */
+ * $PBS_JOBID, ${PBS_JOBID}, $PBS_JOBNAME, $PBS_ARRAYID, Grid Engine's
+ * $JOB_ID, $TASK_ID, $JOB_NAME (and braced forms) replaced (the id with server's name), or PBS's
+ * default WORKDIR/NAME.oID (NAME.eID). Returned string is allocated. */
 char *job_out_path(const struct job_rec *j, const char *server);
 char *job_err_path(const struct job_rec *j, const char *server);
 /* A finished job's status as a shell would give it: its exit status,

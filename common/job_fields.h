@@ -67,6 +67,10 @@
   X(suspended_at, I64, J_SUSPENDED_AT, "suspended_at", NONZERO, LATER)                             \
   X(suspended_sec, I64, J_SUSPENDED_SEC, "suspended_sec", NONZERO, LATER)                          \
   X(interactive, BOOL, J_INTERACTIVE, "interactive", NONZERO, SUBMIT)                              \
+  X(dialect, STR, J_DIALECT, "dialect", ALWAYS, SUBMIT)                                            \
+  X(warn_after, I64, J_WARN_AFTER, "warn_after", NONZERO, SUBMIT)                                  \
+  X(warn_signal, I64, J_WARN_SIGNAL, "warn_signal", NONZERO, SUBMIT)                               \
+  X(notify, BOOL, J_NOTIFY, "notify", NONZERO, SUBMIT)                                             \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

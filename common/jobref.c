@@ -168,10 +168,9 @@ job_array_format(const struct job_array_range *r, char *buf, size_t len) {
 }
 
 static const char *const dep_names[DEP_KIND_MAX] = {
-    [DEP_AFTER] = "after",
-    [DEP_AFTEROK] = "afterok",
-    [DEP_AFTERNOTOK] = "afternotok",
-    [DEP_AFTERANY] = "afterany",
+    [DEP_AFTER] = "after",           [DEP_AFTEROK] = "afterok",
+    [DEP_AFTERNOTOK] = "afternotok", [DEP_AFTERANY] = "afterany",
+    [DEP_AFTERCORR] = "aftercorr",   [DEP_AFTERCORR_ANY] = "aftercorr_any",
 };
 
 const char *
@@ -207,7 +206,8 @@ job_depend_parse(const char *s, struct job_dep **ret, size_t *ret_n, struct berr
         kind = k;
     if (kind < 0) {
       r = berr_set(err, -EINVAL,
-                   "depend: unknown type '%s' (boxq knows after, afterok, afternotok, afterany)",
+                   "depend: unknown type '%s' (boxq knows after, afterok, afternotok, afterany, "
+                   "aftercorr, aftercorr_any)",
                    item);
       goto fail;
     }

@@ -48,7 +48,23 @@ char *job_array_format_list(const struct job_array_range *r, size_t n);
 /* "1-100:2" without the limit. */
 void job_array_format(const struct job_array_range *r, char *buf, size_t len);
 
-enum dep_kind { DEP_AFTER, DEP_AFTEROK, DEP_AFTERNOTOK, DEP_AFTERANY, DEP_KIND_MAX };
+/* aftercorr (Slurm's) and aftercorr_any (Grid Engine's -hold_jid_ad):
+ * each task of an array waits for the task of the same index of another
+ * array, to complete (exit 0) or to end at all. */
+enum dep_kind {
+  DEP_AFTER,
+  DEP_AFTEROK,
+  DEP_AFTERNOTOK,
+  DEP_AFTERANY,
+  DEP_AFTERCORR,
+  DEP_AFTERCORR_ANY,
+  DEP_KIND_MAX
+};
+/* A task-by-task kind: its dependencies are stored on the tasks. */
+static inline bool
+dep_kind_per_task(enum dep_kind k) {
+  return k == DEP_AFTERCORR || k == DEP_AFTERCORR_ANY;
+}
 
 const char *dep_kind_name(enum dep_kind k);
 

@@ -183,6 +183,10 @@ enum proto_tag {
   J_SUSPENDED_AT,   /* i64: when the running job was suspended; 0: it runs */
   J_SUSPENDED_SEC,  /* i64: seconds it spent suspended before (or in all, once ended) */
   J_INTERACTIVE,    /* i64: 1: qsub -I, the job runs on a terminal its client attaches to */
+  J_DIALECT,        /* str: the language it was submitted in ("sge": Grid Engine's variables) */
+  J_WARN_AFTER,     /* i64: run seconds after which warn_signal is sent (qsub -l s_rt); 0 none */
+  J_WARN_SIGNAL,    /* i64: the signal sent at warn_after */
+  J_NOTIFY,         /* i64: 1: qsub -notify, SIGUSR1/SIGUSR2 before suspending/killing */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "qsub_interactive.h"
 #include "qsub_opts.h"
+#include "qsub_sge.h"
 
 #include <ctype.h>
 #include <libgen.h>
@@ -151,8 +152,14 @@ build_job(const drmaa_job_template_t *jt, const char *array_spec, struct job_rec
     char **words = NULL;
     int nwords = 0;
     int k = qsub_split_words(a[DA_NATIVE_SPECIFICATION], &words, &nwords, &err);
+    /* Grid Engine's options under its dialect, as its DRMAA library reads them. */
+    bool sge = dsess.ctx.dialect == DIALECT_SGE;
     if (k == 0)
-      k = qsub_parse_args(&o, nwords, words, false, NULL, &err);
+      k = (sge ? qsub_sge_parse_args : qsub_parse_args)(&o, nwords, words, false, NULL, &err);
+    if (k == 0 && sge)
+      k = qsub_sge_finish(&o, &err);
+    if (k == 0 && (o.hold_jid || o.hold_jid_ad))
+      k = qsub_sge_holds(&dsess.ctx, &o, &err);
     for (int i = 0; i < nwords; i++)
       free(words[i]);
     free(words);

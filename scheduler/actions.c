@@ -303,6 +303,12 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
     if (a.depend && *a.depend) {
       if ((r = resolve_depend(d, a.depend, &deps, &dep_ids, &ndeps, err)) < 0)
         goto out;
+      for (size_t i = 0; i < ndeps; i++)
+        if (dep_kind_per_task(deps[i].kind)) {
+          r = berr_set(err, -EINVAL, "depend: %s is given when an array is submitted",
+                       dep_kind_name(deps[i].kind));
+          goto out;
+        }
       free(j->depend);
       j->depend = ndeps ? job_depend_format(deps, ndeps) : NULL;
     } else {

@@ -83,12 +83,12 @@ static const char *const stmt_sql[ST_MAX] = {
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, ncpus, "
         "mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_id, array_index, "
         "array_limit, exec_time, nodes, resources, shell, umask, account, project, group_list, "
-        "cput, mail_points, mail_users) "
+        "cput, mail_points, mail_users, dialect, warn_after, warn_signal, notify) "
         "SELECT owner_uid, owner_gid, owner, name, queue, submit_host, state, priority, "
         "hold_types, x'', workdir, out_path, err_path, join_oe, x'', groups, ncpus, mem, "
         "walltime, ctime, qtime, mtime, pids, net, rerunnable, id, i, array_limit, exec_time, "
         "nodes, resources, shell, umask, account, project, group_list, cput, mail_points, "
-        "mail_users "
+        "mail_users, dialect, warn_after, warn_signal, notify "
         "FROM idx, jobs WHERE jobs.id = ?1",
 #define SCHED_COLS                                                                                 \
   "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"

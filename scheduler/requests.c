@@ -164,9 +164,64 @@ store_depend(struct boxqd *d, int64_t id, const struct job_dep *deps, const int6
              int64_t now) {
   int r = db_dep_drop(d->db, id);
   for (size_t i = 0; r == 0 && i < n; i++)
-    r = db_dep_add(d->db, id, deps[i].kind, ids[i]);
+    if (!dep_kind_per_task(deps[i].kind)) /* those are the tasks' */
+      r = db_dep_add(d->db, id, deps[i].kind, ids[i]);
   if (r == 0)
     r = wf_settle(d, id, now);
+  return r;
+}
+
+/* aftercorr kinds need an array submitted with the same tasks as each
+ * array it names (Grid Engine's rule for -hold_jid_ad). */
+static int
+check_task_depend(struct boxqd *d, const struct job_rec *j, const struct job_dep *deps,
+                  const int64_t *ids, size_t n, struct berr *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (!dep_kind_per_task(deps[i].kind))
+      continue;
+    if (!j->array_spec)
+      return berr_set(err, -EINVAL, "depend: %s makes an array's tasks wait: the job is no array",
+                      dep_kind_name(deps[i].kind));
+    struct job_rec other;
+    int r = db_get_job(d->db, ids[i], false, &other);
+    if (r < 0)
+      return berr_set(err, r, "depend: %lld: %s", (long long)ids[i], db_errmsg(d->db));
+    bool same = other.array_spec && !strcmp(other.array_spec, j->array_spec);
+    if (!same)
+      berr_set(err, -EINVAL, "depend: %s:%lld: its tasks (%s) are not this array's (%s)",
+               dep_kind_name(deps[i].kind), (long long)ids[i],
+               other.array_spec ? other.array_spec : "not an array", j->array_spec);
+    job_rec_free(&other);
+    if (!same)
+      return -EINVAL;
+  }
+  return 0;
+}
+
+/* Stores an array's aftercorr dependencies on its tasks: task i waits for
+ * task i of each array named (in the caller's transaction). */
+static int
+store_task_depend(struct boxqd *d, const struct job_rec *j, const struct job_dep *deps,
+                  const int64_t *ids, size_t n, int64_t now) {
+  struct job_array_range *ranges = NULL;
+  size_t nranges = 0;
+  int64_t count;
+  int r = job_array_parse_list(j->array_spec, &ranges, &nranges, &count, NULL);
+  for (size_t k = 0; r == 0 && k < nranges; k++)
+    for (int64_t idx = ranges[k].first; r == 0 && idx <= ranges[k].last; idx += ranges[k].step) {
+      int64_t task;
+      r = db_task_id(d->db, j->id, idx, &task);
+      for (size_t i = 0; r == 0 && i < n; i++) {
+        int64_t theirs;
+        if (!dep_kind_per_task(deps[i].kind) || (r = db_task_id(d->db, ids[i], idx, &theirs)) < 0)
+          continue;
+        r = db_dep_add(d->db, task, deps[i].kind == DEP_AFTERCORR ? DEP_AFTEROK : DEP_AFTERANY,
+                       theirs);
+      }
+      if (r == 0)
+        r = wf_settle(d, task, now);
+    }
+  free(ranges);
   return r;
 }
 
@@ -289,6 +344,14 @@ validate_submit(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, struct
     return berr_set(err, -EINVAL, "priority %lld is outside -1024..1023", (long long)j->priority);
   if ((r = check_array(d, j, err)) < 0)
     return r;
+  if (j->dialect && *j->dialect && strcmp(j->dialect, "sge") != 0)
+    return berr_set(err, -EINVAL, "unknown job language '%s' (only 'sge')", j->dialect);
+  if (j->warn_after < 0 || j->warn_after > RES_DURATION_MAX ||
+      (j->warn_after && !job_signal_allowed((int)j->warn_signal)) || j->warn_signal < 0 ||
+      j->warn_signal > 64)
+    return berr_set(err, -EINVAL, "bad warning signal or time (-l s_rt)");
+  if (!j->warn_after)
+    j->warn_signal = 0;
   if (j->interactive) {
     if (j->array_spec)
       return berr_set(err, -EINVAL, "an interactive job (-I) cannot be an array job (-J)");
@@ -363,11 +426,14 @@ submit_store(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, bool own_
     if (r == 0) {
       free(j->depend);
       j->depend = ndeps ? job_depend_format(deps, ndeps) : NULL; /* "afterok:" names none */
+      r = check_task_depend(d, j, deps, dep_ids, ndeps, err);
     }
   }
   if (r < 0) {
     if (!err->msg[0])
       berr_set(err, r, "%s", strerror(-r));
+    free(deps);
+    free(dep_ids);
     return r;
   }
   /* Relaxed: the reply (the id) waits for the sync of the log, which
@@ -393,6 +459,8 @@ submit_store(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, bool own_
                                                : NULL);
   if (r == 0 && ndeps)
     r = store_depend(d, j->id, deps, dep_ids, ndeps, j->ctime);
+  if (r == 0 && ndeps && j->array_spec)
+    r = store_task_depend(d, j, deps, dep_ids, ndeps, j->ctime);
   if (own_tx && r == 0)
     r = db_commit(d->db);
   else if (own_tx)

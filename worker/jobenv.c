@@ -19,6 +19,28 @@ env_put(struct envlist *e, const char *key, const char *value) {
   env_set(e, key, strlen(key), value);
 }
 
+/* Grid Engine's job variables (qsub put SGE_O_* and the array's bounds). */
+static void
+sge_env(struct envlist *e, const struct job_rec *j) {
+  char num[32];
+  snprintf(num, sizeof(num), "%lld", (long long)(j->array_id ? j->array_id : j->id));
+  env_put(e, "JOB_ID", num);
+  env_put(e, "JOB_NAME", j->name);
+  env_put(e, "REQUEST", j->name);
+  if (j->array_id)
+    snprintf(num, sizeof(num), "%lld", (long long)j->array_index);
+  env_put(e, "SGE_TASK_ID", j->array_id ? num : "undefined");
+  snprintf(num, sizeof(num), "%lld", (long long)j->ncpus);
+  env_put(e, "NSLOTS", num);
+  env_put(e, "NHOSTS", "1");
+  env_put(e, "NQUEUES", "1");
+  env_put(e, "QUEUE", j->queue ? j->queue : "");
+  env_put(e, "ENVIRONMENT", "BATCH");
+  env_put(e, "RESTARTED", j->run_count > 1 ? "1" : "0");
+  env_put(e, "PE_HOSTFILE", LAUNCH_PE_HOSTFILE);
+  env_put(e, "SGE_CWD_PATH", j->workdir);
+}
+
 char **
 jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name) {
   struct envlist e = {0};
@@ -65,6 +87,8 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
   env_put(&e, "PBS_VNODENUM", "0");
   env_put(&e, "PBS_NODEFILE", LAUNCH_NODEFILE);
   env_put(&e, "BOXQ_JOBID", id);
+  if (j->dialect && !strcmp(j->dialect, "sge"))
+    sge_env(&e, j);
   return e.v;
 }
 
@@ -75,12 +99,27 @@ jobenv_free(char **env) {
   free(env);
 }
 
+static void
+this_host(char *host, size_t len) {
+  if (gethostname(host, len) < 0)
+    snprintf(host, len, "localhost");
+  host[len - 1] = '\0';
+}
+
+size_t
+jobenv_pe_hostfile(const struct job_rec *j, char **ret) {
+  char host[256];
+  this_host(host, sizeof(host));
+  /* host slots queue@host processor-range, as Grid Engine writes it */
+  *ret = xasprintf("%s %lld %s@%s UNDEFINED\n", host, (long long)(j->ncpus > 0 ? j->ncpus : 1),
+                   j->queue ? j->queue : "batch", host);
+  return strlen(*ret);
+}
+
 size_t
 jobenv_nodefile(const struct job_rec *j, char **ret) {
   char host[256];
-  if (gethostname(host, sizeof(host)) < 0)
-    snprintf(host, sizeof(host), "localhost");
-  host[sizeof(host) - 1] = '\0';
+  this_host(host, sizeof(host));
   size_t line = strlen(host) + 1, n = (size_t)(j->ncpus > 0 ? j->ncpus : 1);
   char *out = xmalloc(line * n + 1), *p = out;
   for (size_t i = 0; i < n; i++)

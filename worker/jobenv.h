@@ -15,3 +15,5 @@ void jobenv_free(char **env);
 /* PBS_NODEFILE's text: this host's name once per CPU of the job (all its
  * nodes merged here). Returns its length; *ret is allocated. */
 size_t jobenv_nodefile(const struct job_rec *j, char **ret);
+/* Grid Engine's PE_HOSTFILE: "host slots queue@host UNDEFINED". */
+size_t jobenv_pe_hostfile(const struct job_rec *j, char **ret);

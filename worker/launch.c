@@ -96,6 +96,16 @@ child_fail(int fd, int err, const char *fmt, const char *arg) {
   child_fail_code(fd, JOB_EXEC_FAIL, err, fmt, arg);
 }
 
+/* A file of the job's private /dev/shm: root's, readable by the job,
+ * which cannot remove it (sticky directory). */
+static CHILD_SIDE void
+write_shm_file(int err_fd, const char *path, const char *text, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+    child_fail(err_fd, errno, "cannot write the job's file %s", path);
+  close(fd);
+}
+
 void
 launch_reset_signals(int below) {
   struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -350,13 +360,10 @@ job_pid1(void *arg) {
   if (access("/dev/shm", F_OK) == 0) {
     if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
       child_fail(err_fd, errno, "cannot mount a private /dev/shm", NULL);
-    /* Root's, readable by the job, which cannot remove it (sticky dir). */
-    if (s->nodefile) {
-      int fd = open(LAUNCH_NODEFILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd < 0 || write(fd, s->nodefile, s->nodefile_len) != (ssize_t)s->nodefile_len)
-        child_fail(err_fd, errno, "cannot write the job's node file " LAUNCH_NODEFILE, NULL);
-      close(fd);
-    }
+    if (s->nodefile)
+      write_shm_file(err_fd, LAUNCH_NODEFILE, s->nodefile, s->nodefile_len);
+    if (s->pe_hostfile)
+      write_shm_file(err_fd, LAUNCH_PE_HOSTFILE, s->pe_hostfile, s->pe_hostfile_len);
   }
   if (s->new_net) {
     private_sysfs(err_fd);

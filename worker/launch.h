@@ -47,6 +47,9 @@ struct launch_spec {
    * job's private /dev/shm; NULL: none. */
   const char *nodefile;
   size_t nodefile_len;
+  /* Grid Engine's PE_HOSTFILE, written to LAUNCH_PE_HOSTFILE; NULL: none. */
+  const char *pe_hostfile;
+  size_t pe_hostfile_len;
   const char *shell; /* qsub -S: runs the script; NULL: its #! line, else sh */
   bool umask_set;    /* qsub -W umask= gave umask; else 022 */
   /* qsub -I: the job's terminal (tty.h), its stdin, stdout, stderr and
@@ -59,7 +62,8 @@ struct launch_spec {
 
 /* Where a job finds its node file (PBS_NODEFILE): its own /dev/shm, which
  * every job gets, whatever its /tmp. */
-#define LAUNCH_NODEFILE "/dev/shm/pbs_nodefile"
+#define LAUNCH_NODEFILE    "/dev/shm/pbs_nodefile"
+#define LAUNCH_PE_HOSTFILE "/dev/shm/pe_hostfile"
 
 struct launched {
   pid_t init_pid; /* in the shepherd's PID namespace */

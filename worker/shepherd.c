@@ -65,6 +65,8 @@ struct shepherd {
   int sigfd;
   int64_t start_mono, start_wall;
   int64_t walltime_at, kill_at; /* monotonic usec; 0 = none */
+  int64_t warn_at;              /* the job's warning signal (qsub -l s_rt) is due */
+  int64_t freeze_at;            /* -notify: the suspend SIGUSR1 warned of is due */
   int64_t suspended_at;         /* monotonic usec the job was frozen at; 0: it runs */
   int end_override;             /* END_TIMEOUT, _CPUTIME or _CANCELLED once terminating */
   /* qsub -I: the job's terminal. */
@@ -243,6 +245,8 @@ set_suspended(struct shepherd *sh, bool suspend) {
   else {
     if (sh->walltime_at)
       sh->walltime_at += now - sh->suspended_at;
+    if (sh->warn_at)
+      sh->warn_at += now - sh->suspended_at;
     sh->suspended_at = 0;
   }
   log_info("job %lld: %s", (long long)sh->job.id, suspend ? "suspended (frozen)" : "resumed");
@@ -256,11 +260,14 @@ begin_terminate(struct shepherd *sh, int reason, const char *why) {
   if (sh->end_override)
     return;
   set_suspended(sh, false); /* a frozen job could not act on SIGTERM */
+  sh->freeze_at = 0;
   sh->end_override = reason;
   snprintf(sh->comment, sizeof(sh->comment), "%s", why);
-  log_info("job %lld: %s; SIGTERM, then SIGKILL after %llds", (long long)sh->job.id, why,
-           (long long)sh->set->kill_grace_sec);
-  kill(sh->l.init_pid, SIGTERM); /* init forwards it to every job process */
+  /* qsub -notify (Grid Engine's): SIGUSR2 warns of the kill instead. */
+  int first = sh->job.notify ? SIGUSR2 : SIGTERM;
+  log_info("job %lld: %s; %s, then SIGKILL after %llds", (long long)sh->job.id, why,
+           first == SIGUSR2 ? "SIGUSR2" : "SIGTERM", (long long)sh->set->kill_grace_sec);
+  kill(sh->l.init_pid, first); /* init forwards it to every job process */
   sh->kill_at = now_mono_usec() + sh->set->kill_grace_sec * 1000000;
   if (sh->on_tty)
     tty_notice(&sh->tty, "job %lld %s: ending it", (long long)sh->job.id, why);
@@ -303,9 +310,16 @@ handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
     begin_terminate(sh, END_CANCELLED, "deleted (qdel)");
   else if (sig == SHEPHERD_SIG_FORWARD && for_this_job(sh, si)) {
     int fwd = shepherd_sigval_sig(si->ssi_int);
-    if (fwd == JOB_SIG_SUSPEND || fwd == JOB_SIG_RESUME)
+    if (fwd == JOB_SIG_SUSPEND && sh->job.notify && !sh->suspended_at && !sh->end_override) {
+      /* -notify: SIGUSR1 now, the freeze kill_grace later. */
+      if (!sh->freeze_at) {
+        kill(sh->l.init_pid, SIGUSR1);
+        sh->freeze_at = now_mono_usec() + sh->set->kill_grace_sec * 1000000;
+      }
+    } else if (fwd == JOB_SIG_SUSPEND || fwd == JOB_SIG_RESUME) {
+      sh->freeze_at = 0;
       set_suspended(sh, fwd == JOB_SIG_SUSPEND);
-    else if (fwd == SIGKILL)
+    } else if (fwd == SIGKILL)
       kill_all(sh);
     else if (fwd > 0 && fwd < SIGRTMIN)
       kill(sh->l.init_pid, fwd);
@@ -358,6 +372,16 @@ supervise(struct shepherd *sh) {
       _cleanup_free_ char *why = xasprintf("walltime %llds exceeded", (long long)sh->job.walltime);
       begin_terminate(sh, END_TIMEOUT, why);
     }
+    if (sh->warn_at && now >= sh->warn_at && !sh->end_override && !sh->suspended_at) {
+      log_info("job %lld: soft run time %llds reached; signal %lld", (long long)sh->job.id,
+               (long long)sh->job.warn_after, (long long)sh->job.warn_signal);
+      kill(sh->l.init_pid, (int)sh->job.warn_signal);
+      sh->warn_at = 0;
+    }
+    if (sh->freeze_at && now >= sh->freeze_at) {
+      sh->freeze_at = 0;
+      set_suspended(sh, true);
+    }
     if (next_cput && now >= next_cput) {
       int64_t used = cg_job_cpu_usec(sh->cg);
       if (used >= sh->job.cput * 1000000 && !sh->end_override) {
@@ -379,8 +403,9 @@ supervise(struct shepherd *sh) {
       write_snapshot(sh);
       next_snap = now + snap_every;
     }
-    int64_t next =
-        min_deadline(sh->end_override || sh->suspended_at ? 0 : sh->walltime_at, sh->kill_at);
+    bool clock_runs = !sh->end_override && !sh->suspended_at;
+    int64_t next = min_deadline(clock_runs ? sh->walltime_at : 0, sh->kill_at);
+    next = min_deadline(next, min_deadline(clock_runs ? sh->warn_at : 0, sh->freeze_at));
     next = min_deadline(min_deadline(next, next_peak), min_deadline(next_snap, next_cput));
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)
@@ -595,6 +620,10 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   char **envp = jobenv_build(&sh->job, &pw, set->server);
   _cleanup_free_ char *nodefile = NULL;
   size_t nodefile_len = jobenv_nodefile(&sh->job, &nodefile);
+  _cleanup_free_ char *pe_hostfile = NULL;
+  size_t pe_hostfile_len = sh->job.dialect && !strcmp(sh->job.dialect, "sge")
+                               ? jobenv_pe_hostfile(&sh->job, &pe_hostfile)
+                               : 0;
   _cleanup_free_ char *tmp_path =
       private_tmp && set->tmp_root ? xasprintf("%s/%s", set->tmp_root, sh->tmp_name) : NULL;
   char tmp_options[64];
@@ -617,6 +646,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .parent_pidfd = self_pidfd,
       .nodefile = nodefile,
       .nodefile_len = nodefile_len,
+      .pe_hostfile = pe_hostfile_len ? pe_hostfile : NULL,
+      .pe_hostfile_len = pe_hostfile_len,
       .shell = sh->job.shell && *sh->job.shell ? sh->job.shell : NULL,
       .umask_set = sh->job.umask && *sh->job.umask,
       .umask = sh->job.umask ? (mode_t)(strtol(sh->job.umask, NULL, 8) & 0777) : 0,
@@ -657,6 +688,8 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
             end->cgroup, (int)sh->l.init_pid);
   if (sh->job.walltime > 0)
     sh->walltime_at = sh->start_mono + sh->job.walltime * 1000000;
+  if (sh->job.warn_after > 0 && sh->job.warn_signal > 0)
+    sh->warn_at = sh->start_mono + sh->job.warn_after * 1000000;
   supervise(sh);
   collect(sh, end);
   if (sh->on_tty) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* qsub's parsers: #PBS directives of any script, and any command line. */
+/* qsub's parsers: #PBS and Grid Engine's #$ directives of any script, and
+ * any command line in either language. */
 #include "qsub_opts.h"
+#include "qsub_sge.h"
 
 #include <string.h>
 
@@ -17,6 +19,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (qsub_parse_directives(&o, text, size, "fuzz.sh", "#PBS", &err) < 0 && !err.msg[0])
     __builtin_trap(); /* every rejection must say why */
   qsub_opts_free(&o);
+  qsub_opts_init(&o);
+  err.msg[0] = '\0';
+  if ((qsub_sge_parse_directives(&o, text, size, "fuzz.sh", "#$", &err) < 0 ||
+       qsub_sge_finish(&o, &err) < 0) &&
+      !err.msg[0])
+    __builtin_trap();
+  qsub_opts_free(&o);
   char **words;
   int n;
   if (qsub_split_words(text, &words, &n, &err) == 0) {
@@ -25,6 +34,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     err.msg[0] = '\0';
     if (qsub_parse_args(&o, n, words, true, &idx, &err) < 0 && !err.msg[0])
       __builtin_trap();
+    struct qsub_opts sge;
+    qsub_opts_init(&sge);
+    err.msg[0] = '\0';
+    if (qsub_sge_parse_args(&sge, n, words, true, &idx, &err) < 0 && !err.msg[0])
+      __builtin_trap();
+    qsub_opts_merge(&o, &sge);
+    qsub_opts_free(&sge);
     struct qsub_opts merged;
     qsub_opts_init(&merged);
     qsub_opts_merge(&merged, &o);

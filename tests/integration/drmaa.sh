@@ -145,6 +145,27 @@ rc=$?
 echo "$out" | sed 's/^/  python-drmaa: /'
 check "python-drmaa against boxq ($(grep -c '^ok' <<< "$out") checks)" test "$rc" = 0
 
+# Under the sge dialect the native specification is Grid Engine's qsub
+# options, as its DRMAA library reads them.
+cat > "$WORK/drmaa_sge.py" << 'EOF'
+import drmaa, os, sys
+work = os.environ["WORK"]
+with drmaa.Session() as s:
+    jt = s.createJobTemplate()
+    jt.remoteCommand = "/bin/sh"
+    jt.args = ["-c", "echo $NSLOTS $JOB_ID > " + work + "/sge_native.out"]
+    jt.nativeSpecification = "-pe smp 2 -l h_vmem=64M,h_rt=0:05:00"
+    jid = s.runJob(jt)
+    info = s.wait(jid, 60)
+    got = open(work + "/sge_native.out").read().split()
+    print("exit", info.exitStatus, "slots", got[0], "job", got[1], "id", jid)
+    sys.exit(0 if info.exitStatus == 0 and got == ["2", jid] else 1)
+EOF
+out=$(BOXQ_DIALECT=sge WORK=$WORK $PRELOAD $PY "$WORK/drmaa_sge.py" 2>&1)
+check "sge dialect: a Grid Engine native specification (-pe smp 2 -l h_vmem=) ($out)" test $? = 0
+id=$(sed -n 's/.* id //p' <<< "$out")
+[ -n "$id" ] && check "  its memory: 2 slots of 64M" test "$(jfield "$id" Resource_List.mem)" = 128mb
+
 # snakemake --drmaa: each rule's job through libdrmaa, its threads asked
 # in the native specification; a failing rule is seen as failed.
 SNAKEMAKE=$(command -v snakemake) || skip "snakemake is not installed"

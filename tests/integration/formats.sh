@@ -140,6 +140,30 @@ if [ -n "$PY" ]; then
   check "torque: XML keeps a name with a quote, a backslash and non-ASCII" test "$name" = 'q"uote\back-naïve'
 fi
 check "torque: qstat -f shows exit_status of a C job" has "$("$BIN/qstat" -f 2)" '^    exit_status = 137$'
+# Grid Engine's dialect, over the same jobs: qstat's table (pending
+# tasks as one range), -s z, -j, -xml; qacct -j and its sums. The host's
+# name is normalized.
+export BOXQ_DIALECT=sge
+sge_host() {
+  "$@" | sed -E "s/@$(hostname | sed 's/\..*//')( |<)/@HOST\1/; s/^(hostname +).*/\1HOST/"
+}
+golden sge-qstat.txt sge_host "$BIN/qstat"
+golden sge-qstat-s-hz.txt sge_host "$BIN/qstat" -s hz
+golden sge-qstat-u-bob.txt sge_host "$BIN/qstat" -u bob
+golden sge-qstat-j.txt sge_host "$BIN/qstat" -j 3,4
+golden sge-qstat.xml sge_host "$BIN/qstat" -xml
+golden sge-qacct-j-1.txt sge_host "$BIN/qacct" -j 1
+golden sge-qacct-j-2.txt sge_host "$BIN/qacct" -j 2
+golden sge-qacct-j-5.txt sge_host "$BIN/qacct" -j 5
+golden sge-qacct.txt "$BIN/qacct"
+golden sge-qacct-o.txt "$BIN/qacct" -o
+golden sge-qacct-q-d.txt "$BIN/qacct" -q -b 202611010000 -e 202611020000
+if [ -n "$PY" ]; then
+  "$BIN/qstat" -xml > "$T/sge.xml"
+  check "sge: qstat -xml is well-formed XML" "$PY" -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/sge.xml"
+fi
+out=$("$BIN/qstat" -j 1 2>&1)
+check "sge: qstat -j of a finished job: 'Following jobs do not exist'" has "$out" "Following jobs do not exist"
 unset BOXQ_DIALECT
 golden pbsnodes.txt node_status "$BIN/pbsnodes" -a
 golden pbsnodes.json node_status "$BIN/pbsnodes" -F json

@@ -66,6 +66,15 @@ struct qsub_opts;
 int qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default_name,
                   struct job_rec *j, struct berr *err);
 
+/* cmd_qsub.c: sends job j (its script in it) to boxqd; *ret_id the id
+ * it was given, *ret_server its server's name, *ret_ref "ID[]" for an
+ * array (or NULL), valid until the next request. Errors are said. */
+int qsub_send(struct cli_ctx *ctx, const struct job_rec *j, int64_t *ret_id,
+              const char **ret_server, const char **ret_ref);
+/* Waits for job id to end (qsub -W block=true, sbatch --wait); returns
+ * its status as a shell gives it (sge: Grid Engine's words said). */
+int qsub_wait_for_end(struct cli_ctx *ctx, int64_t id, bool sge);
+
 /* cmd_qsub.c: Grid Engine's -hold_jid and -hold_jid_ad: ids, or names
  * (patterns) of the caller's unfinished jobs resolved now, as Grid Engine
  * does, into opts' -W depend list (afterany; aftercorr_any, task by task,
@@ -111,6 +120,9 @@ int cmd_tracejob(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qalter(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qrerun(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qmod(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_sbatch(struct cli_ctx *ctx, int argc, char **argv);
+/* cmd_qctl.c: "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
+int cli_parse_signal(const char *s);
 int cmd_qselect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pbsnodes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_qwait(struct cli_ctx *ctx, int argc, char **argv);

@@ -83,9 +83,8 @@ cmd_qrun(struct cli_ctx *ctx, int argc, char **argv) {
   return job_action(ctx, argc, argv, 1, MSG_RUN, 0);
 }
 
-/* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
-static int
-parse_signal(const char *s) {
+int
+cli_parse_signal(const char *s) {
   static const struct {
     const char *name;
     int sig;
@@ -121,7 +120,7 @@ cmd_qsig(struct cli_ctx *ctx, int argc, char **argv) {
       pb_i64(&b, T_FLAGS, !strcasecmp(name, "resume"));
       return cli_job_request(ctx, &b, argv + first, argc - first);
     }
-    if (!name || (sig = parse_signal(name)) < 0) {
+    if (!name || (sig = cli_parse_signal(name)) < 0) {
       cli_error(ctx, "unknown signal '%s'", name ? name : "");
       return 2;
     }

@@ -8,6 +8,7 @@
 #include "qsub_interactive.h"
 #include "qsub_opts.h"
 #include "qsub_sge.h"
+#include "slurm_opts.h"
 #include "sge_out.h"
 
 #include <fcntl.h>
@@ -113,6 +114,48 @@ build_sge_env(struct job_rec *j, size_t *n, const struct qsub_opts *o, const cha
   }
 }
 
+/* Slurm's submit-side variables; the job's own (SLURM_JOB_ID, the task)
+ * are the worker's. */
+static void
+build_slurm_env(struct job_rec *j, size_t *n, const struct qsub_opts *o, const char *cwd) {
+  char kv[4200];
+  snprintf(kv, sizeof(kv), "SLURM_SUBMIT_DIR=%s", cwd);
+  env_add(j, n, kv);
+  struct utsname u;
+  if (uname(&u) == 0) {
+    snprintf(kv, sizeof(kv), "SLURM_SUBMIT_HOST=%s", u.nodename);
+    env_add(j, n, kv);
+  }
+  snprintf(kv, sizeof(kv), "SLURM_NTASKS=%lld", (long long)(o->ntasks ? o->ntasks : 1));
+  env_add(j, n, kv);
+  snprintf(kv, sizeof(kv), "SLURM_NPROCS=%lld", (long long)(o->ntasks ? o->ntasks : 1));
+  env_add(j, n, kv);
+  if (o->cpus_per_task) {
+    snprintf(kv, sizeof(kv), "SLURM_CPUS_PER_TASK=%lld", (long long)o->cpus_per_task);
+    env_add(j, n, kv);
+  }
+  if (o->mem_per_cpu) {
+    snprintf(kv, sizeof(kv), "SLURM_MEM_PER_CPU=%lld", (long long)(o->mem_per_cpu >> 20));
+    env_add(j, n, kv);
+  }
+  if (o->array_spec) {
+    int64_t first = 0, last = 0, step = 1, count = 0;
+    struct job_array_range *r;
+    size_t nr;
+    if (job_array_parse_list(o->array_spec, &r, &nr, &count, NULL) == 0) {
+      free(r);
+      sge_array_bounds(o->array_spec, &first, &last, &step);
+      static const char *const names[] = {"SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+                                          "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT"};
+      int64_t values[] = {first, last, step, count};
+      for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        snprintf(kv, sizeof(kv), "%s=%lld", names[i], (long long)values[i]);
+        env_add(j, n, kv);
+      }
+    }
+  }
+}
+
 static void
 build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
   size_t n = 0;
@@ -146,6 +189,8 @@ build_env(struct job_rec *j, const struct qsub_opts *o, const char *cwd) {
     env_add_pbs_o(j, &n, "INITDIR", j->workdir); /* Torque's, for -d */
   if (o->sge)
     build_sge_env(j, &n, o, cwd);
+  if (o->slurm)
+    build_slurm_env(j, &n, o, cwd);
 }
 
 int
@@ -167,8 +212,8 @@ qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default
   j->mail_users = xstrdup(opts->mail_users ? opts->mail_users : "");
   j->project = xstrdup(opts->project ? opts->project : "");
   j->group_list = xstrdup(opts->group_list ? opts->group_list : "");
-  /* Grid Engine's relative -o/-e are in the job's directory. */
-  const char *out_base = opts->sge ? j->workdir : cwd;
+  /* Grid Engine's and Slurm's relative -o/-e are in the job's directory. */
+  const char *out_base = opts->sge || opts->slurm ? j->workdir : cwd;
   if (opts->out_path)
     j->out_path = output_arg(out_base, opts->out_path);
   if (opts->err_path)
@@ -190,9 +235,9 @@ qsub_fill_job(const struct qsub_opts *opts, const char *cwd, const char *default
   j->depend = opts->depend ? xstrdup(opts->depend) : NULL;
   j->exec_time = opts->exec_time;
   j->interactive = opts->interactive;
-  j->dialect = xstrdup(opts->sge ? "sge" : "");
+  j->dialect = xstrdup(opts->sge ? "sge" : opts->slurm ? "slurm" : "");
   j->warn_after = opts->soft_walltime;
-  j->warn_signal = opts->soft_walltime ? SIGUSR1 : 0;
+  j->warn_signal = !opts->soft_walltime ? 0 : opts->signal_number ? opts->signal_number : SIGUSR1;
   j->notify = opts->notify;
   struct utsname u;
   if (uname(&u) == 0)
@@ -222,12 +267,42 @@ check_user_list(const char *list, struct berr *err) {
   return 0;
 }
 
+int
+qsub_send(struct cli_ctx *ctx, const struct job_rec *j, int64_t *ret_id, const char **ret_server,
+          const char **ret_ref) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_SUBMIT);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, j);
+  pb_nest_end(&b, mark);
+  pb_end(&b);
+  struct pmsg reply; /* its strings (in the connection's buffer) last until the next request */
+  int64_t status;
+  int r = cli_request(ctx, &b, &reply, &status);
+  pbuf_free(&b);
+  if (r < 0)
+    return r;
+  if (status < 0) {
+    const char *msg = pmsg_str(&reply, T_MESSAGE);
+    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
+    return (int)status;
+  }
+  if (pmsg_i64(&reply, T_JOBID, ret_id) < 0) {
+    cli_error(ctx, "boxqd did not return a job id");
+    return -EBADMSG;
+  }
+  const char *server = pmsg_str(&reply, T_SERVER);
+  *ret_server = server ? server : "";
+  *ret_ref = pmsg_str(&reply, T_JOBREF);
+  return 0;
+}
+
 /* -W block=true: waits for job id to end (boxqd answers then, as for
  * qwait) and returns its exit status (a job killed by signal N: 128 + N,
  * as a shell says; one that never ran: 1). Interrupted, it leaves the job
  * alone and says so. */
-static int
-wait_for_end(struct cli_ctx *ctx, int64_t id, bool sge) {
+int
+qsub_wait_for_end(struct cli_ctx *ctx, int64_t id, bool sge) {
   char idstr[32];
   snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
   char *ids[] = {idstr};
@@ -355,6 +430,9 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   else if (sge || (!cmdline.prefix && qsub_sge_script(script, script_len)))
     r_dir = qsub_sge_parse_directives(&opts, script, script_len, label,
                                       cmdline.prefix ? cmdline.prefix : "#$", &err);
+  else if (!cmdline.prefix && !qsub_has_pbs_directives(script, script_len) &&
+           slurm_script(script, script_len))
+    r_dir = slurm_parse_directives(&opts, script, script_len, label, &err); /* as sbatch would */
   else
     r_dir = qsub_parse_directives(&opts, script, script_len, label, qsub_directive_prefix(&cmdline),
                                   &err);
@@ -363,7 +441,7 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   qsub_opts_merge(&opts, &cmdline);
-  if (qsub_sge_finish(&opts, &err) < 0) {
+  if (qsub_sge_finish(&opts, &err) < 0 || slurm_finish(&opts, &err) < 0) {
     cli_error(ctx, "%s", err.msg);
     goto out;
   }
@@ -442,36 +520,14 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   j.script_len = script_len;
   script = NULL;
 
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_SUBMIT);
-  size_t mark = pb_nest_begin(&b, T_JOB);
-  job_rec_encode(&b, &j);
-  pb_nest_end(&b, mark);
-  pb_end(&b);
-  struct pmsg reply;
-  int64_t status;
-  int r = cli_request(ctx, &b, &reply, &status);
-  pbuf_free(&b);
-  if (r < 0) {
-    rc = 1;
-    goto out;
-  }
-  if (status < 0) {
-    const char *msg = pmsg_str(&reply, T_MESSAGE);
-    cli_error(ctx, "%s", msg ? msg : strerror((int)-status));
-    rc = 1;
-    goto out;
-  }
   int64_t id;
-  const char *server = pmsg_str(&reply, T_SERVER);
-  if (pmsg_i64(&reply, T_JOBID, &id) < 0) {
-    cli_error(ctx, "boxqd did not return a job id");
+  const char *server, *ref;
+  if (qsub_send(ctx, &j, &id, &server, &ref) < 0) {
     rc = 1;
     goto out;
   }
-  const char *ref = pmsg_str(&reply, T_JOBREF);
   if (opts.interactive) {
-    rc = qsub_interactive(ctx, id, server ? server : "");
+    rc = qsub_interactive(ctx, id, server);
     goto out;
   }
   if (sge) /* Grid Engine's words for its command line (not for a #$ script's) */
@@ -479,12 +535,12 @@ cmd_qsub(struct cli_ctx *ctx, int argc, char **argv) {
   else if (opts.quiet)
     ; /* -z */
   else if (ref)
-    printf("%s.%s\n", ref, server ? server : "");
+    printf("%s.%s\n", ref, server);
   else
-    printf("%lld.%s\n", (long long)id, server ? server : "");
+    printf("%lld.%s\n", (long long)id, server);
   rc = fflush(stdout) == 0 ? 0 : 1;
   if (rc == 0 && opts.block)
-    rc = wait_for_end(ctx, id, sge);
+    rc = qsub_wait_for_end(ctx, id, sge);
 out:
   free(script);
   free(default_name);

@@ -4,6 +4,7 @@
  * `boxq -c FILE VERB ...`; the environment's BOXQ_CONFIG and
  * BOXQ_STATE_DIR work for every verb. */
 #include "cli.h"
+#include "slurm_out.h"
 
 #include <libgen.h>
 #include <string.h>
@@ -32,6 +33,13 @@ static const struct cli_cmd commands[] = {
     {"qdisable", "refuse new jobs for a queue", cmd_queue_state},
     {"qmgr", "change queues and the server's scheduling", cmd_qmgr},
     {"qmod", "suspend or resume jobs (Grid Engine's qmod -sj/-usj)", cmd_qmod},
+    {"sbatch", "submit a batch job, Slurm's way", cmd_sbatch},
+    {"squeue", "show the queue, Slurm's way", cmd_squeue},
+    {"sacct", "show jobs' accounting, Slurm's way", cmd_sacct},
+    {"scancel", "cancel or signal jobs, Slurm's way", cmd_scancel},
+    {"scontrol", "show and change jobs, Slurm's way", cmd_scontrol},
+    {"sinfo", "show the box as Slurm's partitions and node", cmd_sinfo},
+    {"srun", "run a job's tasks, inside a job (Slurm's srun)", cmd_srun},
     {"cron", "your schedules: jobs submitted at set times (boxq cron)", cmd_cron},
 };
 

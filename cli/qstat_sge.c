@@ -127,12 +127,6 @@ format_ranges(const int64_t *x, size_t n, char *buf, size_t len) {
   }
 }
 
-static int
-cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* Which states -s shows: p r s z h (a: prs). */
 struct sge_filter {
   bool pending, running, suspended, zombie, held;
@@ -179,7 +173,7 @@ array_rows(struct sge_row **rows, size_t *n, const struct joblist *l, const stru
     }
     if (k && shown(f, waiting[w])) {
       char ranges[256];
-      qsort(idx, k, sizeof(int64_t), cmp_i64);
+      qsort(idx, k, sizeof(int64_t), i64_cmp);
       format_ranges(idx, k, ranges, sizeof(ranges));
       add_row(rows, n, a, waiting[w], ranges);
     }

@@ -90,6 +90,7 @@ qsub_opts_free(struct qsub_opts *o) {
   free(o->pe_name);
   free(o->hold_jid);
   free(o->hold_jid_ad);
+  free(o->wrap);
   res_request_free(&o->res);
   int64_t now = o->now;
   struct res_policy pol = o->respol;
@@ -363,8 +364,11 @@ known_flag(char opt) {
   return opt == 'V' || opt == 'h' || opt == 'z' || opt == 'I';
 }
 
-int
-qsub_word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands, struct berr *err) {
+/* Whether word w ends the options: 0 no; 1 it is the first operand; 2 it
+ * is "--" (o->dashdash set; the operands follow it); -EINVAL for an
+ * operand where allow_operands is false (directives). */
+static int
+word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands, struct berr *err) {
   if (!strcmp(w, "--")) {
     o->dashdash = true;
     return 2;
@@ -378,50 +382,66 @@ qsub_word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands, 
 }
 
 int
-qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
-                int *ret_index, struct berr *err) {
+qsub_parse_words(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
+                 int *ret_index, struct berr *err, qsub_word_parser parse_word) {
   int i = 0;
   for (; i < argc; i++) {
-    const char *w = argv[i];
-    int end = qsub_word_ends_options(o, w, allow_operands, err);
+    int end = word_ends_options(o, argv[i], allow_operands, err);
     if (end < 0)
       return end;
     if (end) {
       i += end == 2;
       break;
     }
-    /* Clustered flags (-hV) and attached arguments (-Nname) as getopt does. */
-    for (const char *c = w + 1; *c; c++) {
-      if (takes_arg(*c)) {
-        const char *arg = c[1] ? c + 1 : NULL;
-        if (!arg) {
-          if (i + 1 >= argc)
-            return berr_set(err, -EINVAL, "option -%c needs a value", *c);
-          arg = argv[++i];
-        }
-        int r = qsub_parse_option(o, *c, arg, err);
-        if (r < 0)
-          return r;
-        break;
-      }
-      if (!known_flag(*c)) {
-        if (strchr("DfX", *c))
-          return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
-        return berr_set(err, -EINVAL, "unknown option -%c", *c);
-      }
-      if (*c == 'V')
-        o->export_all = true;
-      else if (*c == 'z')
-        o->quiet = true;
-      else if (*c == 'I')
-        o->interactive = true;
-      else
-        o->hold = true;
-    }
+    int used = parse_word(o, argc - i, argv + i, err);
+    if (used < 0)
+      return used;
+    i += used;
   }
   if (ret_index)
     *ret_index = i;
   return 0;
+}
+
+/* One PBS option word (argv[0]) and what it takes: clustered flags (-hV)
+ * and attached arguments (-Nname) as getopt does. */
+static int
+pbs_word(struct qsub_opts *o, int argc, char *const *argv, struct berr *err) {
+  const char *w = argv[0];
+  for (const char *c = w + 1; *c; c++) {
+    if (takes_arg(*c)) {
+      const char *arg = c[1] ? c + 1 : NULL;
+      int used = 0;
+      if (!arg) {
+        if (argc < 2)
+          return berr_set(err, -EINVAL, "option -%c needs a value", *c);
+        arg = argv[1];
+        used = 1;
+      }
+      int r = qsub_parse_option(o, *c, arg, err);
+      return r < 0 ? r : used;
+    }
+    if (!known_flag(*c)) {
+      if (strchr("DfX", *c))
+        return berr_set(err, -ENOTSUP, "option -%c is not supported by boxq yet", *c);
+      return berr_set(err, -EINVAL, "unknown option -%c", *c);
+    }
+    if (*c == 'V')
+      o->export_all = true;
+    else if (*c == 'z')
+      o->quiet = true;
+    else if (*c == 'I')
+      o->interactive = true;
+    else
+      o->hold = true;
+  }
+  return 0;
+}
+
+int
+qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
+                int *ret_index, struct berr *err) {
+  return qsub_parse_words(o, argc, argv, allow_operands, ret_index, err, pbs_word);
 }
 
 int
@@ -464,6 +484,18 @@ qsub_parse_directive_text(struct qsub_opts *o, const char *text, qsub_args_parse
     free(words[i]);
   free(words);
   return r;
+}
+
+bool
+qsub_has_pbs_directives(const char *script, size_t len) {
+  for (const char *p = script, *end = script + len; p < end;) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t llen = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (llen > 5 && !memcmp(p, "#PBS", 4) && (p[4] == ' ' || p[4] == '\t'))
+      return true;
+    p = nl ? nl + 1 : end;
+  }
+  return false;
 }
 
 const char *
@@ -574,4 +606,20 @@ qsub_opts_merge(struct qsub_opts *base, const struct qsub_opts *over) {
     set_str(&base->hold_jid_ad, over->hold_jid_ad);
   if (over->task_limit)
     base->task_limit = over->task_limit;
+  base->slurm |= over->slurm;
+  base->parsable |= over->parsable;
+  base->singleton |= over->singleton;
+  base->export_none |= over->export_none;
+  if (over->ntasks)
+    base->ntasks = over->ntasks;
+  if (over->cpus_per_task)
+    base->cpus_per_task = over->cpus_per_task;
+  if (over->mem_per_cpu)
+    base->mem_per_cpu = over->mem_per_cpu;
+  if (over->wrap)
+    set_str(&base->wrap, over->wrap);
+  if (over->signal_number) {
+    base->signal_number = over->signal_number;
+    base->signal_before = over->signal_before;
+  }
 }

@@ -54,6 +54,17 @@ struct qsub_opts {
   char *hold_jid;        /* -hold_jid: ids and names, comma-separated */
   char *hold_jid_ad;     /* -hold_jid_ad: arrays, task by task */
   int64_t task_limit;    /* -tc */
+  /* Slurm's (slurm_opts.c) */
+  bool slurm;            /* parsed as sbatch's: the job gets Slurm's variables */
+  int64_t ntasks;        /* -n; 0 unset */
+  int64_t cpus_per_task; /* -c; 0 unset */
+  int64_t mem_per_cpu;   /* --mem-per-cpu, bytes; 0 unset */
+  char *wrap;            /* --wrap: the command the job runs */
+  bool parsable;         /* --parsable: the id alone */
+  bool singleton;        /* -d singleton: after the caller's jobs of the same name */
+  bool export_none;      /* --export=NONE */
+  int64_t signal_before; /* --signal=SIG@TIME: TIME seconds before the walltime ends */
+  int signal_number;
 };
 
 /* PBS's -a: [[[[CC]YY]MM]DD]hhmm[.SS], local time. Parts left out are the
@@ -69,11 +80,15 @@ void qsub_opts_free(struct qsub_opts *o);
 int qsub_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
                     int *ret_index, struct berr *err);
 
-/* Whether word w ends the options: 0 no; 1 it is the first operand; 2 it
- * is "--" (o->dashdash set; the operands follow it); -EINVAL for an
- * operand where allow_operands is false (directives). */
-int qsub_word_ends_options(struct qsub_opts *o, const char *w, bool allow_operands,
-                           struct berr *err);
+/* One option word, argv[0], with the words after it it may take: how
+ * many of those it took, or -errno (err says why). */
+typedef int (*qsub_word_parser)(struct qsub_opts *o, int argc, char *const *argv, struct berr *err);
+/* The loop of every language's option parser: words up to the first
+ * operand (or after "--": o->dashdash), each option word to parse_word;
+ * *ret_index the first operand's index. allow_operands false
+ * (directives): an operand is an error. */
+int qsub_parse_words(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
+                     int *ret_index, struct berr *err, qsub_word_parser parse_word);
 
 /* One PBS option letter with its argument (the options Grid Engine's
  * qsub shares with PBS's go through here too). */
@@ -94,6 +109,8 @@ int qsub_parse_directive_text(struct qsub_opts *o, const char *text, qsub_args_p
  * Errors are "NAME:LINE: ...". */
 int qsub_parse_directives(struct qsub_opts *o, const char *script, size_t len, const char *name,
                           const char *prefix, struct berr *err);
+/* Whether a script has #PBS directive lines (a #PBS and a blank). */
+bool qsub_has_pbs_directives(const char *script, size_t len);
 /* The directive prefix: -C, else PBS_DPREFIX, else "#PBS"; "" turns
  * directives off. */
 const char *qsub_directive_prefix(const struct qsub_opts *cmdline);

@@ -236,59 +236,48 @@ sge_option(struct qsub_opts *o, const char *opt, const char *arg, struct berr *e
   return berr_set(err, -EINVAL, "unknown option %s", opt);
 }
 
+/* One Grid Engine option word, argv[0], and the words it takes. */
+static int
+sge_word(struct qsub_opts *o, int argc, char *const *argv, struct berr *err) {
+  const char *w = argv[0];
+  if (sge_flag(o, w))
+    return 0;
+  if (is_one_of(w, unsupported))
+    return berr_set(err, -ENOTSUP, "Grid Engine's %s is not supported by boxq", w);
+  /* -pe NAME SLOTS (SLOTS: N, or a range N-M: the least is what the job
+   * is given, so that it fits whenever N CPUs are free). */
+  if (!strcmp(w, "-pe")) {
+    if (argc < 3)
+      return berr_set(err, -EINVAL, "-pe needs a parallel environment name and a slot count");
+    const char *name = argv[1], *slots = argv[2];
+    int64_t n;
+    _cleanup_free_ char *low = xstrndup(slots, strcspn(slots, "-"));
+    if (!*low || parse_i64(low, 1, RES_NCPUS_MAX, &n) < 0)
+      return berr_set(err, -EINVAL, "-pe %s '%s': give the slots, a number from 1 to %d", name,
+                      slots, RES_NCPUS_MAX);
+    set_str(&o->pe_name, name);
+    o->pe_slots = n;
+    return 2;
+  }
+  /* -binding [env|pe|set] STRATEGY: accepted, one box binds by cpuset. */
+  if (!strcmp(w, "-binding")) {
+    int used =
+        argc > 1 && (!strcmp(argv[1], "env") || !strcmp(argv[1], "pe") || !strcmp(argv[1], "set"));
+    if (argc < used + 2)
+      return berr_set(err, -EINVAL, "-binding needs a strategy");
+    return used + 1;
+  }
+  if (argc < 2)
+    return berr_set(err, -EINVAL, "option %s needs a value (or is unknown)", w);
+  int r = sge_option(o, w, argv[1], err);
+  return r < 0 ? r : 1;
+}
+
 int
 qsub_sge_parse_args(struct qsub_opts *o, int argc, char *const *argv, bool allow_operands,
                     int *ret_index, struct berr *err) {
-  int i = 0;
   o->sge = true;
-  for (; i < argc; i++) {
-    const char *w = argv[i];
-    int end = qsub_word_ends_options(o, w, allow_operands, err);
-    if (end < 0)
-      return end;
-    if (end) {
-      i += end == 2;
-      break;
-    }
-    if (sge_flag(o, w))
-      continue;
-    if (is_one_of(w, unsupported))
-      return berr_set(err, -ENOTSUP, "Grid Engine's %s is not supported by boxq", w);
-    /* -pe NAME SLOTS (SLOTS: N, or a range N-M: the least is what the
-     * job is given, so that it fits whenever N CPUs are free). */
-    if (!strcmp(w, "-pe")) {
-      if (i + 2 >= argc)
-        return berr_set(err, -EINVAL, "-pe needs a parallel environment name and a slot count");
-      const char *name = argv[i + 1], *slots = argv[i + 2];
-      int64_t n;
-      _cleanup_free_ char *low = xstrndup(slots, strcspn(slots, "-"));
-      if (!*low || parse_i64(low, 1, RES_NCPUS_MAX, &n) < 0)
-        return berr_set(err, -EINVAL, "-pe %s '%s': give the slots, a number from 1 to %d", name,
-                        slots, RES_NCPUS_MAX);
-      set_str(&o->pe_name, name);
-      o->pe_slots = n;
-      i += 2;
-      continue;
-    }
-    /* -binding [env|pe|set] STRATEGY: accepted, one box binds by cpuset. */
-    if (!strcmp(w, "-binding")) {
-      if (i + 1 < argc && (!strcmp(argv[i + 1], "env") || !strcmp(argv[i + 1], "pe") ||
-                           !strcmp(argv[i + 1], "set")))
-        i++;
-      if (++i >= argc)
-        return berr_set(err, -EINVAL, "-binding needs a strategy");
-      continue;
-    }
-    if (i + 1 >= argc)
-      return berr_set(err, -EINVAL, "option %s needs a value (or is unknown)", w);
-    int r = sge_option(o, w, argv[i + 1], err);
-    if (r < 0)
-      return r;
-    i++;
-  }
-  if (ret_index)
-    *ret_index = i;
-  return 0;
+  return qsub_parse_words(o, argc, argv, allow_operands, ret_index, err, sge_word);
 }
 
 static bool
@@ -299,16 +288,15 @@ line_starts(const char *p, const char *end, const char *prefix) {
 
 bool
 qsub_sge_script(const char *script, size_t len) {
-  bool sge = false;
+  if (qsub_has_pbs_directives(script, len))
+    return false; /* a #PBS directive: PBS's script */
   for (const char *p = script, *end = script + len; p < end;) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *eol = nl ? nl : end;
-    if (line_starts(p, eol, "#PBS") && p + 4 < eol && (p[4] == ' ' || p[4] == '\t'))
-      return false; /* a #PBS directive: PBS's script */
-    sge |= line_starts(p, eol, "#$");
+    if (line_starts(p, nl ? nl : end, "#$"))
+      return true;
     p = nl ? nl + 1 : end;
   }
-  return sge;
+  return false;
 }
 
 int

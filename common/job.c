@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const end_names[END_MAX] = {
     [END_NONE] = "none",
@@ -325,6 +326,62 @@ expand_tokens(const struct job_rec *j, const char *server, const char *path) {
   return out;
 }
 
+/* Slurm's file name patterns: %j (the job's id; a task's own), %x (its
+ * name), %A and %a (the array's id, the task's index), %u (the user), %N
+ * (the host), %%; a width (%4a) pads with zeros. An array itself keeps
+ * them for its tasks. */
+static char *
+expand_slurm(const struct job_rec *j, const char *path) {
+  size_t cap = strlen(path) + 64, n = 0;
+  char *out = xmalloc(cap);
+  for (const char *p = path; *p; p++) {
+    char value[512] = "";
+    const char *q = p + 1;
+    int width = 0;
+    while (*p == '%' && *q >= '0' && *q <= '9' && width < 10)
+      width = width * 10 + (*q++ - '0');
+    if (*p != '%' || !*q || !strchr("jxAau%N", *q) || (j->array_spec && strchr("jAa", *q))) {
+      value[0] = *p, value[1] = '\0';
+    } else {
+      long long num = -1;
+      switch (*q) {
+        case 'j':
+          num = j->id;
+          break;
+        case 'A':
+          num = j->array_id ? j->array_id : j->id;
+          break;
+        case 'a':
+          num = j->array_id ? j->array_index : 4294967294LL; /* Slurm's NO_VAL for no task */
+          break;
+        case 'x':
+          snprintf(value, sizeof(value), "%s", j->name ? j->name : "");
+          break;
+        case 'u':
+          snprintf(value, sizeof(value), "%s", j->owner ? j->owner : "");
+          break;
+        case 'N':
+          gethostname(value, sizeof(value) - 1);
+          break;
+        default:
+          snprintf(value, sizeof(value), "%%");
+      }
+      if (num >= 0)
+        snprintf(value, sizeof(value), "%0*lld", width, num);
+      p = q;
+    }
+    size_t add = strlen(value);
+    if (n + add + 1 > cap) {
+      cap = (n + add + 1) * 2;
+      out = xrealloc(out, cap);
+    }
+    memcpy(out + n, value, add);
+    n += add;
+  }
+  out[n] = '\0';
+  return out;
+}
+
 /* A given path ending in '/' names a directory for the default file name. */
 static char *
 output_path(const struct job_rec *j, const char *server, const char *given, char kind) {
@@ -334,6 +391,8 @@ output_path(const struct job_rec *j, const char *server, const char *given, char
   size_t len = strlen(given);
   if (given[len - 1] == '/')
     return xasprintf("%s%s", given, name);
+  if (j->dialect && !strcmp(j->dialect, "slurm"))
+    return expand_slurm(j, given);
   return expand_tokens(j, server, given);
 }
 

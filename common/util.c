@@ -403,3 +403,9 @@ name_in_list(const char *list, const char *name) {
   }
   return false;
 }
+
+int
+i64_cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}

@@ -344,8 +344,9 @@ validate_submit(struct boxqd *d, uid_t uid, gid_t gid, struct job_rec *j, struct
     return berr_set(err, -EINVAL, "priority %lld is outside -1024..1023", (long long)j->priority);
   if ((r = check_array(d, j, err)) < 0)
     return r;
-  if (j->dialect && *j->dialect && strcmp(j->dialect, "sge") != 0)
-    return berr_set(err, -EINVAL, "unknown job language '%s' (only 'sge')", j->dialect);
+  if (j->dialect && *j->dialect && strcmp(j->dialect, "sge") != 0 &&
+      strcmp(j->dialect, "slurm") != 0)
+    return berr_set(err, -EINVAL, "unknown job language '%s' (sge or slurm)", j->dialect);
   if (j->warn_after < 0 || j->warn_after > RES_DURATION_MAX ||
       (j->warn_after && !job_signal_allowed((int)j->warn_signal)) || j->warn_signal < 0 ||
       j->warn_signal > 64)

@@ -19,6 +19,13 @@ env_put(struct envlist *e, const char *key, const char *value) {
   env_set(e, key, strlen(key), value);
 }
 
+static void
+this_host(char *host, size_t len) {
+  if (gethostname(host, len) < 0)
+    snprintf(host, len, "localhost");
+  host[len - 1] = '\0';
+}
+
 /* Grid Engine's job variables (qsub put SGE_O_* and the array's bounds). */
 static void
 sge_env(struct envlist *e, const struct job_rec *j) {
@@ -39,6 +46,41 @@ sge_env(struct envlist *e, const struct job_rec *j) {
   env_put(e, "RESTARTED", j->run_count > 1 ? "1" : "0");
   env_put(e, "PE_HOSTFILE", LAUNCH_PE_HOSTFILE);
   env_put(e, "SGE_CWD_PATH", j->workdir);
+}
+
+/* Slurm's job variables (sbatch put the submit side's). */
+static void
+slurm_env(struct envlist *e, const struct job_rec *j, const struct passwd *pw,
+          const char *server_name) {
+  char num[32], host[256];
+  this_host(host, sizeof(host));
+  snprintf(num, sizeof(num), "%lld", (long long)j->id);
+  env_put(e, "SLURM_JOB_ID", num);
+  env_put(e, "SLURM_JOBID", num);
+  if (j->array_id) {
+    snprintf(num, sizeof(num), "%lld", (long long)j->array_id);
+    env_put(e, "SLURM_ARRAY_JOB_ID", num);
+    snprintf(num, sizeof(num), "%lld", (long long)j->array_index);
+    env_put(e, "SLURM_ARRAY_TASK_ID", num);
+  }
+  env_put(e, "SLURM_JOB_NAME", j->name);
+  env_put(e, "SLURM_JOB_PARTITION", j->queue ? j->queue : "");
+  env_put(e, "SLURM_JOB_USER", pw->pw_name);
+  snprintf(num, sizeof(num), "%lld", (long long)j->uid);
+  env_put(e, "SLURM_JOB_UID", num);
+  env_put(e, "SLURM_CLUSTER_NAME", server_name);
+  env_put(e, "SLURM_JOB_NODELIST", host);
+  env_put(e, "SLURM_NODELIST", host);
+  env_put(e, "SLURMD_NODENAME", host);
+  env_put(e, "SLURM_NNODES", "1");
+  env_put(e, "SLURM_JOB_NUM_NODES", "1");
+  snprintf(num, sizeof(num), "%lld", (long long)j->ncpus);
+  env_put(e, "SLURM_CPUS_ON_NODE", num);
+  env_put(e, "SLURM_JOB_CPUS_PER_NODE", num);
+  snprintf(num, sizeof(num), "%lld", (long long)(j->mem >> 20));
+  env_put(e, "SLURM_MEM_PER_NODE", num);
+  snprintf(num, sizeof(num), "%lld", (long long)(j->run_count > 1 ? j->run_count - 1 : 0));
+  env_put(e, "SLURM_RESTART_COUNT", num);
 }
 
 char **
@@ -89,6 +131,8 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
   env_put(&e, "BOXQ_JOBID", id);
   if (j->dialect && !strcmp(j->dialect, "sge"))
     sge_env(&e, j);
+  if (j->dialect && !strcmp(j->dialect, "slurm"))
+    slurm_env(&e, j, pw, server_name);
   return e.v;
 }
 
@@ -97,13 +141,6 @@ jobenv_free(char **env) {
   for (size_t i = 0; env && env[i]; i++)
     free(env[i]);
   free(env);
-}
-
-static void
-this_host(char *host, size_t len) {
-  if (gethostname(host, len) < 0)
-    snprintf(host, len, "localhost");
-  host[len - 1] = '\0';
 }
 
 size_t

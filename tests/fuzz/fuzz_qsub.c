@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* qsub's parsers: #PBS and Grid Engine's #$ directives of any script, and
- * any command line in either language. */
+/* qsub's parsers: #PBS, Grid Engine's #$ and Slurm's #SBATCH directives
+ * of any script, and any command line in each language. */
 #include "qsub_opts.h"
 #include "qsub_sge.h"
+#include "slurm_opts.h"
 
 #include <string.h>
 
@@ -26,6 +27,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       !err.msg[0])
     __builtin_trap();
   qsub_opts_free(&o);
+  qsub_opts_init(&o);
+  err.msg[0] = '\0';
+  if ((slurm_parse_directives(&o, text, size, "fuzz.sh", &err) < 0 || slurm_finish(&o, &err) < 0) &&
+      !err.msg[0])
+    __builtin_trap();
+  qsub_opts_free(&o);
   char **words;
   int n;
   if (qsub_split_words(text, &words, &n, &err) == 0) {
@@ -41,6 +48,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       __builtin_trap();
     qsub_opts_merge(&o, &sge);
     qsub_opts_free(&sge);
+    struct qsub_opts slurm;
+    qsub_opts_init(&slurm);
+    err.msg[0] = '\0';
+    if (slurm_parse_args(&slurm, n, words, true, &idx, &err) < 0 && !err.msg[0])
+      __builtin_trap();
+    qsub_opts_merge(&o, &slurm);
+    qsub_opts_free(&slurm);
     struct qsub_opts merged;
     qsub_opts_init(&merged);
     qsub_opts_merge(&merged, &o);

@@ -145,7 +145,10 @@ check "torque: qstat -f shows exit_status of a C job" has "$("$BIN/qstat" -f 2)"
 # name is normalized.
 export BOXQ_DIALECT=sge
 sge_host() {
-  "$@" | sed -E "s/@$(hostname | sed 's/\..*//')( |<)/@HOST\1/; s/^(hostname +).*/\1HOST/"
+  local h
+  h=$(hostname | sed 's/\..*//')
+  "$@" | sed -E "s/@$h( |<)/@HOST\1/; s/^(hostname +).*/\1HOST/; s/(NodeList=| )$h\$/\1HOST/;
+    s/(AllocNode:Sid=)[^:]*/\1HOST/"
 }
 golden sge-qstat.txt sge_host "$BIN/qstat"
 golden sge-qstat-s-hz.txt sge_host "$BIN/qstat" -s hz
@@ -165,6 +168,18 @@ fi
 out=$("$BIN/qstat" -j 1 2>&1)
 check "sge: qstat -j of a finished job: 'Following jobs do not exist'" has "$out" "Following jobs do not exist"
 unset BOXQ_DIALECT
+# Slurm's commands over the same jobs (no dialect: they are always Slurm's).
+golden slurm-squeue.txt sge_host "$BIN/squeue"
+golden slurm-squeue-r-o.txt sge_host "$BIN/squeue" -r -o "%.10i %.8T %.4C %.6m %.10l %r %j"
+golden slurm-squeue.json "$BIN/squeue" --json
+golden slurm-sacct.txt sge_host "$BIN/sacct" -a -S 2026-11-01 -E 2026-11-03
+golden slurm-sacct-P.txt sge_host "$BIN/sacct" -a -P -j 1,2,5 \
+  --format JobID,JobIDRaw,JobName%15,State,ExitCode,Elapsed,TotalCPU,MaxRSS,ReqMem,AllocCPUS,Start,End
+golden slurm-sacct-X-n.txt "$BIN/sacct" -X -n -p -j 2,3,4 --format JobID,State,ExitCode,Reason
+golden slurm-scontrol-job.txt sge_host "$BIN/scontrol" show job 2
+golden slurm-sinfo.txt sge_host "$BIN/sinfo"
+check "slurm: squeue --json is JSON" sh -c "'$BIN/squeue' --json | $(if [ -n "$JQ" ]; then echo "'$JQ' -e ."; else echo "'$PY' -m json.tool"; fi) > /dev/null"
+check "slurm: sacct --json is JSON" sh -c "'$BIN/sacct' -a -j 1,2 --json | $(if [ -n "$JQ" ]; then echo "'$JQ' -e ."; else echo "'$PY' -m json.tool"; fi) > /dev/null"
 golden pbsnodes.txt node_status "$BIN/pbsnodes" -a
 golden pbsnodes.json node_status "$BIN/pbsnodes" -F json
 check "valid JSON: pbsnodes -F json" sh -c "'$BIN/pbsnodes' -F json | $(if [ -n "$JQ" ]; then echo "'$JQ' -e ."; else echo "'$PY' -m json.tool"; fi) > /dev/null"

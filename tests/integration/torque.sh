@@ -36,7 +36,12 @@ check "an unknown BOXQ_DIALECT is an error naming it" has "$out" "BOXQ_DIALECT=s
 # ---- qstat -n -1: the real execution slots ----
 run=$(echo "$TSLEEP 60" | submit -l nodes=1:ppn=2 -N wide)
 wait_state "$run" R
-host=$(field "$run" exec_host)
+# exec_host follows the start by a moment: the worker reports the slots.
+for _ in $(seq 1 50); do
+  host=$(field "$run" exec_host)
+  [ -n "$host" ] && break
+  sleep 0.1
+done
 check "qstat -n -1 shows the job's slots on its line" \
   has "$(tq -n -1 "$run")" "^$run\.[^ ]+ .* R .*   ${host%%/*}/0-1$"
 check "pbsnodes -a: job-exclusive, its slots" has "$("$BIN/pbsnodes" -a)" "^     jobs = 0-1/$run\."

@@ -134,6 +134,11 @@ show_job(const struct job_rec *j, const char *server) {
   printf("JobId=%lld", (long long)j->id);
   if (j->array_id)
     printf(" ArrayJobId=%lld ArrayTaskId=%lld", (long long)j->array_id, (long long)j->array_index);
+  else if (j->array_spec) {
+    printf(" ArrayJobId=%lld ArrayTaskId=%s", (long long)j->id, j->array_spec);
+    if (j->array_limit)
+      printf(" ArrayTaskThrottle=%lld", (long long)j->array_limit);
+  }
   printf(" JobName=%s\n", j->name ? j->name : "");
   printf("   UserId=%s(%lld) GroupId=%lld(%lld) MCS_label=N/A\n", j->owner ? j->owner : "",
          (long long)j->uid, (long long)j->gid, (long long)j->gid);
@@ -232,12 +237,26 @@ scontrol_show(struct cli_ctx *ctx, const char *what, const char *arg) {
   ctx->errbuf = NULL;
   if (r < 0)
     return 1;
+  /* An array shows as Slurm shows it: one record for its waiting tasks
+   * (the array's own), one for each task that started. */
   size_t shown = 0;
-  for (size_t i = 0; i < l.n; i++)
-    if (!l.jobs[i].array_spec && (ref || l.jobs[i].state != JOB_FINISHED)) {
-      show_job(&l.jobs[i], ctx->server);
-      shown++;
-    }
+  bool task_asked = ref && strchr(ref, '[') && !strstr(ref, "[]");
+  for (size_t i = 0; i < l.n; i++) {
+    const struct job_rec *j = &l.jobs[i];
+    bool waiting = !j->stime && j->state != JOB_FINISHED;
+    if (!ref && j->state == JOB_FINISHED)
+      continue;
+    if (j->array_spec) {
+      bool any = false;
+      for (size_t k = 0; k < l.n && !any; k++)
+        any = l.jobs[k].array_id == j->id && !l.jobs[k].stime && l.jobs[k].state != JOB_FINISHED;
+      if (!any || task_asked)
+        continue;
+    } else if (j->array_id && waiting && !task_asked)
+      continue; /* with its array's record */
+    show_job(j, ctx->server);
+    shown++;
+  }
   joblist_free(&l);
   if (!shown && arg) {
     fprintf(stderr, "slurm_load_jobs error: Invalid job id specified\n");

@@ -396,10 +396,10 @@ cmp_rows(const void *a, const void *b) {
     return q;
   bool px = !x->stime, py = !y->stime;
   if (px != py)
-    return px ? -1 : 1; /* pending first, as Slurm's default sort */
+    return px ? -1 : 1; /* pending first, as Slurm's default sort (P,t,-p) */
   if (x->priority != y->priority)
     return x->priority > y->priority ? -1 : 1;
-  return (x->id > y->id) - (x->id < y->id);
+  return (x->id < y->id) - (x->id > y->id); /* newest first, as Slurm lists ties */
 }
 
 int

@@ -328,8 +328,8 @@ expand_tokens(const struct job_rec *j, const char *server, const char *path) {
 
 /* Slurm's file name patterns: %j (the job's id; a task's own), %x (its
  * name), %A and %a (the array's id, the task's index), %u (the user), %N
- * (the host), %%; a width (%4a) pads with zeros. An array itself keeps
- * them for its tasks. */
+ * (the host), %%; a width (%4a) pads with zeros. An array itself, as
+ * Slurm shows it, has no task: %a is Slurm's NO_VAL, 4294967294. */
 static char *
 expand_slurm(const struct job_rec *j, const char *path) {
   size_t cap = strlen(path) + 64, n = 0;
@@ -340,7 +340,7 @@ expand_slurm(const struct job_rec *j, const char *path) {
     int width = 0;
     while (*p == '%' && *q >= '0' && *q <= '9' && width < 10)
       width = width * 10 + (*q++ - '0');
-    if (*p != '%' || !*q || !strchr("jxAau%N", *q) || (j->array_spec && strchr("jAa", *q))) {
+    if (*p != '%' || !*q || !strchr("jxAau%N", *q)) {
       value[0] = *p, value[1] = '\0';
     } else {
       long long num = -1;

@@ -8,6 +8,9 @@ packages=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libinih-dev
           util-linux procps iproute2 sqlite3 jq clang libclang-rt-14-dev
           snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev)
 [ "${BOXQ_WITH_VM:-0}" = 1 ] && packages+=(qemu-system-x86 zstd xz-utils cpio)
+# The test suite compares boxq's Slurm commands with real Slurm (a private
+# slurmctld it starts): only for the tests, never on a box running boxq.
+[ "${BOXQ_WITH_SLURM:-0}" = 1 ] && packages+=(slurmctld slurm-client)
 
 missing=()
 for p in "${packages[@]}"; do

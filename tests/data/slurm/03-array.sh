@@ -7,6 +7,6 @@
 # expect array_indices_submitted = 0-99
 # expect max_run_subjobs = 10
 # expect Resource_List.walltime = 00:30:00
-# expect Output_Path = HOST:@WORK@/logs/sweep_%A_%a.out
+# expect Output_Path = HOST:@WORK@/logs/sweep_@ID@_4294967294.out
 # expect Join_Path = n
 python3 sweep.py "$SLURM_ARRAY_TASK_ID"

@@ -59,6 +59,12 @@ int cli_print_errors(struct cli_ctx *ctx, const struct pmsg *reply);
 int cli_put_jobids(struct cli_ctx *ctx, struct pbuf *b, char **ids, int n, bool reject_options,
                    int *errors);
 
+/* cmd_qalter.c: changes the fields of j that flags (ALTER_*) name in each
+ * job of ids (qalter, qmove, scontrol update). 0, 1 or 2 as
+ * cli_job_request. */
+int cli_alter_request(struct cli_ctx *ctx, int64_t flags, const struct job_rec *j, char **ids,
+                      int nids);
+
 /* cmd_qsub.c: fills j from qsub's merged options (all but the script):
  * opts' -N or default_name, the working directory relative to cwd, the
  * resources, the environment (qsub's PBS_O_* and -v/-V). */

@@ -24,6 +24,18 @@ absolute(const char *path) {
 }
 
 int
+cli_alter_request(struct cli_ctx *ctx, int64_t flags, const struct job_rec *j, char **ids,
+                  int nids) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_ALTER);
+  pb_i64(&b, T_FLAGS, flags);
+  size_t mark = pb_nest_begin(&b, T_JOB);
+  job_rec_encode(&b, j);
+  pb_nest_end(&b, mark);
+  return cli_job_request(ctx, &b, ids, nids);
+}
+
+int
 cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
     fputs(qalter_usage, stdout);
@@ -119,13 +131,7 @@ cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
     cli_error(ctx, "nothing to alter");
     goto out;
   }
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_ALTER);
-  pb_i64(&b, T_FLAGS, flags);
-  size_t mark = pb_nest_begin(&b, T_JOB);
-  job_rec_encode(&b, &j);
-  pb_nest_end(&b, mark);
-  rc = cli_job_request(ctx, &b, argv + idx, argc - idx);
+  rc = cli_alter_request(ctx, flags, &j, argv + idx, argc - idx);
 out:
   job_rec_free(&j);
   qsub_opts_free(&o);
@@ -144,13 +150,7 @@ cmd_qmove(struct cli_ctx *ctx, int argc, char **argv) {
     return help ? 0 : 2;
   }
   struct job_rec j = {.queue = xstrndup(argv[1], strcspn(argv[1], "@"))};
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_ALTER);
-  pb_i64(&b, T_FLAGS, ALTER_QUEUE);
-  size_t mark = pb_nest_begin(&b, T_JOB);
-  job_rec_encode(&b, &j);
-  pb_nest_end(&b, mark);
-  int rc = cli_job_request(ctx, &b, argv + 2, argc - 2);
+  int rc = cli_alter_request(ctx, ALTER_QUEUE, &j, argv + 2, argc - 2);
   job_rec_free(&j);
   return rc;
 }

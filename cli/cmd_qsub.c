@@ -22,9 +22,6 @@
 
 extern char **environ;
 
-/* What qsub reads at most; boxqd applies its own, usually smaller, limit. */
-#define QSUB_MAX_SCRIPT (8u << 20)
-
 static const char qsub_usage[] =
     "Usage: qsub [-N name] [-o path] [-e path] [-j oe|eo|n] [-l resource_list]\n"
     "            [-v var[=value],...] [-V] [-h] [-p priority] [-r y|n] [-q queue]\n"

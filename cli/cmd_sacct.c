@@ -572,30 +572,11 @@ cmd_sacct(struct cli_ctx *ctx, int argc, char **argv) {
     char scratch[256];
     ctx->errbuf = scratch;
     ctx->errlen = sizeof(scratch);
-    r = nids ? jobs_fetch(ctx, flags, ids, nids, &l, &errors) : 0;
+    /* An array's id names its tasks too. */
+    r = nids ? jobs_fetch_arrays(ctx, flags, ids, nids, &l, &errors) : 0;
     ctx->errbuf = NULL;
     if (!nids)
       l = (struct joblist){0};
-    /* An array's id names its tasks too. */
-    struct joblist more = {0};
-    for (size_t i = 0; r >= 0 && i < l.n; i++)
-      if (l.jobs[i].array_spec) {
-        _cleanup_free_ char *all = xasprintf("%lld[]", (long long)l.jobs[i].id);
-        char *tids[] = {all};
-        struct joblist t;
-        if (jobs_fetch(ctx, flags, tids, 1, &t, &errors) == 0) {
-          more.jobs = xrealloc(more.jobs, (more.n + t.n) * sizeof(struct job_rec));
-          memcpy(more.jobs + more.n, t.jobs, t.n * sizeof(struct job_rec));
-          more.n += t.n;
-          free(t.jobs);
-        }
-      }
-    if (more.n) {
-      l.jobs = xrealloc(l.jobs, (l.n + more.n) * sizeof(struct job_rec));
-      memcpy(l.jobs + l.n, more.jobs, more.n * sizeof(struct job_rec));
-      l.n += more.n;
-      free(more.jobs);
-    }
     for (int i = 0; i < nids; i++)
       free(ids[i]);
     free(ids);

@@ -89,7 +89,7 @@ cmd_sbatch(struct cli_ctx *ctx, int argc, char **argv) {
       cli_error(ctx, "no script: give a file, pipe one in, or use --wrap");
       goto out;
     }
-    int r = read_fd_all(fd, 8u << 20, &script, &script_len);
+    int r = read_fd_all(fd, QSUB_MAX_SCRIPT, &script, &script_len);
     if (path)
       close(fd);
     if (r < 0 || script_len == 0) {

@@ -344,14 +344,8 @@ scontrol_update(struct cli_ctx *ctx, int argc, char **argv) {
   char *ref = slurm_to_boxq_id(ctx, id);
   if (!ref)
     goto out;
-  struct pbuf b = {0};
-  pb_begin(&b, MSG_ALTER);
-  pb_i64(&b, T_FLAGS, flags);
-  size_t mark = pb_nest_begin(&b, T_JOB);
-  job_rec_encode(&b, &j);
-  pb_nest_end(&b, mark);
   char *ids[] = {ref};
-  rc = cli_job_request(ctx, &b, ids, 1);
+  rc = cli_alter_request(ctx, flags, &j, ids, 1);
   free(ref);
   goto out;
 bad:

@@ -65,6 +65,33 @@ jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, 
   return 0;
 }
 
+int
+jobs_fetch_arrays(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
+                  int *ret_errors) {
+  int r = jobs_fetch(ctx, flags, ids, nids, ret, ret_errors);
+  size_t named = ret->n;
+  for (size_t i = 0; r >= 0 && i < named; i++) {
+    if (!ret->jobs[i].array_spec)
+      continue;
+    _cleanup_free_ char *all = xasprintf("%lld[]", (long long)ret->jobs[i].id);
+    char *tids[] = {all};
+    struct joblist t;
+    int errs;
+    if (jobs_fetch(ctx, flags | FETCH_TASKS, tids, 1, &t, &errs) < 0)
+      continue;
+    for (size_t k = 0; k < t.n; k++) {
+      if (t.jobs[k].id == ret->jobs[i].id) { /* the array itself, already here */
+        job_rec_free(&t.jobs[k]);
+        continue;
+      }
+      ret->jobs = xrealloc(ret->jobs, (ret->n + 1) * sizeof(struct job_rec));
+      ret->jobs[ret->n++] = t.jobs[k];
+    }
+    free(t.jobs);
+  }
+  return r;
+}
+
 void
 joblist_add_reply(struct joblist *l, const struct pmsg *reply) {
   size_t off = 0;

@@ -26,6 +26,10 @@ int jobs_fetch(struct cli_ctx *ctx, int flags, char **ids, int nids, struct jobl
  * by boxqd, so a busy queue is not sent whole). */
 int jobs_fetch_users(struct cli_ctx *ctx, int flags, const char *users, char **ids, int nids,
                      struct joblist *ret, int *ret_errors);
+/* jobs_fetch, and an array named brings its tasks after the jobs named
+ * (sacct -j, Grid Engine's qacct -j: an array's id names its tasks). */
+int jobs_fetch_arrays(struct cli_ctx *ctx, int flags, char **ids, int nids, struct joblist *ret,
+                      int *ret_errors);
 void joblist_free(struct joblist *l);
 /* Appends the T_JOB records of a reply. */
 void joblist_add_reply(struct joblist *l, const struct pmsg *reply);

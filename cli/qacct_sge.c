@@ -220,16 +220,10 @@ job_records(struct cli_ctx *ctx, const char *what) {
     char scratch[512];
     ctx->errbuf = scratch; /* said below, Grid Engine's way */
     ctx->errlen = sizeof(scratch);
-    jobs_fetch(ctx, FETCH_FINISHED | FETCH_ACCOUNTING | FETCH_FULL, ids, 1, &l, &errors);
-    if (l.n == 1 && l.jobs[0].array_id)
+    /* An array's number names its tasks. */
+    jobs_fetch_arrays(ctx, FETCH_FINISHED | FETCH_ACCOUNTING | FETCH_FULL, ids, 1, &l, &errors);
+    if (l.n >= 1 && l.jobs[0].array_id)
       joblist_free(&l); /* a task's own boxq id is no Grid Engine job number */
-    if (l.n == 1 && l.jobs[0].array_spec) {
-      _cleanup_free_ char *tasks = xasprintf("%s[]", id);
-      char *tids[] = {tasks};
-      joblist_free(&l);
-      jobs_fetch(ctx, FETCH_FINISHED | FETCH_ACCOUNTING | FETCH_FULL | FETCH_TASKS, tids, 1, &l,
-                 &errors);
-    }
     ctx->errbuf = NULL;
   } else {
     struct acct_query q = {0};

@@ -6,6 +6,10 @@
 #include "res.h"
 #include "util.h"
 
+/* The most of a script qsub and sbatch read; boxqd applies its own,
+ * usually smaller, limit. */
+#define QSUB_MAX_SCRIPT (8u << 20)
+
 struct qsub_opts {
   char *name;               /* -N */
   char *out_path;           /* -o */

@@ -37,13 +37,26 @@ struct node {
   char **jobs; /* "ID" */
   long long *job_ncpus;
   size_t n;
+  /* Devices: "ngpus=4" (resources_available), "ngpus=2" (assigned), and
+   * "CLASS INDEX PATH JOB NEAR" per device. */
+  char **avail, **assigned, **devices;
+  size_t navail, nassigned, ndevices;
 };
+
+static void
+push_line(char ***v, size_t *n, char *line) {
+  *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+  (*v)[(*n)++] = line;
+}
 
 static void
 node_free(struct node *nd) {
   free(nd->text);
   free(nd->jobs);
   free(nd->job_ncpus);
+  free(nd->avail);
+  free(nd->assigned);
+  free(nd->devices);
   *nd = (struct node){0};
 }
 
@@ -101,7 +114,15 @@ node_fetch(struct cli_ctx *ctx, struct node *nd) {
       continue;
     *eq = '\0';
     const char *k = line, *v = eq + 1;
-    if (streq(k, "job")) {
+    if (!strncmp(k, "resources_available.", 20)) {
+      *eq = '=';
+      push_line(&nd->avail, &nd->navail, line + 20);
+    } else if (!strncmp(k, "resources_assigned.", 19)) {
+      *eq = '=';
+      push_line(&nd->assigned, &nd->nassigned, line + 19);
+    } else if (streq(k, "device"))
+      push_line(&nd->devices, &nd->ndevices, (char *)v);
+    else if (streq(k, "job")) {
       char *sp = strchr(v, ' ');
       if (sp)
         *sp = '\0';
@@ -182,6 +203,26 @@ torque_status(const struct node *nd) {
                    (long long)time(NULL));
 }
 
+/* Torque's gpu_status: gpu[N]=gpu_id=PATH;gpu_mode=Exclusive_Process;
+ * gpu_state=Exclusive (held by a job) or Unallocated, highest first. */
+static char *
+torque_gpu_status(const struct node *nd) {
+  char *out = xstrdup("");
+  for (size_t i = nd->ndevices; i-- > 0;) {
+    char cls[64], path[512], job[128];
+    unsigned idx;
+    if (sscanf(nd->devices[i], "%63s %u %511s %127s", cls, &idx, path, job) != 4 ||
+        !streq(cls, "gpu"))
+      continue;
+    char *more =
+        xasprintf("%s%sgpu[%u]=gpu_id=%s;gpu_mode=Exclusive_Process;gpu_state=%s", out,
+                  *out ? "," : "", idx, path, streq(job, "-") ? "Unallocated" : "Exclusive");
+    free(out);
+    out = more;
+  }
+  return out;
+}
+
 /* Torque's attributes, in pbs_server's order: printed as "     key =
  * value" or as XML elements. */
 static void
@@ -196,6 +237,12 @@ torque_attrs(const struct cli_ctx *ctx, const struct node *nd,
   if (*jobs)
     fn("jobs", jobs, ud);
   fn("status", status, ud);
+  for (size_t i = 0; i < nd->navail; i++)
+    if (!strncmp(nd->avail[i], "ngpus=", 6))
+      fn("gpus", nd->avail[i] + 6, ud);
+  _cleanup_free_ char *gpus = torque_gpu_status(nd);
+  if (*gpus)
+    fn("gpu_status", gpus, ud);
   if (nd->note && *nd->note)
     fn("note", nd->note, ud);
 }
@@ -212,6 +259,25 @@ xml_attr(const char *k, const char *v, void *ud) {
   printf("<%s>", k);
   xml_write_text(stdout, v);
   printf("</%s>", k);
+}
+
+/* "ngpus=4" lines as "     PREFIX.ngpus = 4". */
+static void
+print_device_counts(const char *prefix, char *const *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strcspn(v[i], "=");
+    printf("     %s.%.*s = %s\n", prefix, (int)k, v[i], v[i] + k + (v[i][k] == '='));
+  }
+}
+
+/* The same in JSON, as numbers. */
+static void
+json_device_counts(struct json *js, char *const *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strcspn(v[i], "=");
+    _cleanup_free_ char *name = xstrndup(v[i], k);
+    json_int(js, name, num(v[i] + k + (v[i][k] == '=')));
+  }
 }
 
 static void
@@ -231,9 +297,17 @@ pbspro_print(const struct cli_ctx *ctx, const struct node *nd) {
   printf("     resources_available.host = %s\n", nd->name);
   printf("     resources_available.mem = %lldkb\n", nd->mem / 1024);
   printf("     resources_available.ncpus = %lld\n", nd->ncpus);
+  print_device_counts("resources_available", nd->avail, nd->navail);
   printf("     resources_available.vnode = %s\n", nd->name);
   printf("     resources_assigned.mem = %lldkb\n", nd->assigned_mem / 1024);
   printf("     resources_assigned.ncpus = %lld\n", nd->assigned_ncpus);
+  print_device_counts("resources_assigned", nd->assigned, nd->nassigned);
+  for (size_t i = 0; i < nd->ndevices; i++) {
+    char cls[64], path[512], job[128], near[256];
+    unsigned idx;
+    if (sscanf(nd->devices[i], "%63s %u %511s %127s %255s", cls, &idx, path, job, near) == 5)
+      printf("     device.%s%u = %s job=%s near_cpus=%s\n", cls, idx, path, job, near);
+  }
   printf("     resv_enable = True\n");
   printf("     sharing = default_shared\n");
   if (nd->note && *nd->note)
@@ -270,12 +344,14 @@ pbspro_json(const struct cli_ctx *ctx, const struct node *nd) {
   snprintf(kb, sizeof(kb), "%lldkb", nd->mem / 1024);
   json_str(&js, "mem", kb);
   json_int(&js, "ncpus", nd->ncpus);
+  json_device_counts(&js, nd->avail, nd->navail);
   json_str(&js, "vnode", nd->name);
   json_close(&js, '}');
   json_open(&js, "resources_assigned", '{');
   snprintf(kb, sizeof(kb), "%lldkb", nd->assigned_mem / 1024);
   json_str(&js, "mem", kb);
   json_int(&js, "ncpus", nd->assigned_ncpus);
+  json_device_counts(&js, nd->assigned, nd->nassigned);
   json_close(&js, '}');
   json_str(&js, "resv_enable", "True");
   json_str(&js, "sharing", "default_shared");

@@ -212,7 +212,7 @@ print_rows(const char *server, const struct joblist *l, enum out_form form) {
 struct group {
   const char *key;
   int64_t jobs, completed, failed, timeouts, oom_kills, cancelled, cpu_usec, wall_usec, alloc_usec,
-      mem_peak;
+      mem_peak, gpu_usec;
 };
 
 static void
@@ -230,6 +230,7 @@ read_group(const struct pmsg *g, struct group *out) {
   out->wall_usec = pmsg_i64_or(g, G_WALL_USEC, 0);
   out->alloc_usec = pmsg_i64_or(g, G_CPU_ALLOC_USEC, 0);
   out->mem_peak = pmsg_i64_or(g, G_MEM_PEAK, 0);
+  out->gpu_usec = pmsg_i64_or(g, G_GPU_USEC, 0);
 }
 
 static void
@@ -243,6 +244,7 @@ add_group(struct group *total, const struct group *g) {
   total->cpu_usec += g->cpu_usec;
   total->wall_usec += g->wall_usec;
   total->alloc_usec += g->alloc_usec;
+  total->gpu_usec += g->gpu_usec;
   if (g->mem_peak > total->mem_peak)
     total->mem_peak = g->mem_peak;
 }
@@ -251,10 +253,10 @@ static void
 group_table_row(const struct group *g) {
   char mem[32];
   res_format_size(g->mem_peak, mem, sizeof(mem));
-  printf("%-16.16s %8lld %9lld %7lld %8lld %9lld %9lld %10.3f %10.3f %10.3f %10s\n", g->key,
+  printf("%-16.16s %8lld %9lld %7lld %8lld %9lld %9lld %10.3f %10.3f %10.3f %10s %8.3f\n", g->key,
          (long long)g->jobs, (long long)g->completed, (long long)g->failed, (long long)g->timeouts,
          (long long)g->oom_kills, (long long)g->cancelled, g->cpu_usec / 3.6e9,
-         g->wall_usec / 3.6e9, g->alloc_usec / 3.6e9, mem);
+         g->wall_usec / 3.6e9, g->alloc_usec / 3.6e9, mem, g->gpu_usec / 3.6e9);
 }
 
 static void
@@ -271,12 +273,13 @@ group_json(struct json *js, const char *by, const struct group *g) {
   json_num(js, "wall_hours", g->wall_usec / 3.6e9);
   json_num(js, "cpu_hours_allocated", g->alloc_usec / 3.6e9);
   json_int(js, "mem_peak_bytes", g->mem_peak);
+  json_num(js, "gpu_hours", g->gpu_usec / 3.6e9);
   json_close(js, '}');
 }
 
 static void
 group_csv(const struct group *g) {
-  char cells[10][32];
+  char cells[11][32];
   snprintf(cells[0], 32, "%lld", (long long)g->jobs);
   snprintf(cells[1], 32, "%lld", (long long)g->completed);
   snprintf(cells[2], 32, "%lld", (long long)g->failed);
@@ -287,9 +290,10 @@ group_csv(const struct group *g) {
   snprintf(cells[7], 32, "%.6f", g->wall_usec / 3.6e9);
   snprintf(cells[8], 32, "%.6f", g->alloc_usec / 3.6e9);
   snprintf(cells[9], 32, "%lld", (long long)g->mem_peak);
+  snprintf(cells[10], 32, "%.6f", g->gpu_usec / 3.6e9);
   csv_cell(g->key, false);
-  for (int k = 0; k < 10; k++)
-    csv_cell(cells[k], k == 9);
+  for (int k = 0; k < 11; k++)
+    csv_cell(cells[k], k == 10);
 }
 
 static void
@@ -303,11 +307,12 @@ print_groups(const struct pmsg *reply, const char *by, enum out_form form) {
     json_open(&js, "groups", '[');
   } else if (form == OUT_CSV)
     printf("%s,jobs,completed,failed,timeouts,oom_kills,cancelled,cpu_hours,wall_hours,"
-           "cpu_hours_allocated,mem_peak_bytes\n",
+           "cpu_hours_allocated,mem_peak_bytes,gpu_hours\n",
            by);
   else
-    printf("%-16s %8s %9s %7s %8s %9s %9s %10s %10s %10s %10s\n", by, "Jobs", "Completed", "Failed",
-           "Timeouts", "OOM kills", "Cancelled", "CPU h", "Wall h", "CPU h held", "Peak mem");
+    printf("%-16s %8s %9s %7s %8s %9s %9s %10s %10s %10s %10s %8s\n", by, "Jobs", "Completed",
+           "Failed", "Timeouts", "OOM kills", "Cancelled", "CPU h", "Wall h", "CPU h held",
+           "Peak mem", "GPU h");
   size_t off = 0;
   struct pfield f;
   while (pmsg_next(reply, &off, &f)) {
@@ -330,6 +335,7 @@ print_groups(const struct pmsg *reply, const char *by, enum out_form form) {
     json_int(&js, "jobs", total.jobs);
     json_num(&js, "cpu_hours", total.cpu_usec / 3.6e9);
     json_num(&js, "wall_hours", total.wall_usec / 3.6e9);
+    json_num(&js, "gpu_hours", total.gpu_usec / 3.6e9);
     json_close(&js, '}');
     json_close(&js, '}');
     json_end(&js);

@@ -159,6 +159,8 @@ set_kb(struct fval *v, int64_t kb) {
   X(exit_status, j->exit_status, int, j->has_exit)                                                 \
   X(end_reason, job_end_to_string(j->end_reason), str, j->state == JOB_FINISHED)                   \
   X(cpus, j->cpus, str, has_text(j->cpus))                                                         \
+  X(exec_devices, j->devices, str, has_text(j->devices))                                           \
+  X(req_devices, j->devreq, str, has_text(j->devreq))                                              \
   X(cgroup, j->cgroup, str, j->cgroup)                                                             \
   X(comment, j->comment, str, j->comment)                                                          \
   X(sched_priority, j->sched_info, str, j->sched_info)                                             \
@@ -288,6 +290,67 @@ get_exec_host(const struct job_rec *j, const char *server, struct fval *v) {
     set_fmt(v, "%s/0*%lld", j->exec_host, (long long)j->ncpus);
 }
 
+/* PBS Pro's exec_vnode: the one chunk on this host, with what it holds:
+ * (host:ncpus=2:mem=1048576kb:ngpus=2). */
+static void
+get_exec_vnode(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (!j->exec_host || j->state == JOB_FINISHED)
+    return;
+  _cleanup_free_ char *devs = xstrdup("");
+  for (const char *p = has_text(j->devreq) ? j->devreq : ""; *p;) {
+    size_t n = strcspn(p, ",");
+    char *more = n > 4 && !strncmp(p, "gpu=", 4)
+                     ? xasprintf("%s:ngpus=%.*s", devs, (int)n - 4, p + 4)
+                     : xasprintf("%s:%.*s", devs, (int)n, p);
+    free(devs);
+    devs = more;
+    p += n + (p[n] == ',');
+  }
+  set_fmt(v, "(%s:ncpus=%lld:mem=%lldkb%s)", j->exec_host, (long long)j->ncpus,
+          (long long)(j->mem / 1024), devs);
+}
+
+/* Torque's exec_gpus: host-gpu/0+host-gpu/1, from the held "gpu:0,1". */
+static void
+get_exec_gpus(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  const char *g = has_text(j->devices) ? strstr(j->devices, "gpu:") : NULL;
+  if (!g || (g != j->devices && g[-1] != ';') || !j->exec_host)
+    return;
+  _cleanup_free_ char *out = xstrdup("");
+  for (const char *p = g + 4; *p && *p != ';';) {
+    size_t n = strcspn(p, ",;");
+    char *more = xasprintf("%s%s%s-gpu/%.*s", out, *out ? "+" : "", j->exec_host, (int)n, p);
+    free(out);
+    out = more;
+    p += n + (p[n] == ',');
+  }
+  set_str(v, out);
+}
+
+/* Devices held times the wall time, in hours, per class: "gpu=1.50". */
+static void
+get_device_hours(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (!has_text(j->devreq) || !HAS_USAGE)
+    return;
+  double hours = (double)j->usage.wall_usec / 3.6e9;
+  _cleanup_free_ char *out = xstrdup("");
+  for (const char *p = j->devreq; *p;) {
+    size_t n = strcspn(p, ",");
+    const char *eq = memchr(p, '=', n);
+    if (eq) {
+      char *more = xasprintf("%s%s%.*s=%.4f", out, *out ? "," : "", (int)(eq - p), p,
+                             strtod(eq + 1, NULL) * hours);
+      free(out);
+      out = more;
+    }
+    p += n + (p[n] == ',');
+  }
+  set_str(v, out);
+}
+
 static void
 get_join_path(const struct job_rec *j, const char *server, struct fval *v) {
   (void)server;
@@ -338,6 +401,8 @@ static const struct job_field qstat_list[] = {
     {"ctime", get_ctime},
     {"Error_Path", get_error_path},
     {"exec_host", get_exec_host},
+    {"exec_vnode", get_exec_vnode},
+    {"exec_devices", get_exec_devices},
     {"Hold_Types", get_hold_types},
     {"Join_Path", get_join_path},
     {"Mail_Points", get_mail_points},
@@ -402,6 +467,9 @@ static const struct job_field acct_list[] = {
     {"req_pids", get_req_pids},
     {"req_net", get_req_net},
     {"cpus", get_cpus},
+    {"req_devices", get_req_devices},
+    {"devices", get_exec_devices},
+    {"device_hours", get_device_hours},
     {"req_walltime", get_req_walltime},
     {"req_cput", get_req_cput},
     {"req_nodes", get_nodect},
@@ -444,6 +512,7 @@ static const struct job_field torque_list[] = {
     {"depend", get_depend},
     {"Error_Path", get_error_path},
     {"exec_host", get_torque_exec_host},
+    {"exec_gpus", get_exec_gpus},
     {"Execution_Time", get_execution_time},
     {"group_list", get_group_list},
     {"Hold_Types", get_hold_types},

@@ -58,6 +58,8 @@ static const struct cfg_key cfg_table[] = {
      "accept jobs submitted by root (they run as root)"},
     {"scheduler", "pin_cpus", CFG_BOOL, OFF(pin_cpus), "false", 0, 0, NULL,
      "pin each job to CPUs of its own (cpuset), so running jobs never share a CPU"},
+    {"scheduler", "detect_devices", CFG_BOOL, OFF(detect_devices), "true", 0, 0, NULL,
+     "without [devices NAME] sections, find NVIDIA and DRM render nodes at start (class gpu)"},
     {"scheduler", "managers", CFG_STR, OFF(managers), "", 0, 0, NULL,
      "users and @groups who may act on any job, comma-separated (root always may)"},
     {"scheduler", "operators", CFG_STR, OFF(operators), "", 0, 0, NULL,
@@ -223,6 +225,7 @@ static const struct cfg_key queue_table[] = {
 #undef QOFF
 
 #define QUEUE_PREFIX   "queue "
+#define DEVICES_PREFIX "devices "
 #define QUEUE_NAME_MAX 15
 
 struct parse_ctx {
@@ -365,6 +368,85 @@ on_queue_entry(struct parse_ctx *ctx, const char *section, const char *name, con
   return 1;
 }
 
+/* A key of a [devices NAME] section; the nodes themselves are looked at
+ * when a daemon starts (devices.c). */
+static int
+on_devices_entry(struct parse_ctx *ctx, const char *section, const char *name, const char *value) {
+  const char *cname = section + strlen(DEVICES_PREFIX);
+  while (*cname == ' ')
+    cname++;
+  if (!cfg_devclass_name_ok(cname)) {
+    berr_set(ctx->err, -EINVAL,
+             "[%s]: a device class name is 1-15 lowercase letters, digits or '_', starting with a "
+             "letter, and not one of boxq's resources (ncpus, mem, ...)",
+             section);
+    return 0;
+  }
+  struct boxq_devclass *c = NULL;
+  for (size_t i = 0; i < ctx->cfg->ndevclasses; i++)
+    if (!strcmp(ctx->cfg->devclasses[i].name, cname))
+      c = &ctx->cfg->devclasses[i];
+  if (!c) {
+    if (ctx->cfg->ndevclasses >= CFG_DEVCLASSES_MAX) {
+      berr_set(ctx->err, -EINVAL, "[%s]: at most %d device classes", section, CFG_DEVCLASSES_MAX);
+      return 0;
+    }
+    ctx->cfg->devclasses =
+        xrealloc(ctx->cfg->devclasses, (ctx->cfg->ndevclasses + 1) * sizeof(*ctx->cfg->devclasses));
+    c = &ctx->cfg->devclasses[ctx->cfg->ndevclasses++];
+    *c = (struct boxq_devclass){.name = xstrdup(cname),
+                                .nodes = xstrdup(""),
+                                .common_nodes = xstrdup(""),
+                                .local_cpus = xstrdup("")};
+  }
+  char **field = !strcmp(name, "nodes")          ? &c->nodes
+                 : !strcmp(name, "common_nodes") ? &c->common_nodes
+                 : !strcmp(name, "local_cpus")   ? &c->local_cpus
+                                                 : NULL;
+  if (!field) {
+    berr_set(ctx->err, -EINVAL,
+             "unknown key '%s' in section [%s] (nodes, common_nodes, local_cpus)", name, section);
+    return 0;
+  }
+  for (const char *p = value; *p; p++)
+    if (*p != ' ' && *p != '\t' && !isgraph((unsigned char)*p)) {
+      berr_set(ctx->err, -EINVAL, "[%s] %s: only printable characters", section, name);
+      return 0;
+    }
+  if (field != &c->local_cpus) {
+    for (const char *p = value; *p;) {
+      p += strspn(p, " \t");
+      size_t n = strcspn(p, " \t");
+      if (n && *p != '/') {
+        berr_set(ctx->err, -EINVAL, "[%s] %s: '%.*s' is not an absolute path", section, name,
+                 (int)n, p);
+        return 0;
+      }
+      p += n;
+    }
+  }
+  free(*field);
+  *field = xstrdup(value);
+  return 1;
+}
+
+bool
+cfg_devclass_name_ok(const char *name) {
+  static const char *const taken[] = {"ncpus", "mem",    "walltime", "cput", "pids", "net",
+                                      "nodes", "select", "procs",    "vmem", "pmem", "pvmem",
+                                      "ngpus", "gpus",   "place",    "host", "arch", "file"};
+  size_t len = strlen(name);
+  if (len == 0 || len > 15 || !islower((unsigned char)name[0]))
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) && name[i] != '_')
+      return false;
+  for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
+    if (!strcmp(name, taken[i]))
+      return false;
+  return true;
+}
+
 static int
 on_ini_entry(void *user, const char *section, const char *name, const char *value) {
   struct parse_ctx *ctx = user;
@@ -372,6 +454,8 @@ on_ini_entry(void *user, const char *section, const char *name, const char *valu
     return 1;
   if (strncmp(section, QUEUE_PREFIX, strlen(QUEUE_PREFIX)) == 0)
     return on_queue_entry(ctx, section, name, value);
+  if (strncmp(section, DEVICES_PREFIX, strlen(DEVICES_PREFIX)) == 0)
+    return on_devices_entry(ctx, section, name, value);
   const struct cfg_key *k = find_key(section, name);
   if (!k) {
     if (!known_section(section))
@@ -600,6 +684,10 @@ finish(struct boxq_config *cfg, const char *name, struct berr *err) {
   int r = finish_queues(cfg, name, err);
   if (r < 0)
     return r;
+  for (size_t i = 0; i < cfg->ndevclasses; i++)
+    if (!cfg->devclasses[i].nodes[strspn(cfg->devclasses[i].nodes, " \t")])
+      return berr_set(err, -EINVAL, "%s: [devices %s] needs nodes = (its device nodes, in order)",
+                      name, cfg->devclasses[i].name);
   r = check_queue_aliases(cfg, name, err);
   if (r < 0)
     return r;
@@ -686,6 +774,13 @@ cfg_free(struct boxq_config *cfg) {
     free(cfg->queues[i].acl_groups);
   }
   free(cfg->queues);
+  for (size_t i = 0; i < cfg->ndevclasses; i++) {
+    free(cfg->devclasses[i].name);
+    free(cfg->devclasses[i].nodes);
+    free(cfg->devclasses[i].common_nodes);
+    free(cfg->devclasses[i].local_cpus);
+  }
+  free(cfg->devclasses);
   *cfg = (struct boxq_config){0};
 }
 
@@ -736,6 +831,11 @@ cfg_print(const struct boxq_config *cfg, FILE *out) {
     fprintf(out, "\n[queue %s]\n", cfg->queues[q].name);
     for (size_t i = 0; i < ARRAY_SIZE(queue_table); i++)
       print_key(&queue_table[i], &cfg->queues[q], out);
+  }
+  for (size_t i = 0; i < cfg->ndevclasses; i++) {
+    const struct boxq_devclass *c = &cfg->devclasses[i];
+    fprintf(out, "\n[devices %s]\nnodes = %s\ncommon_nodes = %s\nlocal_cpus = %s\n", c->name,
+            c->nodes, c->common_nodes, c->local_cpus);
   }
 }
 
@@ -803,9 +903,19 @@ cfg_server_name(const struct boxq_config *cfg) {
   return host;
 }
 
+static bool
+has_devclass(const void *ctx, const char *name) {
+  const struct boxq_config *cfg = ctx;
+  for (size_t i = 0; i < cfg->ndevclasses; i++)
+    if (!strcmp(cfg->devclasses[i].name, name))
+      return true;
+  return false;
+}
+
 struct res_policy
 cfg_res_policy(const struct boxq_config *cfg) {
-  struct res_policy pol = {.unknown = RES_UNKNOWN_WARN};
+  struct res_policy pol = {
+      .unknown = RES_UNKNOWN_WARN, .is_device_class = has_devclass, .ctx = cfg};
   for (int i = 0; unknown_resource_kinds[i]; i++)
     if (cfg->unknown_resource && !strcmp(cfg->unknown_resource, unknown_resource_kinds[i]))
       pol.unknown = (enum res_unknown)i;

@@ -29,6 +29,20 @@ struct boxq_queue {
   int64_t max_user_running, max_user_ncpus, max_user_mem;  /* each user in it */
 };
 
+/* One [devices NAME] section (devices.h turns it into a device class):
+ * its keys as written. */
+struct boxq_devclass {
+  char *name;
+  char *nodes;        /* the device nodes, one per device, in order; globs allowed */
+  char *common_nodes; /* nodes every job of the class also needs */
+  char *local_cpus;   /* CPU lists near each device, space-separated; "" = from sysfs */
+};
+
+#define CFG_DEVCLASSES_MAX 8
+
+/* A name a [devices NAME] section may take (it becomes a resource). */
+bool cfg_devclass_name_ok(const char *name);
+
 struct boxq_config {
   /* [boxq] */
   char *state_dir;
@@ -40,9 +54,10 @@ struct boxq_config {
   int64_t mem;         /* capacity in bytes; 0 = the machine's memory less reserve */
   int64_t mem_reserve; /* kept back for the system when mem is 0 */
   bool allow_root_jobs;
-  bool pin_cpus;   /* give each job its own CPUs (cpuset) */
-  char *managers;  /* users and @groups who may act on any job (and, later, the server) */
-  char *operators; /* users and @groups who may act on any job */
+  bool pin_cpus;       /* give each job its own CPUs (cpuset) */
+  bool detect_devices; /* without [devices] sections: NVIDIA and DRM render nodes */
+  char *managers;      /* users and @groups who may act on any job (and, later, the server) */
+  char *operators;     /* users and @groups who may act on any job */
   char *default_queue;
   char *unknown_queue;    /* refuse, or default: to default_queue with a warning */
   char *suspend_releases; /* none, or cpus: a suspended job's CPUs go to the policy */
@@ -90,6 +105,9 @@ struct boxq_config {
    * default_queue with the [scheduler] defaults. */
   struct boxq_queue *queues;
   size_t nqueues;
+  /* [devices NAME] sections, in file order. */
+  struct boxq_devclass *devclasses;
+  size_t ndevclasses;
 
   /* Derived paths, filled by cfg_load. */
   char *config_path; /* the file read, or NULL */

@@ -71,6 +71,9 @@
   X(warn_after, I64, J_WARN_AFTER, "warn_after", NONZERO, SUBMIT)                                  \
   X(warn_signal, I64, J_WARN_SIGNAL, "warn_signal", NONZERO, SUBMIT)                               \
   X(notify, BOOL, J_NOTIFY, "notify", NONZERO, SUBMIT)                                             \
+  X(devreq, STR, J_DEVREQ, "devreq", ALWAYS, SUBMIT)                                               \
+  X(ngpus, I64, J_NGPUS, "ngpus", NONZERO, SUBMIT)                                                 \
+  X(devices, STR, J_DEVICES, "devices", ALWAYS, LATER)                                             \
   X(pruned, BOOL, J_PRUNED, "pruned", NONZERO, LATER)                                              \
   X(run_count, I64, J_RUN_COUNT, "run_count", ALWAYS, LATER)                                       \
   X(ctime, I64, J_CTIME, "ctime", ALWAYS, SUBMIT)                                                  \

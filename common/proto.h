@@ -104,6 +104,7 @@ enum proto_tag {
   G_WALL_USEC,
   G_CPU_ALLOC_USEC, /* ncpus x wall: what the jobs held */
   G_MEM_PEAK,
+  G_GPU_USEC, /* GPUs held x wall */
   EV_JOBID = 20,
   EV_TIME,
   EV_NAME,
@@ -187,6 +188,9 @@ enum proto_tag {
   J_WARN_AFTER,     /* i64: run seconds after which warn_signal is sent (qsub -l s_rt); 0 none */
   J_WARN_SIGNAL,    /* i64: the signal sent at warn_after */
   J_NOTIFY,         /* i64: 1: qsub -notify, SIGUSR1/SIGUSR2 before suspending/killing */
+  J_DEVREQ,         /* str: devices asked of each class, "gpu=2" (boxqd derives it) */
+  J_NGPUS,          /* i64: of which class gpu, for the accounting summaries */
+  J_DEVICES,        /* str: the devices held while it runs, "gpu:0,1" */
   /* usage (inside T_JOB) */
   U_CPU_USEC = 200,
   U_USER_USEC,

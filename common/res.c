@@ -186,12 +186,12 @@ add_cpus(int64_t *sum, int64_t n, int64_t each, const char *form, struct berr *e
 static int
 parse_nodes(const char *value, struct res_request *req, struct berr *err) {
   _cleanup_free_ char *copy = xstrdup(value);
-  int64_t nodes = 0, cpus = 0;
+  int64_t nodes = 0, cpus = 0, gpus = 0;
   char *save = NULL;
   for (char *part = strtok_r(copy, "+", &save); part; part = strtok_r(NULL, "+", &save)) {
     char *psave = NULL;
     char *first = strtok_r(part, ":", &psave);
-    int64_t n = 1, ppn = 1;
+    int64_t n = 1, ppn = 1, each_gpus = 0;
     if (!first)
       return berr_set(err, -EINVAL, "nodes '%s': an empty node spec", value);
     if (all_digits(first) || first[0] == '-') {
@@ -206,6 +206,7 @@ parse_nodes(const char *value, struct res_request *req, struct berr *err) {
       } else if (strncmp(prop, "gpus=", 5) == 0) {
         if (parse_i64(prop + 5, 0, 1024, &v) < 0)
           return berr_set(err, -EINVAL, "gpus '%s' is not a whole number from 0 to 1024", prop + 5);
+        each_gpus = v;
       } else if (strchr(prop, '='))
         return berr_set(err, -EINVAL, "nodes '%s': unknown node property '%s' (ppn=, gpus=)", value,
                         prop);
@@ -214,12 +215,15 @@ parse_nodes(const char *value, struct res_request *req, struct berr *err) {
     nodes += n;
     if (add_cpus(&cpus, n, ppn, "nodes", err) < 0)
       return -ERANGE;
+    if (add_cpus(&gpus, n, each_gpus, "nodes' gpus", err) < 0)
+      return -ERANGE;
   }
   if (nodes == 0)
     return berr_set(err, -EINVAL, "nodes '%s': ask for at least one node", value);
   req->nodes = nodes;
   req->node_cpus = cpus;
   req->node_mem = 0;
+  req->node_gpus = gpus;
   return 0;
 }
 
@@ -228,11 +232,11 @@ parse_nodes(const char *value, struct res_request *req, struct berr *err) {
 static int
 parse_select(const char *value, struct res_request *req, struct berr *err) {
   _cleanup_free_ char *copy = xstrdup(value);
-  int64_t chunks = 0, cpus = 0, mem = 0;
+  int64_t chunks = 0, cpus = 0, mem = 0, gpus = 0;
   char *save = NULL;
   for (char *part = strtok_r(copy, "+", &save); part; part = strtok_r(NULL, "+", &save)) {
     char *psave = NULL;
-    int64_t n = 1, ncpus = 1, cmem = 0;
+    int64_t n = 1, ncpus = 1, cmem = 0, cgpus = 0;
     bool first = true;
     for (char *item = strtok_r(part, ":", &psave); item;
          item = strtok_r(NULL, ":", &psave), first = false) {
@@ -252,16 +256,21 @@ parse_select(const char *value, struct res_request *req, struct berr *err) {
         r = count_of("select's ncpus", v, RES_NCPUS_MAX, &ncpus, err);
       else if (!strcmp(k, "mem") || !strcmp(k, "vmem"))
         r = res_parse_size(v, &cmem, err);
-      else if (!strcmp(k, "mpiprocs") || !strcmp(k, "ompthreads") || !strcmp(k, "ngpus"))
+      else if (!strcmp(k, "mpiprocs") || !strcmp(k, "ompthreads") || !strcmp(k, "ngpus")) {
         r = parse_i64(v, 0, RES_NCPUS_MAX, &x) < 0
                 ? berr_set(err, -EINVAL, "select's %s '%s' is not a whole number", k, v)
                 : 0;
+        if (!strcmp(k, "ngpus"))
+          cgpus = x;
+      }
       /* other chunk resources (host, arch, vnode, a site's): recorded */
       if (r < 0)
         return r;
     }
     chunks += n;
     if (add_cpus(&cpus, n, ncpus, "select", err) < 0)
+      return -ERANGE;
+    if (add_cpus(&gpus, n, cgpus, "select's ngpus", err) < 0)
       return -ERANGE;
     if (cmem && cmem > (RES_SIZE_MAX - mem) / n)
       return berr_set(err, -ERANGE, "select '%s' asks for more memory than 1 EiB", value);
@@ -272,6 +281,7 @@ parse_select(const char *value, struct res_request *req, struct berr *err) {
   req->nodes = chunks;
   req->node_cpus = cpus;
   req->node_mem = mem;
+  req->node_gpus = gpus;
   return 0;
 }
 
@@ -315,11 +325,17 @@ parse_other(const char *name, const char *value, struct res_request *req,
       req->nodes = 1;
       req->node_cpus = v;
       req->node_mem = 0;
+      req->node_gpus = 0;
     }
   } else if (!strcmp(name, "vmem"))
     r = res_parse_size(value, &req->vmem, err);
   else if (!strcmp(name, "pmem") || !strcmp(name, "pvmem"))
     r = res_parse_size(value, &req->pmem, err);
+  else if (!strcmp(name, "ngpus") || !strcmp(name, "gpus") || !strcmp(name, "gpu") ||
+           (pol && pol->is_device_class && pol->is_device_class(pol->ctx, name)))
+    r = parse_i64(value, 0, 1024, &v) < 0
+            ? berr_set(err, -EINVAL, "%s '%s' is not a whole number from 0 to 1024", name, value)
+            : 0;
   else if (recorded_only(name))
     r = *value ? 0 : berr_set(err, -EINVAL, "%s needs a value", name);
   if (r == 0 && pol && pol->refuse_multinode && req->nodes > 1)
@@ -348,6 +364,7 @@ res_merge(struct res_request *base, const struct res_request *over) {
     base->nodes = over->nodes;
     base->node_cpus = over->node_cpus;
     base->node_mem = over->node_mem;
+    base->node_gpus = over->node_gpus;
   }
   if (over->vmem)
     base->vmem = over->vmem;

@@ -40,6 +40,7 @@ struct res_request {
   int64_t nodes;     /* nodes or chunks asked; 0: none of those forms */
   int64_t node_cpus; /* the CPUs they add up to */
   int64_t node_mem;  /* select's mem times its chunks; 0: none given */
+  int64_t node_gpus; /* nodes' gpus= or select's ngpus, summed; 0: none */
   int64_t vmem;      /* vmem */
   int64_t pmem;      /* pmem or pvmem: memory per process */
   /* Every resource but the five above, "name=value" as written, for
@@ -57,14 +58,18 @@ enum res_unknown { RES_UNKNOWN_WARN, RES_UNKNOWN_IGNORE, RES_UNKNOWN_REFUSE };
 struct res_policy {
   enum res_unknown unknown;
   bool refuse_multinode; /* more than one node or chunk is an error, not summed */
+  /* The site's device classes ([devices NAME]): counts, recorded. */
+  bool (*is_device_class)(const void *ctx, const char *name);
+  const void *ctx;
 };
 
 /* Parses "ncpus=2,mem=1gb,walltime=1:00:00" into req, keeping fields not
  * named. Besides boxq's own five: Torque's nodes=N[:ppn=P][:gpus=G]
  * [:FEATURE][+...] (or a host name for N), PBS Pro's select=N:ncpus=P:
  * mem=M[:...][+...], procs, Cray's mppwidth/mppnppn/mppdepth, vmem,
- * pmem/pvmem, and, recorded only, place, feature, arch, host,
- * naccesspolicy, file. Others are unknown: kept (and listed in
+ * pmem/pvmem, device counts (ngpus, gpus, gpu and the site's device
+ * classes: whole numbers, recorded), and, recorded only, place, feature,
+ * arch, host, naccesspolicy, file. Others are unknown: kept (and listed in
  * req->unknown) or refused, as pol says (NULL: refused). Bad values are
  * errors naming the resource. */
 int res_parse_list(const char *list, struct res_request *req, const struct res_policy *pol,

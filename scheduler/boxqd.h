@@ -6,6 +6,7 @@
 #include "cpuset.h"
 #include "conn.h"
 #include "db.h"
+#include "devices.h"
 #include "idmap.h"
 #include "jobref.h"
 #include "policy.h"
@@ -25,6 +26,7 @@ struct boxqd {
   const char *server_name;
   struct sched_capacity cap;
   struct cpuset pin_cpus; /* CPUs jobs are pinned to, with pin_cpus */
+  struct dev_table devs;  /* device classes, read at start (devices.h) */
 
   uv_pipe_t server;
   uv_signal_t sig_term, sig_int, sig_hup;
@@ -139,6 +141,24 @@ static inline int64_t
 now_sec(void) {
   return (int64_t)time(NULL);
 }
+
+/* place.c: which CPUs (pin_cpus) and devices a started job gets. */
+struct places {
+  struct boxqd *d;
+  struct cpuset cpus;  /* held by running jobs (pinned) */
+  struct dev_set devs; /* held by running jobs */
+  int64_t ncpus, mem;  /* held in all */
+};
+/* What the running (and dispatched) jobs hold. */
+int places_held(struct boxqd *d, struct places *h);
+/* Chooses job id's devices (dev: how many of each class) and, with
+ * pin_cpus, its CPUs (near those devices first), records them, and adds
+ * them to h. -ENOSPC if they are not free. */
+int place_job(struct boxqd *d, struct places *h, int64_t id, int64_t ncpus, const int16_t *dev);
+/* The devices as qstat -B and pbsnodes show them: "resources_available.
+ * ngpus=N", "resources_assigned.ngpus=M", and one "device=CLASS INDEX PATH
+ * JOB NEAR_CPUS" line per device (JOB "-" when free). */
+char *places_status(struct boxqd *d);
 
 /* pass.c: the scheduling pass. */
 void sched_pass_init(struct boxqd *d);

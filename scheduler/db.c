@@ -49,8 +49,9 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_SET_STATE] = "UPDATE jobs SET state = ?, hold_types = ?, mtime = ?, "
                      "qtime = CASE WHEN ? = 'Q' THEN ? ELSE qtime END WHERE id = ?",
     [ST_SET_CPUS] = "UPDATE jobs SET cpus = ? WHERE id = ?",
+    [ST_SET_DEVICES] = "UPDATE jobs SET devices = ? WHERE id = ?",
     [ST_REQUEUE] = "UPDATE jobs SET state = 'Q', end_reason = 0, exit_status = NULL, stime = 0, "
-                   "etime = 0, cpus = '', exec_host = NULL, qtime = ?, mtime = ?, "
+                   "etime = 0, cpus = '', devices = '', exec_host = NULL, qtime = ?, mtime = ?, "
                    "suspended_at = 0 WHERE id = ?",
     [ST_SUSPENDED] = "UPDATE jobs SET suspended_at = ?2, suspended_sec = suspended_sec + ?3, "
                      "mtime = ?4 WHERE id = ?1",
@@ -83,12 +84,12 @@ static const char *const stmt_sql[ST_MAX] = {
         "priority, hold_types, script, workdir, out_path, err_path, join_oe, env, groups, ncpus, "
         "mem, walltime, ctime, qtime, mtime, pids, net, rerunnable, array_id, array_index, "
         "array_limit, exec_time, nodes, resources, shell, umask, account, project, group_list, "
-        "cput, mail_points, mail_users, dialect, warn_after, warn_signal, notify) "
+        "cput, mail_points, mail_users, dialect, warn_after, warn_signal, notify, devreq, ngpus) "
         "SELECT owner_uid, owner_gid, owner, name, queue, submit_host, state, priority, "
         "hold_types, x'', workdir, out_path, err_path, join_oe, x'', groups, ncpus, mem, "
         "walltime, ctime, qtime, mtime, pids, net, rerunnable, id, i, array_limit, exec_time, "
         "nodes, resources, shell, umask, account, project, group_list, cput, mail_points, "
-        "mail_users, dialect, warn_after, warn_signal, notify "
+        "mail_users, dialect, warn_after, warn_signal, notify, devreq, ngpus "
         "FROM idx, jobs WHERE jobs.id = ?1",
 #define SCHED_COLS                                                                                 \
   "id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, array_id, array_limit"
@@ -97,18 +98,20 @@ static const char *const stmt_sql[ST_MAX] = {
      * stands for them, with how many wait, counted only up to ?1 (a pass
      * cannot start more). A 100,000-task array costs the pass one row. */
     [ST_SCHED_QUEUED] =
-        "SELECT id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, 0, 0, 0, 1 "
+        "SELECT id, owner_uid, queue, ncpus, mem, walltime, priority, qtime, 0, 0, 0, 1, 0, devreq "
         "FROM jobs WHERE state <> 'F' AND state = 'Q' AND array_spec = '' AND array_id = 0 "
         "UNION ALL SELECT * FROM (SELECT p.id, p.owner_uid, p.queue, p.ncpus, p.mem, "
         "p.walltime, p.priority, p.qtime, p.id, p.array_limit, 0, (SELECT COUNT(*) FROM "
         "(SELECT 1 FROM jobs t WHERE t.array_id <> 0 AND t.array_id = p.id AND t.state = 'Q' "
-        "LIMIT ?1)) AS waiting FROM jobs p WHERE p.state <> 'F' AND p.state IN ('Q','H','W','B') "
+        "LIMIT ?1)) AS waiting, 0, p.devreq FROM jobs p WHERE p.state <> 'F' AND p.state IN "
+        "('Q','H','W','B') "
         "AND p.array_spec > '') WHERE waiting > 0",
     [ST_NEXT_TASKS] = "SELECT id FROM jobs WHERE array_id <> 0 AND array_id = ? AND "
                       "state = 'Q' ORDER BY array_index LIMIT ?",
     /* A job dispatched but not yet started holds its resources from then. */
     [ST_SCHED_RUNNING] = "SELECT " SCHED_COLS ", CASE WHEN stime = 0 THEN mtime ELSE stime END, 1, "
-                         "suspended_at > 0 FROM jobs WHERE state <> 'F' AND state IN ('R','E')",
+                         "suspended_at > 0, devreq FROM jobs WHERE state <> 'F' AND "
+                         "state IN ('R','E')",
     [ST_ARRAY_BEGUN] = "UPDATE jobs SET state = 'B', stime = CASE WHEN stime = 0 THEN ?2 ELSE "
                        "stime END, mtime = ?2 WHERE id = ?1 AND state IN ('Q','H','W')",
     [ST_ARRAY_UNFINISHED] =
@@ -774,12 +777,23 @@ db_set_suspended(struct db *db, int64_t id, int64_t at, int64_t add_sec, int64_t
   return db__step_done(db, s);
 }
 
-int
-db_set_cpus(struct db *db, int64_t id, const char *cpus) {
-  sqlite3_stmt *s = db__stmt(db, ST_SET_CPUS);
-  db__bind_text(s, 1, cpus);
+/* Where a running job is: one text column (its CPUs, its devices). */
+static int
+set_placement(struct db *db, enum stmt_id stmt, int64_t id, const char *text) {
+  sqlite3_stmt *s = db__stmt(db, stmt);
+  db__bind_text(s, 1, text);
   sqlite3_bind_int64(s, 2, id);
   return db__step_done(db, s);
+}
+
+int
+db_set_cpus(struct db *db, int64_t id, const char *cpus) {
+  return set_placement(db, ST_SET_CPUS, id, cpus);
+}
+
+int
+db_set_devices(struct db *db, int64_t id, const char *devices) {
+  return set_placement(db, ST_SET_DEVICES, id, devices);
 }
 
 int
@@ -895,7 +909,8 @@ sched_row(sqlite3_stmt *s, void *ud) {
       .array_limit = sqlite3_column_int64(s, 9),
       .stime = sqlite3_column_int64(s, 10),
       .count = sqlite3_column_int64(s, 11),
-      .suspended = sqlite3_column_count(s) > 12 && sqlite3_column_int(s, 12) != 0,
+      .suspended = sqlite3_column_int(s, 12) != 0,
+      .devreq = (const char *)sqlite3_column_text(s, 13),
   };
   return sr->cb(sr->ud, &row);
 }

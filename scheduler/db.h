@@ -96,6 +96,8 @@ int db_set_state(struct db *db, int64_t id, int state, const char *hold_types, i
 /* Back to the queue for another run: clears the last run's state. */
 int db_requeue(struct db *db, int64_t id, int64_t now);
 int db_set_cpus(struct db *db, int64_t id, const char *cpus);
+/* The devices the job holds ("gpu:0,1", devices.h). */
+int db_set_devices(struct db *db, int64_t id, const char *devices);
 int db_set_end_reason(struct db *db, int64_t id, int end_reason);
 int db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_host,
                    const char *cgroup);
@@ -119,8 +121,9 @@ struct db_sched_row {
   const char *queue;
   int64_t ncpus, mem, walltime, priority, qtime, stime;
   int64_t array_id, array_limit;
-  int64_t count;  /* queued: an array's waiting tasks stand in one row (the array's) */
-  bool suspended; /* running: frozen (qsig -s suspend, qhold) */
+  int64_t count;      /* queued: an array's waiting tasks stand in one row (the array's) */
+  bool suspended;     /* running: frozen (qsig -s suspend, qhold) */
+  const char *devreq; /* devices asked of each class ("gpu=2"), or NULL */
 };
 typedef int (*db_sched_cb)(void *ud, const struct db_sched_row *row);
 /* running: jobs in R or E (stime is their dispatch time until they start);
@@ -210,7 +213,7 @@ enum db_acct_key {
 struct db_acct_group {
   const char *key;
   int64_t jobs, completed, failed, timeouts, oom_kills, cancelled;
-  int64_t cpu_usec, wall_usec, cpu_alloc_usec, mem_peak;
+  int64_t cpu_usec, wall_usec, cpu_alloc_usec, mem_peak, gpu_usec;
 };
 typedef int (*db_group_cb)(void *ud, const struct db_acct_group *g);
 /* Finished jobs by end time (array jobs themselves left out: their tasks

@@ -84,8 +84,9 @@ group_row(sqlite3_stmt *s, void *ud) {
   struct group_rows *gr = ud;
   const unsigned char *key = sqlite3_column_text(s, 0);
   struct db_acct_group g = {.key = key ? (const char *)key : ""};
-  int64_t *v[] = {&g.jobs,      &g.completed, &g.failed,    &g.timeouts,       &g.oom_kills,
-                  &g.cancelled, &g.cpu_usec,  &g.wall_usec, &g.cpu_alloc_usec, &g.mem_peak};
+  int64_t *v[] = {&g.jobs,           &g.completed, &g.failed,   &g.timeouts,
+                  &g.oom_kills,      &g.cancelled, &g.cpu_usec, &g.wall_usec,
+                  &g.cpu_alloc_usec, &g.mem_peak,  &g.gpu_usec};
   for (size_t i = 0; i < ARRAY_SIZE(v); i++)
     *v[i] = sqlite3_column_int64(s, (int)i + 1);
   return gr->cb(gr->ud, &g);
@@ -109,8 +110,8 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
       "%d, %d)), "
       "SUM(j.end_reason = %d), SUM(COALESCE(u.oom_kills, 0)), SUM(j.end_reason IN (%d, %d)), "
       "SUM(COALESCE(u.cpu_usec, 0)), SUM(COALESCE(u.wall_usec, 0)), "
-      "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0))" FROM ACCT_WHERE
-      "GROUP BY k ORDER BY k",
+      "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0)), "
+      "SUM(j.ngpus * COALESCE(u.wall_usec, 0))" FROM ACCT_WHERE "GROUP BY k ORDER BY k",
       keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_CPUTIME,
       END_TIMEOUT, END_CANCELLED, END_DEPENDENCY);
   sqlite3_stmt *s;

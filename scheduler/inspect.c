@@ -269,7 +269,9 @@ req_server_info(struct boxqd *d, struct conn *c) {
       (long long)sc.n[JOB_EXITING], (long long)sc.n['B'], d->cfg.default_queue,
       d->cfg.backfill ? "True" : "False", d->scheduling_off ? "False" : "True",
       d->offline ? "offline" : "free", BOXQ_VERSION, BOXQ_PROTOCOL_VERSION);
-  pb_str(&b, T_INFO, info);
+  _cleanup_free_ char *devs = places_status(d);
+  _cleanup_free_ char *all = xasprintf("%s%s", info, devs);
+  pb_str(&b, T_INFO, all);
   reply_finish(d, c, &b, r < 0 ? r : 0);
 }
 
@@ -404,6 +406,7 @@ acct_group(void *ud, const struct db_acct_group *g) {
   pb_i64(ac->b, G_CPU_USEC, g->cpu_usec);
   pb_i64(ac->b, G_WALL_USEC, g->wall_usec);
   pb_i64(ac->b, G_CPU_ALLOC_USEC, g->cpu_alloc_usec);
+  pb_i64(ac->b, G_GPU_USEC, g->gpu_usec);
   pb_i64(ac->b, G_MEM_PEAK, g->mem_peak);
   pb_nest_end(ac->b, mark);
   ac->rows++;

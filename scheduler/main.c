@@ -79,6 +79,22 @@ sched_capacity_update(struct boxqd *d) {
     int64_t phys = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     d->cap.mem = phys > d->cfg.mem_reserve ? phys - d->cfg.mem_reserve : phys;
   }
+  for (size_t c = 0; c < DEV_CLASSES_MAX; c++)
+    d->cap.dev[c] = c < d->devs.ncls ? (int32_t)d->devs.cls[c].ndev : 0;
+}
+
+/* Says which devices jobs may ask for. */
+static void
+log_devices(const struct dev_table *t) {
+  for (size_t c = 0; c < t->ncls; c++) {
+    const struct dev_class *cls = &t->cls[c];
+    log_info("devices %s (%s): %zu, %s%s%s", cls->name, cls->detected ? "found" : "configured",
+             cls->ndev, cls->ndev ? cls->dev[0].path : "none", cls->ndev > 1 ? " ... " : "",
+             cls->ndev > 1 ? cls->dev[cls->ndev - 1].path : "");
+    if (cls->ndev == 0)
+      log_warn("[devices %s] matches no device node: jobs asking for %s wait", cls->name,
+               cls->name);
+  }
 }
 
 static void
@@ -141,6 +157,12 @@ main(int argc, char **argv) {
     return 0;
   }
   log_init("boxqd", (enum log_level)log_level_from_string(d.cfg.log_level));
+  if (dev_table_load(&d.cfg, "", &d.devs, &err) < 0) {
+    log_error("%s: %s", d.cfg.config_path ? d.cfg.config_path : "configuration", err.msg);
+    cfg_free(&d.cfg);
+    return 1;
+  }
+  log_devices(&d.devs);
   sched_capacity_update(&d);
   d.server_name = cfg_server_name(&d.cfg);
 
@@ -204,6 +226,7 @@ main(int argc, char **argv) {
   idmap_free(&d.conns_by_uid);
   node_free(&d);
   waiters_free(&d);
+  dev_table_free(&d.devs);
   cfg_free(&d.cfg);
   log_info("stopped");
   return 0;

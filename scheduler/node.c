@@ -105,9 +105,11 @@ req_node_info(struct boxqd *d, struct conn *c) {
       u.jobs ? u.jobs : "");
   free(u.jobs);
   free(u.uids);
+  _cleanup_free_ char *devs = places_status(d);
+  _cleanup_free_ char *all = xasprintf("%s%s", info, devs);
   struct pbuf b = {0};
   pb_begin(&b, MSG_REPLY);
-  pb_str(&b, T_INFO, info);
+  pb_str(&b, T_INFO, all);
   reply_finish(d, c, &b, r < 0 ? r : 0);
 }
 

@@ -41,7 +41,6 @@ struct pass_input {
   struct boxqd *d;
   struct sched_job *running, *queued;
   size_t nrunning, nqueued, cap_running, cap_queued;
-  struct cpuset busy; /* CPUs of running pinned jobs */
 };
 
 static uint32_t
@@ -52,20 +51,27 @@ queue_index(const struct boxqd *d, const char *name) {
   return (uint32_t)d->cfg.nqueues; /* a queue since removed from the config (policy_queues) */
 }
 
+_Static_assert(SCHED_DEV_MAX == DEV_CLASSES_MAX, "the policy counts every device class");
+
 static struct sched_job
 sched_job_of(const struct boxqd *d, const struct db_sched_row *row) {
-  return (struct sched_job){.id = row->id,
-                            .user = (uint32_t)row->uid,
-                            .queue = queue_index(d, row->queue),
-                            .ncpus = row->ncpus,
-                            .mem = row->mem,
-                            .walltime = row->walltime,
-                            .job_priority = row->priority,
-                            .qtime = row->qtime,
-                            .stime = row->stime,
-                            .array_id = row->array_id,
-                            .array_limit = row->array_limit,
-                            .count = row->count};
+  struct dev_counts devs = {{0}};
+  if (row->devreq && *row->devreq && dev_counts_parse(&d->devs, row->devreq, &devs) == -ENOENT)
+    devs.n[0] = INT16_MAX; /* a class since removed: too big for the box */
+  struct sched_job j = {.id = row->id,
+                        .user = (uint32_t)row->uid,
+                        .queue = queue_index(d, row->queue),
+                        .ncpus = row->ncpus,
+                        .mem = row->mem,
+                        .walltime = row->walltime,
+                        .job_priority = row->priority,
+                        .qtime = row->qtime,
+                        .stime = row->stime,
+                        .array_id = row->array_id,
+                        .array_limit = row->array_limit,
+                        .count = row->count};
+  memcpy(j.dev, devs.n, sizeof(j.dev));
+  return j;
 }
 
 static void
@@ -94,19 +100,9 @@ collect_running(void *ud, const struct db_sched_row *row) {
   struct sched_job j = sched_job_of(p->d, row);
   if (frees_cpus(p->d, row->suspended))
     j.ncpus = 0;
+  if (j.dev[0] == INT16_MAX)
+    j.dev[0] = 0; /* a class since removed: nothing of this box */
   append(&p->running, &p->nrunning, &p->cap_running, j);
-  return 0;
-}
-
-static int
-busy_cpus(void *ud, struct job_rec *j) {
-  struct pass_input *p = ud;
-  struct cpuset s;
-  if (frees_cpus(p->d, j->suspended_at != 0))
-    return 0;
-  if (j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
-    for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
-      p->busy.bits[i] |= s.bits[i];
   return 0;
 }
 
@@ -185,40 +181,11 @@ sched_note_of(struct boxqd *d, int64_t id, int64_t array_id) {
   return n;
 }
 
-/* With pin_cpus: the lowest free CPUs for job id, recorded with it. */
-static int
-pin_job(struct boxqd *d, struct cpuset *busy, int64_t id, int64_t ncpus) {
-  struct cpuset got;
-  char list[CPUSET_MAX * 5];
-  int r = cpuset_pick(&d->pin_cpus, busy, (int)ncpus, &got);
-  if (r < 0)
-    return r;
-  for (size_t i = 0; i < ARRAY_SIZE(got.bits); i++)
-    busy->bits[i] |= got.bits[i];
-  cpuset_format(&got, list, sizeof(list));
-  return db_set_cpus(d->db, id, list);
-}
-
-/* What running (and dispatched) jobs hold; with pin_cpus, their CPUs. */
-struct held {
-  struct pass_input p; /* first: busy_cpus takes it */
-  int64_t ncpus, mem;
-};
-
-static int
-held_by_running(void *ud, struct job_rec *j) {
-  struct held *h = ud;
-  busy_cpus(&h->p, j);
-  h->ncpus += j->ncpus;
-  h->mem += j->mem;
-  return 0;
-}
-
 int
 sched_start_now(struct boxqd *d, const struct job_rec *j, const char *detail, int64_t now,
                 struct berr *err) {
-  struct held h = {.p = {.d = d}};
-  if (db_list_running(d->db, held_by_running, &h) < 0)
+  struct places h;
+  if (places_held(d, &h) < 0)
     return berr_set(err, -EIO, "%s", db_errmsg(d->db));
   int64_t free_ncpus = d->cap.ncpus - h.ncpus, free_mem = d->cap.mem - h.mem;
   if (j->ncpus > free_ncpus || j->mem > free_mem) {
@@ -231,9 +198,19 @@ sched_start_now(struct boxqd *d, const struct job_rec *j, const char *detail, in
                     (long long)j->id, (long long)j->ncpus, want,
                     (long long)(free_ncpus > 0 ? free_ncpus : 0), have);
   }
+  struct dev_counts want = {{0}};
+  if (j->devreq && *j->devreq && dev_counts_parse(&d->devs, j->devreq, &want) < 0)
+    return berr_set(err, -EINVAL, "job %lld asks for devices this box does not have (%s)",
+                    (long long)j->id, j->devreq);
+  struct dev_set got;
+  struct cpuset near;
+  if (dev_pick(&d->devs, &h.devs, &want, &got, &near) < 0)
+    return berr_set(err, -EBUSY,
+                    "job %lld does not fit now: it asks for %s; running jobs hold them",
+                    (long long)j->id, j->devreq);
   int r = sched_record_dispatch(d, j->id, j->array_id, NULL, detail, now);
-  if (r == 0 && d->cfg.pin_cpus)
-    r = pin_job(d, &h.p.busy, j->id, j->ncpus);
+  if (r == 0)
+    r = place_job(d, &h, j->id, j->ncpus, want.n);
   if (r < 0)
     return berr_set(err, r, "cannot record the start: %s", db_errmsg(d->db));
   return 0;
@@ -380,8 +357,8 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
   int r = 0;
   struct planned_start *st = NULL;
   size_t *entry = NULL, n = 0;
-  if (d->cfg.pin_cpus)
-    r = db_list_running(d->db, busy_cpus, p);
+  struct places held;
+  r = places_held(d, &held);
   if (r == 0)
     r = resolve_plan(d, p, res, &st, &entry, &n);
   if (r == 0)
@@ -403,8 +380,8 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
     }
     const struct sched_job *j = &p->queued[entry[i]];
     r = sched_record_dispatch(d, st[i].id, j->array_id, NULL, NULL, now);
-    if (r == 0 && d->cfg.pin_cpus)
-      r = pin_job(d, &p->busy, st[i].id, j->ncpus);
+    if (r == 0)
+      r = place_job(d, &held, st[i].id, j->ncpus, j->dev);
     st[m++] = st[i];
   }
   n = m;

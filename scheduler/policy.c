@@ -29,9 +29,42 @@ sched_reason_text(enum sched_reason r) {
   return (unsigned)r < SR_MAX ? reason_text[r] : "unknown";
 }
 
+/* Whether j fits in what a holds. */
+static bool
+cap_fits(const struct sched_capacity *a, const struct sched_job *j) {
+  if (j->ncpus > a->ncpus || j->mem > a->mem)
+    return false;
+  for (int c = 0; c < SCHED_DEV_MAX; c++)
+    if (j->dev[c] > a->dev[c])
+      return false;
+  return true;
+}
+
+/* a less (sign -1) or plus (+1) what j holds. */
+static void
+cap_add(struct sched_capacity *a, const struct sched_job *j, int sign) {
+  a->ncpus += sign * j->ncpus;
+  a->mem += sign * j->mem;
+  for (int c = 0; c < SCHED_DEV_MAX; c++)
+    a->dev[c] += sign * j->dev[c];
+}
+
+/* Whether j takes only what is left over now: of each resource it uses,
+ * no more than slack (what stays free once the reserved job has its
+ * share), and none of a resource the reserved job waits for. */
+static bool
+in_slack(const struct sched_capacity *slack, const struct sched_job *j) {
+  if ((j->ncpus && j->ncpus > slack->ncpus) || (j->mem && j->mem > slack->mem))
+    return false;
+  for (int c = 0; c < SCHED_DEV_MAX; c++)
+    if (j->dev[c] && j->dev[c] > slack->dev[c])
+      return false;
+  return true;
+}
+
 bool
-sched_fits_box(const struct sched_capacity *cap, int64_t ncpus, int64_t mem) {
-  return ncpus <= cap->ncpus && mem <= cap->mem;
+sched_fits_box(const struct sched_capacity *cap, const struct sched_job *j) {
+  return cap_fits(cap, j);
 }
 
 double
@@ -192,7 +225,7 @@ over(int64_t limit, int64_t have, int64_t add) {
 static enum sched_reason
 limit_reason(struct plan *p, const struct sched_job *j) {
   const struct sched_input *in = p->in;
-  if (!sched_fits_box(&in->cap, j->ncpus, j->mem))
+  if (!sched_fits_box(&in->cap, j))
     return SR_TOO_BIG;
   if (j->queue < in->nqueues) {
     const struct sched_queue *q = &in->queues[j->queue];
@@ -222,7 +255,8 @@ limit_reason(struct plan *p, const struct sched_job *j) {
 }
 
 struct ending {
-  int64_t time, ncpus, mem;
+  int64_t time;
+  const struct sched_job *job;
 };
 
 static int
@@ -246,24 +280,23 @@ reserve(struct plan *p, const struct sched_job *j, struct sched_capacity free_no
     if (h->walltime <= 0)
       continue;
     int64_t end = h->stime + h->walltime;
-    e[n++] = (struct ending){end < p->in->now ? p->in->now : end, h->ncpus, h->mem};
+    e[n++] = (struct ending){end < p->in->now ? p->in->now : end, h};
   }
   qsort(e, n, sizeof(*e), cmp_ending);
   struct sched_capacity avail = free_now;
   *ret_time = SCHED_NEVER;
   for (size_t i = 0; i < n; i++) {
-    avail.ncpus += e[i].ncpus;
-    avail.mem += e[i].mem;
+    cap_add(&avail, e[i].job, +1);
     /* Everything ending at the same second frees at once. */
     if (i + 1 < n && e[i + 1].time == e[i].time)
       continue;
-    if (avail.ncpus >= j->ncpus && avail.mem >= j->mem) {
+    if (cap_fits(&avail, j)) {
       *ret_time = e[i].time;
       break;
     }
   }
-  ret_extra->ncpus = avail.ncpus - j->ncpus;
-  ret_extra->mem = avail.mem - j->mem;
+  *ret_extra = avail;
+  cap_add(ret_extra, j, -1);
   free(e);
   return 0;
 }
@@ -329,6 +362,14 @@ sched_waits_for_any_end(enum sched_reason why) {
   }
 }
 
+static bool
+any_devices(const struct sched_job *j) {
+  for (int c = 0; c < SCHED_DEV_MAX; c++)
+    if (j->dev[c])
+      return true;
+  return false;
+}
+
 /* The place for j to follow into: same user and queue, at least its CPUs
  * and memory, the same array if its array has a %N cap, not taken; the
  * shallowest, then the longest running. */
@@ -339,7 +380,7 @@ find_slot(const struct sched_slot *slots, size_t n, const bool *taken, const str
   for (size_t s = 0; s < n; s++) {
     const struct sched_job *h = &slots[s].job;
     if (taken[s] || slots[s].depth >= max_depth || h->user != j->user || h->queue != j->queue ||
-        h->ncpus < j->ncpus || h->mem < j->mem ||
+        h->ncpus < j->ncpus || h->mem < j->mem || any_devices(j) ||
         (j->array_limit > 0 && h->array_id != j->array_id))
       continue;
     if (best == SIZE_MAX || slots[s].depth < slots[best].depth ||
@@ -425,8 +466,7 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
   res->reserved_time = SCHED_NEVER;
   struct sched_capacity free_now = in->cap;
   for (size_t i = 0; i < in->nrunning; i++) {
-    free_now.ncpus -= in->running[i].ncpus;
-    free_now.mem -= in->running[i].mem;
+    cap_add(&free_now, &in->running[i], -1);
     account(&p, &in->running[i]);
   }
 
@@ -443,7 +483,7 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
 
   bool reserved = false, blocked = false;
   int64_t shadow = SCHED_NEVER;
-  struct sched_capacity extra = {0, 0};
+  struct sched_capacity extra = {0}, slack = {0};
   for (size_t k = 0; k < nq && res->nstarts < max_starts; k++) {
     size_t i = order[k];
     const struct sched_job *j = &in->queued[i];
@@ -458,7 +498,7 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
           p.v[i].reason = (uint8_t)why;
         break;
       }
-      bool fits = j->ncpus <= free_now.ncpus && j->mem <= free_now.mem;
+      bool fits = cap_fits(&free_now, j);
       if (blocked) {
         /* Behind the top job: backfill only what cannot delay it. */
         if (!fits) {
@@ -468,15 +508,17 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
         }
         bool ends_before =
             j->walltime > 0 && shadow != SCHED_NEVER && in->now + j->walltime <= shadow;
-        bool in_extra = reserved && j->ncpus <= extra.ncpus && j->mem <= extra.mem;
-        if (!in->params.backfill || (!ends_before && !in_extra)) {
+        bool in_extra = reserved && cap_fits(&extra, j);
+        if (!in->params.backfill || (!ends_before && !in_extra && !in_slack(&slack, j))) {
           if (c == 0)
             p.v[i].reason = SR_PRIORITY;
           break;
         }
         if (!ends_before) {
-          extra.ncpus -= j->ncpus;
-          extra.mem -= j->mem;
+          /* Both budgets shrink: the reserved job still fits at its time
+           * and, of what it does not wait for, now. */
+          cap_add(&extra, j, -1);
+          cap_add(&slack, j, -1);
         }
       } else if (!fits) {
         blocked = true;
@@ -486,16 +528,18 @@ sched_plan(const struct sched_input *in, struct sched_result *res) {
           r = reserve(&p, j, free_now, &shadow, &extra);
           if (r < 0)
             goto out;
-          /* With no known start there is nothing to backfill against. */
+          /* With no known start there is nothing to backfill against
+           * but what it leaves over now of what it is not waiting for. */
           reserved = shadow != SCHED_NEVER;
+          slack = free_now;
+          cap_add(&slack, j, -1);
         }
         res->reserved_id = j->id;
         res->reserved_time = shadow;
         break;
       }
       p.v[i].reason = SR_START;
-      free_now.ncpus -= j->ncpus;
-      free_now.mem -= j->mem;
+      cap_add(&free_now, j, -1);
       struct sched_job started = *j;
       started.stime = in->now;
       account(&p, &started);

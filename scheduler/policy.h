@@ -8,11 +8,13 @@
  *            + w_size * size + w_job * job              (factors in [0, 1])
  * Jobs are tried in priority order. A job blocked by a limit (queue
  * stopped, queue or per-user caps, array cap) is skipped. The first job
- * blocked only by free CPUs/memory gets a reservation: the earliest time
- * the running jobs' walltimes guarantee room for it. Later jobs may start
- * (backfill) only if they fit now and either end, by their walltime,
- * before that time, or fit in what the reserved job leaves over then; so
- * the reserved job never starts later because of them.
+ * blocked only by free CPUs/memory/devices gets a reservation: the
+ * earliest time the running jobs' walltimes guarantee room for it. Later
+ * jobs may start (backfill) only if they fit now and either end, by their
+ * walltime, before that time, or fit in what the reserved job leaves over
+ * then, or take only what it leaves over now, of resources it is not
+ * waiting for (a CPU job behind a job waiting for a GPU: whatever the
+ * walltimes); so the reserved job never starts later because of them.
  *
  * The ready set: a job that would start next into a running job's place
  * (or the place of a job this pass starts) is planned to follow it, and
@@ -35,11 +37,14 @@
 #include <stdint.h>
 
 #define SCHED_NEVER INT64_MAX
+/* Device classes (devices.h): each a consumable count. */
+#define SCHED_DEV_MAX 8
 
 /* Consumable resources of the box. */
 struct sched_capacity {
   int64_t ncpus;
   int64_t mem;
+  int32_t dev[SCHED_DEV_MAX]; /* devices of each class */
 };
 
 /* Limits of one queue; 0 means "no limit". */
@@ -71,14 +76,16 @@ struct sched_job {
   uint32_t user;  /* index into sched_input.users */
   uint32_t queue; /* index into sched_input.queues */
   int64_t ncpus, mem;
-  int64_t walltime;     /* seconds; 0 = unlimited (no known end) */
-  int64_t job_priority; /* qsub -p: -1024..1023 */
-  int64_t qtime;        /* queued since */
-  int64_t stime;        /* running jobs: when it started */
-  int64_t array_id;     /* 0, or the array the task belongs to */
-  int64_t array_limit;  /* most tasks of that array running at once; 0 = any */
-  int64_t count;        /* queued: identical jobs this entry stands for (an
-                         * array's waiting tasks); 0 or 1 = one */
+  int64_t walltime;           /* seconds; 0 = unlimited (no known end) */
+  int64_t job_priority;       /* qsub -p: -1024..1023 */
+  int64_t qtime;              /* queued since */
+  int64_t stime;              /* running jobs: when it started */
+  int64_t array_id;           /* 0, or the array the task belongs to */
+  int64_t array_limit;        /* most tasks of that array running at once; 0 = any */
+  int64_t count;              /* queued: identical jobs this entry stands for (an
+                               * array's waiting tasks); 0 or 1 = one */
+  int16_t dev[SCHED_DEV_MAX]; /* devices of each class; a job holding
+                               * devices never follows into a place */
 };
 
 /* A user's accounted usage (CPU-seconds allocated), decayed to now. */
@@ -117,7 +124,7 @@ enum sched_reason {
   SR_NONE = 0,
   SR_START,         /* chosen to start */
   SR_PRIORITY,      /* fits, but would delay a higher-priority job */
-  SR_RESOURCES,     /* not enough free CPUs or memory */
+  SR_RESOURCES,     /* not enough free CPUs, memory or devices */
   SR_RESERVED,      /* the top job: resources are reserved for it */
   SR_TOO_BIG,       /* more than the whole box */
   SR_QUEUE_STOPPED, /* its queue is not started */
@@ -185,7 +192,7 @@ double sched_priority(const struct sched_input *in, const struct sched_job *j, d
 double sched_decay(double usage, int64_t dt, int64_t half_life);
 
 /* True if a job could ever run on this box. */
-bool sched_fits_box(const struct sched_capacity *cap, int64_t ncpus, int64_t mem);
+bool sched_fits_box(const struct sched_capacity *cap, const struct sched_job *j);
 
 /* ---- dependencies (qsub -W depend=...) ---- */
 

@@ -32,6 +32,27 @@ keep_i64(const char *key, int64_t running, int64_t *loaded) {
   *loaded = running;
 }
 
+/* Device classes are looked at once, at start (the worker does the same):
+ * a change takes a restart of both. */
+static void
+keep_devices(struct boxq_config *cur, struct boxq_config *next) {
+  bool same = cur->ndevclasses == next->ndevclasses;
+  for (size_t i = 0; same && i < cur->ndevclasses; i++) {
+    const struct boxq_devclass *a = &cur->devclasses[i], *b = &next->devclasses[i];
+    same = streq(a->name, b->name) && streq(a->nodes, b->nodes) &&
+           streq(a->common_nodes, b->common_nodes) && streq(a->local_cpus, b->local_cpus);
+  }
+  if (!same)
+    log_warn("reload: [devices] sections changed; they take effect when boxqd and the worker "
+             "restart");
+  struct boxq_devclass *t = next->devclasses;
+  size_t n = next->ndevclasses;
+  next->devclasses = cur->devclasses;
+  next->ndevclasses = cur->ndevclasses;
+  cur->devclasses = t;
+  cur->ndevclasses = n;
+}
+
 static void
 keep_bool(const char *key, bool running, bool *loaded) {
   if (running != *loaded)
@@ -63,6 +84,8 @@ config_reload(struct boxqd *d) {
   keep_i64("shepherd_idle", cur->shepherd_idle, &next.shepherd_idle);
   keep_bool("allow_no_cgroups", cur->allow_no_cgroups, &next.allow_no_cgroups);
   keep_bool("pin_cpus", cur->pin_cpus, &next.pin_cpus);
+  keep_bool("detect_devices", cur->detect_devices, &next.detect_devices);
+  keep_devices(cur, &next);
   /* Derived from the above: the running ones. */
   char *t = next.sched_socket;
   next.sched_socket = cur->sched_socket;

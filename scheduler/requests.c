@@ -253,7 +253,13 @@ apply_group_list(struct job_rec *j, const char *owner, gid_t primary, struct ber
  * against this server's multinode and unknown_resource (qsub applied the
  * configuration it read, which may not be this server's). */
 static int
-check_site_resources(struct boxqd *d, const struct job_rec *j, struct berr *err) {
+check_site_resources(struct boxqd *d, struct job_rec *j, struct berr *err) {
+  /* Which devices, and how many, are the server's to say. */
+  free(j->devreq);
+  j->devreq = NULL;
+  free(j->devices);
+  j->devices = NULL;
+  j->ngpus = 0;
   if (j->nodes < 0 || j->nodes > RES_NCPUS_MAX)
     return berr_set(err, -EINVAL, "bad node count %lld", (long long)j->nodes);
   if (!j->resources || !*j->resources)
@@ -264,6 +270,14 @@ check_site_resources(struct boxqd *d, const struct job_rec *j, struct berr *err)
   struct res_request req = {0};
   int r = res_parse_list(j->resources, &req, &pol, err);
   res_request_free(&req);
+  struct dev_counts devs;
+  if (r == 0)
+    r = dev_request_from_resources(&d->devs, j->resources, &devs, err);
+  if (r == 0 && dev_counts_any(&devs)) {
+    j->devreq = dev_counts_format(&d->devs, &devs);
+    int gpu = dev_class_find(&d->devs, "gpu");
+    j->ngpus = gpu >= 0 ? devs.n[gpu] : 0;
+  }
   return r;
 }
 

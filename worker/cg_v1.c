@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 
 #define CPU_PERIOD_USEC 100000
@@ -85,6 +86,13 @@ cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *e
     snprintf(buf, sizeof(buf), "%" PRId64, lim->pids_max);
     if ((r = cg__write(cg->v1_fd[CG_V1_PIDS], "pids.max", buf)) < 0)
       return berr_set(err, r, "cannot set pids.max: %s", strerror(-r));
+  }
+  /* Exceptions to the inherited "a *:* rwm": open, read, write and mknod
+   * of each device the job may not have. */
+  for (size_t i = 0; i < lim->ndeny; i++) {
+    snprintf(buf, sizeof(buf), "c %u:%u rwm", major(lim->deny[i]), minor(lim->deny[i]));
+    if ((r = cg__write(cg->v1_fd[CG_V1_DEVICES], "devices.deny", buf)) < 0)
+      return berr_set(err, r, "cannot write '%s' to devices.deny: %s", buf, strerror(-r));
   }
   return 0;
 }

@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 
 #define CPU_PERIOD_USEC 100000
@@ -129,4 +132,58 @@ cg_v2__stats(struct cg_job *cg, struct job_usage *u) {
   _cleanup_free_ char *io = NULL;
   if (cg__stat_text(cg, fd, "io.stat", 65536, &io) == 0)
     cg_parse_io_stat(io, &u->io_rbytes, &u->io_wbytes);
+}
+
+/* ---- device confinement: a BPF_PROG_TYPE_CGROUP_DEVICE program ---- */
+
+static struct bpf_insn
+insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  return (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+}
+
+int
+cg_v2__deny_devices(int fd, const dev_t *deny, size_t n, struct berr *err) {
+  if (n > 4096)
+    return berr_set(err, -E2BIG, "%zu devices to deny; at most 4096", n);
+  size_t cap = 7 + 4 * n;
+  struct bpf_insn *prog = xcalloc(cap, sizeof(*prog));
+  size_t k = 0;
+  /* r2 = the device's type (access_type's low 16 bits), r3 major, r4 minor */
+  prog[k++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0, 0);
+  prog[k++] = insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff);
+  prog[k++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_1, 4, 0);
+  prog[k++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 8, 0);
+  /* not a character device: allowed (as far as this program goes) */
+  prog[k++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, (int16_t)(4 * n), BPF_DEVCG_DEV_CHAR);
+  for (size_t i = 0; i < n; i++) {
+    prog[k++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 3, (int32_t)major(deny[i]));
+    prog[k++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 2, (int32_t)minor(deny[i]));
+    prog[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+    prog[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  }
+  prog[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+  prog[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  static char license[] = "GPL";
+  union bpf_attr load = {0};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insn_cnt = (uint32_t)k;
+  load.insns = (uint64_t)(uintptr_t)prog;
+  load.license = (uint64_t)(uintptr_t)license;
+  int prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+  int r = prog_fd < 0 ? -errno : 0;
+  free(prog);
+  if (r < 0)
+    return berr_set(err, r, "cannot load the job's device program (bpf): %s", strerror(-r));
+  union bpf_attr attach = {0};
+  attach.target_fd = (uint32_t)fd;
+  attach.attach_bpf_fd = (uint32_t)prog_fd;
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach)) < 0)
+    r = -errno;
+  close(prog_fd); /* the cgroup holds the program now, until it is removed */
+  if (r < 0)
+    return berr_set(err, r, "cannot attach the job's device program to its cgroup: %s",
+                    strerror(-r));
+  return 0;
 }

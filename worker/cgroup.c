@@ -11,7 +11,8 @@
 #include <sys/statfs.h>
 #include <time.h>
 
-const char *const cg_v1_names[CG_V1_MAX] = {"cpu", "cpuacct", "memory", "pids", "cpuset"};
+const char *const cg_v1_names[CG_V1_MAX] = {"cpu",  "cpuacct", "memory",
+                                            "pids", "cpuset",  "devices"};
 
 const char *
 cg_mode_name(enum cg_mode m) {
@@ -238,6 +239,8 @@ cg_system_open(struct cg_system *sys, const char *mount, const char *mode, const
   if (want == CG_MODE_V1 || want == CG_MODE_HYBRID) {
     for (int i = 0; i < CG_V1_MAX; i++) {
       _cleanup_free_ char *root = xasprintf("%s/%s", mount, cg_v1_names[i]);
+      if (i == CG_V1_DEVICES && access(root, F_OK) != 0)
+        continue; /* optional: only device confinement needs it */
       if (i == CG_V1_CPUSET) {
         if (access(root, F_OK) != 0)
           continue; /* optional: only pinning needs it */
@@ -325,12 +328,13 @@ mkdir_job(int parent_fd, const char *name, int *ret_fd) {
 }
 
 static int
-create_dirs(struct cg_job *cg, bool pinned, struct berr *err) {
+create_dirs(struct cg_job *cg, bool pinned, bool devices, struct berr *err) {
   int r;
   if (cg->v2_parent_fd >= 0 && (r = mkdir_job(cg->v2_parent_fd, cg->name, &cg->v2_fd)) < 0)
     return berr_set(err, r, "cannot create cgroup %s (v2): %s", cg->path, strerror(-r));
   for (int i = 0; i < CG_V1_MAX; i++) {
-    if (cg->v1_parent_fd[i] < 0 || (i == CG_V1_CPUSET && !pinned))
+    if (cg->v1_parent_fd[i] < 0 || (i == CG_V1_CPUSET && !pinned) ||
+        (i == CG_V1_DEVICES && !devices))
       continue;
     r = mkdir_job(cg->v1_parent_fd[i], cg->name, &cg->v1_fd[i]);
     /* cpu and cpuacct are often one hierarchy mounted twice. */
@@ -351,8 +355,13 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
   bool pinned = lim->cpus && *lim->cpus;
   if (pinned && sys->mode != CG_MODE_V2 && sys->v1_parent_fd[CG_V1_CPUSET] < 0)
     return berr_set(err, -ENOTSUP, "CPU pinning needs the cpuset controller, not mounted here");
+  bool devices = lim->ndeny > 0;
+  if (devices && sys->mode != CG_MODE_V2 && sys->v1_parent_fd[CG_V1_DEVICES] < 0)
+    return berr_set(
+        err, -ENOTSUP,
+        "device confinement needs the devices controller (cgroup v1), not mounted here");
   struct cg_job *cg = job_new(sys, id);
-  int r = create_dirs(cg, pinned, err);
+  int r = create_dirs(cg, pinned, devices, err);
   if (r == -EEXIST) {
     /* A leftover of the same name is ours (the instance's cgroup is
      * locked by its worker: no other instance makes jobs here) and dead
@@ -365,10 +374,12 @@ cg_job_create(const struct cg_system *sys, int64_t id, const struct cg_limits *l
       cg_job_destroy(stale);
     }
     cg = job_new(sys, id);
-    r = create_dirs(cg, pinned, err);
+    r = create_dirs(cg, pinned, devices, err);
   }
   if (r == 0 && cg->mode == CG_MODE_V2)
     r = cg_v2__set_limits(cg->v2_fd, lim, err);
+  if (r == 0 && cg->mode == CG_MODE_V2 && devices)
+    r = cg_v2__deny_devices(cg->v2_fd, lim->deny, lim->ndeny, err);
   if (r == 0 && (cg->mode == CG_MODE_V1 || cg->mode == CG_MODE_HYBRID))
     r = cg_v1__set_limits(cg, lim, err);
   if (r < 0) {

@@ -21,8 +21,17 @@ enum cg_mode { CG_MODE_NONE = 0, CG_MODE_V2, CG_MODE_V1, CG_MODE_HYBRID };
 /* No blkio: on current kernels v1 blkio counts a cgroup's I/O only while
  * a throttling rule exists on the device, so v1 jobs record I/O as not
  * counted (-1) rather than a false 0. */
-/* cpuset is optional: used where mounted, and only for pinned jobs. */
-enum cg_v1_ctrl { CG_V1_CPU, CG_V1_CPUACCT, CG_V1_MEMORY, CG_V1_PIDS, CG_V1_CPUSET, CG_V1_MAX };
+/* cpuset is optional: used where mounted, and only for pinned jobs;
+ * devices likewise, only for jobs on a box with device classes. */
+enum cg_v1_ctrl {
+  CG_V1_CPU,
+  CG_V1_CPUACCT,
+  CG_V1_MEMORY,
+  CG_V1_PIDS,
+  CG_V1_CPUSET,
+  CG_V1_DEVICES,
+  CG_V1_MAX
+};
 extern const char *const cg_v1_names[CG_V1_MAX];
 
 /* Version-neutral limits; 0 means "no limit". */
@@ -31,6 +40,10 @@ struct cg_limits {
   int64_t mem;
   int64_t pids_max;
   const char *cpus; /* pin to these CPUs ("0-1"); NULL or "" = not pinned */
+  /* Character devices the job may not open (nor mknod): v1's
+   * devices.deny, v2's BPF device program. */
+  const dev_t *deny;
+  size_t ndeny;
 };
 
 /* The hierarchy (or hierarchies) and the parent cgroup that holds jobs. */
@@ -122,6 +135,10 @@ void cg_job_free(struct cg_job *cg);
 /* Backends (cg_v2.c, cg_v1.c); used by cgroup.c only. */
 int cg_v2__enable_controllers(int root_fd, const char *parent, struct berr *err);
 int cg_v2__set_limits(int fd, const struct cg_limits *lim, struct berr *err);
+/* Attaches a BPF device program to the cgroup that refuses the listed
+ * character devices and lets everything else through to the programs
+ * and rules above it (BPF_F_ALLOW_MULTI, as systemd and runc do). */
+int cg_v2__deny_devices(int fd, const dev_t *deny, size_t n, struct berr *err);
 void cg_v2__stats(struct cg_job *cg, struct job_usage *u);
 int cg_v1__cpuset_prepare(const char *root, const char *parent, struct berr *err);
 int cg_v1__set_limits(struct cg_job *cg, const struct cg_limits *lim, struct berr *err);

@@ -2,6 +2,7 @@
 #include "jobenv.h"
 #include "launch.h"
 
+#include <ctype.h>
 #include <string.h>
 
 struct envlist {
@@ -83,8 +84,91 @@ slurm_env(struct envlist *e, const struct job_rec *j, const struct passwd *pw,
   env_put(e, "SLURM_RESTART_COUNT", num);
 }
 
+/* The devices the job holds (devices.h), or false. */
+static bool
+held_devices(const struct job_rec *j, const struct dev_table *t, struct dev_set *held) {
+  return t && j->devices && *j->devices && dev_set_parse(t, j->devices, held) == 0;
+}
+
+/* Where each class's devices are (BOXQ_GPU_DEVICES=/dev/nvidia2,...) and,
+ * for class gpu, what CUDA, ROCm and OpenCL read. The job sees only its
+ * own devices, which these runtimes number from 0 (as in a container);
+ * NVIDIA_VISIBLE_DEVICES, for container runtimes that run on the host's
+ * numbering, gets the host's. */
+static void
+device_env(struct envlist *e, const struct job_rec *j, const struct dev_table *t) {
+  struct dev_set held;
+  if (!held_devices(j, t, &held))
+    return;
+  for (size_t c = 0; c < t->ncls; c++) {
+    const struct dev_class *cls = &t->cls[c];
+    size_t n = dev_set_count(&held, c);
+    if (!n)
+      continue;
+    _cleanup_free_ char *paths = xstrdup(""), *local = xstrdup(""), *global = xstrdup("");
+    size_t k = 0;
+    for (size_t i = 0; i < cls->ndev; i++) {
+      if (!dev_set_has(&held, c, i))
+        continue;
+      const char *sep = k ? "," : "";
+      char *p = xasprintf("%s%s%s", paths, sep, cls->dev[i].path);
+      char *l = xasprintf("%s%s%zu", local, sep, k);
+      char *g = xasprintf("%s%s%zu", global, sep, i);
+      free(paths);
+      free(local);
+      free(global);
+      paths = p;
+      local = l;
+      global = g;
+      k++;
+    }
+    char key[64] = "BOXQ_";
+    size_t o = strlen(key);
+    for (const char *q = cls->name; *q && o < sizeof(key) - 10; q++)
+      key[o++] = (char)toupper((unsigned char)*q);
+    snprintf(key + o, sizeof(key) - o, "_DEVICES");
+    env_put(e, key, paths);
+    if (strcmp(cls->name, "gpu") != 0)
+      continue;
+    env_put(e, "CUDA_VISIBLE_DEVICES", local);
+    env_put(e, "ROCR_VISIBLE_DEVICES", local);
+    env_put(e, "GPU_DEVICE_ORDINAL", local);
+    env_put(e, "NVIDIA_VISIBLE_DEVICES", global);
+    env_put(e, "PBS_GPUFILE", LAUNCH_GPUFILE);
+    char num[32];
+    snprintf(num, sizeof(num), "%zu", n);
+    env_put(e, "PBS_NGPUS", num);
+    if (j->dialect && !strcmp(j->dialect, "slurm")) {
+      env_put(e, "SLURM_GPUS_ON_NODE", num);
+      env_put(e, "SLURM_JOB_GPUS", global);
+      env_put(e, "SLURM_STEP_GPUS", global);
+    }
+  }
+}
+
+size_t
+jobenv_gpufile(const struct job_rec *j, const struct dev_table *t, char **ret) {
+  struct dev_set held;
+  int c = t ? dev_class_find(t, "gpu") : -1;
+  *ret = NULL;
+  if (c < 0 || !held_devices(j, t, &held) || !dev_set_count(&held, (size_t)c))
+    return 0;
+  char host[256];
+  this_host(host, sizeof(host));
+  char *out = xstrdup("");
+  for (size_t i = 0; i < t->cls[c].ndev; i++)
+    if (dev_set_has(&held, (size_t)c, i)) {
+      char *more = xasprintf("%s%s-gpu%zu\n", out, host, i);
+      free(out);
+      out = more;
+    }
+  *ret = out;
+  return strlen(out);
+}
+
 char **
-jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name) {
+jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *server_name,
+             const struct dev_table *devs) {
   struct envlist e = {0};
   env_put(&e, "HOME", pw->pw_dir);
   env_put(&e, "USER", pw->pw_name);
@@ -133,6 +217,7 @@ jobenv_build(const struct job_rec *j, const struct passwd *pw, const char *serve
     sge_env(&e, j);
   if (j->dialect && !strcmp(j->dialect, "slurm"))
     slurm_env(&e, j, pw, server_name);
+  device_env(&e, j, devs);
   return e.v;
 }
 

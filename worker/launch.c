@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "launch.h"
+#include "devview.h"
 
 #include "job.h"
 #include "jobinit.h"
@@ -350,6 +351,13 @@ job_pid1(void *arg) {
     child_fail(err_fd, errno, "cannot make the mount namespace private", NULL);
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     child_fail(err_fd, errno, "cannot mount /proc", NULL);
+  if (s->ndev_hide) {
+    /* A box with device classes: the job's /dev holds only the devices
+     * it may open (devview.h). */
+    const char *what = NULL;
+    if ((r = devview_build(s->dev_hide, s->ndev_hide, &what)) < 0)
+      child_fail(err_fd, -r, "%s", what);
+  }
   if (s->tmp_dir) {
     if (mount(s->tmp_dir, "/tmp", NULL, MS_BIND, NULL) < 0 ||
         mount(NULL, "/tmp", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
@@ -364,6 +372,8 @@ job_pid1(void *arg) {
       write_shm_file(err_fd, LAUNCH_NODEFILE, s->nodefile, s->nodefile_len);
     if (s->pe_hostfile)
       write_shm_file(err_fd, LAUNCH_PE_HOSTFILE, s->pe_hostfile, s->pe_hostfile_len);
+    if (s->gpufile)
+      write_shm_file(err_fd, LAUNCH_GPUFILE, s->gpufile, s->gpufile_len);
   }
   if (s->new_net) {
     private_sysfs(err_fd);

@@ -50,6 +50,13 @@ struct launch_spec {
   /* Grid Engine's PE_HOSTFILE, written to LAUNCH_PE_HOSTFILE; NULL: none. */
   const char *pe_hostfile;
   size_t pe_hostfile_len;
+  /* Torque's PBS_GPUFILE, written to LAUNCH_GPUFILE; NULL: none. */
+  const char *gpufile;
+  size_t gpufile_len;
+  /* Character devices the job may not have: left out of its private /dev
+   * (devview.h); none: the host's /dev. */
+  const dev_t *dev_hide;
+  size_t ndev_hide;
   const char *shell; /* qsub -S: runs the script; NULL: its #! line, else sh */
   bool umask_set;    /* qsub -W umask= gave umask; else 022 */
   /* qsub -I: the job's terminal (tty.h), its stdin, stdout, stderr and
@@ -64,6 +71,7 @@ struct launch_spec {
  * every job gets, whatever its /tmp. */
 #define LAUNCH_NODEFILE    "/dev/shm/pbs_nodefile"
 #define LAUNCH_PE_HOSTFILE "/dev/shm/pe_hostfile"
+#define LAUNCH_GPUFILE     "/dev/shm/pbs_gpufile"
 
 struct launched {
   pid_t init_pid; /* in the shepherd's PID namespace */

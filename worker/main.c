@@ -225,6 +225,12 @@ main(int argc, char **argv) {
     goto out;
   }
   log_debug("job init program: %s", init_path);
+  /* The same classes boxqd counts: which of the box's devices a job may
+   * open follows from them and the devices it was given. */
+  if (dev_table_load(&w.cfg, "", &w.devs, &err) < 0) {
+    log_error("%s: %s", w.cfg.config_path ? w.cfg.config_path : "configuration", err.msg);
+    goto out;
+  }
   /* Each instance's jobs in a cgroup of its own, which its worker locks:
    * two instances on one machine (a test beside production) never take
    * each other's job-1 for a leftover. */
@@ -336,6 +342,7 @@ out:
   closep(&w.spool_lock_fd);
   cg_system_close(&w.sys);
   usercache_free(&w.users);
+  dev_table_free(&w.devs);
   cfg_free(&w.cfg);
   return rc;
 }

@@ -14,6 +14,7 @@
  * Whatever happens, a job ends with JOBDIR/result, the record the worker
  * hands to the scheduler. */
 #include "shepherd.h"
+#include "devview.h"
 #include "handover.h"
 #include "jobenv.h"
 #include "launch.h"
@@ -597,6 +598,19 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
   if (private_tmp && sh->set->tmp_root && (r = make_tmp(sh, err)) < 0)
     return r;
   const struct shepherd_settings *set = sh->set;
+  /* The devices it holds; all the others of the box it may not open. */
+  struct dev_set held = {{{0}}};
+  if (sh->job.devices && *sh->job.devices && dev_set_parse(set->devs, sh->job.devices, &held) < 0)
+    return berr_set(err, -EINVAL,
+                    "the job holds devices %s, which this worker does not know (are boxqd's and "
+                    "the worker's [devices] sections the same?)",
+                    sh->job.devices);
+  _cleanup_free_ dev_t *deny = NULL;
+  size_t ndeny = jobdev_deny(set->devs, &held, &deny);
+  if (ndeny && sh->sys.mode == CG_MODE_NONE)
+    return berr_set(err, -ENOTSUP,
+                    "this box has device classes, and without cgroups no job's devices can be "
+                    "kept to it");
   if (sh->sys.mode == CG_MODE_NONE) {
     /* The worker runs with allow_no_cgroups: namespaces and walltime
      * still apply, limits do not, and the record says so. */
@@ -604,7 +618,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
              "ran without cgroup limits: no usable cgroups (allow_no_cgroups = true)");
     end->cgroup = xstrdup("none");
   } else {
-    struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids, sh->job.cpus};
+    struct cg_limits lim = {sh->job.ncpus, sh->job.mem, sh->job.pids, sh->job.cpus, deny, ndeny};
     if ((r = cg_job_create(&sh->sys, sh->job.id, &lim, &sh->cg, err)) < 0)
       return r;
     end->cgroup = xasprintf("%s:%s", cg_mode_name(sh->cg->mode), sh->cg->path);
@@ -617,7 +631,9 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
         0)
       return r;
   }
-  char **envp = jobenv_build(&sh->job, &pw, set->server);
+  char **envp = jobenv_build(&sh->job, &pw, set->server, set->devs);
+  _cleanup_free_ char *gpufile = NULL;
+  size_t gpufile_len = jobenv_gpufile(&sh->job, set->devs, &gpufile);
   _cleanup_free_ char *nodefile = NULL;
   size_t nodefile_len = jobenv_nodefile(&sh->job, &nodefile);
   _cleanup_free_ char *pe_hostfile = NULL;
@@ -648,6 +664,10 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
       .nodefile_len = nodefile_len,
       .pe_hostfile = pe_hostfile_len ? pe_hostfile : NULL,
       .pe_hostfile_len = pe_hostfile_len,
+      .gpufile = gpufile,
+      .gpufile_len = gpufile_len,
+      .dev_hide = deny,
+      .ndev_hide = ndeny,
       .shell = sh->job.shell && *sh->job.shell ? sh->job.shell : NULL,
       .umask_set = sh->job.umask && *sh->job.umask,
       .umask = sh->job.umask ? (mode_t)(strtol(sh->job.umask, NULL, 8) & 0777) : 0,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cgroup.h"
+#include "devices.h"
 #include "job.h"
 #include "usercache.h"
 
@@ -26,7 +27,8 @@ struct shepherd_settings {
   const char *spool;    /* the worker's spool directory, named while idle */
   const char *tty_dir;  /* where interactive jobs' terminals listen (ttyproto.h) */
   int64_t kill_grace_sec, sample_sec;
-  const struct arg_area *args; /* to rename the child (all 0: unknown) */
+  const struct dev_table *devs; /* the box's device classes (devices.h) */
+  const struct arg_area *args;  /* to rename the child (all 0: unknown) */
   /* The worker's socket: jobs come in (handover.h), and the
    * shepherd writes a job's id (int64_t) once that job's result is
    * written. Its end (EOF) means: no more jobs, exit once idle. */

@@ -212,6 +212,7 @@ shep_fork(struct worker *w, struct wshep **ret) {
       .tty_dir = w->cfg.tty_dir,
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
+      .devs = &w->devs,
       .args = &w->args,
   };
   int sv[2];

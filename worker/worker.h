@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cfg.h"
+#include "devices.h"
 #include "cgroup.h"
 #include "conn.h"
 #include "idmap.h"
@@ -54,6 +55,7 @@ struct wjob {
 
 struct worker {
   struct boxq_config cfg;
+  struct dev_table devs; /* device classes, read at start (devices.h) */
   uv_loop_t *loop;
   struct cg_system sys;
   int init_fd;                   /* boxq-init, every job's PID 1 (launch_open_init) */

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -129,6 +130,10 @@ struct job_run {
   /* on_tty: the job gets a pseudo-terminal as stdin/stdout/stderr and
    * controlling terminal (qsub -I); out is what it wrote there. */
   bool on_tty;
+  /* Devices the job may not have: denied by its cgroup's BPF program and
+   * left out of its private /dev. */
+  const dev_t *deny;
+  size_t ndeny;
 };
 
 static void
@@ -147,9 +152,17 @@ static int
 run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, struct job_run *jr) {
   int freeze_ms = jr->freeze_ms;
   bool on_tty = jr->on_tty;
+  const dev_t *deny = jr->deny;
+  size_t ndeny = jr->ndeny;
   memset(jr, 0, sizeof(*jr));
   jr->freeze_ms = freeze_ms;
   jr->on_tty = on_tty;
+  jr->deny = deny;
+  jr->ndeny = ndeny;
+  struct cg_limits with_devices = *lim;
+  with_devices.deny = deny;
+  with_devices.ndeny = ndeny;
+  lim = &with_devices;
   int master = -1, slave = -1;
   if (on_tty) {
     master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -183,7 +196,9 @@ run_job(const char *script, const struct cg_limits *lim, int kill_after_ms, stru
                              .init_fd = init_fd,
                              .parent_pidfd = -1,
                              .on_tty = on_tty,
-                             .tty_fd = slave};
+                             .tty_fd = slave,
+                             .dev_hide = deny,
+                             .ndev_hide = ndeny};
   double t0 = mono();
   int r = launch_job(&spec, jr->cg, &jr->l, &err);
   close(sfd);
@@ -434,6 +449,34 @@ main(int argc, char **argv) {
   } else
     CHECK(0, "the interactive job launched on a pseudo-terminal");
   jr.on_tty = false;
+
+  /* Devices: /dev/full is another job's. The BPF device program refuses
+   * it under any name (EPERM), the private /dev leaves it out, and every
+   * other device works as before. */
+  dev_t full = makedev(1, 7);
+  CHECK(mknod("/tmp/cg2/full-alias", S_IFCHR | 0666, full) == 0, "an alias node of /dev/full");
+  snprintf(script, sizeof(script),
+           "#!/bin/sh\n"
+           "(exec 3< /tmp/cg2/full-alias) 2>&1 | sed 's/.*: /alias: /'\n"
+           "[ -e /dev/full ] && echo full-visible || echo full-hidden\n"
+           "head -c 3 /dev/zero | wc -c | sed 's/^ */zero-read:/'\n"
+           "[ -c /dev/null ] && echo null-visible\n"
+           "[ -d /dev/pts ] && [ -c /dev/ptmx ] && echo pts-there\n");
+  jr.deny = &full;
+  jr.ndeny = 1;
+  if (run_job(script, &lim, 0, &jr) == 0) {
+    CHECK(strstr(jr.out, "alias: Operation not permitted") != NULL,
+          "a denied device opened by another name: EPERM from the BPF program (%s)", jr.out);
+    CHECK(strstr(jr.out, "full-hidden") != NULL, "the private /dev leaves the device out");
+    CHECK(strstr(jr.out, "zero-read:3") != NULL, "other devices still work");
+    CHECK(strstr(jr.out, "null-visible") && strstr(jr.out, "pts-there"),
+          "and the rest of /dev is there (pts, ptmx)");
+    finish_job(&jr);
+  } else
+    CHECK(0, "the device-confined job launched");
+  jr.deny = NULL;
+  jr.ndeny = 0;
+  unlink("/tmp/cg2/full-alias");
 
   /* A job whose PID 1 exits takes every process with it. */
   snprintf(script, sizeof(script), "#!/bin/sh\nsetsid sleep 1004 &\nexit 7\n");

@@ -40,8 +40,9 @@ host=$(submit -h torque-host-feature.pbs)
 check "a named host with a feature: its CPUs" test "$(res "$host" ncpus)" = 2
 check "  naccesspolicy kept" test "$(res "$host" naccesspolicy)" = singlejob
 check "  feature and arch kept" test "$(res "$host" feature)/$(res "$host" arch)" = ib/x86_64
-gpu=$(submit -h torque-gpus.pbs)
-check "gpus in a node spec: recorded with it" test "$(res "$gpu" nodes)" = 1:ppn=1:gpus=1
+gpu=$("$BIN/qsub" -h torque-gpus.pbs 2>&1)
+check "gpus in a node spec on a box without GPUs: refused, said" \
+  has "$gpu" "asks for 1 gpu device; this box has none"
 site_out=$("$BIN/qsub" -h site-resources.pbs 2>&1 > site.id)
 site=$(sed 's/\..*//' site.id)
 check "a site's own resources are accepted" test -n "$site"

@@ -24,6 +24,15 @@ for f in "$CORPUS"/*.sh; do
   name=$(basename "$f")
   sed "s|@WORK@|$WORK|g" "$f" > "$WORK/$name"
   id=$(sbatch --parsable -H "$WORK/$name" 2> "$T/corpus.err")
+  refused=$(sed -n 's/^# expect refused: //p' "$f")
+  if [ -n "$refused" ]; then
+    # What this box cannot give (a GPU it lacks) is refused, as real
+    # Slurm refuses it, saying why.
+    check "corpus $name: refused ($(head -c 120 "$T/corpus.err"))" \
+      test -z "$id" -a -n "$(grep -E -- "$refused" "$T/corpus.err")"
+    n=$((n + 1))
+    continue
+  fi
   if [ -z "$id" ]; then
     fail "corpus $name: not submitted: $(cat "$T/corpus.err")"
     continue

@@ -470,6 +470,7 @@ struct sim_job {
   int dep;                /* index of the job it depends on, or -1 */
   enum dep_kind dep_kind; /* with dep */
   bool fails;             /* ends with a non-zero exit status */
+  int16_t gpus;           /* devices of class 0 */
   /* outcome */
   bool started, done, never;
   int64_t start, end;
@@ -488,6 +489,10 @@ struct sim {
   int64_t usage_at[4];
   size_t npasses, nbackfilled, max_running_of_array;
   int64_t now;
+  /* Devices: the most held at once, and GPU-seconds per user, accounted
+   * as the jobs end (what qacct sums). */
+  int64_t max_gpus_held;
+  int64_t gpu_seconds[4];
 };
 
 static enum dep_status
@@ -521,7 +526,8 @@ sim_pass(struct sim *s) {
                            .qtime = j->submit,
                            .stime = j->start,
                            .array_id = j->array_id,
-                           .array_limit = j->array_limit};
+                           .array_limit = j->array_limit,
+                           .dev = {j->gpus}};
     if (j->started && !j->done)
       run[nrun++] = sj;
     else if (!j->started && !j->never && j->submit <= s->now && sim_dep(s, j) == DEP_SATISFIED) {
@@ -561,6 +567,13 @@ sim_pass(struct sim *s) {
     if (j->id == res.reserved_id && res.reserved_time < j->promised)
       j->promised = res.reserved_time;
   }
+  /* Devices are never held beyond the box's. */
+  int64_t held = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->jobs[i].started && !s->jobs[i].done)
+      held += s->jobs[i].gpus;
+  if (held > s->max_gpus_held)
+    s->max_gpus_held = held;
   /* The array cap holds at every instant. */
   for (size_t i = 0; i < s->n; i++) {
     if (!s->jobs[i].array_id || !s->jobs[i].started || s->jobs[i].done)
@@ -595,6 +608,7 @@ sim_run(struct sim *s) {
         s->usage[j->user] =
             sched_decay(s->usage[j->user], s->now - s->usage_at[j->user], s->half_life) + used;
         s->usage_at[j->user] = s->now;
+        s->gpu_seconds[j->user] += j->gpus * j->runtime;
       }
     }
     bool changed = true;
@@ -853,6 +867,86 @@ sim_user_limit(void **state) {
   assert_int_equal(jobs[7].start, 50);
 }
 
+/* Devices are consumable like CPUs: a job asking for more than are free
+ * waits (and is reserved for); a CPU job behind it starts at once even
+ * without walltimes, as it takes nothing the GPU job waits for; a GPU
+ * job behind it does not, as it would. */
+static void
+devices_are_consumable(void **state) {
+  (void)state;
+  struct sched_job run[] = {{.id = 1, .ncpus = 1, .mem = 1, .stime = 900, .dev = {3}}};
+  struct sched_job q[] = {
+      {.id = 2, .ncpus = 1, .mem = 1, .qtime = 10, .dev = {2}}, /* 1 of 4 free: waits */
+      {.id = 3, .ncpus = 4, .mem = 1, .qtime = 20},             /* CPU job: starts */
+      {.id = 4, .ncpus = 1, .mem = 1, .qtime = 30, .dev = {1}}, /* would take the last GPU */
+      {.id = 5, .ncpus = 1, .mem = 1, .qtime = 40, .dev = {5}}, /* more than the box */
+      {.id = 6, .ncpus = 3, .mem = 1, .qtime = 50},             /* would eat job 2's CPU */
+      {.id = 7, .ncpus = 4, .mem = 1, .qtime = 60},             /* 3 CPUs free: does not fit */
+  };
+  struct sched_input in = input(8, 8 * GB, q, 6, run, 1);
+  in.cap.dev[0] = 4;
+  struct pass p;
+  plan(&in, &p);
+  assert_int_equal(p.v[0].reason, SR_RESERVED);
+  assert_int_equal(p.v[1].reason, SR_START);
+  assert_int_equal(p.v[2].reason, SR_PRIORITY);
+  assert_int_equal(p.v[3].reason, SR_TOO_BIG);
+  /* 8 CPUs: 1 held, 4 to job 3: 3 free, of which job 2 needs 1 */
+  assert_int_equal(p.v[4].reason, SR_PRIORITY);
+  assert_int_equal(p.v[5].reason, SR_RESOURCES);
+  assert_int_equal(p.res.nstarts, 1);
+  assert_int_equal(p.res.reserved_id, 2);
+  /* A job with devices never follows into a place (the ready set). */
+  struct sched_slot slots[] = {{.job = run[0]}};
+  struct sched_job same[] = {{.id = 8, .ncpus = 1, .mem = 1, .qtime = 10, .dev = {1}}};
+  struct sched_follow follows[4];
+  in = input(8, 8 * GB, same, 1, run, 1);
+  in.cap.dev[0] = 3; /* all held */
+  in.slots = slots;
+  in.nslots = 1;
+  in.max_depth = 2;
+  p.res = (struct sched_result){
+      .verdict = p.v, .starts = p.starts, .follows = follows, .max_follows = 4};
+  assert_int_equal(sched_plan(&in, &p.res), 0);
+  assert_int_equal(p.res.nstarts, 0);
+  assert_int_equal(p.res.nfollows, 0);
+}
+
+/* A day on a 4-GPU, 16-CPU box: trainings that hold every GPU for hours,
+ * without walltimes, from two users, and a stream of CPU jobs from a
+ * third. The CPU jobs never wait for the GPU jobs: each starts when it is
+ * submitted. No more than 4 GPUs are ever held, and the GPU-seconds
+ * accounted per user are what each user's jobs held. */
+static void
+sim_cpu_jobs_never_wait_for_gpus(void **state) {
+  (void)state;
+  struct sim_job jobs[48];
+  size_t n = 0;
+  for (int k = 0; k < 8; k++) {
+    jobs[n] = sj(n + 1, (uint32_t)(k % 2), 2, k * 60, 4 * 3600, 0);
+    jobs[n++].gpus = k % 3 == 0 ? 4 : 2;
+  }
+  for (int k = 0; k < 40; k++)
+    jobs[n] = sj(n + 1, 2, 2, 600 + k * 1800, 1200, 0), n++;
+  struct sim s = {.jobs = jobs, .n = n, .queues = &open_queue, .nqueues = 1};
+  s.cap = (struct sched_capacity){.ncpus = 16, .mem = 64 * GB, .dev = {4}};
+  s.params = fifo_params();
+  sim_run(&s);
+  int64_t want[2] = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    assert_true(jobs[i].done);
+    if (jobs[i].gpus)
+      want[jobs[i].user] += jobs[i].gpus * jobs[i].runtime;
+    else
+      assert_int_equal(jobs[i].start, jobs[i].submit); /* never waited */
+  }
+  assert_true(s.max_gpus_held <= 4);
+  assert_int_equal(s.max_gpus_held, 4);
+  assert_int_equal(s.gpu_seconds[0], want[0]);
+  assert_int_equal(s.gpu_seconds[1], want[1]);
+  assert_int_equal(s.gpu_seconds[2], 0);
+}
+
 int
 main(void) {
   const struct CMUnitTest tests[] = {
@@ -874,6 +968,8 @@ main(void) {
       cmocka_unit_test(sim_backfill_never_delays_the_top_job),
       cmocka_unit_test(sim_no_starvation_of_a_big_job),
       cmocka_unit_test(sim_array_cap),
+      cmocka_unit_test(devices_are_consumable),
+      cmocka_unit_test(sim_cpu_jobs_never_wait_for_gpus),
       cmocka_unit_test(sim_dependency_chains),
       cmocka_unit_test(sim_user_limit),
   };

@@ -99,8 +99,15 @@ lists(void **state) {
   assert_int_equal(res_parse_list("mem=2gb", &r, NULL, &err), 0);
   assert_int_equal(r.ncpus, 2);
   assert_int_equal(r.mem, 2LL << 30);
-  assert_true(res_parse_list("gpus=1", &r, NULL, &err) < 0);
-  assert_non_null(strstr(err.msg, "gpus"));
+  /* Device counts are whole numbers, recorded as written (devices.c
+   * turns them into a class's count). */
+  assert_int_equal(res_parse_list("gpus=1", &r, NULL, &err), 0);
+  assert_true(res_parse_list("ngpus=lots", &r, NULL, &err) < 0);
+  assert_non_null(strstr(err.msg, "ngpus"));
+  assert_int_equal(res_parse_list("nodes=2:ppn=2:gpus=3", &r, NULL, &err), 0);
+  assert_int_equal(r.node_gpus, 6);
+  assert_int_equal(res_parse_list("select=2:ncpus=1:ngpus=2+1:ncpus=1", &r, NULL, &err), 0);
+  assert_int_equal(r.node_gpus, 4);
   assert_true(res_parse_list("mem=lots", &r, NULL, &err) < 0);
   assert_non_null(strstr(err.msg, "mem"));
   assert_true(res_parse_list("ncpus=0", &r, NULL, &err) < 0);

@@ -1,10 +1,10 @@
 #!/bin/bash
-# A GPU request and a site's placement options, recorded.
+# A GPU request and a site's placement options: on a box without GPUs,
+# refused as real Slurm refuses it.
 #SBATCH --gres=gpu:1
 #SBATCH --constraint=avx2
 #SBATCH --qos=normal
 #SBATCH --exclusive
 #SBATCH -J gpujob
-# expect Job_Name = gpujob
-# expect Resource_List.gpus = 1
+# expect refused: asks for 1 gpu device; this box has none
 nvidia-smi

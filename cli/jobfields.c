@@ -329,6 +329,26 @@ get_exec_gpus(const struct job_rec *j, const char *server, struct fval *v) {
   set_str(v, out);
 }
 
+/* NVML's samples, said as samples: "75% (sampled 3 times)"; nothing
+ * without them. */
+static void
+get_gpu_utilization(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  if (HAS_USAGE && j->usage.gpu_samples > 0)
+    set_fmt(v, "%lld%% (sampled %lld time%s)", (long long)j->usage.gpu_util,
+            (long long)j->usage.gpu_samples, j->usage.gpu_samples == 1 ? "" : "s");
+}
+
+static void
+get_gpu_mem_peak(const struct job_rec *j, const char *server, struct fval *v) {
+  (void)server;
+  char size[32];
+  if (!HAS_USAGE || j->usage.gpu_samples <= 0)
+    return;
+  res_format_size(j->usage.gpu_mem_peak, size, sizeof(size));
+  set_fmt(v, "%s (sampled)", size);
+}
+
 /* Devices held times the wall time, in hours, per class: "gpu=1.50". */
 static void
 get_device_hours(const struct job_rec *j, const char *server, struct fval *v) {
@@ -470,6 +490,8 @@ static const struct job_field acct_list[] = {
     {"req_devices", get_req_devices},
     {"devices", get_exec_devices},
     {"device_hours", get_device_hours},
+    {"gpu_utilization", get_gpu_utilization},
+    {"gpu_mem_peak", get_gpu_mem_peak},
     {"req_walltime", get_req_walltime},
     {"req_cput", get_req_cput},
     {"req_nodes", get_nodect},

@@ -164,6 +164,9 @@ static const struct cfg_key cfg_table[] = {
      "seconds between SIGTERM and SIGKILL at walltime or qdel"},
     {"worker", "sample_interval", CFG_DURATION, OFF(sample_interval), "10", 1, 3600, NULL,
      "seconds between usage samples of running jobs (qstat -f resources_used)"},
+    {"worker", "nvml_library", CFG_STR, OFF(nvml_library), "libnvidia-ml.so.1", 0, 0, NULL,
+     "NVIDIA's management library, loaded (never linked) to sample jobs' GPU utilisation and "
+     "memory where the driver has it; empty: never"},
     {"worker", "shepherd_idle", CFG_DURATION, OFF(shepherd_idle), "60", 0, 86400, NULL,
      "seconds a shepherd is kept for the next job once its job is done (at most one idle per "
      "CPU); 0: a new shepherd for every job"},

@@ -96,6 +96,7 @@ struct boxq_config {
   int64_t kill_grace;      /* seconds between SIGTERM and SIGKILL */
   char *scheduler_user;    /* the account boxqd runs as; only it (and root) reach the worker */
   int64_t sample_interval; /* seconds between usage samples of running jobs */
+  char *nvml_library;      /* NVIDIA's management library, for GPU samples; "" none */
   int64_t shepherd_idle;   /* seconds an idle shepherd is kept; 0: none is */
   char *job_tmp;           /* memory (tmpfs in the job) or disk (below job_tmp_dir) */
   char *job_tmp_dir;       /* where per-job /tmp directories live; "" = state_dir/tmp */

@@ -144,7 +144,8 @@ add_nodes(struct dev_node **v, size_t *n, const char *list, bool optional, struc
       globfree(&g);
       return berr_set(err, -EIO, "%s: cannot expand %s", where, w);
     }
-    qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), cmp_natural);
+    if (g.gl_pathc)
+      qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), cmp_natural);
     int r = 0;
     for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
       r = add_node(v, n, g.gl_pathv[i], err, where);
@@ -254,7 +255,8 @@ dev_table_detect(const char *root, struct dev_table *t) {
     }
   if (d)
     closedir(d);
-  qsort(names, nnames, sizeof(char *), cmp_natural);
+  if (nnames)
+    qsort(names, nnames, sizeof(char *), cmp_natural);
   for (size_t i = 0; i < nnames && c.ndev < DEV_PER_CLASS_MAX; i++)
     if (add_node(&c.dev, &c.ndev, names[i], &ignored, "") == 0)
       c.dev[c.ndev - 1].near_cpus = nvidia_near_cpus(root, minor(c.dev[c.ndev - 1].rdev));

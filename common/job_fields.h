@@ -109,6 +109,9 @@
   X(oom_events, I64, U_OOM_EVENTS)                                                                 \
   X(mem_max_events, I64, U_MEM_MAX_EVENTS)                                                         \
   X(swap_peak, I64, U_SWAP_PEAK)                                                                   \
+  X(gpu_samples, I64, U_GPU_SAMPLES)                                                               \
+  X(gpu_util, I64, U_GPU_UTIL)                                                                     \
+  X(gpu_mem_peak, I64, U_GPU_MEM_PEAK)                                                             \
   X(final, BOOL, U_FINAL)
 
 /* The C type of each kind. */

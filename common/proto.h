@@ -213,6 +213,9 @@ enum proto_tag {
   U_MEM_MAX_EVENTS,
   U_SWAP_PEAK,
   U_FINAL,
+  U_GPU_SAMPLES,  /* NVML samples taken; 0: nothing is claimed */
+  U_GPU_UTIL,     /* the GPUs' utilisation, percent, averaged over the samples */
+  U_GPU_MEM_PEAK, /* the most GPU memory in use at a sample, bytes */
 };
 
 /* T_FLAGS of MSG_STAT. */

@@ -17,6 +17,7 @@
 #include "devview.h"
 #include "handover.h"
 #include "jobenv.h"
+#include "nvml.h"
 #include "launch.h"
 #include "log.h"
 #include "rmtree.h"
@@ -35,6 +36,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -90,7 +92,53 @@ struct shepherd {
    * not been handed yet: handled once this one runs, if they name it. */
   const struct signalfd_siginfo *early;
   int nearly;
+  /* The GPUs it holds, as NVML numbers them (their minors), and what was
+   * sampled of them. */
+  unsigned gpu_minors[DEV_PER_CLASS_MAX];
+  size_t ngpu_minors;
+  struct gpu_samples gpu;
 };
+
+/* NVIDIA's library: loaded by the first job that holds GPUs, kept for the
+ * shepherd's next jobs. */
+static struct nvml *nvml;
+static bool nvml_tried;
+
+/* The job's GPUs (class gpu) as NVML knows them, and NVML if it is there. */
+static void
+gpu_sampling_prepare(struct shepherd *sh, const struct dev_set *held) {
+  sh->ngpu_minors = 0;
+  sh->gpu = (struct gpu_samples){0};
+  int c = dev_class_find(sh->set->devs, "gpu");
+  if (c < 0 || !dev_set_count(held, (size_t)c))
+    return;
+  const struct dev_class *cls = &sh->set->devs->cls[c];
+  for (size_t i = 0; i < cls->ndev; i++)
+    if (dev_set_has(held, (size_t)c, i))
+      sh->gpu_minors[sh->ngpu_minors++] = minor(cls->dev[i].rdev);
+  if (!nvml_tried) {
+    nvml_tried = true;
+    nvml = nvml_open(sh->set->nvml_library);
+    log_debug("NVML (%s): %s", sh->set->nvml_library, nvml ? "loaded" : "not available");
+  }
+}
+
+static void
+gpu_sample(struct shepherd *sh) {
+  int64_t mem;
+  int util;
+  if (nvml && sh->ngpu_minors &&
+      nvml_sample(nvml, sh->gpu_minors, sh->ngpu_minors, &mem, &util) == 0)
+    gpu_samples_add(&sh->gpu, mem, util);
+}
+
+/* Sampled only: without samples nothing is claimed (all 0). */
+static void
+gpu_usage(const struct shepherd *sh, struct job_usage *u) {
+  u->gpu_samples = sh->gpu.count;
+  u->gpu_util = sh->gpu.count ? sh->gpu.util_sum / sh->gpu.count : 0;
+  u->gpu_mem_peak = sh->gpu.count ? sh->gpu.mem_peak : 0;
+}
 
 /* At most this many requests are kept for a job not handed over yet. */
 #define MAX_EARLY 16
@@ -333,6 +381,7 @@ static void
 write_snapshot(struct shepherd *sh) {
   struct job_rec snap = {.id = sh->job.id, .has_usage = true};
   cg_job_stats(sh->cg, &snap.usage);
+  gpu_usage(sh, &snap.usage);
   snap.usage.final = false;
   snap.usage.wall_usec = now_mono_usec() - sh->start_mono;
   struct pbuf b = {0};
@@ -365,6 +414,10 @@ supervise(struct shepherd *sh) {
   int64_t cput_every = sh->cg && sh->job.cput > 0 ? CPUT_CHECK_USEC : 0;
   int64_t next_cput = cput_every ? sh->start_mono + cput_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
+  /* GPUs: a first sample a second in (a short job gets one), then one
+   * every sample_interval. */
+  int64_t gpu_every = nvml && sh->ngpu_minors ? sh->set->sample_sec * 1000000 : 0;
+  int64_t next_gpu = gpu_every ? sh->start_mono + 1000000 : 0;
   for (int i = 0; i < sh->nearly; i++)
     handle_signal(sh, &sh->early[i]); /* only those naming this job apply */
   for (;;) {
@@ -400,6 +453,10 @@ supervise(struct shepherd *sh) {
       cg_job_sample(sh->cg);
       next_peak = now + peak_every;
     }
+    if (next_gpu && now >= next_gpu) {
+      gpu_sample(sh);
+      next_gpu = now + gpu_every;
+    }
     if (next_snap && now >= next_snap) {
       write_snapshot(sh);
       next_snap = now + snap_every;
@@ -408,6 +465,7 @@ supervise(struct shepherd *sh) {
     int64_t next = min_deadline(clock_runs ? sh->walltime_at : 0, sh->kill_at);
     next = min_deadline(next, min_deadline(clock_runs ? sh->warn_at : 0, sh->freeze_at));
     next = min_deadline(min_deadline(next, next_peak), min_deadline(next_snap, next_cput));
+    next = min_deadline(next, next_gpu);
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)
       timeout = 0;
@@ -465,6 +523,7 @@ collect(struct shepherd *sh, struct job_rec *end) {
       log_error("job %lld: processes remain in cgroup %s", (long long)end->id, sh->cg->path);
     cg_job_stats(sh->cg, u);
   }
+  gpu_usage(sh, u);
   u->wall_usec = end_mono - sh->start_mono;
   u->ru_utime_usec = tv_usec(ru.ru_utime);
   u->ru_stime_usec = tv_usec(ru.ru_stime);
@@ -607,6 +666,7 @@ run(struct shepherd *sh, struct job_rec *end, struct berr *err) {
                     sh->job.devices);
   _cleanup_free_ dev_t *deny = NULL;
   size_t ndeny = jobdev_deny(set->devs, &held, &deny);
+  gpu_sampling_prepare(sh, &held);
   if (ndeny && sh->sys.mode == CG_MODE_NONE)
     return berr_set(err, -ENOTSUP,
                     "this box has device classes, and without cgroups no job's devices can be "

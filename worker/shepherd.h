@@ -28,6 +28,7 @@ struct shepherd_settings {
   const char *tty_dir;  /* where interactive jobs' terminals listen (ttyproto.h) */
   int64_t kill_grace_sec, sample_sec;
   const struct dev_table *devs; /* the box's device classes (devices.h) */
+  const char *nvml_library;     /* for GPU samples (nvml.h); "" none */
   const struct arg_area *args;  /* to rename the child (all 0: unknown) */
   /* The worker's socket: jobs come in (handover.h), and the
    * shepherd writes a job's id (int64_t) once that job's result is

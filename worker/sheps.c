@@ -213,6 +213,7 @@ shep_fork(struct worker *w, struct wshep **ret) {
       .kill_grace_sec = w->cfg.kill_grace,
       .sample_sec = w->cfg.sample_interval,
       .devs = &w->devs,
+      .nvml_library = w->cfg.nvml_library,
       .args = &w->args,
   };
   int sv[2];

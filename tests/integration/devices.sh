@@ -26,9 +26,13 @@ mknod -m 666 "$DEVD/gpu1" c 1 8
 mknod -m 666 "$DEVD/gpu2" c 1 9
 mknod -m 666 "$DEVD/gpu3" c 1 5
 mknod -m 666 "$DEVD/ctl" c 1 11
-start_boxq "[scheduler]" "ncpus = 8" "mem = 4gb" "default_mem = 64mb" \
+# NVML: a stand-in library (tests/helpers/fake_nvml.c): GPU minor m is
+# (m % 10) * 10 percent busy with m + 1 GiB in use.
+start_boxq "nvml_library = $BUILD/tests/fakenvml/libnvidia-ml.so.1" "sample_interval = 1" \
+  "[scheduler]" "ncpus = 8" "mem = 4gb" "default_mem = 64mb" \
   "[devices gpu]" "nodes = $DEVD/gpu[0-3]" "common_nodes = $DEVD/ctl"
 trap cleanup EXIT
+trap 'exit 1' TERM INT
 cd "$WORK"
 # The same devices under other names, outside /dev: the kernel, not the
 # view, must refuse them.
@@ -97,7 +101,7 @@ check "its /dev shows its two devices" has "$outa" "^view: ctl gpu${ia%%,*} gpu$
 
 # ---- waiting for devices, and a CPU job that does not wait behind ----
 probe c.sh ""
-c=$("$BIN/sbatch" --parsable --gres=gpu:2 -o "$WORK/c.out" c.sh)
+c=$(HOLD=30 "$BIN/sbatch" --parsable --gres=gpu:2 -o "$WORK/c.out" c.sh)
 c=${c%%;*}
 sleep 1
 check "--gres=gpu:2 waits: one GPU is free" test "$(jfield "$c" job_state)" = Q
@@ -134,6 +138,14 @@ sum=$("$BIN/qacct" --by user --json)
 gh=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["groups"][0]["gpu_hours"])' <<< "$sum")
 check "qacct --by user sums GPU-hours ($gh)" python3 -c "import sys; sys.exit(0 if $gh > 0 else 1)"
 check "the table has a GPU h column" has "$("$BIN/qacct" --by queue)" "GPU h"
+# a's GPUs as NVML numbers them: the minors of gpu0..3 are 7, 8, 9, 5.
+minor_of() { case $1 in 0) echo 7 ;; 1) echo 8 ;; 2) echo 9 ;; 3) echo 5 ;; esac; }
+m1=$(minor_of "${ia%%,*}")
+m2=$(minor_of "${ia##*,}")
+util=$(((m1 % 10 * 10 + m2 % 10 * 10) / 2))
+check "NVML: utilisation sampled, and said to be ($util%)" has "$acct" "gpu_utilization +$util% \(sampled [0-9]+ times?\)"
+check "NVML: peak GPU memory, sampled ($((m1 + m2 + 2))gb)" has "$acct" "gpu_mem_peak +$((m1 + m2 + 2))gb \(sampled\)"
+check "a CPU job claims no GPU figures" test -z "$("$BIN/qacct" -j "$d" | grep gpu_)"
 
 # ---- bad requests ----
 out=$(echo true | "$BIN/qsub" -l ngpus=5 2>&1)
@@ -153,7 +165,7 @@ check "a bad class name: file:line" has "$out" "bad.ini:4: .*device class name"
 
 # ---- near one another, and CPUs near them (pin_cpus) ----
 stop_daemons
-sed -i -e 's/^\[scheduler\]$/[scheduler]\npin_cpus = true/' \
+sed -i -e 's/^\[scheduler\]$/[scheduler]\npin_cpus = true/' -e 's|^nvml_library = .*|nvml_library = /nonexistent/libnvidia-ml.so.1|' \
   -e "s|^nodes = $DEVD/gpu\\[0-3\\]\$|&\\nlocal_cpus = 0 0 1 1|" "$BOXQ_CONFIG"
 start_worker
 start_sched
@@ -169,4 +181,5 @@ check "pbsnodes shows where each device is near" has "$("$BIN/pbsnodes" -a)" "de
 "$BIN/qdel" "$x" "$y" > /dev/null
 wait_job "$x" 20
 wait_job "$y" 20
+check "without NVML nothing is claimed of the GPUs" test -z "$("$BIN/qacct" -j "$x" | grep gpu_)"
 finish

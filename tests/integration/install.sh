@@ -15,7 +15,8 @@ check "cmake --install into an empty DESTDIR succeeds" test "$rc" = 0
 P=$T/dest/opt/boxq
 for f in bin/boxq sbin/boxqd sbin/boxq-worker libexec/boxq/boxq-init share/man/man1/qsub.1 \
   share/man/man1/pbsnodes.1 share/man/man1/qwait.1 share/man/man1/qpeek.1 share/man/man1/qmove.1 share/man/man1/qmod.1 share/man/man1/sbatch.1 share/man/man1/squeue.1 share/man/man1/sacct.1 share/man/man1/scancel.1 share/man/man1/scontrol.1 share/man/man1/sinfo.1 share/man/man1/srun.1 \
-  share/man/man8/boxq-worker.8 share/man/man8/qmgr.8 share/man/man8/qstop.8 share/man/man8/qrun.8; do
+  share/man/man8/boxq-worker.8 share/man/man8/qmgr.8 share/man/man8/qstop.8 share/man/man8/qrun.8 \
+  share/doc/boxq/examples/boxq-8gpu.ini; do
   check "installs $f" test -f "$P/$f"
 done
 links=0

@@ -127,6 +127,11 @@ cmd_qalter(struct cli_ctx *ctx, int argc, char **argv) {
     flags |= ALTER_JOIN;
     j.join = o.join;
   }
+  if (o.res.nsite) {
+    /* Other systems' forms and device counts (ngpus=2), merged there. */
+    flags |= ALTER_RESOURCES;
+    j.resources = res_site_string(&o.res);
+  }
   if (!flags) {
     cli_error(ctx, "nothing to alter");
     goto out;

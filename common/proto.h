@@ -276,7 +276,8 @@ enum alter_flags {
   ALTER_ERR_PATH = 1 << 10,
   ALTER_JOIN = 1 << 11,
   ALTER_ARRAY_LIMIT = 1 << 12,
-  ALTER_QUEUE = 1 << 13, /* qmove */
+  ALTER_QUEUE = 1 << 13,     /* qmove */
+  ALTER_RESOURCES = 1 << 14, /* the site's forms and device counts, merged */
 };
 
 /* A growable buffer that frames and encodes one or more messages. */

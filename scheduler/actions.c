@@ -268,6 +268,27 @@ act_alter(struct boxqd *d, struct job_rec *j, struct conn *c, const struct pmsg 
     free(*dst);
     *dst = xstrdup(p);
   }
+  if (flags & ALTER_RESOURCES) {
+    /* The forms given replace those of the same name; the device request
+     * follows from the result, checked as at submission. */
+    struct res_request have = {0}, given = {0};
+    struct res_policy pol = {.unknown = RES_UNKNOWN_IGNORE};
+    if (j->resources && *j->resources)
+      res_parse_list(j->resources, &have, &pol, NULL);
+    pol = cfg_res_policy(&d->cfg);
+    r = a.resources && *a.resources ? res_parse_list(a.resources, &given, &pol, err)
+                                    : berr_set(err, -EINVAL, "no resources to alter");
+    if (r == 0) {
+      res_merge(&have, &given);
+      free(j->resources);
+      j->resources = res_site_string(&have);
+      r = check_site_resources(d, j, err);
+    }
+    res_request_free(&have);
+    res_request_free(&given);
+    if (r < 0)
+      goto out;
+  }
   if (j->ncpus < 1 || j->ncpus > d->cap.ncpus || j->mem < 1 || j->mem > d->cap.mem ||
       j->walltime < 0 || j->walltime > RES_DURATION_MAX || j->pids < 0 || j->pids > RES_PIDS_MAX ||
       j->priority < -1024 || j->priority > 1023 || j->array_limit < 0 || j->join < JOIN_NONE ||

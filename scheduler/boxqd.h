@@ -100,6 +100,9 @@ int server_start(struct boxqd *d);
 
 /* requests.c: one handler per client request; each sends one reply. */
 void req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m);
+/* A job's resources in other systems' forms, checked against this
+ * server's policy; sets its device request (devreq, ngpus) from them. */
+int check_site_resources(struct boxqd *d, struct job_rec *j, struct berr *err);
 /* Root, managers and operators may act on any job. */
 bool may_act_on_any(struct boxqd *d, struct conn *c);
 

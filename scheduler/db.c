@@ -140,11 +140,13 @@ static const char *const stmt_sql[ST_MAX] = {
         "j.end_reason, j.exit_status, u.cpu_usec, u.mem_peak, u.wall_usec, u.oom_kills "
         "FROM jobs j LEFT JOIN job_usage u ON u.job_id = j.id WHERE j.id = ?",
     /* qalter: an array job and its tasks that have not started change together. */
-    [ST_ALTER] = "UPDATE jobs SET name = ?2, priority = ?3, ncpus = ?4, mem = ?5, walltime = ?6, "
-                 "pids = ?7, rerunnable = ?8, out_path = ?9, err_path = ?10, join_oe = ?11, "
-                 "array_limit = ?12, exec_time = ?13, mtime = ?14, "
-                 "depend = CASE WHEN id = ?1 THEN ?15 ELSE depend END, queue = ?16 "
-                 "WHERE id = ?1 OR (array_id <> 0 AND array_id = ?1 AND state IN ('Q','H','W'))",
+    [ST_ALTER] =
+        "UPDATE jobs SET name = ?2, priority = ?3, ncpus = ?4, mem = ?5, walltime = ?6, "
+        "pids = ?7, rerunnable = ?8, out_path = ?9, err_path = ?10, join_oe = ?11, "
+        "array_limit = ?12, exec_time = ?13, mtime = ?14, "
+        "depend = CASE WHEN id = ?1 THEN ?15 ELSE depend END, queue = ?16, resources = ?17, "
+        "devreq = ?18, ngpus = ?19 "
+        "WHERE id = ?1 OR (array_id <> 0 AND array_id = ?1 AND state IN ('Q','H','W'))",
 /* Holds and ends of jobs that have not started: the job, or an array
  * job with every task that has not started. */
 #define UNSTARTED                                                                                  \

@@ -238,6 +238,9 @@ db_alter(struct db *db, const struct job_rec *j, int64_t now) {
   sqlite3_bind_int64(s, 14, now);
   db__bind_text(s, 15, j->depend ? j->depend : "");
   db__bind_text(s, 16, j->queue);
+  db__bind_text(s, 17, j->resources ? j->resources : "");
+  db__bind_text(s, 18, j->devreq ? j->devreq : "");
+  sqlite3_bind_int64(s, 19, j->ngpus);
   return db__step_done(db, s);
 }
 

@@ -252,7 +252,7 @@ apply_group_list(struct job_rec *j, const char *owner, gid_t primary, struct ber
 /* Resources as other systems write them, kept by qsub: checked again
  * against this server's multinode and unknown_resource (qsub applied the
  * configuration it read, which may not be this server's). */
-static int
+int
 check_site_resources(struct boxqd *d, struct job_rec *j, struct berr *err) {
   /* Which devices, and how many, are the server's to say. */
   free(j->devreq);

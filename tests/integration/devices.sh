@@ -26,11 +26,13 @@ mknod -m 666 "$DEVD/gpu1" c 1 8
 mknod -m 666 "$DEVD/gpu2" c 1 9
 mknod -m 666 "$DEVD/gpu3" c 1 5
 mknod -m 666 "$DEVD/ctl" c 1 11
+mknod -m 600 "$DEVD/fpga0" c 1 4
 # NVML: a stand-in library (tests/helpers/fake_nvml.c): GPU minor m is
 # (m % 10) * 10 percent busy with m + 1 GiB in use.
 start_boxq "nvml_library = $BUILD/tests/fakenvml/libnvidia-ml.so.1" "sample_interval = 1" \
   "[scheduler]" "ncpus = 8" "mem = 4gb" "default_mem = 64mb" \
-  "[devices gpu]" "nodes = $DEVD/gpu[0-3]" "common_nodes = $DEVD/ctl"
+  "[devices gpu]" "nodes = $DEVD/gpu[0-3]" "common_nodes = $DEVD/ctl" \
+  "[devices fpga]" "nodes = $DEVD/fpga0"
 trap cleanup EXIT
 trap 'exit 1' TERM INT
 cd "$WORK"
@@ -130,6 +132,15 @@ check "Grid Engine's -l gpu=1 gets the one left ($left)" test "$(jfield "$e" exe
 wait_job "$b" 20
 wait_job "$c" 20
 
+# ---- a class of the site's own ----
+f=$(echo 'echo "fpga: $BOXQ_FPGA_DEVICES"; ls '"$DEVD"' | tr "\n" " "' | submit -N fpga -l fpga=1)
+wait_job "$f" 20
+check "-l fpga=1 holds the class's device" test "$(jfield "$f" exec_devices)" = fpga:0
+check "and is told where it is" has "$(cat "$WORK"/fpga.o"$f")" "^fpga: $DEVD/fpga0$"
+check "its /dev shows it, and no GPU" has "$(cat "$WORK"/fpga.o"$f")" "^fpga0 $"
+out=$(echo true | "$BIN/qsub" -l fpga=2 2>&1)
+check "more of it than the box has: refused" has "$out" "asks for 2 fpga devices; this box has 1"
+
 # ---- accounting ----
 acct=$("$BIN/qacct" -j "$a")
 check "qacct -j: the devices held" has "$acct" "devices +gpu:"
@@ -155,6 +166,14 @@ check "a count that is no number: refused, named" has "$out" "ngpus 'two' is not
 out=$(echo true | "$BIN/qsub" -l select=1:ncpus=1:ngpus=9 2>&1)
 check "select's ngpus counts too" has "$out" "asks for 9 gpu devices"
 check "nothing was queued by those" test -z "$("$BIN/qstat" 2>&1 | grep -E 'STDIN')"
+h=$(echo true | submit -h -l ngpus=1)
+"$BIN/qalter" -l ngpus=3 "$h"
+check "qalter -l ngpus=3 changes the request" has "$(jfield "$h" Resource_List.ngpus)" "^3$"
+out=$("$BIN/qalter" -l ngpus=9 "$h" 2>&1)
+check "qalter beyond the box: refused, counted" has "$out" "asks for 9 gpu devices; this box has 4"
+"$BIN/qrls" "$h"
+wait_job "$h" 20
+check "and the job runs with three" has "$(jfield "$h" exec_devices)" "^gpu:[0-3],[0-3],[0-3]$"
 bad=$T/bad.ini
 printf '[boxq]\nstate_dir = %s\n[devices gpu]\nnodes = %s\n' "$T/badstate" "$BOXQ_CONFIG" > "$bad"
 out=$("$BUILD/scheduler/boxqd" -c "$bad" 2>&1)

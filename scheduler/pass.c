@@ -357,8 +357,10 @@ start_jobs(struct boxqd *d, struct pass_input *p, const struct sched_result *res
   int r = 0;
   struct planned_start *st = NULL;
   size_t *entry = NULL, n = 0;
-  struct places held;
-  r = places_held(d, &held);
+  /* Which CPUs and devices are free matters only when jobs get their own. */
+  struct places held = {.d = d};
+  if (d->cfg.pin_cpus || d->devs.ncls)
+    r = places_held(d, &held);
   if (r == 0)
     r = resolve_plan(d, p, res, &st, &entry, &n);
   if (r == 0)

@@ -124,6 +124,7 @@ lists(void **state) {
   assert_true(res_parse_list("pids=0", &r, NULL, &err) < 0);
   assert_true(res_parse_list("pids=99999999", &r, NULL, &err) < 0);
   assert_true(res_parse_list("", &r, NULL, &err) < 0);
+  res_request_free(&r);
 }
 
 static void

@@ -376,7 +376,8 @@ dev_request_from_resources(const struct dev_table *t, const char *resources, str
   struct res_request req = {0};
   struct res_policy pol = {.unknown = RES_UNKNOWN_IGNORE};
   int r = res_parse_list(resources, &req, &pol, err);
-  /* The gpu class: the last of the explicit counts, else nodes'/select's. */
+  /* The gpu class: ngpus, gpus or gpu (several: the last of these names),
+   * else nodes' or select's. */
   static const char *const gpu_forms[] = {"ngpus", "gpus", "gpu"};
   for (size_t i = 0; r == 0 && i < ARRAY_SIZE(gpu_forms); i++) {
     _cleanup_free_ char *v = site_value(&req, gpu_forms[i]);
@@ -388,10 +389,9 @@ dev_request_from_resources(const struct dev_table *t, const char *resources, str
                    DEV_PER_CLASS_MAX);
     else {
       _cleanup_free_ char *form = xasprintf("%s=%s", gpu_forms[i], v);
-      ret->n[0] = 0;
       int c = dev_class_find(t, "gpu");
       if (c >= 0)
-        ret->n[c] = 0;
+        ret->n[c] = 0; /* a later form replaces an earlier one */
       r = count_for(t, "gpu", form, n, ret, err);
     }
     req.node_gpus = 0; /* an explicit count wins */

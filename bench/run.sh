@@ -15,7 +15,8 @@
 #   peers      task-spooler (tsp) and nq, the same workload, when installed
 # Every job of the boxq workloads is checked to have run exactly once and
 # been accounted; a failure there exits non-zero. Speed is only reported.
-# Environment: N (2000), QSUB_N (1000), ARRAY_N (100000), SMALL=1 for a
+# Environment: N (2000), QSUB_N (1000), ARRAY_N (100000), IDLE_S (60: seconds
+# the idle rows count the daemons' wakeups over), SMALL=1 for a
 # quick correctness run (what the test suite does), OUTPUTS=disk to write
 # the jobs' output files on the file system of /var/tmp instead of a tmpfs.
 #
@@ -31,8 +32,10 @@ build=$(cd "$build" && pwd)
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (jobs get cgroups)" >&2; exit 1; }
 if [ "${SMALL:-0}" = 1 ]; then
   N=${N:-40} QSUB_N=${QSUB_N:-20} ARRAY_N=${ARRAY_N:-1000} PASS_N=2000 HIST_N=20000
+  IDLE_S=${IDLE_S:-5}
 else
   N=${N:-2000} QSUB_N=${QSUB_N:-1000} ARRAY_N=${ARRAY_N:-100000} PASS_N=100000 HIST_N=1000000
+  IDLE_S=${IDLE_S:-60}
 fi
 CPUS=$(nproc)
 T=$(mktemp -d /var/tmp/boxq-bench.XXXXXX)
@@ -266,6 +269,32 @@ b=$EPOCHREALTIME
 del_s=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
 stop_boxq
 
+# ---- idle: how often the daemons wake with nothing to do ----
+# Each time a thread is scheduled in counts (the third field of every
+# thread's schedstat): the wakeups of boxqd, the worker and its idle
+# shepherds, over IDLE_S seconds of an empty queue, after a settling
+# second. The baseline is the goal: once a second.
+wakeups() { # PID...: times their threads were scheduled in so far
+  local p n=0 f
+  for p in "$@"; do
+    for f in /proc/"$p"/task/*/schedstat; do
+      [ -r "$f" ] && n=$((n + $(awk '{ print $3 }' "$f" 2> /dev/null || echo 0)))
+    done
+  done
+  echo "$n"
+}
+start_boxq
+sleep 1
+shepherds() { pgrep -f "boxq-shepherd (idle )?$SPOOL" | tr '\n' ' '; }
+w_s0=$(wakeups "$SCHED_PID")
+w_w0=$(wakeups "$WORKER_PID" $(shepherds))
+sleep "$IDLE_S"
+w_s1=$(wakeups "$SCHED_PID")
+w_w1=$(wakeups "$WORKER_PID" $(shepherds))
+idle_sched=$((w_s1 - w_s0))
+idle_worker=$((w_w1 - w_w0))
+stop_boxq
+
 # ---- one scheduling pass, and history at scale ----
 pass=$("$build/bench/sched_pass" -n "$PASS_N" -k 5 "$T" | awk '/whole pass/ { print $NF }')
 hist=$(FINISHED=$HIST_N QUEUED=10000 REPEAT=3 bash "$top/bench/history.sh" "$build" 2>/dev/null)
@@ -321,6 +350,8 @@ row "qsub latency p99" "$q99 ms" "" ""
 row "qsub -J 1-$ARRAY_N (one call)" "$arr_s s" "" ""
 row "qdel of that array (one call)" "$del_s s" "" ""
 row "scheduling pass, $PASS_N queued jobs" "$pass ms" "" ""
+row "idle $IDLE_S s: boxqd wakeups" "$idle_sched" "$IDLE_S" "$(ratio "$idle_sched" "$IDLE_S")"
+row "idle $IDLE_S s: worker + shepherds wakeups" "$idle_worker" "$IDLE_S" "$(ratio "$idle_worker" "$IDLE_S")"
 read -r e b < <(hval "qstat (every queued job")
 row "qstat, 10000 queued + $HIST_N finished" "$b ms" "$e ms" "$(ratio "$b" "$e")"
 read -r e b < <(hval "qacct --by user")

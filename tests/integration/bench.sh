@@ -21,6 +21,8 @@ check "  qsub latency" grep -qE "^qsub latency p50 .* ms" "$T/out"
 check "  the array" grep -qE "^qsub -J 1-1000 \(one call\) +[0-9.]+ s" "$T/out"
 check "  the scheduling pass" grep -qE "^scheduling pass, 2000 queued jobs +[0-9.]+ ms" "$T/out"
 check "  qstat at scale" grep -qE "^qstat, 10000 queued \+ 20000 finished +[0-9.]+ ms" "$T/out"
+check "  the idle daemons' wakeups" grep -qE "^idle 5 s: boxqd wakeups +[0-9]+ +5 +[0-9.]+" "$T/out"
+check "  and the worker's" grep -qE "^idle 5 s: worker \+ shepherds wakeups +[0-9]+ +5 +[0-9.]+" "$T/out"
 check "no cgroup of the benchmark is left" sh -c "! ls -d /sys/fs/cgroup/*/boxq-bench-* /sys/fs/cgroup/boxq-bench-* 2>/dev/null | grep -q ."
 T=$OUT/none # finish looks for daemon logs in $T; this test starts none itself
 finish

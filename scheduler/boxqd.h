@@ -152,6 +152,9 @@ struct places {
   struct dev_set devs; /* held by running jobs */
   int64_t ncpus, mem;  /* held in all */
 };
+/* suspend_releases = cpus: a suspended job's CPUs are the policy's to
+ * give and no longer its place's (its memory and devices stay held). */
+bool sched_frees_cpus(const struct boxqd *d, bool suspended);
 /* What the running (and dispatched) jobs hold. */
 int places_held(struct boxqd *d, struct places *h);
 /* Chooses job id's devices (dev: how many of each class) and, with

@@ -87,18 +87,11 @@ collect_queued(void *ud, const struct db_sched_row *row) {
   return 0;
 }
 
-/* suspend_releases = cpus: a frozen job's CPUs are the policy's to give
- * (its memory is still held). */
-static bool
-frees_cpus(const struct boxqd *d, bool suspended) {
-  return suspended && streq(d->cfg.suspend_releases, "cpus");
-}
-
 static int
 collect_running(void *ud, const struct db_sched_row *row) {
   struct pass_input *p = ud;
   struct sched_job j = sched_job_of(p->d, row);
-  if (frees_cpus(p->d, row->suspended))
+  if (sched_frees_cpus(p->d, row->suspended))
     j.ncpus = 0;
   if (j.dev[0] == INT16_MAX)
     j.dev[0] = 0; /* a class since removed: nothing of this box */

@@ -8,11 +8,9 @@
 
 #include <string.h>
 
-/* suspend_releases = cpus: a frozen job's CPUs are the policy's to give
- * (its memory and devices are still held). */
-static bool
-frees_cpus(const struct boxqd *d, const struct job_rec *j) {
-  return j->suspended_at != 0 && streq(d->cfg.suspend_releases, "cpus");
+bool
+sched_frees_cpus(const struct boxqd *d, bool suspended) {
+  return suspended && streq(d->cfg.suspend_releases, "cpus");
 }
 
 static int
@@ -20,7 +18,8 @@ held_by(void *ud, struct job_rec *j) {
   struct places *h = ud;
   struct cpuset s;
   struct dev_set devs;
-  if (!frees_cpus(h->d, j) && j->cpus && *j->cpus && cpuset_parse(j->cpus, &s) == 0)
+  if (!sched_frees_cpus(h->d, j->suspended_at != 0) && j->cpus && *j->cpus &&
+      cpuset_parse(j->cpus, &s) == 0)
     for (size_t i = 0; i < ARRAY_SIZE(s.bits); i++)
       h->cpus.bits[i] |= s.bits[i];
   if (j->devices && *j->devices && dev_set_parse(&h->d->devs, j->devices, &devs) == 0)

@@ -16,8 +16,9 @@ static const char qacct_usage[] =
     "Usage: qacct [-j job_id ...] [-u user[,user...]] [-q queue[,queue...]]\n"
     "             [-A account[,...]] [-P project[,...]] [--since WHEN] [--until WHEN]\n"
     "             [--state reason[,reason...]] [--by user|queue|day|account|project]\n"
-    "             [--csv | --json] [--limit N]\n"
+    "             [--csv | --json] [--limit N] [--recount]\n"
     "  without -j: one line per finished job (or, with --by, sums per group)\n"
+    "  --recount  with --by: sum the jobs themselves, not the summaries kept as they end\n"
     "  -j         the full accounting record of each job named (ID[] an array's tasks)\n"
     "  WHEN       now, today, yesterday, 2026-11-01, '2026-11-01 12:00', -7d, -12h, -30m, @EPOCH\n"
     "  reason     completed, failed, timeout, out-of-memory, cancelled, lost, launch-failed,\n"
@@ -377,7 +378,16 @@ records(struct cli_ctx *ctx, char **ids, int n, enum out_form form) {
 
 int
 cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
-  enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_STATE, OPT_BY, OPT_CSV, OPT_JSON, OPT_LIMIT };
+  enum {
+    OPT_SINCE = 1000,
+    OPT_UNTIL,
+    OPT_STATE,
+    OPT_BY,
+    OPT_CSV,
+    OPT_JSON,
+    OPT_LIMIT,
+    OPT_RECOUNT
+  };
   static const struct option opts[] = {{"help", no_argument, NULL, '?'},
                                        {"since", required_argument, NULL, OPT_SINCE},
                                        {"until", required_argument, NULL, OPT_UNTIL},
@@ -386,8 +396,9 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
                                        {"csv", no_argument, NULL, OPT_CSV},
                                        {"json", no_argument, NULL, OPT_JSON},
                                        {"limit", required_argument, NULL, OPT_LIMIT},
+                                       {"recount", no_argument, NULL, OPT_RECOUNT},
                                        {0}};
-  bool by_id = false;
+  bool by_id = false, recount = false;
   const char *users = NULL, *queues = NULL, *by = NULL, *accounts = NULL, *projects = NULL;
   int64_t since = 0, until = 0, reasons = 0, limit = 0, now = (int64_t)time(NULL);
   enum out_form form = OUT_TABLE;
@@ -450,6 +461,9 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
           return 2;
         }
         break;
+      case OPT_RECOUNT:
+        recount = true;
+        break;
       default:
         fputs(qacct_usage, o == '?' && optopt == 0 ? stdout : stderr);
         return 2;
@@ -465,6 +479,10 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
       return 2;
     }
     return records(ctx, argv + optind, argc - optind, form);
+  }
+  if (recount && !by) {
+    cli_error(ctx, "--recount sums groups: it goes with --by");
+    return 2;
   }
   if (optind != argc) {
     cli_error(ctx, "unexpected '%s' (job ids go with -j)", argv[optind]);
@@ -496,6 +514,8 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
     pb_str(&b, A_GROUP_BY, by);
   if (limit)
     pb_i64(&b, A_LIMIT, limit);
+  if (recount)
+    pb_i64(&b, A_RECOUNT, 1);
   pb_end(&b);
   struct pmsg reply;
   if (cli_call(ctx, &b, &reply, false) < 0)

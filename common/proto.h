@@ -92,6 +92,7 @@ enum proto_tag {
   A_LIMIT,     /* i64: most job rows (newest first is not implied: by end time) */
   A_ACCOUNT,   /* str, may repeat */
   A_PROJECT,   /* str, may repeat */
+  A_RECOUNT,   /* i64 1: summaries summed from the jobs themselves (qacct --recount) */
   /* qacct summary row fields (inside T_GROUP) */
   G_KEY = 40,
   G_JOBS,

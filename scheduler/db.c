@@ -193,6 +193,24 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_CRON_RUNS] = "SELECT spec, command, due, at, job_id, outcome FROM cron_runs WHERE uid = ? "
                      "ORDER BY uid DESC, due DESC LIMIT ?",
     [ST_CRON_PRUNE] = "DELETE FROM cron_runs WHERE uid = ? AND due < ?",
+/* The summaries of hours marked dirty: recounted from the jobs, then
+ * their days from their hours (schema 019). */
+#define ACCT_KEY "owner, queue, account, project, end_reason"
+#define ACCT_SUMS                                                                                  \
+  "SUM(jobs), SUM(oom_kills), SUM(cpu_usec), SUM(wall_usec), SUM(cpu_alloc_usec), "                \
+  "MAX(mem_peak), SUM(gpu_usec)"
+    [ST_ACCT_DIRTY] = "SELECT hour FROM acct_dirty ORDER BY hour",
+    [ST_ACCT_HOUR_DROP] = "DELETE FROM acct_hour WHERE hour = ?1",
+    [ST_ACCT_HOUR_COUNT] = "INSERT INTO acct_hour SELECT hour, " ACCT_KEY ", " ACCT_SUMS
+                           " FROM acct_job WHERE etime >= ?1 * 3600 AND etime < ?1 * 3600 + 3600 "
+                           "GROUP BY hour, " ACCT_KEY,
+    [ST_ACCT_DAY_DROP] = "DELETE FROM acct_day WHERE day = ?1",
+    [ST_ACCT_DAY_SUM] = "INSERT INTO acct_day SELECT ?1, " ACCT_KEY ", " ACCT_SUMS
+                        " FROM acct_hour WHERE hour >= ?1 * 24 AND hour < ?1 * 24 + 24 "
+                        "GROUP BY " ACCT_KEY,
+    [ST_ACCT_DIRTY_CLEAR] = "DELETE FROM acct_dirty",
+#undef ACCT_KEY
+#undef ACCT_SUMS
     [ST_TX_BEGIN] = "BEGIN IMMEDIATE",
     [ST_TX_COMMIT] = "COMMIT",
     [ST_TX_SAVEPOINT] = "SAVEPOINT part",
@@ -333,6 +351,12 @@ db_open(const char *path, struct db **ret, struct berr *err) {
       goto fail;
     }
   }
+  /* Summaries a migration or an import left to recount. */
+  if ((r = db_begin(db)) < 0 || (r = db_commit(db)) < 0) {
+    r = berr_set(err, r, "cannot recount the accounting summaries of %s: %s", path,
+                 db->last_error[0] ? db->last_error : sqlite3_errmsg(db->sql));
+    goto fail;
+  }
   *ret = db;
   return 0;
 fail:
@@ -400,7 +424,9 @@ db_relaxed(struct db *db) {
 
 int
 db_commit(struct db *db) {
-  int r = run(db, ST_TX_COMMIT);
+  int r = db__acct_settle(db);
+  if (r == 0)
+    r = run(db, ST_TX_COMMIT);
   if (r < 0)
     db_rollback(db);
   end_relaxed(db);
@@ -836,6 +862,13 @@ db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
 
 int
 db_job_ended(struct db *db, const struct job_rec *e) {
+  /* The usage first: the end adds the job to the accounting summaries
+   * (schema 019), usage and all, in one step. */
+  if (e->has_usage) {
+    int r = bind_usage_and_step(db, db__stmt(db, ST_USAGE), e->id, &e->usage);
+    if (r < 0)
+      return r;
+  }
   sqlite3_stmt *s = db__stmt(db, ST_ENDED);
   int i = 1;
   sqlite3_bind_int(s, i++, e->end_reason);
@@ -850,10 +883,7 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   db__bind_text(s, i++, e->comment);
   db__bind_text(s, i++, e->cgroup);
   sqlite3_bind_int64(s, i++, e->id);
-  int r = db__step_done(db, s);
-  if (r < 0 || !e->has_usage)
-    return r;
-  return bind_usage_and_step(db, db__stmt(db, ST_USAGE), e->id, &e->usage);
+  return db__step_done(db, s);
 }
 
 struct event_rows {
@@ -957,9 +987,10 @@ db__collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n) {
 
 int
 db_check_plans(struct db *db, struct berr *err) {
-  /* Statements meant to read everything: qstat -x lists all jobs, and the
-   * fair-share table holds one row per user. */
-  static const enum stmt_id whole[] = {ST_LIST_ALL, ST_LIST_ALL_FULL, ST_USAGE_LOAD};
+  /* Statements meant to read everything: qstat -x lists all jobs, the
+   * fair-share table holds one row per user, acct_dirty the hours to
+   * recount. */
+  static const enum stmt_id whole[] = {ST_LIST_ALL, ST_LIST_ALL_FULL, ST_USAGE_LOAD, ST_ACCT_DIRTY};
   int bad = 0;
   for (int i = 0; i < ST_MAX; i++) {
     bool allowed = false;

@@ -201,6 +201,7 @@ struct db_acct_filter {
   const char *queues;   /* the same for queues */
   const char *accounts; /* and for accounts (qsub -A) */
   const char *projects; /* and for projects (qsub -P) */
+  bool recount;         /* summaries summed from the jobs, not the kept ones */
 };
 enum db_acct_key {
   ACCT_BY_USER,

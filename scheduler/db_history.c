@@ -4,6 +4,7 @@
 #include "db_internal.h"
 
 #include <string.h>
+#include <time.h>
 
 /* ---- counts for qstat -B and -Q ---- */
 
@@ -92,32 +93,141 @@ group_row(sqlite3_stmt *s, void *ud) {
   return gr->cb(gr->ud, &g);
 }
 
+/* ---- the summaries kept as jobs end (schema 019) ---- */
+
+/* One statement with one integer parameter. */
+static int
+step_with(struct db *db, enum stmt_id id, int64_t v) {
+  sqlite3_stmt *s = db__stmt(db, id);
+  sqlite3_bind_int64(s, 1, v);
+  return db__step_done(db, s);
+}
+
+int
+db__acct_settle(struct db *db) {
+  int64_t *hours;
+  size_t n;
+  int r = db__collect_ids(db, db__stmt(db, ST_ACCT_DIRTY), &hours, &n);
+  if (r < 0 || n == 0)
+    return r;
+  /* One hour at a time: a range of end times the index answers. */
+  for (size_t i = 0; r == 0 && i < n; i++)
+    if ((r = step_with(db, ST_ACCT_HOUR_DROP, hours[i])) == 0)
+      r = step_with(db, ST_ACCT_HOUR_COUNT, hours[i]);
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    if (i > 0 && hours[i] / 24 == hours[i - 1] / 24)
+      continue; /* sorted: a day's hours are together */
+    if ((r = step_with(db, ST_ACCT_DAY_DROP, hours[i] / 24)) == 0)
+      r = step_with(db, ST_ACCT_DAY_SUM, hours[i] / 24);
+  }
+  if (r == 0)
+    r = db__step_done(db, db__stmt(db, ST_ACCT_DIRTY_CLEAR));
+  free(hours);
+  return r;
+}
+
+/* Where each part of [since, until) is read from: whole UTC days from
+ * acct_day, whole hours from acct_hour, the rest (less than an hour at
+ * each end) from the jobs. Every range is [lo, hi); an empty one is
+ * [0, 0). */
+struct acct_spans {
+  int64_t raw_a[2], hour_a[2], day[2], hour_b[2], raw_b[2];
+};
+
+static int64_t
+div_up(int64_t a, int64_t b) {
+  return a / b + (a % b > 0);
+}
+
+static void
+acct_spans(int64_t since, int64_t until, bool use_days, bool raw_only, struct acct_spans *sp) {
+  memset(sp, 0, sizeof(*sp));
+  since = since > 0 ? since : 0;
+  until = until > 0 ? until : INT64_MAX;
+  if (until <= since)
+    return;
+  int64_t h0 = div_up(since, 3600), h1 = until / 3600;
+  if (raw_only || h0 >= h1) {
+    sp->raw_a[0] = since, sp->raw_a[1] = until;
+    return;
+  }
+  sp->raw_a[0] = since, sp->raw_a[1] = h0 * 3600;
+  sp->raw_b[0] = h1 * 3600, sp->raw_b[1] = until;
+  int64_t d0 = div_up(h0, 24), d1 = h1 / 24;
+  if (!use_days || d0 >= d1) {
+    sp->hour_a[0] = h0, sp->hour_a[1] = h1;
+    return;
+  }
+  sp->hour_a[0] = h0, sp->hour_a[1] = d0 * 24;
+  sp->day[0] = d0, sp->day[1] = d1;
+  sp->hour_b[0] = d1 * 24, sp->hour_b[1] = h1;
+}
+
+/* Whether local days are made of whole UTC hours at t (not in India,
+ * Nepal or Newfoundland: there days are summed from the jobs). */
+static bool
+whole_hour_zone(int64_t t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  return localtime_r(&tt, &tm) && tm.tm_gmtoff % 3600 == 0;
+}
+
+#define ACCT_FILTER                                                                                \
+  "((?3 >> end_reason) & 1) = 1 "                                                                  \
+  "AND (?4 IS NULL OR instr(?4, char(31) || owner || char(31)) > 0) "                              \
+  "AND (?5 IS NULL OR instr(?5, char(31) || queue || char(31)) > 0) "                              \
+  "AND (?6 IS NULL OR instr(?6, char(31) || account || char(31)) > 0) "                            \
+  "AND (?7 IS NULL OR instr(?7, char(31) || project || char(31)) > 0)"
+#define ACCT_PART                                                                                  \
+  "SELECT %s AS k, end_reason, jobs, oom_kills, cpu_usec, wall_usec, cpu_alloc_usec, mem_peak, "   \
+  "gpu_usec FROM %s WHERE %s >= ?%d AND %s < ?%d AND " ACCT_FILTER
+
 int
 db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key key, db_group_cb cb,
                void *ud) {
   static const char *const keys[] = {
-      [ACCT_BY_USER] = "j.owner",
-      [ACCT_BY_QUEUE] = "j.queue",
-      [ACCT_BY_DAY] = "date(j.etime, 'unixepoch', 'localtime')",
-      [ACCT_ALL] = "'all'",
-      [ACCT_BY_ACCOUNT] = "j.account",
-      [ACCT_BY_PROJECT] = "j.project",
+      [ACCT_BY_USER] = "owner", [ACCT_BY_QUEUE] = "queue",     [ACCT_BY_DAY] = NULL,
+      [ACCT_ALL] = "'all'",     [ACCT_BY_ACCOUNT] = "account", [ACCT_BY_PROJECT] = "project",
   };
   if ((unsigned)key >= ARRAY_SIZE(keys))
     return -EINVAL;
+  if (sqlite3_get_autocommit(db->sql)) {
+    /* Marks left by a write outside a transaction: settled first. */
+    int r = db_begin(db);
+    if (r < 0 || (r = db_commit(db)) < 0)
+      return r;
+  }
+  bool by_day = key == ACCT_BY_DAY;
+  const char *hour_key = by_day ? "date(hour * 3600, 'unixepoch', 'localtime')" : keys[key];
+  const char *raw_key = by_day ? "date(etime, 'unixepoch', 'localtime')" : keys[key];
+  int64_t now = (int64_t)time(NULL);
+  bool raw_only =
+      f->recount ||
+      (by_day && (!whole_hour_zone(f->since > 0 ? f->since : 0) || !whole_hour_zone(now)));
+  struct acct_spans sp;
+  acct_spans(f->since, f->until, !by_day, raw_only, &sp);
+  _cleanup_free_ char *day_part =
+      xasprintf(ACCT_PART, keys[key] ? keys[key] : "''", "acct_day", "day", 12, "day", 13);
+  _cleanup_free_ char *hour_a = xasprintf(ACCT_PART, hour_key, "acct_hour", "hour", 10, "hour", 11);
+  _cleanup_free_ char *hour_b = xasprintf(ACCT_PART, hour_key, "acct_hour", "hour", 14, "hour", 15);
+  _cleanup_free_ char *raw_a = xasprintf(ACCT_PART, raw_key, "acct_job", "etime", 8, "etime", 9);
+  _cleanup_free_ char *raw_b = xasprintf(ACCT_PART, raw_key, "acct_job", "etime", 16, "etime", 17);
   _cleanup_free_ char *sql = xasprintf(
-      "SELECT %s AS k, COUNT(*), SUM(j.end_reason = %d), SUM(j.end_reason IN (%d, %d, %d, %d, "
-      "%d, %d)), "
-      "SUM(j.end_reason = %d), SUM(COALESCE(u.oom_kills, 0)), SUM(j.end_reason IN (%d, %d)), "
-      "SUM(COALESCE(u.cpu_usec, 0)), SUM(COALESCE(u.wall_usec, 0)), "
-      "SUM(j.ncpus * COALESCE(u.wall_usec, 0)), MAX(COALESCE(u.mem_peak, 0)), "
-      "SUM(j.ngpus * COALESCE(u.wall_usec, 0))" FROM ACCT_WHERE "GROUP BY k ORDER BY k",
-      keys[key], END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_CPUTIME,
-      END_TIMEOUT, END_CANCELLED, END_DEPENDENCY);
+      "SELECT k, SUM(jobs), SUM((end_reason = %d) * jobs), "
+      "SUM((end_reason IN (%d, %d, %d, %d, %d, %d)) * jobs), SUM((end_reason = %d) * jobs), "
+      "SUM(oom_kills), SUM((end_reason IN (%d, %d)) * jobs), SUM(cpu_usec), SUM(wall_usec), "
+      "SUM(cpu_alloc_usec), MAX(mem_peak), SUM(gpu_usec) FROM (%s UNION ALL %s UNION ALL %s "
+      "UNION ALL %s UNION ALL %s) GROUP BY k ORDER BY k",
+      END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_CPUTIME,
+      END_TIMEOUT, END_CANCELLED, END_DEPENDENCY, day_part, hour_a, hour_b, raw_a, raw_b);
   sqlite3_stmt *s;
   int r = acct_prepare(db, sql, f, &s);
   if (r < 0)
     return r;
+  int64_t bounds[] = {sp.raw_a[0], sp.raw_a[1],  sp.hour_a[0], sp.hour_a[1], sp.day[0],
+                      sp.day[1],   sp.hour_b[0], sp.hour_b[1], sp.raw_b[0],  sp.raw_b[1]};
+  for (size_t i = 0; i < ARRAY_SIZE(bounds); i++)
+    sqlite3_bind_int64(s, 8 + (int)i, bounds[i]);
   struct group_rows gr = {cb, ud};
   r = db__each_row(db, s, group_row, &gr);
   sqlite3_finalize(s);

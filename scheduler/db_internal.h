@@ -82,6 +82,12 @@ enum stmt_id {
   ST_CRON_RUN,
   ST_CRON_RUNS,
   ST_CRON_PRUNE,
+  ST_ACCT_DIRTY,
+  ST_ACCT_HOUR_DROP,
+  ST_ACCT_HOUR_COUNT,
+  ST_ACCT_DAY_DROP,
+  ST_ACCT_DAY_SUM,
+  ST_ACCT_DIRTY_CLEAR,
   /* Transaction control, prepared once: parsing them again cost more than
    * the rest of a job's start (tens of microseconds a job). */
   ST_TX_BEGIN,
@@ -122,6 +128,9 @@ int db__step_done(struct db *db, sqlite3_stmt *s);
 typedef int (*row_fn)(sqlite3_stmt *s, void *ud);
 int db__each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud);
 void db__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Recounts the accounting summaries of the hours marked dirty (schema
+ * 019), inside the open transaction. */
+int db__acct_settle(struct db *db);
 /* Collects the integers of the first column of a statement's rows. */
 int db__collect_ids(struct db *db, sqlite3_stmt *s, int64_t **ret, size_t *ret_n);
 

@@ -443,7 +443,8 @@ req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m) {
                              .users = users,
                              .queues = queues,
                              .accounts = accounts,
-                             .projects = projects};
+                             .projects = projects,
+                             .recount = pmsg_i64_or(m, A_RECOUNT, 0) != 0};
   const char *by = pmsg_str(m, A_GROUP_BY);
   int64_t limit = pmsg_i64_or(m, A_LIMIT, ACCT_MAX_ROWS);
   if (limit <= 0 || limit > ACCT_MAX_ROWS)

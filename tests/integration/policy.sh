@@ -267,4 +267,15 @@ check "the place that frees first takes the best planned job ($(tr '\n' ' ' < ah
 check "  planned jobs waiting behind a long job move to a free place" \
   test "$(tr '\n' ' ' < ahead.log)" = "400 300 200 100 "
 
+# ---- the accounting summaries kept as jobs end equal a recount ----
+# (after completions, failures, cancellations, a timeout and a qrerun of
+# a finished job, all above)
+for by in user queue day account project; do
+  kept=$("$BIN/qacct" --by $by --json)
+  check "qacct --by $by: the kept summaries equal a recount" test "$kept" = "$("$BIN/qacct" --by $by --json --recount)"
+done
+check "  and count every finished job" test "$("$BIN/qacct" --by user --csv | awk -F, 'NR > 1 { n += $2 } END { print n }')" = \
+  "$(sqlite3 "$STATE/boxq.db" "select count(*) from jobs where state = 'F' and array_spec = ''")"
+check "qacct --recount goes with --by" has "$("$BIN/qacct" --recount 2>&1)" "goes with --by"
+
 finish

@@ -175,6 +175,9 @@ void sched_pass_free(struct boxqd *d);
 void sched_queue_changed(struct boxqd *d);
 /* The last full pass's ranking is not to be trusted (a batch was lost). */
 void sched_forget_ranking(struct boxqd *d);
+/* "sched_full_passes=N", "sched_full_pass_p50_ms=1.234", p99, max, and
+ * the same for quick passes (over the last 1,024 of each): qstat -B -f. */
+char *sched_pass_status(const struct boxqd *d);
 /* The job the policy reserves CPUs for, and when it is expected to start. */
 bool sched_reservation(const struct boxqd *d, int64_t *ret_id, int64_t *ret_time);
 /* Asks for a full pass: something changed the queue (not only a start or

@@ -270,7 +270,8 @@ req_server_info(struct boxqd *d, struct conn *c) {
       d->cfg.backfill ? "True" : "False", d->scheduling_off ? "False" : "True",
       d->offline ? "offline" : "free", BOXQ_VERSION, BOXQ_PROTOCOL_VERSION);
   _cleanup_free_ char *devs = places_status(d);
-  _cleanup_free_ char *all = xasprintf("%s%s", info, devs);
+  _cleanup_free_ char *passes = sched_pass_status(d);
+  _cleanup_free_ char *all = xasprintf("%s%s%s", info, devs, passes);
   pb_str(&b, T_INFO, all);
   reply_finish(d, c, &b, r < 0 ? r : 0);
 }

@@ -7,6 +7,7 @@
 #include "boxqd.h"
 #include "log.h"
 #include "res.h"
+#include "timing.h"
 
 #include <string.h>
 
@@ -33,6 +34,9 @@ struct pass_state {
   uv_timer_t refresh_timer; /* a full pass some time after quick ones */
   uint64_t next_pass_ms;    /* loop time before which no pass starts */
   bool sched_pending;
+  /* How long passes take: full ones (the whole queue read and ranked)
+   * and quick ones apart. */
+  struct timing full_timing, quick_timing;
 };
 
 /* The pass's input, read from the database: jobs keep the owner's uid in
@@ -501,10 +505,10 @@ on_refresh_timer(uv_timer_t *t) {
  * less than QCACHE_MAX_AGE_MS old) plans over the head of that ranking
  * with fresh running jobs and fair share, as Slurm's event-triggered
  * passes look only QUEUE_DEPTH deep. */
-static void
+static struct timing *
 sched_pass(struct boxqd *d) {
   if (d->stopping)
-    return;
+    return NULL;
   int64_t now = now_sec();
   struct pass_input p = {.d = d};
   /* Jobs start when the worker is there and the node is not offline. */
@@ -525,6 +529,7 @@ sched_pass(struct boxqd *d) {
       memcpy(saved, p.queued, p.nqueued * sizeof(*saved));
     }
   }
+  struct timing *kind = quick ? &d->pass->quick_timing : &d->pass->full_timing;
   if (r < 0) {
     log_error("scheduling pass: %s", db_errmsg(d->db));
     d->pass->qcache_valid = false;
@@ -627,6 +632,7 @@ out:
   free(pos);
   free(p.running);
   free(p.queued);
+  return kind;
 }
 
 static void
@@ -634,7 +640,10 @@ run_pass(struct boxqd *d) {
   d->pass->sched_pending = false;
   waiters_check(d); /* whatever asked for this pass may have finished a job */
   uint64_t start = uv_hrtime();
-  sched_pass(d);
+  struct timing *kind = sched_pass(d);
+  uint64_t took_us = (uv_hrtime() - start) / 1000;
+  if (kind)
+    timing_add(kind, took_us);
   if (d->waiters)
     waiters_check(d); /* the pass may have started a job a qsub -I waits for */
   uint64_t took_ms = (uv_hrtime() - start) / 1000000;
@@ -755,4 +764,23 @@ sched_job_left_queue(struct boxqd *d, int64_t id, int64_t array_id) {
     qcache_take(ps, k);
     return;
   }
+}
+
+/* For qstat -B -f: how long passes take. */
+char *
+sched_pass_status(const struct boxqd *d) {
+  const struct timing *t[] = {&d->pass->full_timing, &d->pass->quick_timing};
+  const char *name[] = {"full", "quick"};
+  char *text = xstrdup("");
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    char *old = text;
+    text =
+        xasprintf("%ssched_%s_passes=%llu\nsched_%s_pass_p50_ms=%.3f\n"
+                  "sched_%s_pass_p99_ms=%.3f\nsched_%s_pass_max_ms=%.3f\n",
+                  old, name[i], (unsigned long long)t[i]->n, name[i],
+                  (double)timing_percentile(t[i], 50) / 1000, name[i],
+                  (double)timing_percentile(t[i], 99) / 1000, name[i], (double)t[i]->max_us / 1000);
+    free(old);
+  }
+  return text;
 }

@@ -8,8 +8,11 @@
  * credentials, output files (kept, as a user's are), accounting read back,
  * the cgroup removed. No scheduler, no database, no worker, no shepherd.
  *
- * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] [-t memory|disk] [-I init] DIR
+ * Usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] [-t memory|disk] [-I init]
+ *              [-s script] [-l] DIR
  * init: the job init program (default: the one built beside the worker).
+ * script: the jobs' script text (default "true"). -l: before each launch,
+ * "begin ID NS" on stdout (CLOCK_REALTIME), for launch latencies.
  * DIR holds the script, the outputs and (-t disk) the private /tmp
  * directories. Prints "jobs wall_seconds jobs_per_second cpu_seconds"
  * (cpu: all processes). */
@@ -43,6 +46,7 @@ now_sec(void) {
 /* boxq-init, as the worker opens it. */
 static int init_fd = -1;
 static int self_pidfd = -1; /* each job's PID 1 checks it, as the shepherd's do */
+static bool print_begin;    /* -l */
 
 /* The user the jobs run as, looked up once, as boxq's worker caches it. */
 struct job_user {
@@ -87,6 +91,12 @@ one_job(const struct cg_system *sys, const struct job_user *user, int64_t id, co
                              .init_fd = init_fd,
                              .parent_pidfd = self_pidfd};
   struct launched l = {.pidfd = -1, .status_fd = -1};
+  if (print_begin) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    dprintf(1, "begin %lld %lld\n", (long long)id,
+            (long long)ts.tv_sec * 1000000000 + (long long)ts.tv_nsec);
+  }
   r = launch_job(&spec, cg, &l, err);
   if (r >= 0) {
     cg_job_open_stats(cg); /* as the shepherd does, while the job runs */
@@ -124,9 +134,10 @@ int
 main(int argc, char **argv) {
   long n = 1000, launchers = 2;
   const char *mount = "/sys/fs/cgroup", *parent = NULL, *init = BOXQ_INIT_BUILT;
+  const char *script_text = "true\n";
   bool disk_tmp = false;
   int o;
-  while ((o = getopt(argc, argv, "n:j:m:p:t:I:")) != -1) {
+  while ((o = getopt(argc, argv, "n:j:m:p:t:I:s:l")) != -1) {
     switch (o) {
       case 'n':
         n = atol(optarg);
@@ -143,6 +154,12 @@ main(int argc, char **argv) {
       case 'I':
         init = optarg;
         break;
+      case 's':
+        script_text = optarg;
+        break;
+      case 'l':
+        print_begin = true;
+        break;
       case 't':
         if (strcmp(optarg, "memory") != 0 && strcmp(optarg, "disk") != 0) {
           fprintf(stderr, "floor: -t memory or -t disk, not '%s'\n", optarg);
@@ -152,13 +169,13 @@ main(int argc, char **argv) {
         break;
       default:
         fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
-                        "[-t memory|disk] [-I init] DIR\n");
+                        "[-t memory|disk] [-I init] [-s script] [-l] DIR\n");
         return 2;
     }
   }
   if (optind + 1 != argc || n < 1 || launchers < 1 || launchers > 256 || argv[optind][0] != '/') {
     fprintf(stderr, "usage: floor [-n jobs] [-j launchers] [-m mount] [-p parent] "
-                    "[-t memory|disk] [-I init] /ABSOLUTE/DIR\n");
+                    "[-t memory|disk] [-I init] [-s script] [-l] /ABSOLUTE/DIR\n");
     return 2;
   }
   const char *dir = argv[optind];
@@ -179,7 +196,7 @@ main(int argc, char **argv) {
     return 1;
   }
   _cleanup_free_ char *script = xasprintf("%s/floor.sh", dir);
-  if (write_file_atomic(script, "true\n", 5, 0755, false) < 0) {
+  if (write_file_atomic(script, script_text, strlen(script_text), 0755, false) < 0) {
     fprintf(stderr, "floor: cannot write %s\n", script);
     return 1;
   }

@@ -45,9 +45,11 @@ median_ms() {
 
 row() { printf '  %-44s %12s %12s\n' "$1" "$2" "$3"; }
 
-measure() { # state dir -> variables
+measure() { # state dir, a finished job's id (empty: one submitted here) -> variables
   config "$1"
   up
+  local one=${2:-$(echo true | "$build/cli/qsub" -h)}
+  QSTAT_X=$(median_ms "$build/cli/qstat" -x -f "$one")
   QSTAT=$(median_ms "$build/cli/qstat")
   QSTAT_U=$(median_ms "$build/cli/qstat" -u user7)
   QACCT_U=$(median_ms "$build/cli/qacct" --by user --since -30d)
@@ -62,7 +64,7 @@ measure() { # state dir -> variables
 mkdir -p "$T/empty"
 config "$T/empty"; up; down
 measure "$T/empty"
-E=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS")
+E=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X")
 
 # The big one: made with SQL in one transaction (boxqd created the schema).
 mkdir -p "$T/big"
@@ -95,13 +97,14 @@ SELECT 1000 + i % 50, 1000, 'user' || (i % 50), 'queued' || i, 'batch', 'H', 'tr
 COMMIT;
 SQL
 fill=$(($(date +%s) - t0))
-measure "$T/big"
-B=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS")
+measure "$T/big" $((FINISHED / 2))
+B=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X")
 size=$(du -m "$T/big/boxq.db" | cut -f1)
 
 echo "boxq inspection at scale: $FINISHED finished + $QUEUED queued jobs (database ${size} MiB, filled in ${fill}s)"
 echo "median of $REPEAT runs, whole command (process start to exit):"
 row "" "empty db" "big db"
+row "qstat -x -f of one job ms" "${E[7]}" "${B[7]}"
 row "qstat (every queued job, $QUEUED lines) ms" "${E[0]}" "${B[0]}"
 row "qstat -u user7 ms" "${E[1]}" "${B[1]}"
 row "qacct --by user --since -30d (a month) ms" "${E[2]}" "${B[2]}"

@@ -29,6 +29,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 build=$(cd "$build" && pwd)
+. "$top/bench/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (jobs get cgroups)" >&2; exit 1; }
 if [ "${SMALL:-0}" = 1 ]; then
   N=${N:-40} QSUB_N=${QSUB_N:-20} ARRAY_N=${ARRAY_N:-1000} PASS_N=2000 HIST_N=20000
@@ -49,11 +50,7 @@ cleanup() {
   [ -n "${TS_SOCKET:-}" ] && tsp -K 2> /dev/null
   wait 2> /dev/null
   # The worker's parent cgroups (its jobs removed their own).
-  for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
-    [ -d "$d" ] || continue
-    for sub in "$d"/*/; do [ -d "$sub" ] && rmdir "$sub" 2> /dev/null; done
-    rmdir "$d" 2> /dev/null
-  done
+  remove_cgroups "$CG_PARENT"
   cd /
   mountpoint -q "$OUT" && umount "$OUT"
   # A run stopped midway leaves results nobody acknowledged in the spool.
@@ -78,26 +75,6 @@ HZ=$(getconf CLK_TCK)
 busy_ms() { awk -v hz="$HZ" '/^cpu / { printf "%d", ($2 + $3 + $4 + $7 + $8) * 1000 / hz }' /proc/stat; }
 busy_per_job() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f ms", (b - a) / n }'; }
 
-start_boxq() {
-  rm -rf "$T/state"
-  {
-    printf '[boxq]\nstate_dir = %s\nserver_name = bench\n' "$T/state"
-    printf '[scheduler]\nallow_root_jobs = true\nkeep_history = 0\nmax_array_size = 1000000\n'
-    printf '[worker]\ncgroup_parent = %s\nkill_grace = 1\n' "$CG_PARENT"
-  } > "$BOXQ_CONFIG"
-  SPOOL=$("$build/scheduler/boxqd" --print-config | sed -n 's/^spool_dir = //p')
-  "$build/worker/boxq-worker" > "$T/worker.log" 2>&1 &
-  WORKER_PID=$!
-  "$build/scheduler/boxqd" > "$T/sched.log" 2>&1 &
-  SCHED_PID=$!
-  for _ in $(seq 1 100); do
-    grep -q "worker ready" "$T/sched.log" 2> /dev/null && return 0
-    sleep 0.05
-  done
-  echo "run.sh: daemons did not come up" >&2
-  cat "$T/sched.log" "$T/worker.log" >&2
-  exit 1
-}
 stop_boxq() {
   kill "$SCHED_PID" "$WORKER_PID" 2> /dev/null
   wait "$SCHED_PID" "$WORKER_PID" 2> /dev/null || true
@@ -171,7 +148,7 @@ f_wall1=$(run_floor "$OUT/floor1")
 fb1=$(busy_ms)
 
 # ---- boxq: held, then released ----
-start_boxq
+start_boxq 'max_array_size = 1000000'
 mkdir -p "$OUT/work"
 cd "$OUT/work"
 ids=()
@@ -191,7 +168,7 @@ h_followed=$(sqlite3 "$T/state/boxq.db" "select count(*) from jobs j where (sele
 stop_boxq
 
 # ---- boxq: an array of N tasks, released at once ----
-start_boxq
+start_boxq 'max_array_size = 1000000'
 cd "$OUT/work"
 arr_id=$("$BIN/qsub" -h -N a -J "1-$N" <<< true)
 b0=$(busy_ms) t0=$(now)
@@ -205,7 +182,7 @@ a_ms=$(per_job_ms "$N" "$a_wall")
 stop_boxq
 
 # ---- boxq: open submission ----
-start_boxq
+start_boxq 'max_array_size = 1000000'
 cd "$OUT/work"
 b0=$(busy_ms) t0=$(now)
 for i in $(seq 1 "$N"); do
@@ -234,7 +211,7 @@ f_wall=$(awk -v a="$f_wall1" -v b="$f_wall2" 'BEGIN { printf "%.3f", (a + b) / 2
 f_rate=$(rate "$N" "$f_wall")
 f_ms=$(per_job_ms "$N" "$f_wall")
 f_busy=$(busy_per_job $((2 * N)) 0 $((fb1 - fb0 + fb3 - fb2)))
-start_boxq
+start_boxq 'max_array_size = 1000000'
 cd "$OUT/work"
 
 # ---- qsub latency (held jobs: nothing runs meanwhile) ----
@@ -283,7 +260,7 @@ wakeups() { # PID...: times their threads were scheduled in so far
   done
   echo "$n"
 }
-start_boxq
+start_boxq 'max_array_size = 1000000'
 sleep 1
 shepherds() { pgrep -f "boxq-shepherd (idle )?$SPOOL" | tr '\n' ' '; }
 w_s0=$(wakeups "$SCHED_PID")
@@ -352,6 +329,8 @@ row "qdel of that array (one call)" "$del_s s" "" ""
 row "scheduling pass, $PASS_N queued jobs" "$pass ms" "" ""
 row "idle $IDLE_S s: boxqd wakeups" "$idle_sched" "$IDLE_S" "$(ratio "$idle_sched" "$IDLE_S")"
 row "idle $IDLE_S s: worker + shepherds wakeups" "$idle_worker" "$IDLE_S" "$(ratio "$idle_worker" "$IDLE_S")"
+read -r e b < <(hval "qstat -x -f of one job")
+row "qstat -x -f of one of $HIST_N finished" "$b ms" "$e ms" "$(ratio "$b" "$e")"
 read -r e b < <(hval "qstat (every queued job")
 row "qstat, 10000 queued + $HIST_N finished" "$b ms" "$e ms" "$(ratio "$b" "$e")"
 read -r e b < <(hval "qacct --by user")

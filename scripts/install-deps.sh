@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libinih-dev libcmocka-dev
           util-linux procps iproute2 sqlite3 jq clang libclang-rt-14-dev
-          snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev)
+          snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev
+          libnss-wrapper) # bench/scale.sh's made-up users
 [ "${BOXQ_WITH_VM:-0}" = 1 ] && packages+=(qemu-system-x86 zstd xz-utils cpio)
 # The test suite compares boxq's Slurm commands with real Slurm (a private
 # slurmctld it starts): only for the tests, never on a box running boxq.

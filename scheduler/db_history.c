@@ -163,13 +163,12 @@ acct_spans(int64_t since, int64_t until, bool use_days, bool raw_only, struct ac
   sp->hour_b[0] = d1 * 24, sp->hour_b[1] = h1;
 }
 
-/* Whether local days are made of whole UTC hours at t (not in India,
- * Nepal or Newfoundland: there days are summed from the jobs). */
-static bool
-whole_hour_zone(int64_t t) {
-  time_t tt = (time_t)t;
+/* The local time zone's offset from UTC at t, in seconds. */
+static long
+zone_offset(int64_t t) {
+  time_t tt = (time_t)(t > 0 ? t : 0);
   struct tm tm;
-  return localtime_r(&tt, &tm) && tm.tm_gmtoff % 3600 == 0;
+  return localtime_r(&tt, &tm) ? tm.tm_gmtoff : 1;
 }
 
 #define ACCT_FILTER                                                                                \
@@ -197,17 +196,23 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
     if (r < 0 || (r = db_commit(db)) < 0)
       return r;
   }
+  /* By local day: UTC days serve where local time is UTC, hours where
+   * the offset is whole hours (not India, Nepal, Newfoundland), the jobs
+   * themselves elsewhere. */
   bool by_day = key == ACCT_BY_DAY;
-  const char *hour_key = by_day ? "date(hour * 3600, 'unixepoch', 'localtime')" : keys[key];
-  const char *raw_key = by_day ? "date(etime, 'unixepoch', 'localtime')" : keys[key];
   int64_t now = (int64_t)time(NULL);
+  long off_since = zone_offset(f->since), off_now = zone_offset(now);
+  tzset(); /* daylight and timezone: the zone's rules, UTC without summer time */
+  bool use_days = !by_day || (daylight == 0 && timezone == 0);
   bool raw_only =
       f->recount ||
-      (by_day && (!whole_hour_zone(f->since > 0 ? f->since : 0) || !whole_hour_zone(now)));
+      (by_day && (off_since % 3600 != 0 || off_now % 3600 != 0 || timezone % 3600 != 0));
+  const char *day_key = by_day ? "date(day * 86400, 'unixepoch', 'localtime')" : keys[key];
+  const char *hour_key = by_day ? "date(hour * 3600, 'unixepoch', 'localtime')" : keys[key];
+  const char *raw_key = by_day ? "date(etime, 'unixepoch', 'localtime')" : keys[key];
   struct acct_spans sp;
-  acct_spans(f->since, f->until, !by_day, raw_only, &sp);
-  _cleanup_free_ char *day_part =
-      xasprintf(ACCT_PART, keys[key] ? keys[key] : "''", "acct_day", "day", 12, "day", 13);
+  acct_spans(f->since, f->until, use_days, raw_only, &sp);
+  _cleanup_free_ char *day_part = xasprintf(ACCT_PART, day_key, "acct_day", "day", 12, "day", 13);
   _cleanup_free_ char *hour_a = xasprintf(ACCT_PART, hour_key, "acct_hour", "hour", 10, "hour", 11);
   _cleanup_free_ char *hour_b = xasprintf(ACCT_PART, hour_key, "acct_hour", "hour", 14, "hour", 15);
   _cleanup_free_ char *raw_a = xasprintf(ACCT_PART, raw_key, "acct_job", "etime", 8, "etime", 9);

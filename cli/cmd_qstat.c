@@ -431,6 +431,8 @@ cmd_qstat(struct cli_ctx *ctx, int argc, char **argv) {
     return queue_status(ctx, qo.form == FORM_FULL, qo.json, argv + optind, argc - optind);
   if (qo.json || qo.xml)
     flags |= FETCH_FULL;
+  if (!torque && !qo.json && !qo.xml && qo.form == FORM_TABLE)
+    flags |= FETCH_BRIEF;
   struct joblist l;
   int errors;
   int r = jobs_fetch_users(ctx, flags, qo.users, argv + optind, argc - optind, &l, &errors);

@@ -10,6 +10,7 @@ enum {
   FETCH_TASKS = STAT_TASKS,
   FETCH_ACCOUNTING = STAT_ACCOUNTING,
   FETCH_COMPLETED = STAT_COMPLETED,
+  FETCH_BRIEF = STAT_BRIEF, /* only what qstat's default table shows */
 };
 
 struct joblist {

@@ -120,6 +120,25 @@ job_rec_encode(struct pbuf *b, const struct job_rec *j) {
     job_usage_encode(b, &j->usage);
 }
 
+void
+job_rec_encode_brief(struct pbuf *b, const struct job_rec *j) {
+  pb_i64(b, J_ID, j->id);
+  pb_str(b, J_OWNER, j->owner);
+  pb_str(b, J_NAME, j->name);
+  pb_str(b, J_QUEUE, j->queue);
+  pb_str(b, J_SUBMIT_HOST, j->submit_host);
+  pb_i64(b, J_STATE, j->state);
+  pb_str(b, J_ARRAY_SPEC, j->array_spec);
+  if (j->array_id)
+    pb_i64(b, J_ARRAY_ID, j->array_id);
+  if (j->array_index)
+    pb_i64(b, J_ARRAY_INDEX, j->array_index);
+  if (j->suspended_at)
+    pb_i64(b, J_SUSPENDED_AT, j->suspended_at);
+  if (j->has_usage)
+    pb_i64(b, U_CPU_USEC, j->usage.cpu_usec);
+}
+
 /* Per kind: how a received field becomes a member (0, or -EBADMSG). */
 static int
 dec_I64(const struct pfield *f, int64_t *dst) {

@@ -106,6 +106,10 @@ struct job_rec {
 
 void job_rec_free(struct job_rec *j);
 void job_rec_encode(struct pbuf *b, const struct job_rec *j);
+/* Only what qstat's default table shows: its id (and array's), name,
+ * owner and submission host, state (and suspension), queue and CPU time
+ * used. A listing of 10,000 jobs: a tenth of the bytes to send and decode. */
+void job_rec_encode_brief(struct pbuf *b, const struct job_rec *j);
 void job_usage_encode(struct pbuf *b, const struct job_usage *u);
 /* Decodes what job_rec_encode wrote; unknown tags are ignored so that a
  * newer peer's extra fields do not break an older reader. */

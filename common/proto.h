@@ -226,6 +226,7 @@ enum stat_flags {
   STAT_TASKS = 1 << 2,      /* an array's tasks, not only the array job */
   STAT_ACCOUNTING = 1 << 3, /* jobs whose history expired too (qacct -j) */
   STAT_COMPLETED = 1 << 4,  /* jobs finished within keep_completed too (Torque's C) */
+  STAT_BRIEF = 1 << 5,      /* only what qstat's default table shows (job_rec_encode_brief) */
 };
 
 /* T_FLAGS of MSG_WAIT. */

@@ -306,6 +306,48 @@ make_private(const char *path, struct berr *err) {
   return 0;
 }
 
+/* qstat's default table reads a few columns of every unfinished job; the
+ * others read as NULL, which SQLite hands back without decoding the row's
+ * record up to them (10,000 queued jobs: about half of boxqd's time for
+ * the listing). The row keeps row_to_job's layout. */
+static char *
+brief_list_sql(void) {
+  static const char *const shown[] = {"id",          "owner",       "name",       "queue",
+                                      "submit_host", "state",       "array_spec", "array_id",
+                                      "array_index", "suspended_at"};
+  static const char *const columns[] = {
+#define COLUMN_NAME_(member, kind, tag, column, wire, stored) column,
+      JOB_FIELDS(COLUMN_NAME_)
+#undef COLUMN_NAME_
+  };
+  static const char *const usage[] = {
+#define USAGE_NAME_(member, kind, tag) #member,
+      JOB_USAGE_FIELDS(USAGE_NAME_)
+#undef USAGE_NAME_
+  };
+  char *cols = xstrdup("");
+  for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+    bool show = false;
+    for (size_t k = 0; k < ARRAY_SIZE(shown); k++)
+      show |= strcmp(columns[i], shown[k]) == 0;
+    char *old = cols;
+    cols = show ? xasprintf("%sj.%s, ", old, columns[i]) : xasprintf("%sNULL, ", old);
+    free(old);
+  }
+  char *old = cols;
+  cols = xasprintf("%sNULL, NULL, ", old); /* exit_status, groups */
+  free(old);
+  for (size_t i = 0; i < ARRAY_SIZE(usage); i++) {
+    old = cols;
+    cols = strcmp(usage[i], "cpu_usec") == 0 ? xasprintf("%su.cpu_usec, ", old)
+                                             : xasprintf("%sNULL, ", old);
+    free(old);
+  }
+  char *sql = xasprintf("SELECT %sNULL" FROM "WHERE j.state <> 'F' ORDER BY +j.id", cols);
+  free(cols);
+  return sql;
+}
+
 int
 db_open(const char *path, struct db **ret, struct berr *err) {
   int r = check_writable(path, err);
@@ -351,6 +393,13 @@ db_open(const char *path, struct db **ret, struct berr *err) {
       goto fail;
     }
   }
+  char *brief = brief_list_sql();
+  int rc = sqlite3_prepare_v3(db->sql, brief, -1, SQLITE_PREPARE_PERSISTENT, &db->list_brief, NULL);
+  free(brief);
+  if (rc != SQLITE_OK) {
+    r = berr_set(err, -EIO, "cannot prepare the brief listing: %s", sqlite3_errmsg(db->sql));
+    goto fail;
+  }
   /* Summaries a migration or an import left to recount. */
   if ((r = db_begin(db)) < 0 || (r = db_commit(db)) < 0) {
     r = berr_set(err, r, "cannot recount the accounting summaries of %s: %s", path,
@@ -370,6 +419,7 @@ db_close(struct db *db) {
     return;
   for (int i = 0; i < ST_MAX; i++)
     sqlite3_finalize(db->st[i]);
+  sqlite3_finalize(db->list_brief);
   sqlite3_close(db->sql);
   free(db);
 }
@@ -722,6 +772,11 @@ list(struct db *db, enum stmt_id id, bool full, db_job_cb cb, void *ud) {
 int
 db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud) {
   bool fin = flags & DB_LIST_FINISHED, full = flags & DB_LIST_FULL;
+  if ((flags & DB_LIST_BRIEF) && !fin && !full) {
+    struct job_rows jr = {false, cb, ud};
+    sqlite3_reset(db->list_brief);
+    return db__each_row(db, db->list_brief, db__job_row, &jr);
+  }
   enum stmt_id id =
       fin ? (full ? ST_LIST_ALL_FULL : ST_LIST_ALL) : (full ? ST_LIST_ACTIVE_FULL : ST_LIST_ACTIVE);
   return list(db, id, full, cb, ud);

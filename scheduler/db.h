@@ -43,6 +43,7 @@ typedef int (*db_job_cb)(void *ud, struct job_rec *j);
 enum db_list_flags {
   DB_LIST_FINISHED = 1 << 0, /* include state F */
   DB_LIST_FULL = 1 << 1,     /* include script and environment */
+  DB_LIST_BRIEF = 1 << 2,    /* unfinished jobs, only what qstat's table shows (not with FULL) */
 };
 int db_list_jobs(struct db *db, unsigned flags, db_job_cb cb, void *ud);
 /* Unfinished jobs and the jobs finished after since, by id. */

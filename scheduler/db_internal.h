@@ -116,7 +116,8 @@ struct db {
   sqlite3 *sql;
   bool relaxed; /* the open transaction commits with synchronous = NORMAL */
   sqlite3_stmt *st[ST_MAX];
-  char last_error[256]; /* kept past the ROLLBACK that clears SQLite's own */
+  sqlite3_stmt *list_brief; /* brief_list_sql (db.c) */
+  char last_error[256];     /* kept past the ROLLBACK that clears SQLite's own */
 };
 
 /* A statement of the table, reset and unbound. */

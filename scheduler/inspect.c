@@ -123,9 +123,13 @@ put_job(struct stat_ctx *sc, struct job_rec *j) {
     free(j->env);
     j->env = NULL;
   }
-  annotate(sc->d, j);
   size_t mark = pb_nest_begin(sc->b, T_JOB);
-  job_rec_encode(sc->b, j);
+  if (sc->flags & STAT_BRIEF)
+    job_rec_encode_brief(sc->b, j); /* no comment: no reason to compute */
+  else {
+    annotate(sc->d, j);
+    job_rec_encode(sc->b, j);
+  }
   pb_nest_end(sc->b, mark);
 }
 
@@ -218,7 +222,8 @@ req_stat(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     free(tasks);
   }
   if (!any_id) {
-    unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0);
+    unsigned lf = (flags & STAT_FINISHED ? DB_LIST_FINISHED : 0) | (full ? DB_LIST_FULL : 0) |
+                  (flags & STAT_BRIEF ? DB_LIST_BRIEF : 0);
     int r = (flags & STAT_COMPLETED) && !(flags & STAT_FINISHED)
                 ? db_list_recent(d->db, full, completed_since(d), stat_cb, &sc)
                 : db_list_jobs(d->db, lf, stat_cb, &sc);

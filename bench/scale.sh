@@ -36,6 +36,12 @@ for f in /usr/lib/*/libnss_wrapper.so /usr/lib64/libnss_wrapper.so /usr/lib/libn
   [ -f "$f" ] && NSSW=$f && break
 done
 [ -n "$NSSW" ] || { echo "scale.sh: needs libnss_wrapper (Debian: libnss-wrapper)" >&2; exit 1; }
+# AddressSanitizer refuses what nss_wrapper does in the shepherds (it loads
+# libc with RTLD_DEEPBIND once their environment is cleared).
+if ldd "$build/worker/boxq-worker" 2> /dev/null | grep -q libasan; then
+  echo "scale.sh: the made-up users (nss_wrapper) cannot run under AddressSanitizer: use a plain build" >&2
+  exit 1
+fi
 if [ "${SMALL:-0}" = 1 ]; then
   WIDE=16 USERS=5 QUEUED=100 WAVE_S=${WAVE_S:-6} TOGGLES=20
   RUN_N=40 RUN_S=${RUN_S:-3} LAT_N=20 SUB_P=4 SUB_N=20

@@ -116,7 +116,7 @@ struct db {
   sqlite3 *sql;
   bool relaxed; /* the open transaction commits with synchronous = NORMAL */
   sqlite3_stmt *st[ST_MAX];
-  sqlite3_stmt *list_brief; /* brief_list_sql (db.c) */
+  sqlite3_stmt *list_brief; /* db__brief_list_sql (db_jobs.c) */
   char last_error[256];     /* kept past the ROLLBACK that clears SQLite's own */
 };
 
@@ -129,6 +129,8 @@ int db__step_done(struct db *db, sqlite3_stmt *s);
 typedef int (*row_fn)(sqlite3_stmt *s, void *ud);
 int db__each_row(struct db *db, sqlite3_stmt *s, row_fn fn, void *ud);
 void db__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* The brief listing's SQL (db_jobs.c), prepared by db_open. */
+char *db__brief_list_sql(void);
 /* Recounts the accounting summaries of the hours marked dirty (schema
  * 019), inside the open transaction. */
 int db__acct_settle(struct db *db);

@@ -87,8 +87,9 @@ void kv_list_set(char ***list, size_t *n, const char *key, size_t klen, const ch
  * (user@host, queue@server: one machine here) is not compared. */
 bool name_in_list(const char *list, const char *name);
 
-/* qsort's comparison of int64_t values, ascending. */
+/* qsort's comparison of int64_t values, ascending; and of uint32_t. */
 int i64_cmp(const void *a, const void *b);
+int u32_cmp(const void *a, const void *b);
 
 /* Parses a whole decimal integer within [min, max]; -EINVAL or -ERANGE. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -163,7 +163,8 @@ acct_spans(int64_t since, int64_t until, bool use_days, bool raw_only, struct ac
   sp->hour_b[0] = d1 * 24, sp->hour_b[1] = h1;
 }
 
-/* The local time zone's offset from UTC at t, in seconds. */
+/* The local time zone's offset from UTC at t, in seconds (1 when unknown:
+ * not whole hours, so such days are recounted). */
 static long
 zone_offset(int64_t t) {
   time_t tt = (time_t)(t > 0 ? t : 0);

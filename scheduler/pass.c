@@ -103,12 +103,6 @@ collect_running(void *ud, const struct db_sched_row *row) {
   return 0;
 }
 
-static int
-cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* Numbers the users of the pass 0..n-1 (in place in the jobs) and gives
  * each its decayed usage. Returns the users array (allocated). */
 static struct sched_user *
@@ -120,7 +114,7 @@ number_users(struct boxqd *d, struct pass_input *p, int64_t now, size_t *ret_n) 
     uids[n++] = p->running[i].user;
   for (size_t i = 0; i < p->nqueued; i++)
     uids[n++] = p->queued[i].user;
-  qsort(uids, n, sizeof(uint32_t), cmp_u32);
+  qsort(uids, n, sizeof(uint32_t), u32_cmp);
   size_t u = 0;
   for (size_t i = 0; i < n; i++)
     if (u == 0 || uids[u - 1] != uids[i])
@@ -129,11 +123,11 @@ number_users(struct boxqd *d, struct pass_input *p, int64_t now, size_t *ret_n) 
   for (size_t i = 0; i < u; i++)
     users[i].usage = wf_usage_now(d, wf_usage_of(d, uids[i]), now);
   for (size_t i = 0; i < p->nrunning; i++) {
-    uint32_t *hit = bsearch(&p->running[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    uint32_t *hit = bsearch(&p->running[i].user, uids, u, sizeof(uint32_t), u32_cmp);
     p->running[i].user = (uint32_t)(hit - uids);
   }
   for (size_t i = 0; i < p->nqueued; i++) {
-    uint32_t *hit = bsearch(&p->queued[i].user, uids, u, sizeof(uint32_t), cmp_u32);
+    uint32_t *hit = bsearch(&p->queued[i].user, uids, u, sizeof(uint32_t), u32_cmp);
     p->queued[i].user = (uint32_t)(hit - uids);
   }
   free(uids);

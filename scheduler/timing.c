@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "timing.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,12 +22,6 @@ timing_add(struct timing *t, uint64_t us) {
   t->bucket[b]++;
 }
 
-static int
-cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
 uint64_t
 timing_percentile(const struct timing *t, double p) {
   size_t n = t->n < TIMING_RECENT ? (size_t)t->n : TIMING_RECENT;
@@ -34,7 +29,7 @@ timing_percentile(const struct timing *t, double p) {
     return 0;
   uint32_t sorted[TIMING_RECENT];
   memcpy(sorted, t->recent, n * sizeof(sorted[0]));
-  qsort(sorted, n, sizeof(sorted[0]), cmp_u32);
+  qsort(sorted, n, sizeof(sorted[0]), u32_cmp);
   size_t rank = (size_t)ceil(p / 100 * (double)n);
   return sorted[rank > 0 ? rank - 1 : 0];
 }

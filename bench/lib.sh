@@ -15,6 +15,11 @@ start_boxq() {
   SPOOL=$("$build/scheduler/boxqd" --print-config | sed -n 's/^spool_dir = //p')
   "$build/worker/boxq-worker" > "$T/worker.log" 2>&1 &
   WORKER_PID=$!
+  start_sched
+}
+
+# start_sched: boxqd alone (again), up when it has seen the worker.
+start_sched() {
   "$build/scheduler/boxqd" > "$T/sched.log" 2>&1 &
   SCHED_PID=$!
   for _ in $(seq 1 200); do

@@ -165,12 +165,7 @@ wait_until_count queued $((per_user * USERS)) 60
 # ones of the submissions.
 kill "$SCHED_PID"
 wait "$SCHED_PID" 2> /dev/null || true
-"$build/scheduler/boxqd" > "$T/sched.log" 2>&1 &
-SCHED_PID=$!
-for _ in $(seq 1 200); do
-  grep -q "worker ready" "$T/sched.log" 2> /dev/null && break
-  sleep 0.05
-done
+start_sched
 wait_until_count running "$WIDE" 30
 n0=$(server_field sched_full_passes)
 probe=$(head -1 "$T/queued" | cut -d' ' -f1)

@@ -443,8 +443,8 @@ cmd_qacct(struct cli_ctx *ctx, int argc, char **argv) {
         break;
       case OPT_BY:
         if (strcmp(optarg, "user") && strcmp(optarg, "queue") && strcmp(optarg, "day") &&
-            strcmp(optarg, "account") && strcmp(optarg, "project")) {
-          cli_error(ctx, "--by '%s': use user, queue, day, account or project", optarg);
+            strcmp(optarg, "account") && strcmp(optarg, "project") && strcmp(optarg, "day,user")) {
+          cli_error(ctx, "--by '%s': use user, queue, day, account, project or day,user", optarg);
           return 2;
         }
         by = optarg;

@@ -112,6 +112,7 @@
   X(gpu_samples, I64, U_GPU_SAMPLES)                                                               \
   X(gpu_util, I64, U_GPU_UTIL)                                                                     \
   X(gpu_mem_peak, I64, U_GPU_MEM_PEAK)                                                             \
+  X(mem_now, I64, U_MEM_NOW)                                                                       \
   X(final, BOOL, U_FINAL)
 
 /* The C type of each kind. */

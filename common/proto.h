@@ -48,6 +48,7 @@ enum proto_type {
   MSG_SUSPEND = 218,    /* qsig -s suspend|resume: T_FLAGS 1 resume, T_JOBREFs */
   MSG_ADMIN = 216,      /* qstart/qstop/qenable/qdisable, qmgr: T_FLAGS (ADMIN_*), T_INFO queues */
   MSG_CRON = 219,       /* boxq cron: T_FLAGS (CRON_*); set: T_TEXT, T_CRON entries */
+  MSG_SERIES = 220,     /* boxq-web: a T_JOBREF -> T_JOBID, T_SERIES its usage series */
   /* 300: boxqd <-> boxq-worker */
   MSG_WORKER_HELLO = 300, /* worker -> sched: jobs it still runs */
   MSG_DISPATCH = 301,     /* sched -> worker: run this job */
@@ -82,6 +83,7 @@ enum proto_tag {
   T_CRON = 17,     /* nested schedule entry: C_* fields (and its T_JOB when set), may repeat */
   T_TEXT = 18,     /* str: a crontab as written */
   T_CRON_RUN = 19, /* nested: what one due time of a schedule did (C_* fields), may repeat */
+  T_SERIES = 24,   /* bytes: a job's usage series, as stored (common/series.h) */
   /* qacct filters (MSG_ACCT) */
   A_USER = 30, /* str, may repeat */
   A_QUEUE,     /* str, may repeat */
@@ -105,7 +107,10 @@ enum proto_tag {
   G_WALL_USEC,
   G_CPU_ALLOC_USEC, /* ncpus x wall: what the jobs held */
   G_MEM_PEAK,
-  G_GPU_USEC, /* GPUs held x wall */
+  G_GPU_USEC,     /* GPUs held x wall */
+  G_WAITED,       /* jobs that started */
+  G_WAIT_SEC,     /* their waits in the queue summed (start less queue time) */
+  G_WAIT_MAX_SEC, /* the longest */
   EV_JOBID = 20,
   EV_TIME,
   EV_NAME,
@@ -217,6 +222,7 @@ enum proto_tag {
   U_GPU_SAMPLES,  /* NVML samples taken; 0: nothing is claimed */
   U_GPU_UTIL,     /* the GPUs' utilisation, percent, averaged over the samples */
   U_GPU_MEM_PEAK, /* the most GPU memory in use at a sample, bytes */
+  U_MEM_NOW,      /* memory in use at the sample (memory.current), bytes; -1 unknown */
 };
 
 /* T_FLAGS of MSG_STAT. */
@@ -239,6 +245,11 @@ enum {
   WAIT_WITHDRAW = 1 << 1,
   /* Answer once any of the jobs has finished (drmaa_wait's SESSION_ANY). */
   WAIT_ANY = 1 << 2,
+};
+
+/* T_FLAGS of MSG_EVENTS. */
+enum {
+  EVENTS_PUBLIC = 1 << 0, /* anyone's jobs; details only of the caller's own */
 };
 
 /* T_FLAGS of MSG_CRON. */

@@ -72,6 +72,10 @@ struct boxqd {
   /* Fires when the next schedule is due, or a minute on (cron.c). */
   uv_timer_t cron;
   int64_t pruned_this_round;
+  /* For boxq-web's /metrics: when boxqd started, when the worker last
+   * connected or went (unix seconds). */
+  int64_t started_at;
+  int64_t worker_since;
 };
 
 /* A job to send the worker: to start now, or into its ready set. */
@@ -355,6 +359,7 @@ void req_server_info(struct boxqd *d, struct conn *c);
 void req_queue_info(struct boxqd *d, struct conn *c, const struct pmsg *m);
 void req_events(struct boxqd *d, struct conn *c, const struct pmsg *m);
 void req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m);
+void req_series(struct boxqd *d, struct conn *c, const struct pmsg *m);
 
 /* Sends a reply with a status and an optional message. */
 void reply_status(struct conn *c, int status, const char *fmt, ...)

@@ -174,6 +174,9 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_EXPIRE_RUNS] = "DELETE FROM job_runs WHERE job_id = ?",
     [ST_EXPIRE_DEPS] = "DELETE FROM job_deps WHERE job_id = ?",
     [ST_EXPIRE_JOB] = "DELETE FROM jobs WHERE id = ?",
+    [ST_SERIES_GET] = "SELECT points FROM job_series WHERE job_id = ?",
+    [ST_SERIES_PUT] = "INSERT OR REPLACE INTO job_series (job_id, points) VALUES (?, ?)",
+    [ST_SERIES_DROP] = "DELETE FROM job_series WHERE job_id = ?",
 #define CRON_COLS                                                                                  \
   "id, uid, gid, line, spec, command, template, next_run, last_run, last_job, last_outcome"
     [ST_CRON_TEXT] = "SELECT text FROM crontabs WHERE uid = ?",
@@ -197,7 +200,7 @@ static const char *const stmt_sql[ST_MAX] = {
 #define ACCT_KEY "owner, queue, account, project, end_reason"
 #define ACCT_SUMS                                                                                  \
   "SUM(jobs), SUM(oom_kills), SUM(cpu_usec), SUM(wall_usec), SUM(cpu_alloc_usec), "                \
-  "MAX(mem_peak), SUM(gpu_usec)"
+  "MAX(mem_peak), SUM(gpu_usec), SUM(waited), SUM(wait_sec), MAX(wait_max_sec)"
     [ST_ACCT_DIRTY] = "SELECT hour FROM acct_dirty ORDER BY hour",
     [ST_ACCT_HOUR_DROP] = "DELETE FROM acct_hour WHERE hour = ?1",
     [ST_ACCT_HOUR_COUNT] = "INSERT INTO acct_hour SELECT hour, " ACCT_KEY ", " ACCT_SUMS
@@ -434,10 +437,43 @@ db_commit(struct db *db) {
   int r = db__acct_settle(db);
   if (r == 0)
     r = run(db, ST_TX_COMMIT);
-  if (r < 0)
+  if (r < 0) {
+    db->counters.commit_failures++;
     db_rollback(db);
+  }
   end_relaxed(db);
   return r;
+}
+
+const struct db_counters *
+db_counters(const struct db *db) {
+  return &db->counters;
+}
+
+static int64_t
+pragma_i64(struct db *db, const char *sql) {
+  sqlite3_stmt *s;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK)
+    return -1;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+void
+db_sizes(struct db *db, int64_t *ret_db, int64_t *ret_wal) {
+  int64_t pages = pragma_i64(db, "PRAGMA page_count"), size = pragma_i64(db, "PRAGMA page_size");
+  *ret_db = pages >= 0 && size > 0 ? pages * size : -1;
+  *ret_wal = -1;
+  const char *file = sqlite3_db_filename(db->sql, "main");
+  struct stat st;
+  if (file && *file) {
+    _cleanup_free_ char *wal = xasprintf("%s-wal", file);
+    if (stat(wal, &st) == 0)
+      *ret_wal = (int64_t)st.st_size;
+  }
 }
 
 int

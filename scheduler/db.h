@@ -6,6 +6,7 @@
 #pragma once
 
 #include "job.h"
+#include "series.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -106,6 +107,26 @@ int db_job_started(struct db *db, int64_t id, int64_t stime, const char *exec_ho
 int db_job_ended(struct db *db, const struct job_rec *end);
 /* Stores a running job's usage so far, unless its final record exists. */
 int db_usage_sample(struct db *db, int64_t id, const struct job_usage *u);
+/* db_series.c: a job's usage series (common/series.h), for boxq-web's
+ * plots. db_series_add adds a sample (or the final usage) to it;
+ * db_series_get reads it (none: *ret_n 0); db_series_drop forgets it
+ * (the job runs again). */
+int db_series_add(struct db *db, int64_t id, const struct job_usage *u);
+int db_series_get(struct db *db, int64_t id, struct series_point *pts, size_t *ret_n);
+int db_series_drop(struct db *db, int64_t id);
+
+/* What the store has done since it was opened, for boxq-web's /metrics:
+ * jobs stored as submitted, jobs ended by reason (enum job_end), commits
+ * that failed (a full disk, an I/O error). A rolled-back change may have
+ * been counted. */
+struct db_counters {
+  int64_t submitted;
+  int64_t ended[END_MAX];
+  int64_t commit_failures;
+};
+const struct db_counters *db_counters(const struct db *db);
+/* The database's size in bytes and its write-ahead log's (-1: unknown). */
+void db_sizes(struct db *db, int64_t *ret_db, int64_t *ret_wal);
 typedef int (*db_event_cb)(void *ud, int64_t time, const char *event, const char *detail);
 /* A job's event log, oldest first. */
 int db_list_events(struct db *db, int64_t id, db_event_cb cb, void *ud);
@@ -210,12 +231,14 @@ enum db_acct_key {
   ACCT_BY_DAY,
   ACCT_ALL,
   ACCT_BY_ACCOUNT,
-  ACCT_BY_PROJECT
+  ACCT_BY_PROJECT,
+  ACCT_BY_DAY_USER, /* "2026-12-07 alice" */
 };
 struct db_acct_group {
   const char *key;
   int64_t jobs, completed, failed, timeouts, oom_kills, cancelled;
   int64_t cpu_usec, wall_usec, cpu_alloc_usec, mem_peak, gpu_usec;
+  int64_t waited, wait_sec, wait_max_sec; /* jobs that started, their waits summed, the longest */
 };
 typedef int (*db_group_cb)(void *ud, const struct db_acct_group *g);
 /* Finished jobs by end time (array jobs themselves left out: their tasks

@@ -85,9 +85,9 @@ group_row(sqlite3_stmt *s, void *ud) {
   struct group_rows *gr = ud;
   const unsigned char *key = sqlite3_column_text(s, 0);
   struct db_acct_group g = {.key = key ? (const char *)key : ""};
-  int64_t *v[] = {&g.jobs,           &g.completed, &g.failed,   &g.timeouts,
-                  &g.oom_kills,      &g.cancelled, &g.cpu_usec, &g.wall_usec,
-                  &g.cpu_alloc_usec, &g.mem_peak,  &g.gpu_usec};
+  int64_t *v[] = {&g.jobs,      &g.completed, &g.failed,    &g.timeouts,       &g.oom_kills,
+                  &g.cancelled, &g.cpu_usec,  &g.wall_usec, &g.cpu_alloc_usec, &g.mem_peak,
+                  &g.gpu_usec,  &g.waited,    &g.wait_sec,  &g.wait_max_sec};
   for (size_t i = 0; i < ARRAY_SIZE(v); i++)
     *v[i] = sqlite3_column_int64(s, (int)i + 1);
   return gr->cb(gr->ud, &g);
@@ -180,14 +180,15 @@ zone_offset(int64_t t) {
   "AND (?7 IS NULL OR instr(?7, char(31) || project || char(31)) > 0)"
 #define ACCT_PART                                                                                  \
   "SELECT %s AS k, end_reason, jobs, oom_kills, cpu_usec, wall_usec, cpu_alloc_usec, mem_peak, "   \
-  "gpu_usec FROM %s WHERE %s >= ?%d AND %s < ?%d AND " ACCT_FILTER
+  "gpu_usec, waited, wait_sec, wait_max_sec FROM %s WHERE %s >= ?%d AND %s < ?%d AND " ACCT_FILTER
 
 int
 db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key key, db_group_cb cb,
                void *ud) {
   static const char *const keys[] = {
-      [ACCT_BY_USER] = "owner", [ACCT_BY_QUEUE] = "queue",     [ACCT_BY_DAY] = NULL,
-      [ACCT_ALL] = "'all'",     [ACCT_BY_ACCOUNT] = "account", [ACCT_BY_PROJECT] = "project",
+      [ACCT_BY_USER] = "owner",  [ACCT_BY_QUEUE] = "queue",     [ACCT_BY_DAY] = NULL,
+      [ACCT_ALL] = "'all'",      [ACCT_BY_ACCOUNT] = "account", [ACCT_BY_PROJECT] = "project",
+      [ACCT_BY_DAY_USER] = NULL,
   };
   if ((unsigned)key >= ARRAY_SIZE(keys))
     return -EINVAL;
@@ -200,7 +201,8 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
   /* By local day: UTC days serve where local time is UTC, hours where
    * the offset is whole hours (not India, Nepal, Newfoundland), the jobs
    * themselves elsewhere. */
-  bool by_day = key == ACCT_BY_DAY;
+  bool by_day = key == ACCT_BY_DAY || key == ACCT_BY_DAY_USER;
+  const char *with_user = key == ACCT_BY_DAY_USER ? " || ' ' || owner" : "";
   int64_t now = (int64_t)time(NULL);
   long off_since = zone_offset(f->since), off_now = zone_offset(now);
   tzset(); /* daylight and timezone: the zone's rules, UTC without summer time */
@@ -208,9 +210,14 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
   bool raw_only =
       f->recount ||
       (by_day && (off_since % 3600 != 0 || off_now % 3600 != 0 || timezone % 3600 != 0));
-  const char *day_key = by_day ? "date(day * 86400, 'unixepoch', 'localtime')" : keys[key];
-  const char *hour_key = by_day ? "date(hour * 3600, 'unixepoch', 'localtime')" : keys[key];
-  const char *raw_key = by_day ? "date(etime, 'unixepoch', 'localtime')" : keys[key];
+  _cleanup_free_ char *day_key =
+      by_day ? xasprintf("date(day * 86400, 'unixepoch', 'localtime')%s", with_user)
+             : xstrdup(keys[key]);
+  _cleanup_free_ char *hour_key =
+      by_day ? xasprintf("date(hour * 3600, 'unixepoch', 'localtime')%s", with_user)
+             : xstrdup(keys[key]);
+  _cleanup_free_ char *raw_key =
+      by_day ? xasprintf("date(etime, 'unixepoch', 'localtime')%s", with_user) : xstrdup(keys[key]);
   struct acct_spans sp;
   acct_spans(f->since, f->until, use_days, raw_only, &sp);
   _cleanup_free_ char *day_part = xasprintf(ACCT_PART, day_key, "acct_day", "day", 12, "day", 13);
@@ -222,7 +229,8 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
       "SELECT k, SUM(jobs), SUM((end_reason = %d) * jobs), "
       "SUM((end_reason IN (%d, %d, %d, %d, %d, %d)) * jobs), SUM((end_reason = %d) * jobs), "
       "SUM(oom_kills), SUM((end_reason IN (%d, %d)) * jobs), SUM(cpu_usec), SUM(wall_usec), "
-      "SUM(cpu_alloc_usec), MAX(mem_peak), SUM(gpu_usec) FROM (%s UNION ALL %s UNION ALL %s "
+      "SUM(cpu_alloc_usec), MAX(mem_peak), SUM(gpu_usec), SUM(waited), SUM(wait_sec), "
+      "MAX(wait_max_sec) FROM (%s UNION ALL %s UNION ALL %s "
       "UNION ALL %s UNION ALL %s) GROUP BY k ORDER BY k",
       END_COMPLETED, END_FAILED, END_TIMEOUT, END_OOM, END_LOST, END_LAUNCH, END_CPUTIME,
       END_TIMEOUT, END_CANCELLED, END_DEPENDENCY, day_part, hour_a, hour_b, raw_a, raw_b);
@@ -270,8 +278,8 @@ db_prune_batch(struct db *db, int64_t before, int64_t batch, bool expire) {
     if (r == 0)
       r = for_ids(db, ST_PRUNE_JOB, ids, n);
   } else if (r == 0) {
-    enum stmt_id steps[] = {ST_PRUNE_EVENTS, ST_EXPIRE_USAGE, ST_EXPIRE_RUNS, ST_EXPIRE_DEPS,
-                            ST_EXPIRE_JOB};
+    enum stmt_id steps[] = {ST_PRUNE_EVENTS, ST_EXPIRE_USAGE, ST_EXPIRE_RUNS,
+                            ST_EXPIRE_DEPS,  ST_SERIES_DROP,  ST_EXPIRE_JOB};
     for (size_t k = 0; r == 0 && k < ARRAY_SIZE(steps); k++)
       r = for_ids(db, steps[k], ids, n);
   }

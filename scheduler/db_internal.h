@@ -70,6 +70,9 @@ enum stmt_id {
   ST_EXPIRE_RUNS,
   ST_EXPIRE_DEPS,
   ST_EXPIRE_JOB,
+  ST_SERIES_GET,
+  ST_SERIES_PUT,
+  ST_SERIES_DROP,
   ST_CRON_TEXT,
   ST_CRON_TEXT_SET,
   ST_CRON_TEXT_DEL,
@@ -118,6 +121,7 @@ struct db {
   sqlite3_stmt *st[ST_MAX];
   sqlite3_stmt *list_brief; /* db__brief_list_sql (db_jobs.c) */
   char last_error[256];     /* kept past the ROLLBACK that clears SQLite's own */
+  struct db_counters counters;
 };
 
 /* A statement of the table, reset and unbound. */

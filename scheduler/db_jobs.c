@@ -156,8 +156,10 @@ db_insert_job(struct db *db, struct job_rec *j) {
   sqlite3_bind_blob(s, i++, env, (int)env_len, SQLITE_STATIC);
   db__bind_text(s, i, groups);
   int r = db__step_done(db, s);
-  if (r == 0)
+  if (r == 0) {
     j->id = sqlite3_last_insert_rowid(db->sql);
+    db->counters.submitted++;
+  }
   return r;
 }
 
@@ -352,7 +354,8 @@ db_requeue(struct db *db, int64_t id, int64_t now) {
     return r;
   s = db__stmt(db, ST_DROP_USAGE);
   sqlite3_bind_int64(s, 1, id);
-  return db__step_done(db, s);
+  r = db__step_done(db, s);
+  return r < 0 ? r : db_series_drop(db, id);
 }
 
 int
@@ -417,7 +420,14 @@ bind_usage_and_step(struct db *db, sqlite3_stmt *s, int64_t id, const struct job
 
 int
 db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
-  return bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
+  int r = bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
+  return r < 0 ? r : db_series_add(db, id, u);
+}
+
+static void
+count_end(struct db *db, int end_reason) {
+  if (end_reason >= 0 && end_reason < END_MAX)
+    db->counters.ended[end_reason]++;
 }
 
 int
@@ -426,6 +436,8 @@ db_job_ended(struct db *db, const struct job_rec *e) {
    * (schema 019), usage and all, in one step. */
   if (e->has_usage) {
     int r = bind_usage_and_step(db, db__stmt(db, ST_USAGE), e->id, &e->usage);
+    if (r == 0 && e->usage.wall_usec > 0)
+      r = db_series_add(db, e->id, &e->usage); /* its last point: the end */
     if (r < 0)
       return r;
   }
@@ -443,7 +455,10 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   db__bind_text(s, i++, e->comment);
   db__bind_text(s, i++, e->cgroup);
   sqlite3_bind_int64(s, i++, e->id);
-  return db__step_done(db, s);
+  int r = db__step_done(db, s);
+  if (r == 0 && sqlite3_changes(db->sql) > 0)
+    count_end(db, e->end_reason);
+  return r;
 }
 
 struct event_rows {

@@ -271,7 +271,10 @@ db_hold_remove(struct db *db, int64_t id, char type, int64_t now) {
 
 int
 db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now) {
-  return bulk(db, ST_FINISH_UNSTARTED, id, NULL, end_reason, now);
+  int r = bulk(db, ST_FINISH_UNSTARTED, id, NULL, end_reason, now);
+  if (r > 0 && end_reason >= 0 && end_reason < END_MAX)
+    db->counters.ended[end_reason] += r;
+  return r;
 }
 
 int

@@ -340,6 +340,7 @@ on_worker_hello(struct boxqd *d, const struct pmsg *m) {
    * the old one run again, against what the hello showed. */
   ready_forget_all(d);
   d->worker_ready = true;
+  d->worker_since = (int64_t)time(NULL);
   log_info("worker ready (cgroup backend %s), %zu job(s) running there", d->worker_backend,
            rc.nknown);
   for (size_t i = 0; i < rc.ncancel; i++)
@@ -574,6 +575,7 @@ on_worker_close(struct conn *c) {
     if (d->worker_ready)
       log_warn("lost the connection to the worker; reconnecting");
     d->worker_ready = false;
+    d->worker_since = (int64_t)time(NULL);
     if (!d->stopping)
       uv_timer_start(&d->reconnect, on_reconnect_timer, RECONNECT_MS, 0);
   }

@@ -256,6 +256,57 @@ count_active(struct boxqd *d, bool by_queue, db_count_cb cb, void *ud) {
 
 /* Server status for qstat -B: capacity, the worker and its cgroup backend,
  * jobs by state (an array counts once). */
+/* For boxq-web's /metrics: counters since boxqd started, the database's
+ * and the worker's health. */
+static char *
+health_status(struct boxqd *d) {
+  const struct db_counters *k = db_counters(d->db);
+  int64_t db_bytes, wal_bytes;
+  db_sizes(d->db, &db_bytes, &wal_bytes);
+  char *text =
+      xasprintf("started_at=%lld\nworker_since=%lld\njobs_submitted=%lld\n"
+                "db_commit_failures=%lld\ndb_bytes=%lld\ndb_wal_bytes=%lld\n",
+                (long long)d->started_at, (long long)d->worker_since, (long long)k->submitted,
+                (long long)k->commit_failures, (long long)db_bytes, (long long)wal_bytes);
+  for (int e = END_NONE + 1; e < END_MAX; e++) {
+    char *old = text;
+    text = xasprintf("%sjobs_ended.%s=%lld\n", old, job_end_to_string(e), (long long)k->ended[e]);
+    free(old);
+  }
+  return text;
+}
+
+void
+req_series(struct boxqd *d, struct conn *c, const struct pmsg *m) {
+  struct pbuf b = {0};
+  pb_begin(&b, MSG_REPLY);
+  int status = -EINVAL;
+  struct berr err = {{0}};
+  size_t off = 0;
+  struct pfield f;
+  while (pmsg_next(m, &off, &f)) {
+    int64_t id;
+    int r = ref_field(d, &f, &id, &err);
+    if (r == 1)
+      continue;
+    status = r;
+    if (r < 0)
+      break;
+    struct series_point pts[SERIES_MAX];
+    size_t n;
+    if ((status = db_series_get(d->db, id, pts, &n)) < 0)
+      break;
+    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
+    series_encode(pts, n, blob);
+    pb_i64(&b, T_JOBID, id);
+    pb_bytes(&b, T_SERIES, blob, n * SERIES_POINT_BYTES);
+    break; /* one job a request */
+  }
+  if (status < 0 && err.msg[0])
+    pb_str(&b, T_MESSAGE, err.msg);
+  reply_finish(d, c, &b, status);
+}
+
 void
 req_server_info(struct boxqd *d, struct conn *c) {
   struct state_counts sc = {{0}, 0};
@@ -276,7 +327,8 @@ req_server_info(struct boxqd *d, struct conn *c) {
       d->offline ? "offline" : "free", BOXQ_VERSION, BOXQ_PROTOCOL_VERSION);
   _cleanup_free_ char *devs = places_status(d);
   _cleanup_free_ char *passes = sched_pass_status(d);
-  _cleanup_free_ char *all = xasprintf("%s%s%s", info, devs, passes);
+  _cleanup_free_ char *health = health_status(d);
+  _cleanup_free_ char *all = xasprintf("%s%s%s%s", info, devs, passes, health);
   pb_str(&b, T_INFO, all);
   reply_finish(d, c, &b, r < 0 ? r : 0);
 }
@@ -414,6 +466,9 @@ acct_group(void *ud, const struct db_acct_group *g) {
   pb_i64(ac->b, G_CPU_ALLOC_USEC, g->cpu_alloc_usec);
   pb_i64(ac->b, G_GPU_USEC, g->gpu_usec);
   pb_i64(ac->b, G_MEM_PEAK, g->mem_peak);
+  pb_i64(ac->b, G_WAITED, g->waited);
+  pb_i64(ac->b, G_WAIT_SEC, g->wait_sec);
+  pb_i64(ac->b, G_WAIT_MAX_SEC, g->wait_max_sec);
   pb_nest_end(ac->b, mark);
   ac->rows++;
   return 0;
@@ -462,19 +517,21 @@ req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   if (!by)
     r = db_acct_jobs(d->db, &f, limit, acct_job, &ac);
   else {
-    enum db_acct_key key = !strcmp(by, "user")      ? ACCT_BY_USER
-                           : !strcmp(by, "queue")   ? ACCT_BY_QUEUE
-                           : !strcmp(by, "day")     ? ACCT_BY_DAY
-                           : !strcmp(by, "all")     ? ACCT_ALL
-                           : !strcmp(by, "account") ? ACCT_BY_ACCOUNT
-                           : !strcmp(by, "project") ? ACCT_BY_PROJECT
-                                                    : (enum db_acct_key) - 1;
+    enum db_acct_key key = !strcmp(by, "user")       ? ACCT_BY_USER
+                           : !strcmp(by, "queue")    ? ACCT_BY_QUEUE
+                           : !strcmp(by, "day")      ? ACCT_BY_DAY
+                           : !strcmp(by, "all")      ? ACCT_ALL
+                           : !strcmp(by, "account")  ? ACCT_BY_ACCOUNT
+                           : !strcmp(by, "project")  ? ACCT_BY_PROJECT
+                           : !strcmp(by, "day,user") ? ACCT_BY_DAY_USER
+                                                     : (enum db_acct_key) - 1;
     r = key == (enum db_acct_key) - 1 ? -EINVAL : db_acct_groups(d->db, &f, key, acct_group, &ac);
   }
   if (r < 0) {
     pbuf_free(&b);
     if (r == -EINVAL)
-      reply_status(c, r, "qacct: cannot group by '%s' (user, queue, day, account, project)",
+      reply_status(c, r,
+                   "qacct: cannot group by '%s' (user, queue, day, account, project, day,user)",
                    by ? by : "");
     else
       reply_status(c, r, "qacct: %s", db_errmsg(d->db));
@@ -488,6 +545,7 @@ req_acct(struct boxqd *d, struct conn *c, const struct pmsg *m) {
 struct events_ctx {
   struct pbuf *b;
   int64_t id;
+  bool details; /* the caller owns the job (or may act on any) */
 };
 
 static int
@@ -497,12 +555,36 @@ put_event(void *ud, int64_t time, const char *event, const char *detail) {
   pb_i64(ec->b, EV_JOBID, ec->id);
   pb_i64(ec->b, EV_TIME, time);
   pb_str(ec->b, EV_NAME, event);
-  pb_str(ec->b, EV_DETAIL, detail);
+  if (ec->details)
+    pb_str(ec->b, EV_DETAIL, detail);
   pb_nest_end(ec->b, mark);
   return 0;
 }
 
-/* tracejob: the event log of each job, for its owner and the privileged. */
+/* The next job a request names, whoever owns it (EVENTS_PUBLIC). */
+static int
+next_any_job(struct boxqd *d, const struct pmsg *m, size_t *off, int64_t *id, struct job_rec *j,
+             struct berr *err) {
+  *j = (struct job_rec){0};
+  *err = (struct berr){{0}};
+  struct pfield f;
+  while (pmsg_next(m, off, &f)) {
+    int r = ref_field(d, &f, id, err);
+    if (r == 1)
+      continue;
+    if (r == 0 && (r = db_get_job(d->db, *id, false, j)) < 0)
+      berr_set(err, r, r == -ENOENT ? "Unknown Job Id %lld.%s" : "%lld.%s: cannot read it",
+               (long long)*id, d->server_name);
+    return r;
+  }
+  return 1;
+}
+
+/* tracejob: the event log of each job, for its owner and the privileged.
+ * With EVENTS_PUBLIC (boxq-web), anyone's jobs, their events' names and
+ * times only: when a job was submitted, started or ended, qstat shows
+ * everyone; what happened in detail (mail addresses, who altered it) is
+ * its owner's. */
 void
 req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct pbuf b = {0};
@@ -513,12 +595,17 @@ req_events(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct job_rec j;
   struct berr err;
   int r;
-  while ((r = next_own_job(d, c, m, &off, &id, &j, &err)) != 1) {
+  bool public = pmsg_i64_or(m, T_FLAGS, 0) & EVENTS_PUBLIC;
+  while ((r = public ? next_any_job(d, m, &off, &id, &j, &err)
+                     : next_own_job(d, c, m, &off, &id, &j, &err)) != 1) {
     if (r == 0) {
+      free(j.script);
+      j.script = NULL;
+      j.script_len = 0;
       size_t mark = pb_nest_begin(&b, T_JOB);
       job_rec_encode(&b, &j);
       pb_nest_end(&b, mark);
-      struct events_ctx ec = {&b, id};
+      struct events_ctx ec = {&b, id, (int64_t)c->uid == j.uid || may_act_on_any(d, c)};
       r = db_list_events(d->db, id, put_event, &ec);
       if (r < 0)
         berr_set(&err, r, "%lld.%s: %s", (long long)id, d->server_name, db_errmsg(d->db));

@@ -185,6 +185,7 @@ main(int argc, char **argv) {
   node_load(&d);
   admin_load(&d);
   d.loop = uv_default_loop();
+  d.started_at = d.worker_since = (int64_t)time(NULL);
   r = server_start(&d);
   if (r < 0) {
     log_error("cannot listen on %s: %s", d.cfg.sched_socket, uv_strerror(r));

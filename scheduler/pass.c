@@ -768,12 +768,15 @@ sched_pass_status(const struct boxqd *d) {
   char *text = xstrdup("");
   for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
     char *old = text;
+    _cleanup_free_ char *buckets = timing_buckets_text(t[i]);
     text =
         xasprintf("%ssched_%s_passes=%llu\nsched_%s_pass_p50_ms=%.3f\n"
-                  "sched_%s_pass_p99_ms=%.3f\nsched_%s_pass_max_ms=%.3f\n",
+                  "sched_%s_pass_p99_ms=%.3f\nsched_%s_pass_max_ms=%.3f\n"
+                  "sched_%s_pass_sum_us=%llu\nsched_%s_pass_buckets_us=%s\n",
                   old, name[i], (unsigned long long)t[i]->n, name[i],
                   (double)timing_percentile(t[i], 50) / 1000, name[i],
-                  (double)timing_percentile(t[i], 99) / 1000, name[i], (double)t[i]->max_us / 1000);
+                  (double)timing_percentile(t[i], 99) / 1000, name[i], (double)t[i]->max_us / 1000,
+                  name[i], (unsigned long long)t[i]->sum_us, name[i], buckets);
     free(old);
   }
   return text;

@@ -589,6 +589,9 @@ req_dispatch(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     case MSG_CRON:
       req_cron(d, c, m);
       break;
+    case MSG_SERIES:
+      req_series(d, c, m);
+      break;
     case MSG_DELETE:
     case MSG_HOLD:
     case MSG_RELEASE:

@@ -22,6 +22,23 @@ timing_add(struct timing *t, uint64_t us) {
   t->bucket[b]++;
 }
 
+char *
+timing_buckets_text(const struct timing *t) {
+  char *text = xstrdup("");
+  uint64_t sum = 0;
+  for (size_t b = 0; b <= TIMING_BUCKETS; b++) {
+    sum += t->bucket[b];
+    char *old = text;
+    if (b < TIMING_BUCKETS)
+      text = xasprintf("%s%llu:%llu ", old, (unsigned long long)timing_bucket_us[b],
+                       (unsigned long long)sum);
+    else
+      text = xasprintf("%sinf:%llu", old, (unsigned long long)sum);
+    free(old);
+  }
+  return text;
+}
+
 uint64_t
 timing_percentile(const struct timing *t, double p) {
   size_t n = t->n < TIMING_RECENT ? (size_t)t->n : TIMING_RECENT;

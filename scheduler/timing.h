@@ -23,3 +23,7 @@ void timing_add(struct timing *t, uint64_t us);
 /* The p-th percentile (0 < p <= 100) of the recent durations, in
  * microseconds (nearest rank); 0 before the first. */
 uint64_t timing_percentile(const struct timing *t, double p);
+/* The histogram as Prometheus counts it, cumulative: "100:3 250:7 ...
+ * inf:9", each bucket's upper bound in microseconds and how many took at
+ * most that. The caller frees it. */
+char *timing_buckets_text(const struct timing *t);

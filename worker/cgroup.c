@@ -408,15 +408,22 @@ cg_job_enter(const struct cg_job *cg, const char **where) {
   return 0;
 }
 
-void
-cg_job_sample(struct cg_job *cg) {
+/* The memory the job uses now, bytes; -1 if the cgroup does not say. */
+static int64_t
+mem_current(struct cg_job *cg) {
   int64_t cur;
   int r = -ENOENT;
   if (cg->mode == CG_MODE_V2)
     r = cg__read_i64(cg, cg->v2_fd, "memory.current", &cur);
   else if (cg->v1_fd[CG_V1_MEMORY] >= 0)
     r = cg__read_i64(cg, cg->v1_fd[CG_V1_MEMORY], "memory.usage_in_bytes", &cur);
-  if (r == 0 && cur > cg->mem_sampled_peak)
+  return r == 0 ? cur : -1;
+}
+
+void
+cg_job_sample(struct cg_job *cg) {
+  int64_t cur = mem_current(cg);
+  if (cur > cg->mem_sampled_peak)
     cg->mem_sampled_peak = cur;
 }
 
@@ -523,6 +530,7 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   u->io_rbytes = u->io_wbytes = -1;
   u->oom_events = u->mem_max_events = u->swap_peak = -1;
   u->final = true;
+  u->mem_now = mem_current(cg);
   if (cg->mode == CG_MODE_V2)
     cg_v2__stats(cg, u);
   else

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The wire decoder: any byte stream, fed in pieces, must yield well-formed
- * messages or a clean error, and job records must decode or be refused. */
+ * messages or a clean error, and job records and usage series (a
+ * T_SERIES field) must decode or be refused. */
 #include "job.h"
 #include "proto.h"
+#include "series.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,6 +16,9 @@ walk(const struct pmsg *m, int depth) {
     int64_t v;
     (void)pfield_str(&f);
     (void)pfield_i64(&f, &v);
+    struct series_point pts[SERIES_MAX];
+    size_t n;
+    (void)series_decode(f.data, f.len, pts, &n);
     struct pmsg sub;
     if (depth < 3 && pmsg_sub(&f, &sub) == 0) {
       struct job_rec j;

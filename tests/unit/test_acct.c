@@ -103,12 +103,13 @@ static int
 add_group(void *ud, const struct db_acct_group *g) {
   struct text *t = ud;
   char line[512];
-  int n =
-      snprintf(line, sizeof(line), "%s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld\n",
-               g->key, (long long)g->jobs, (long long)g->completed, (long long)g->failed,
-               (long long)g->timeouts, (long long)g->oom_kills, (long long)g->cancelled,
-               (long long)g->cpu_usec, (long long)g->wall_usec, (long long)g->cpu_alloc_usec,
-               (long long)g->mem_peak, (long long)g->gpu_usec);
+  int n = snprintf(line, sizeof(line),
+                   "%s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld\n",
+                   g->key, (long long)g->jobs, (long long)g->completed, (long long)g->failed,
+                   (long long)g->timeouts, (long long)g->oom_kills, (long long)g->cancelled,
+                   (long long)g->cpu_usec, (long long)g->wall_usec, (long long)g->cpu_alloc_usec,
+                   (long long)g->mem_peak, (long long)g->gpu_usec, (long long)g->waited,
+                   (long long)g->wait_sec, (long long)g->wait_max_sec);
   t->buf = realloc(t->buf, t->len + (size_t)n + 1);
   memcpy(t->buf + t->len, line, (size_t)n + 1);
   t->len += (size_t)n;
@@ -142,7 +143,7 @@ compare_all(struct db *db) {
   int compared = 0;
   for (size_t w = 0; w < ARRAY_SIZE(windows); w++)
     for (size_t fi = 0; fi < ARRAY_SIZE(filters); fi++)
-      for (int key = ACCT_BY_USER; key <= ACCT_BY_PROJECT; key++) {
+      for (int key = ACCT_BY_USER; key <= ACCT_BY_DAY_USER; key++) {
         struct db_acct_filter f = filters[fi];
         f.since = windows[w][0], f.until = windows[w][1];
         struct text kept = {0}, counted = {0};

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 
 #include "timing.h"
 
@@ -53,6 +54,11 @@ buckets_count_each_duration_once(void **state) {
   for (int b = 0; b <= TIMING_BUCKETS; b++)
     total += t.bucket[b];
   assert_int_equal(total, t.n);
+  /* Prometheus' form: cumulative, +Inf holding all. */
+  char *text = timing_buckets_text(&t);
+  assert_string_equal(text, "100:1 250:2 500:2 1000:2 2500:2 5000:2 10000:2 25000:2 50000:2 "
+                            "100000:2 250000:2 1000000:2 inf:3");
+  free(text);
 }
 
 int

@@ -7,8 +7,12 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libinih-dev libcmocka-dev
           util-linux procps iproute2 sqlite3 jq clang libclang-rt-14-dev
           snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev
-          libnss-wrapper) # bench/scale.sh's made-up users
+          libnss-wrapper # bench/scale.sh's made-up users
+          libmicrohttpd-dev) # boxq-web
 [ "${BOXQ_WITH_VM:-0}" = 1 ] && packages+=(qemu-system-x86 zstd xz-utils cpio)
+# boxq-web's tests: a real browser, a real Prometheus parser.
+[ "${BOXQ_WITH_BROWSER:-0}" = 1 ] &&
+  packages+=(chromium chromium-driver python3-selenium python3-prometheus-client)
 # The test suite compares boxq's Slurm commands with real Slurm (a private
 # slurmctld it starts): only for the tests, never on a box running boxq.
 [ "${BOXQ_WITH_SLURM:-0}" = 1 ] && packages+=(slurmctld slurm-client)

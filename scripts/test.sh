@@ -10,7 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-BOXQ_WITH_VM=1 BOXQ_WITH_SLURM=1 scripts/install-deps.sh
+BOXQ_WITH_VM=1 BOXQ_WITH_SLURM=1 BOXQ_WITH_BROWSER=1 scripts/install-deps.sh
 
 echo "== build (-Wall -Wextra -Werror) and test"
 scripts/build.sh build -DBOXQ_WERROR=ON

@@ -3,8 +3,8 @@
 # bench/history.sh [BUILD_DIR]: inspection at scale. Fills a database with
 # 1,000,000 finished jobs (a month of them, with accounting) and 10,000
 # queued ones, starts boxqd on it (no worker: nothing runs), and times
-# qstat, qacct summaries and qsub against it, beside the same commands on
-# an empty database. Prints one table; asserts nothing.
+# qstat, qacct summaries, qsub and boxq-web's pages against it, beside the
+# same on an empty database. Prints one table; asserts nothing.
 # Environment: FINISHED (default 1000000), QUEUED (10000), REPEAT (5).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +14,9 @@ QUEUED=${QUEUED:-10000}
 REPEAT=${REPEAT:-5}
 command -v sqlite3 > /dev/null || { echo "history.sh: needs the sqlite3 CLI" >&2; exit 1; }
 T=$(mktemp -d /var/tmp/boxq-bench.XXXXXX)
-trap '[ -n "$SCHED_PID" ] && kill "$SCHED_PID" 2> /dev/null; wait 2> /dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$SCHED_PID" ] && kill "$SCHED_PID" 2> /dev/null; [ -n "$WEB_PID" ] && kill "$WEB_PID" 2> /dev/null; wait 2> /dev/null; rm -rf "$T"' EXIT
 SCHED_PID=
+WEB_PID=
 export BOXQ_CONFIG=$T/boxq.ini
 unset BOXQ_STATE_DIR
 
@@ -43,6 +44,18 @@ median_ms() {
   printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'
 }
 
+# page_ms PATH: the median time to fetch a boxq-web page, in ms (a page
+# that is not 200 OK fails the run).
+page_ms() {
+  local i out times=()
+  for i in $(seq 1 "$REPEAT"); do
+    out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$PORT$1")
+    [ "${out%% *}" = 200 ] || { echo "history.sh: $1 answered ${out%% *}" >&2; exit 1; }
+    times+=("${out#* }")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] * 1000 }'
+}
+
 row() { printf '  %-44s %12s %12s\n' "$1" "$2" "$3"; }
 
 measure() { # state dir, a finished job's id (empty: one submitted here) -> variables
@@ -56,6 +69,15 @@ measure() { # state dir, a finished job's id (empty: one submitted here) -> vari
   QACCT_D=$(median_ms "$build/cli/qacct" --by day --since -30d)
   QACCT_W=$(median_ms "$build/cli/qacct" --since -1h --until now)
   QSUB=$(median_ms sh -c "echo true | '$build/cli/qsub' -h")
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$build/web/boxq-web" --listen "127.0.0.1:$PORT" > "$T/web.log" 2>&1 &
+  WEB_PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics" && break; sleep 0.1; done
+  WEB_BOX=$(page_ms /)
+  WEB_JOB=$(page_ms "/job/$one")
+  WEB_HIST=$(page_ms /history)
+  WEB_METRICS=$(page_ms /metrics)
+  kill "$WEB_PID"; wait "$WEB_PID" 2> /dev/null || true; WEB_PID=
   RSS=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$SCHED_PID/status")
   down
 }
@@ -64,7 +86,8 @@ measure() { # state dir, a finished job's id (empty: one submitted here) -> vari
 mkdir -p "$T/empty"
 config "$T/empty"; up; down
 measure "$T/empty"
-E=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X")
+E=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X" "$WEB_BOX" "$WEB_JOB"
+   "$WEB_HIST" "$WEB_METRICS")
 
 # The big one: made with SQL in one transaction (boxqd created the schema).
 mkdir -p "$T/big"
@@ -94,11 +117,14 @@ INSERT INTO jobs (owner_uid, owner_gid, owner, name, queue, state, script, workd
                   err_path, env, ncpus, mem, walltime, ctime, qtime, mtime)
 SELECT 1000 + i % 50, 1000, 'user' || (i % 50), 'queued' || i, 'batch', 'H', 'true', '/w', '', '', x'',
        1, 1073741824, 3600, $now, $now, $now FROM n;
+-- A full usage series (256 points) for the job whose page is timed.
+INSERT INTO job_series (job_id, points) VALUES ($((FINISHED / 2)), zeroblob(256 * 32));
 COMMIT;
 SQL
 fill=$(($(date +%s) - t0))
 measure "$T/big" $((FINISHED / 2))
-B=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X")
+B=("$QSTAT" "$QSTAT_U" "$QACCT_U" "$QACCT_D" "$QACCT_W" "$QSUB" "$RSS" "$QSTAT_X" "$WEB_BOX" "$WEB_JOB"
+   "$WEB_HIST" "$WEB_METRICS")
 size=$(du -m "$T/big/boxq.db" | cut -f1)
 
 echo "boxq inspection at scale: $FINISHED finished + $QUEUED queued jobs (database ${size} MiB, filled in ${fill}s)"
@@ -112,3 +138,8 @@ row "qacct --by day --since -30d ms" "${E[3]}" "${B[3]}"
 row "qacct --since -1h (recent jobs) ms" "${E[4]}" "${B[4]}"
 row "qsub -h (durable) ms" "${E[5]}" "${B[5]}"
 row "boxqd resident memory MiB" "${E[6]}" "${B[6]}"
+echo "boxq-web pages, median of $REPEAT fetches (curl, whole request):"
+row "/ (the box now: $QUEUED waiting, 200 shown) ms" "${E[8]}" "${B[8]}"
+row "/job/ID (a finished job, 256-point series) ms" "${E[9]}" "${B[9]}"
+row "/history (30 days of summaries) ms" "${E[10]}" "${B[10]}"
+row "/metrics ms" "${E[11]}" "${B[11]}"

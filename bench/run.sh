@@ -339,8 +339,12 @@ read -r e b < <(hval "qsub -h (durable)")
 row "qsub into that database" "$b ms" "$e ms" "$(ratio "$b" "$e")"
 read -r e b < <(hval "resident memory")
 row "boxqd resident memory there" "$b MiB" "$e MiB" "$(ratio "$b" "$e")"
+read -r e b < <(hval "/ (the box now")
+row "boxq-web /, 10000 queued + $HIST_N finished" "$b ms" "$e ms" "$(ratio "$b" "$e")"
+read -r e b < <(hval "/history (30 days")
+row "boxq-web /history over them" "$b ms" "$e ms" "$(ratio "$b" "$e")"
 echo "(machine/job: CPU time of the whole machine, all processes, per job; the open row's loop"
 echo " alone forks the shell and starts qsub, storing nothing: the part of that row no scheduler"
 echo " can save; baselines: floor = the same jobs without boxq; qsub = the same process printing"
-echo " its help; the last four = the same commands on an empty database)"
+echo " its help; the last six = the same commands on an empty database)"
 echo "every job of the boxq workloads ran exactly once and was accounted"

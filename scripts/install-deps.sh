@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libinih-dev libcmocka-dev
-          util-linux procps iproute2 sqlite3 jq clang libclang-rt-14-dev
+          util-linux procps iproute2 sqlite3 jq curl clang libclang-rt-14-dev
           snakemake toil tzdata python3 python3-drmaa gridengine-drmaa-dev
           libnss-wrapper # bench/scale.sh's made-up users
           libmicrohttpd-dev) # boxq-web

@@ -254,8 +254,6 @@ count_active(struct boxqd *d, bool by_queue, db_count_cb cb, void *ud) {
   return db_count_active(d->db, by_queue, cb, ud);
 }
 
-/* Server status for qstat -B: capacity, the worker and its cgroup backend,
- * jobs by state (an array counts once). */
 /* For boxq-web's /metrics: counters since boxqd started, the database's
  * and the worker's health. */
 static char *
@@ -276,6 +274,8 @@ health_status(struct boxqd *d) {
   return text;
 }
 
+/* boxq-web's plots: one job's usage series, anyone's (qstat shows every
+ * job's usage to everyone). */
 void
 req_series(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   struct pbuf b = {0};
@@ -307,6 +307,8 @@ req_series(struct boxqd *d, struct conn *c, const struct pmsg *m) {
   reply_finish(d, c, &b, status);
 }
 
+/* Server status for qstat -B: capacity, the worker and its cgroup backend,
+ * jobs by state (an array counts once), pass timings, counters, health. */
 void
 req_server_info(struct boxqd *d, struct conn *c) {
   struct state_counts sc = {{0}, 0};

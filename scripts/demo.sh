@@ -113,4 +113,5 @@ echo "== the memory hog and the CPU burner in full (qacct -j)"
 qacct -j "${ids[3]}" "${ids[4]}"
 echo
 echo "boxq is still running. Try: PATH=$top/build/cli:\$PATH qstat -x -f ${ids[0]}"
+echo "The web view: http://127.0.0.1:8642/ (from elsewhere: ssh -N -L 8642:127.0.0.1:8642 $(hostname))"
 echo "Stop it with: sudo scripts/daemons.sh stop"

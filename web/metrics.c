@@ -14,9 +14,8 @@ help(struct sb *b, const char *name, const char *type, const char *text) {
   sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-/* A label value: backslash, double quote and newline escaped. */
-static void
-label_value(struct sb *b, const char *v) {
+void
+sb_label(struct sb *b, const char *v) {
   for (; v && *v; v++) {
     if (*v == '\\')
       sb_puts(b, "\\\\");
@@ -109,9 +108,9 @@ page_metrics(struct web *w, struct sb *out) {
   help(out, "boxq_jobs", "gauge", "Unfinished jobs (array tasks each) by state, queue and user.");
   for (size_t k = 0; k < nc; k++) {
     sb_printf(out, "boxq_jobs{state=\"%s\",queue=\"", state_word(c[k].state));
-    label_value(out, c[k].queue);
+    sb_label(out, c[k].queue);
     sb_puts(out, "\",user=\"");
-    label_value(out, c[k].user);
+    sb_label(out, c[k].user);
     sb_printf(out, "\"} %lld\n", (long long)c[k].n);
   }
   help(out, "boxq_cpus", "gauge", "CPUs boxq places jobs on.");
@@ -137,7 +136,7 @@ page_metrics(struct web *w, struct sb *out) {
     help(out, held_names[f][0], "gauge", held_names[f][1]);
     for (size_t m = 0; m < nh; m++) {
       sb_printf(out, "%s{user=\"", held_names[f][0]);
-      label_value(out, h[m].user);
+      sb_label(out, h[m].user);
       sb_printf(out, "\"} %lld\n", (long long)(f == 0 ? h[m].cpus : f == 1 ? h[m].mem : h[m].gpus));
     }
   }

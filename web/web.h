@@ -33,6 +33,8 @@ void sb_puts(struct sb *b, const char *s);
 void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' escaped (NULL: nothing). */
 void sb_html(struct sb *b, const char *s);
+/* s as a Prometheus label value: backslash, double quote, newline escaped. */
+void sb_label(struct sb *b, const char *s);
 void sb_free(struct sb *b);
 
 /* What one request of a page needs. */

@@ -114,6 +114,11 @@ int db_usage_sample(struct db *db, int64_t id, const struct job_usage *u);
 int db_series_add(struct db *db, int64_t id, const struct job_usage *u);
 int db_series_get(struct db *db, int64_t id, struct series_point *pts, size_t *ret_n);
 int db_series_drop(struct db *db, int64_t id);
+/* Replaces it whole with the shepherd's own, denser (n points, 1 to
+ * SERIES_MAX); only_if_newer: unless the stored one goes further (a late
+ * sample after the end). */
+int db_series_put(struct db *db, int64_t id, const struct series_point *pts, size_t n,
+                  bool only_if_newer);
 
 /* What the store has done since it was opened, for boxq-web's /metrics:
  * jobs stored as submitted, jobs ended by reason (enum job_end), commits

@@ -39,6 +39,21 @@ db_series_add(struct db *db, int64_t id, const struct job_usage *u) {
     return r;
   struct series_point p = {u->wall_usec, u->cpu_usec, u->mem_now, u->mem_peak};
   n = series_add(pts, n, &p);
+  return db_series_put(db, id, pts, n, false);
+}
+
+int
+db_series_put(struct db *db, int64_t id, const struct series_point *pts, size_t n,
+              bool only_if_newer) {
+  if (n == 0 || n > SERIES_MAX)
+    return -EINVAL;
+  if (only_if_newer) {
+    struct series_point cur[SERIES_MAX];
+    size_t ncur;
+    int r = db_series_get(db, id, cur, &ncur);
+    if (r < 0 || (ncur > 0 && cur[ncur - 1].t_usec > pts[n - 1].t_usec))
+      return r < 0 ? r : 0;
+  }
   unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
   series_encode(pts, n, blob);
   sqlite3_stmt *s = db__stmt(db, ST_SERIES_PUT);

@@ -445,6 +445,14 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
   }
   if (r == 0)
     r = db_job_ended(d->db, &end);
+  /* The shepherd's series (a point a second over the first minute)
+   * replaces the one built from the relayed samples; a malformed one is
+   * ignored, the relayed one kept. */
+  struct series_point pts[SERIES_MAX];
+  size_t npts;
+  if (r == 0 && pmsg_find(m, T_SERIES, &f) && series_decode(f.data, f.len, pts, &npts) == 0 &&
+      npts > 0)
+    r = db_series_put(d->db, end.id, pts, npts, false);
   /* What ended it, as its own event: tracejob shows OOM kills and
    * walltime at a glance. */
   if (r == 0 && end.end_reason == END_OOM)
@@ -529,6 +537,12 @@ on_usage(struct boxqd *d, const struct pmsg *m) {
     int r = part_begin(d, false);
     if (r == 0)
       r = db_usage_sample(d->db, snap.id, &snap.usage);
+    /* The shepherd's series so far, denser than the samples: it replaces
+     * what they made. */
+    struct series_point pts[SERIES_MAX];
+    size_t n;
+    if (r == 0 && pmsg_find(m, T_SERIES, &f) && series_decode(f.data, f.len, pts, &n) == 0 && n > 0)
+      r = db_series_put(d->db, snap.id, pts, n, true);
     part_end(d, r);
     if (r < 0)
       log_warn("job %lld: cannot store a usage sample: %s", (long long)snap.id, db_errmsg(d->db));

@@ -93,8 +93,9 @@ static void
 plots(struct sb *b, const struct job_rec *j, const struct series_point *p, size_t n) {
   sb_puts(b, "<div class=\"cards\"><div class=\"card\" id=\"plot-cpu\">");
   if (n == 0) {
-    sb_puts(b, "<p class=\"mute\">No usage samples yet: boxq samples a running job every "
-               "sample_interval (boxq.ini); a job shorter than that has its final figures "
+    sb_puts(b, "<p class=\"mute\">No usage samples yet: a job's usage is taken every second "
+               "over its first minute and reaches boxqd every sample_interval (boxq.ini); a "
+               "job shorter than a second, or without a cgroup, has its final figures "
                "only.</p></div></div>");
     return;
   }

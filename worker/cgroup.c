@@ -408,9 +408,8 @@ cg_job_enter(const struct cg_job *cg, const char **where) {
   return 0;
 }
 
-/* The memory the job uses now, bytes; -1 if the cgroup does not say. */
-static int64_t
-mem_current(struct cg_job *cg) {
+int64_t
+cg_job_mem_current(struct cg_job *cg) {
   int64_t cur;
   int r = -ENOENT;
   if (cg->mode == CG_MODE_V2)
@@ -422,7 +421,7 @@ mem_current(struct cg_job *cg) {
 
 void
 cg_job_sample(struct cg_job *cg) {
-  int64_t cur = mem_current(cg);
+  int64_t cur = cg_job_mem_current(cg);
   if (cur > cg->mem_sampled_peak)
     cg->mem_sampled_peak = cur;
 }
@@ -530,7 +529,7 @@ cg_job_stats(struct cg_job *cg, struct job_usage *u) {
   u->io_rbytes = u->io_wbytes = -1;
   u->oom_events = u->mem_max_events = u->swap_peak = -1;
   u->final = true;
-  u->mem_now = mem_current(cg);
+  u->mem_now = cg_job_mem_current(cg);
   if (cg->mode == CG_MODE_V2)
     cg_v2__stats(cg, u);
   else

@@ -122,6 +122,9 @@ void cg_job_stats(struct cg_job *cg, struct job_usage *u);
 int cg_job_freeze(struct cg_job *cg, bool frozen);
 /* The CPU time the job's processes have used so far (usec), or -1. */
 int64_t cg_job_cpu_usec(struct cg_job *cg);
+/* The memory the job uses now (memory.current, memory.usage_in_bytes),
+ * bytes; -1 if the cgroup does not say. */
+int64_t cg_job_mem_current(struct cg_job *cg);
 /* Removes the cgroup(s) and frees cg. Retries a busy rmdir a bounded number
  * of times: the kernel may still be releasing the last task. Blocks: for
  * the shepherd; the worker's loop uses cg_job_remove (worker/drain.c). */

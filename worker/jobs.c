@@ -166,7 +166,7 @@ write_lost_result(struct worker *w, struct wjob *j, struct cg_job *cg) {
   }
   end.comment = xstrdup("the job's shepherd went away; its processes were ended");
   remove_job_tmp(w, j->id);
-  int r = spool_write_result(j->dir, &end);
+  int r = spool_write_result(j->dir, &end, NULL, 0);
   if (r < 0)
     log_error("job %lld: cannot write its lost result: %s", (long long)j->id, strerror(-r));
   else
@@ -254,7 +254,7 @@ write_spool(struct job_rec *job, const char *dir) {
 void
 wjob_end_unstarted(struct worker *w, struct wjob *j, const struct job_rec *end) {
   mkdir(j->dir, 0700);
-  int r = spool_write_result(j->dir, end);
+  int r = spool_write_result(j->dir, end, NULL, 0);
   if (r < 0)
     log_error("job %lld: cannot write its result: %s", (long long)j->id, strerror(-r));
   wjob_finish(w, j);

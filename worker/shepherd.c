@@ -48,6 +48,11 @@ static int clear_refs_fd = -1;
 
 #define PEAK_SAMPLE_USEC 1000000
 #define CPUT_CHECK_USEC  1000000
+/* The job's usage series (boxq-web's plots): a point a second over its
+ * first minute, so that a short job's curve (an early OOM kill's) has
+ * points, then one every sample_interval. */
+#define SERIES_DENSE_USEC 1000000
+#define SERIES_DENSE_FOR  60000000
 
 struct shepherd {
   const char *jobdir;
@@ -97,6 +102,9 @@ struct shepherd {
   unsigned gpu_minors[DEV_PER_CLASS_MAX];
   size_t ngpu_minors;
   struct gpu_samples gpu;
+  /* Its usage over its run (common/series.h), sent with its result. */
+  struct series_point series[SERIES_MAX];
+  size_t nseries;
 };
 
 /* NVIDIA's library: loaded by the first job that holds GPUs, kept for the
@@ -376,7 +384,8 @@ handle_signal(struct shepherd *sh, const struct signalfd_siginfo *si) {
 }
 
 /* Writes JOBDIR/usage: the job's usage so far, for qstat while it runs and
- * for the record if the shepherd dies. */
+ * for the record if the shepherd dies, and its series so far (the plots
+ * of a running job). */
 static void
 write_snapshot(struct shepherd *sh) {
   struct job_rec snap = {.id = sh->job.id, .has_usage = true};
@@ -389,6 +398,11 @@ write_snapshot(struct shepherd *sh) {
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &snap);
   pb_nest_end(&b, mark);
+  if (sh->nseries > 0) {
+    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
+    series_encode(sh->series, sh->nseries, blob);
+    pb_bytes(&b, T_SERIES, blob, sh->nseries * SERIES_POINT_BYTES);
+  }
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", sh->jobdir, SPOOL_USAGE);
   write_file_atomic(path, b.data, b.len, 0600, false); /* a sample: the next one replaces it */
@@ -403,6 +417,15 @@ min_deadline(int64_t a, int64_t b) {
 /* Waits for init to exit, enforcing walltime, handling requests and
  * sampling usage. */
 static void
+series_sample(struct shepherd *sh, int64_t now) {
+  int64_t mem = cg_job_mem_current(sh->cg);
+  int64_t peak = sh->nseries ? sh->series[sh->nseries - 1].mem_peak : 0;
+  struct series_point p = {now - sh->start_mono, cg_job_cpu_usec(sh->cg), mem,
+                           mem > peak ? mem : peak};
+  sh->nseries = series_add(sh->series, sh->nseries, &p);
+}
+
+static void
 supervise(struct shepherd *sh) {
   /* Kernels before 5.19 have no memory.peak: sample memory.current. */
   int64_t peak_every =
@@ -414,6 +437,7 @@ supervise(struct shepherd *sh) {
   int64_t cput_every = sh->cg && sh->job.cput > 0 ? CPUT_CHECK_USEC : 0;
   int64_t next_cput = cput_every ? sh->start_mono + cput_every : 0;
   int64_t next_snap = snap_every ? sh->start_mono + snap_every : 0;
+  int64_t next_series = sh->cg ? sh->start_mono + SERIES_DENSE_USEC : 0;
   /* GPUs: a first sample a second in (a short job gets one), then one
    * every sample_interval. */
   int64_t gpu_every = nvml && sh->ngpu_minors ? sh->set->sample_sec * 1000000 : 0;
@@ -461,11 +485,16 @@ supervise(struct shepherd *sh) {
       write_snapshot(sh);
       next_snap = now + snap_every;
     }
+    if (next_series && now >= next_series) {
+      series_sample(sh, now);
+      next_series =
+          now + (now - sh->start_mono < SERIES_DENSE_FOR ? SERIES_DENSE_USEC : snap_every);
+    }
     bool clock_runs = !sh->end_override && !sh->suspended_at;
     int64_t next = min_deadline(clock_runs ? sh->walltime_at : 0, sh->kill_at);
     next = min_deadline(next, min_deadline(clock_runs ? sh->warn_at : 0, sh->freeze_at));
     next = min_deadline(min_deadline(next, next_peak), min_deadline(next_snap, next_cput));
-    next = min_deadline(next, next_gpu);
+    next = min_deadline(min_deadline(next, next_gpu), next_series);
     int timeout = next ? (int)((next - now + 999) / 1000) : -1;
     if (timeout < -1)
       timeout = 0;
@@ -788,6 +817,7 @@ serve(struct shepherd *sh) {
   set_command_line(title, sh->set->args);
   struct berr err = {{0}};
   struct job_rec end = {.id = sh->job.id};
+  sh->nseries = 0; /* a shepherd serves job after job */
   int r = run(sh, &end, &err);
   if (r < 0) {
     /* Nothing of the job ever ran. */
@@ -800,7 +830,12 @@ serve(struct shepherd *sh) {
     end.comment = xstrdup(err.msg);
   }
   end.etime = now_wall_usec() / 1000000;
-  r = spool_write_result(sh->jobdir, &end);
+  if (sh->nseries > 0 && end.has_usage) { /* its last point: the end */
+    struct series_point last = {end.usage.wall_usec, end.usage.cpu_usec, end.usage.mem_now,
+                                end.usage.mem_peak};
+    sh->nseries = series_add(sh->series, sh->nseries, &last);
+  }
+  r = spool_write_result(sh->jobdir, &end, sh->series, sh->nseries);
   if (r < 0)
     log_error("job %lld: cannot write its result: %s", (long long)sh->job.id, strerror(-r));
   else

@@ -11,12 +11,18 @@
 #include <unistd.h>
 
 int
-spool_write_result(const char *jobdir, const struct job_rec *end) {
+spool_write_result(const char *jobdir, const struct job_rec *end, const struct series_point *series,
+                   size_t n) {
   struct pbuf b = {0};
   pb_begin(&b, MSG_ENDED);
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, end);
   pb_nest_end(&b, mark);
+  if (n > 0) {
+    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
+    series_encode(series, n, blob);
+    pb_bytes(&b, T_SERIES, blob, n * SERIES_POINT_BYTES);
+  }
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_RESULT);
   /* The result is the job's record until boxqd has stored it: durable. */

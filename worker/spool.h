@@ -10,6 +10,7 @@
 #pragma once
 
 #include "job.h"
+#include "series.h"
 
 #define SPOOL_SCRIPT "script"
 #define SPOOL_PID    "shepherd.pid"
@@ -17,7 +18,10 @@
 #define SPOOL_USAGE  "usage"
 
 /* Writes the result frame (MSG_ENDED, one T_JOB) atomically. */
-int spool_write_result(const char *jobdir, const struct job_rec *end);
+/* The job's result (a MSG_ENDED frame), with its usage series when it has
+ * one (n > 0: a T_SERIES field beside the T_JOB). */
+int spool_write_result(const char *jobdir, const struct job_rec *end,
+                       const struct series_point *series, size_t n);
 /* Reads a whole frame file into *ret_data; parse with proto_parse_frame. */
 int spool_read(const char *jobdir, const char *name, uint8_t **ret_data, size_t *ret_len);
 /* Writes JOBDIR/shepherd.pid naming process pid, which started start

@@ -99,7 +99,8 @@ result_round_trips_and_removal_is_complete(void **state) {
                         .has_exit = true,
                         .exit_status = 3,
                         .etime = 1700000000};
-  assert_int_equal(spool_write_result(dir, &end), 0);
+  struct series_point series[2] = {{1000000, 500000, 4096, 4096}, {2500000, 900000, 0, 8192}};
+  assert_int_equal(spool_write_result(dir, &end, series, 2), 0);
   uint8_t *data = NULL;
   size_t len = 0;
   assert_int_equal(spool_read(dir, SPOOL_RESULT, &data, &len), 0);
@@ -114,6 +115,13 @@ result_round_trips_and_removal_is_complete(void **state) {
   assert_int_equal(back.id, 42);
   assert_int_equal(back.exit_status, 3);
   job_rec_free(&back);
+  /* The series beside the record, as stored. */
+  assert_true(pmsg_find(&m, T_SERIES, &f));
+  struct series_point pts[SERIES_MAX];
+  size_t n;
+  assert_int_equal(series_decode(f.data, f.len, pts, &n), 0);
+  assert_int_equal(n, 2);
+  assert_memory_equal(pts, series, sizeof(series));
   free(data);
   assert_int_equal(spool_remove(dir), 0);
   struct stat st;

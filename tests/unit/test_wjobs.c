@@ -110,7 +110,7 @@ ended_job_is_reported_as_it_ended(void **state) {
   _cleanup_free_ char *d = jobdir(&f->w, 7);
   struct job_rec end = {
       .id = 7, .end_reason = END_COMPLETED, .has_exit = true, .exit_status = 3, .etime = 100};
-  assert_int_equal(spool_write_result(d, &end), 0);
+  assert_int_equal(spool_write_result(d, &end, NULL, 0), 0);
   wjob_recover_all(&f->w);
   struct wjob *j = wjob_find(&f->w, 7);
   assert_non_null(j);
@@ -277,7 +277,7 @@ dispatch_for_a_run_already_made_is_ignored(void **state) {
   _cleanup_free_ char *d = jobdir(&f->w, 12);
   struct job_rec end = {
       .id = 12, .end_reason = END_COMPLETED, .has_exit = true, .exit_status = 0, .etime = 100};
-  assert_int_equal(spool_write_result(d, &end), 0);
+  assert_int_equal(spool_write_result(d, &end, NULL, 0), 0);
   wjob_recover_all(&f->w);
   struct wjob *j = wjob_find(&f->w, 12);
   assert_non_null(j);

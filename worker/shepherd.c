@@ -414,8 +414,8 @@ min_deadline(int64_t a, int64_t b) {
   return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
 }
 
-/* Waits for init to exit, enforcing walltime, handling requests and
- * sampling usage. */
+/* A point of the job's series: now, its CPU time, its memory in use and
+ * the most seen so far. */
 static void
 series_sample(struct shepherd *sh, int64_t now) {
   int64_t mem = cg_job_mem_current(sh->cg);
@@ -425,6 +425,8 @@ series_sample(struct shepherd *sh, int64_t now) {
   sh->nseries = series_add(sh->series, sh->nseries, &p);
 }
 
+/* Waits for init to exit, enforcing walltime, handling requests and
+ * sampling usage. */
 static void
 supervise(struct shepherd *sh) {
   /* Kernels before 5.19 have no memory.peak: sample memory.current. */

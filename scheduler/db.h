@@ -108,7 +108,7 @@ int db_job_ended(struct db *db, const struct job_rec *end);
 /* Stores a running job's usage so far, unless its final record exists. */
 int db_usage_sample(struct db *db, int64_t id, const struct job_usage *u);
 /* db_series.c: a job's usage series (common/series.h), for boxq-web's
- * plots. db_series_add adds a sample (or the final usage) to it;
+ * plots. db_series_add adds a relayed sample to it;
  * db_series_get reads it (none: *ret_n 0); db_series_drop forgets it
  * (the job runs again). */
 int db_series_add(struct db *db, int64_t id, const struct job_usage *u);

@@ -420,8 +420,7 @@ bind_usage_and_step(struct db *db, sqlite3_stmt *s, int64_t id, const struct job
 
 int
 db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
-  int r = bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
-  return r < 0 ? r : db_series_add(db, id, u);
+  return bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
 }
 
 static void
@@ -435,9 +434,10 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   /* The usage first: the end adds the job to the accounting summaries
    * (schema 019), usage and all, in one step. */
   if (e->has_usage) {
+    /* The series' last point comes with the shepherd's series (on_ended);
+     * a job that ended before its first sample keeps none: no row for
+     * each of a million short jobs. */
     int r = bind_usage_and_step(db, db__stmt(db, ST_USAGE), e->id, &e->usage);
-    if (r == 0 && e->usage.wall_usec > 0)
-      r = db_series_add(db, e->id, &e->usage); /* its last point: the end */
     if (r < 0)
       return r;
   }

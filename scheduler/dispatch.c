@@ -537,12 +537,15 @@ on_usage(struct boxqd *d, const struct pmsg *m) {
     int r = part_begin(d, false);
     if (r == 0)
       r = db_usage_sample(d->db, snap.id, &snap.usage);
-    /* The shepherd's series so far, denser than the samples: it replaces
-     * what they made. */
+    /* The shepherd's series so far (a point a second over the first
+     * minute) replaces the stored one; without it (its first second), the
+     * sample extends it. */
     struct series_point pts[SERIES_MAX];
     size_t n;
     if (r == 0 && pmsg_find(m, T_SERIES, &f) && series_decode(f.data, f.len, pts, &n) == 0 && n > 0)
       r = db_series_put(d->db, snap.id, pts, n, true);
+    else if (r == 0)
+      r = db_series_add(d->db, snap.id, &snap.usage);
     part_end(d, r);
     if (r < 0)
       log_warn("job %lld: cannot store a usage sample: %s", (long long)snap.id, db_errmsg(d->db));

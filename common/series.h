@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* A job's CPU and memory over its run, for plots: a bounded series of
  * usage samples (the shepherd's, sent with its snapshots and its result),
- * kept evenly spread however long the job runs. The run is cut into at most SERIES_MAX buckets of equal
- * width (a power of two seconds, doubled as the run grows) and each bucket
- * keeps its latest sample, so the last point is always the newest (an
- * OOM-killed job's series ends at its kill). */
+ * kept evenly spread however long the job runs. The run is cut into at
+ * most SERIES_MAX buckets of equal width (a power of two seconds, doubled
+ * as the run grows) and each bucket keeps its latest sample, so the last
+ * point is always the newest (an OOM-killed job's series ends at its
+ * kill). */
 #pragma once
 
 #include <stddef.h>

@@ -445,6 +445,19 @@ db_commit(struct db *db) {
   return r;
 }
 
+int
+db__step_with(struct db *db, enum stmt_id id, int64_t v) {
+  sqlite3_stmt *s = db__stmt(db, id);
+  sqlite3_bind_int64(s, 1, v);
+  return db__step_done(db, s);
+}
+
+void
+db__count_ends(struct db *db, int end_reason, int64_t n) {
+  if (end_reason >= 0 && end_reason < END_MAX)
+    db->counters.ended[end_reason] += n;
+}
+
 const struct db_counters *
 db_counters(const struct db *db) {
   return &db->counters;

@@ -95,14 +95,6 @@ group_row(sqlite3_stmt *s, void *ud) {
 
 /* ---- the summaries kept as jobs end (schema 019) ---- */
 
-/* One statement with one integer parameter. */
-static int
-step_with(struct db *db, enum stmt_id id, int64_t v) {
-  sqlite3_stmt *s = db__stmt(db, id);
-  sqlite3_bind_int64(s, 1, v);
-  return db__step_done(db, s);
-}
-
 int
 db__acct_settle(struct db *db) {
   int64_t *hours;
@@ -112,13 +104,13 @@ db__acct_settle(struct db *db) {
     return r;
   /* One hour at a time: a range of end times the index answers. */
   for (size_t i = 0; r == 0 && i < n; i++)
-    if ((r = step_with(db, ST_ACCT_HOUR_DROP, hours[i])) == 0)
-      r = step_with(db, ST_ACCT_HOUR_COUNT, hours[i]);
+    if ((r = db__step_with(db, ST_ACCT_HOUR_DROP, hours[i])) == 0)
+      r = db__step_with(db, ST_ACCT_HOUR_COUNT, hours[i]);
   for (size_t i = 0; r == 0 && i < n; i++) {
     if (i > 0 && hours[i] / 24 == hours[i - 1] / 24)
       continue; /* sorted: a day's hours are together */
-    if ((r = step_with(db, ST_ACCT_DAY_DROP, hours[i] / 24)) == 0)
-      r = step_with(db, ST_ACCT_DAY_SUM, hours[i] / 24);
+    if ((r = db__step_with(db, ST_ACCT_DAY_DROP, hours[i] / 24)) == 0)
+      r = db__step_with(db, ST_ACCT_DAY_SUM, hours[i] / 24);
   }
   if (r == 0)
     r = db__step_done(db, db__stmt(db, ST_ACCT_DIRTY_CLEAR));
@@ -254,11 +246,8 @@ db_acct_groups(struct db *db, const struct db_acct_filter *f, enum db_acct_key k
 static int
 for_ids(struct db *db, enum stmt_id id, const int64_t *ids, size_t n) {
   int r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) {
-    sqlite3_stmt *s = db__stmt(db, id);
-    sqlite3_bind_int64(s, 1, ids[i]);
-    r = db__step_done(db, s);
-  }
+  for (size_t i = 0; r == 0 && i < n; i++)
+    r = db__step_with(db, id, ids[i]);
   return r;
 }
 

@@ -128,6 +128,10 @@ struct db {
 sqlite3_stmt *db__stmt(struct db *db, enum stmt_id id);
 /* Runs a statement that returns no rows. */
 int db__step_done(struct db *db, sqlite3_stmt *s);
+/* The same for a statement of the table with one integer parameter. */
+int db__step_with(struct db *db, enum stmt_id id, int64_t v);
+/* n jobs ended with end_reason (enum job_end): the counters of /metrics. */
+void db__count_ends(struct db *db, int end_reason, int64_t n);
 /* Steps s through its rows, handing each to fn; fn returns non-zero to
  * stop (negative: an error, returned). */
 typedef int (*row_fn)(sqlite3_stmt *s, void *ud);

@@ -352,9 +352,7 @@ db_requeue(struct db *db, int64_t id, int64_t now) {
   int r = db__step_done(db, s);
   if (r < 0)
     return r;
-  s = db__stmt(db, ST_DROP_USAGE);
-  sqlite3_bind_int64(s, 1, id);
-  r = db__step_done(db, s);
+  r = db__step_with(db, ST_DROP_USAGE, id);
   return r < 0 ? r : db_series_drop(db, id);
 }
 
@@ -423,12 +421,6 @@ db_usage_sample(struct db *db, int64_t id, const struct job_usage *u) {
   return bind_usage_and_step(db, db__stmt(db, ST_USAGE_SAMPLE), id, u);
 }
 
-static void
-count_end(struct db *db, int end_reason) {
-  if (end_reason >= 0 && end_reason < END_MAX)
-    db->counters.ended[end_reason]++;
-}
-
 int
 db_job_ended(struct db *db, const struct job_rec *e) {
   /* The usage first: the end adds the job to the accounting summaries
@@ -457,7 +449,7 @@ db_job_ended(struct db *db, const struct job_rec *e) {
   sqlite3_bind_int64(s, i++, e->id);
   int r = db__step_done(db, s);
   if (r == 0 && sqlite3_changes(db->sql) > 0)
-    count_end(db, e->end_reason);
+    db__count_ends(db, e->end_reason, 1);
   return r;
 }
 

@@ -64,7 +64,5 @@ db_series_put(struct db *db, int64_t id, const struct series_point *pts, size_t 
 
 int
 db_series_drop(struct db *db, int64_t id) {
-  sqlite3_stmt *s = db__stmt(db, ST_SERIES_DROP);
-  sqlite3_bind_int64(s, 1, id);
-  return db__step_done(db, s);
+  return db__step_with(db, ST_SERIES_DROP, id);
 }

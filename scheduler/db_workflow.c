@@ -116,9 +116,7 @@ db_dep_add(struct db *db, int64_t job_id, int kind, int64_t dep_id) {
 
 int
 db_dep_drop(struct db *db, int64_t job_id) {
-  sqlite3_stmt *s = db__stmt(db, ST_DEP_DROP);
-  sqlite3_bind_int64(s, 1, job_id);
-  return db__step_done(db, s);
+  return db__step_with(db, ST_DEP_DROP, job_id);
 }
 
 int
@@ -272,8 +270,8 @@ db_hold_remove(struct db *db, int64_t id, char type, int64_t now) {
 int
 db_finish_unstarted(struct db *db, int64_t id, int end_reason, int64_t now) {
   int r = bulk(db, ST_FINISH_UNSTARTED, id, NULL, end_reason, now);
-  if (r > 0 && end_reason >= 0 && end_reason < END_MAX)
-    db->counters.ended[end_reason] += r;
+  if (r > 0)
+    db__count_ends(db, end_reason, r);
   return r;
 }
 

@@ -49,6 +49,25 @@ series_decode(const void *blob, size_t len, struct series_point *pts, size_t *re
 }
 
 void
+pb_series(struct pbuf *b, const struct series_point *pts, size_t n) {
+  unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
+  if (n > SERIES_MAX)
+    n = SERIES_MAX;
+  series_encode(pts, n, blob);
+  pb_bytes(b, T_SERIES, blob, n * SERIES_POINT_BYTES);
+}
+
+int
+pmsg_series(const struct pmsg *m, struct series_point *pts, size_t *ret_n) {
+  *ret_n = 0;
+  struct pfield f;
+  if (!pmsg_find(m, T_SERIES, &f))
+    return 0;
+  int r = series_decode(f.data, f.len, pts, ret_n);
+  return r < 0 ? r : 1;
+}
+
+void
 series_encode(const struct series_point *pts, size_t n, void *buf) {
   unsigned char *b = buf;
   for (size_t i = 0; i < n; i++) {

@@ -8,6 +8,8 @@
  * kill). */
 #pragma once
 
+#include "proto.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,3 +36,7 @@ int64_t series_width_usec(int64_t t_usec);
 int series_decode(const void *blob, size_t len, struct series_point *pts, size_t *ret_n);
 /* n points into buf (n * SERIES_POINT_BYTES bytes). */
 void series_encode(const struct series_point *pts, size_t n, void *buf);
+/* On the wire: n points as a T_SERIES field of b; and the T_SERIES of m
+ * decoded (1; 0 with *ret_n 0 if m has none; -EBADMSG if malformed). */
+void pb_series(struct pbuf *b, const struct series_point *pts, size_t n);
+int pmsg_series(const struct pmsg *m, struct series_point *pts, size_t *ret_n);

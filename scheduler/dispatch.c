@@ -450,8 +450,7 @@ on_ended(struct boxqd *d, const struct pmsg *m) {
    * ignored, the relayed one kept. */
   struct series_point pts[SERIES_MAX];
   size_t npts;
-  if (r == 0 && pmsg_find(m, T_SERIES, &f) && series_decode(f.data, f.len, pts, &npts) == 0 &&
-      npts > 0)
+  if (r == 0 && pmsg_series(m, pts, &npts) == 1 && npts > 0)
     r = db_series_put(d->db, end.id, pts, npts, false);
   /* What ended it, as its own event: tracejob shows OOM kills and
    * walltime at a glance. */
@@ -542,7 +541,7 @@ on_usage(struct boxqd *d, const struct pmsg *m) {
      * sample extends it. */
     struct series_point pts[SERIES_MAX];
     size_t n;
-    if (r == 0 && pmsg_find(m, T_SERIES, &f) && series_decode(f.data, f.len, pts, &n) == 0 && n > 0)
+    if (r == 0 && pmsg_series(m, pts, &n) == 1 && n > 0)
       r = db_series_put(d->db, snap.id, pts, n, true);
     else if (r == 0)
       r = db_series_add(d->db, snap.id, &snap.usage);

@@ -296,10 +296,8 @@ req_series(struct boxqd *d, struct conn *c, const struct pmsg *m) {
     size_t n;
     if ((status = db_series_get(d->db, id, pts, &n)) < 0)
       break;
-    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
-    series_encode(pts, n, blob);
     pb_i64(&b, T_JOBID, id);
-    pb_bytes(&b, T_SERIES, blob, n * SERIES_POINT_BYTES);
+    pb_series(&b, pts, n);
     break; /* one job a request */
   }
   if (status < 0 && err.msg[0])

@@ -119,10 +119,8 @@ web_series(struct web *w, int64_t id, struct series_point *pts, size_t *ret_n) {
   int r = job_request(w, MSG_SERIES, 0, id, &reply);
   if (r < 0)
     return r;
-  struct pfield f;
-  if (!pmsg_find(&reply, T_SERIES, &f))
-    return 0;
-  return series_decode(f.data, f.len, pts, ret_n);
+  r = pmsg_series(&reply, pts, ret_n);
+  return r < 0 ? r : 0;
 }
 
 int

@@ -398,11 +398,8 @@ write_snapshot(struct shepherd *sh) {
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, &snap);
   pb_nest_end(&b, mark);
-  if (sh->nseries > 0) {
-    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
-    series_encode(sh->series, sh->nseries, blob);
-    pb_bytes(&b, T_SERIES, blob, sh->nseries * SERIES_POINT_BYTES);
-  }
+  if (sh->nseries > 0)
+    pb_series(&b, sh->series, sh->nseries);
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", sh->jobdir, SPOOL_USAGE);
   write_file_atomic(path, b.data, b.len, 0600, false); /* a sample: the next one replaces it */

@@ -18,11 +18,8 @@ spool_write_result(const char *jobdir, const struct job_rec *end, const struct s
   size_t mark = pb_nest_begin(&b, T_JOB);
   job_rec_encode(&b, end);
   pb_nest_end(&b, mark);
-  if (n > 0) {
-    unsigned char blob[SERIES_MAX * SERIES_POINT_BYTES];
-    series_encode(series, n, blob);
-    pb_bytes(&b, T_SERIES, blob, n * SERIES_POINT_BYTES);
-  }
+  if (n > 0)
+    pb_series(&b, series, n);
   pb_end(&b);
   _cleanup_free_ char *path = xasprintf("%s/%s", jobdir, SPOOL_RESULT);
   /* The result is the job's record until boxqd has stored it: durable. */

@@ -36,11 +36,6 @@ struct count {
   int64_t n;
 };
 
-struct held {
-  const char *user;
-  int64_t cpus, mem, gpus;
-};
-
 static void
 pass_histogram(struct sb *b, const char *info, const char *pass) {
   char key[64], buf[1024];
@@ -69,24 +64,23 @@ pass_histogram(struct sb *b, const char *info, const char *pass) {
 
 int
 page_metrics(struct web *w, struct sb *out) {
-  _cleanup_free_ char *info = NULL;
-  struct joblist jl = {0};
-  int r = web_server_info(w, &info);
-  if (r == 0)
-    r = web_jobs(w, FETCH_TASKS, NULL, &jl);
+  struct box box;
+  int r = box_fetch(w, &box);
   help(out, "boxq_up", "gauge", "Whether boxq-web could ask boxqd (1) or not (0).");
   sb_printf(out, "boxq_up %d\n", r == 0);
-  if (r < 0)
+  if (r < 0) {
+    box_free(&box);
     return 0;
-  /* Unfinished jobs by state, queue and user; what the running hold. */
+  }
+  const char *info = box.info;
+  const struct joblist jl = box.jobs;
+  /* Unfinished jobs by state, queue and user. */
   struct count *c = xcalloc(jl.n + 1, sizeof(*c));
-  struct held *h = xcalloc(jl.n + 1, sizeof(*h));
-  size_t nc = 0, nh = 0;
-  int64_t cpus = 0, mem = 0, gpus = 0;
+  size_t nc = 0;
   for (size_t i = 0; i < jl.n; i++) {
     const struct job_rec *j = &jl.jobs[i];
-    if (j->array_spec && j->array_spec[0] && !j->array_id)
-      continue; /* an array job: its tasks count */
+    if (job_is_array_job(j))
+      continue; /* its tasks count */
     const char *q = j->queue ? j->queue : "", *u = j->owner ? j->owner : "";
     size_t k = 0;
     while (k < nc && !(c[k].state == j->state && !strcmp(c[k].queue, q) && !strcmp(c[k].user, u)))
@@ -94,16 +88,6 @@ page_metrics(struct web *w, struct sb *out) {
     if (k == nc)
       c[nc++] = (struct count){j->state, q, u, 0};
     c[k].n++;
-    if (j->state != JOB_RUNNING && j->state != JOB_EXITING)
-      continue;
-    size_t m = 0;
-    while (m < nh && strcmp(h[m].user, u))
-      m++;
-    if (m == nh)
-      h[nh++] = (struct held){u, 0, 0, 0};
-    int64_t jc = j->ncpus > 0 ? j->ncpus : 1, jm = j->mem > 0 ? j->mem : 0;
-    h[m].cpus += jc, h[m].mem += jm, h[m].gpus += j->ngpus;
-    cpus += jc, mem += jm, gpus += j->ngpus;
   }
   help(out, "boxq_jobs", "gauge", "Unfinished jobs (array tasks each) by state, queue and user.");
   for (size_t k = 0; k < nc; k++) {
@@ -116,17 +100,17 @@ page_metrics(struct web *w, struct sb *out) {
   help(out, "boxq_cpus", "gauge", "CPUs boxq places jobs on.");
   sb_printf(out, "boxq_cpus %lld\n", (long long)info_i64(info, "ncpus", 0));
   help(out, "boxq_cpus_allocated", "gauge", "CPUs held by running jobs.");
-  sb_printf(out, "boxq_cpus_allocated %lld\n", (long long)cpus);
+  sb_printf(out, "boxq_cpus_allocated %lld\n", (long long)box.held.cpus);
   help(out, "boxq_memory_bytes", "gauge", "Memory boxq places jobs in.");
   sb_printf(out, "boxq_memory_bytes %lld\n", (long long)info_i64(info, "mem", 0));
   help(out, "boxq_memory_allocated_bytes", "gauge", "Memory held (asked) by running jobs.");
-  sb_printf(out, "boxq_memory_allocated_bytes %lld\n", (long long)mem);
+  sb_printf(out, "boxq_memory_allocated_bytes %lld\n", (long long)box.held.mem);
   int64_t ngpus = info_i64(info, "resources_available.ngpus", -1);
   if (ngpus >= 0) {
     help(out, "boxq_gpus", "gauge", "GPUs boxq places jobs on.");
     sb_printf(out, "boxq_gpus %lld\n", (long long)ngpus);
     help(out, "boxq_gpus_allocated", "gauge", "GPUs held by running jobs.");
-    sb_printf(out, "boxq_gpus_allocated %lld\n", (long long)gpus);
+    sb_printf(out, "boxq_gpus_allocated %lld\n", (long long)box.held.gpus);
   }
   static const char *const held_names[][2] = {
       {"boxq_user_cpus_allocated", "CPUs held by each user's running jobs."},
@@ -134,15 +118,14 @@ page_metrics(struct web *w, struct sb *out) {
       {"boxq_user_gpus_allocated", "GPUs held by each user's running jobs."}};
   for (int f = 0; f < (ngpus >= 0 ? 3 : 2); f++) {
     help(out, held_names[f][0], "gauge", held_names[f][1]);
-    for (size_t m = 0; m < nh; m++) {
+    const struct user_hold *h = box.holds;
+    for (size_t m = 0; m < box.nholds; m++) {
       sb_printf(out, "%s{user=\"", held_names[f][0]);
       sb_label(out, h[m].user);
       sb_printf(out, "\"} %lld\n", (long long)(f == 0 ? h[m].cpus : f == 1 ? h[m].mem : h[m].gpus));
     }
   }
   free(c);
-  free(h);
-  joblist_free(&jl);
   help(out, "boxq_jobs_submitted_total", "counter", "Jobs submitted since boxqd started.");
   sb_printf(out, "boxq_jobs_submitted_total %lld\n",
             (long long)info_i64(info, "jobs_submitted", 0));
@@ -181,5 +164,6 @@ page_metrics(struct web *w, struct sb *out) {
        "Database commits that failed (a full disk, an I/O error) since boxqd started.");
   sb_printf(out, "boxq_db_commit_failures_total %lld\n",
             (long long)info_i64(info, "db_commit_failures", 0));
+  box_free(&box);
   return 0;
 }

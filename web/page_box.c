@@ -33,26 +33,6 @@ queue_order(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-struct holder {
-  const char *user;
-  double cpus, mem, gpus;
-};
-
-static struct holder *
-holder_of(struct holder *h, size_t *n, const char *user) {
-  for (size_t i = 0; i < *n; i++)
-    if (strcmp(h[i].user, user) == 0)
-      return &h[i];
-  h[*n] = (struct holder){.user = user};
-  return &h[(*n)++];
-}
-
-static int
-by_cpus(const void *a, const void *b) {
-  const struct holder *x = a, *y = b;
-  return x->cpus < y->cpus ? 1 : x->cpus > y->cpus ? -1 : strcmp(x->user, y->user);
-}
-
 /* When each queued job should start if jobs start in this order and
  * each running one ends at its walltime: an upper bound (backfill may
  * start it sooner), unknown when something in the way has no walltime. */
@@ -64,7 +44,7 @@ struct hold_until {
 static double
 estimate_start(struct hold_until **occ, size_t *nocc, size_t *cap, double after, double now,
                double ncpus, double mem, const struct job_rec *j) {
-  double need_c = (double)(j->ncpus > 0 ? j->ncpus : 1), need_m = (double)(j->mem > 0 ? j->mem : 0);
+  double need_c = (double)job_cpus(j), need_m = (double)job_mem(j);
   if (need_c > ncpus || (mem > 0 && need_m > mem))
     return -1; /* never fits the box */
   double t = after > now ? after : now;
@@ -161,7 +141,7 @@ queue_table(struct sb *b, struct job_rec **q, size_t n, const struct job_rec *co
     occ = xgrow(occ, nocc + 1, &cap, sizeof(*occ), 64);
     occ[nocc++] = (struct hold_until){
         j->walltime > 0 ? (double)(j->stime + j->suspended_sec + j->walltime) : INFINITY,
-        (double)(j->ncpus > 0 ? j->ncpus : 1), (double)(j->mem > 0 ? j->mem : 0)};
+        (double)job_cpus(j), (double)job_mem(j)};
   }
   sb_puts(b, "<table id=\"queue\"><tr><th>#</th><th>Job</th><th>Name</th><th>User</th>"
              "<th>Queue</th><th>State</th><th class=\"n\">CPUs</th><th class=\"n\">Memory</th>"
@@ -202,8 +182,7 @@ queue_table(struct sb *b, struct job_rec **q, size_t n, const struct job_rec *co
               "</td><td><span class=\"badge s-%c\">%s</span></td><td class=\"n\">%lld</td>"
               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td>"
               "<td class=\"why\">",
-              j->state, state_word(j->state), (long long)(j->ncpus > 0 ? j->ncpus : 1), memb, wt,
-              job_priority(j));
+              j->state, state_word(j->state), (long long)job_cpus(j), memb, wt, job_priority(j));
     sb_html(b, why);
     sb_puts(b, "</td><td>");
     sb_html(b, when);
@@ -219,14 +198,16 @@ queue_table(struct sb *b, struct job_rec **q, size_t n, const struct job_rec *co
 }
 
 static void
-holdings(struct sb *b, const char *what, const char *unit, struct holder *h, size_t nh,
-         double total, int field) {
+holdings(struct sb *b, const char *what, const char *unit, const struct box *box, double total,
+         int field) {
   struct bar_part parts[64];
   size_t n = 0;
-  double held = 0, other = 0;
-  for (size_t i = 0; i < nh; i++) {
-    double v = field == 0 ? h[i].cpus : field == 1 ? h[i].mem : h[i].gpus;
-    held += v;
+  const struct user_hold *h = box->holds;
+  double other = 0, held = (double)(field == 0   ? box->held.cpus
+                                    : field == 1 ? box->held.mem
+                                                 : box->held.gpus);
+  for (size_t i = 0; i < box->nholds; i++) {
+    double v = (double)(field == 0 ? h[i].cpus : field == 1 ? h[i].mem : h[i].gpus);
     if (v <= 0)
       continue;
     if (n + 1 < ARRAY_SIZE(parts))
@@ -269,39 +250,33 @@ int
 page_box(struct web *w, struct sb *out, bool fragment) {
   if (!fragment)
     html_head(out, "Box now", "/");
-  _cleanup_free_ char *info = NULL;
-  struct joblist jl = {0};
-  int r = web_server_info(w, &info);
-  if (r == 0)
-    r = web_jobs(w, FETCH_TASKS, NULL, &jl);
+  struct box box;
+  int r = box_fetch(w, &box);
   if (r < 0) {
     sb_puts(out, "<div class=\"err\">Cannot ask boxqd: ");
     sb_html(out, web_error(w));
     sb_puts(out, "</div>");
+    box_free(&box);
     if (!fragment)
       html_tail(out, w->refresh_ms);
     return 0;
   }
+  const char *info = box.info;
+  const struct joblist jl = box.jobs;
   int64_t now = (int64_t)time(NULL);
   double ncpus = (double)info_i64(info, "ncpus", 0), mem = (double)info_i64(info, "mem", 0);
   int64_t gpus = info_i64(info, "resources_available.ngpus", 0);
   struct job_rec **run = xcalloc(jl.n + 1, sizeof(*run)), **q = xcalloc(jl.n + 1, sizeof(*q));
-  struct holder *h = xcalloc(jl.n + 1, sizeof(*h));
-  size_t nrun = 0, nq = 0, nh = 0;
+  size_t nrun = 0, nq = 0;
   for (size_t i = 0; i < jl.n; i++) {
     struct job_rec *j = &jl.jobs[i];
-    if (j->array_spec && j->array_spec[0] && !j->array_id)
-      continue; /* an array job: its tasks are listed */
-    if (j->state == JOB_RUNNING || j->state == JOB_EXITING) {
+    if (job_is_array_job(j))
+      continue; /* its tasks are listed */
+    if (j->state == JOB_RUNNING || j->state == JOB_EXITING)
       run[nrun++] = j;
-      struct holder *o = holder_of(h, &nh, j->owner ? j->owner : "?");
-      o->cpus += (double)(j->ncpus > 0 ? j->ncpus : 1);
-      o->mem += (double)(j->mem > 0 ? j->mem : 0);
-      o->gpus += (double)j->ngpus;
-    } else if (j->state == JOB_QUEUED || j->state == JOB_HELD || j->state == JOB_WAITING)
+    else if (j->state == JOB_QUEUED || j->state == JOB_HELD || j->state == JOB_WAITING)
       q[nq++] = j;
   }
-  qsort(h, nh, sizeof(*h), by_cpus);
   qsort(q, nq, sizeof(*q), queue_order);
   char state[64], worker[64];
   sb_printf(out,
@@ -316,17 +291,16 @@ page_box(struct web *w, struct sb *out, bool fragment) {
   if (gpus > 0)
     sb_printf(out, "<div>GPUs<b>%lld</b></div>", (long long)gpus);
   sb_puts(out, "</div><div class=\"cards\">");
-  holdings(out, "CPUs", NULL, h, nh, ncpus, 0);
-  holdings(out, "Memory", "bytes", h, nh, mem, 1);
+  holdings(out, "CPUs", NULL, &box, ncpus, 0);
+  holdings(out, "Memory", "bytes", &box, mem, 1);
   if (gpus > 0)
-    holdings(out, "GPUs", NULL, h, nh, (double)gpus, 2);
+    holdings(out, "GPUs", NULL, &box, (double)gpus, 2);
   sb_puts(out, "</div>");
   running_table(out, run, nrun, now);
   queue_table(out, q, nq, (const struct job_rec *const *)run, nrun, ncpus, mem, now);
   free(run);
   free(q);
-  free(h);
-  joblist_free(&jl);
+  box_free(&box);
   if (!fragment)
     html_tail(out, w->refresh_ms);
   return 0;

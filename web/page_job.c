@@ -43,7 +43,7 @@ attributes(struct sb *b, const struct job_rec *j) {
     snprintf(buf, sizeof(buf), "%lld", (long long)j->exit_status);
     attr(b, "Exit status", buf);
   }
-  snprintf(buf, sizeof(buf), "%lld", (long long)(j->ncpus > 0 ? j->ncpus : 1));
+  snprintf(buf, sizeof(buf), "%lld", (long long)job_cpus(j));
   attr(b, "CPUs", buf);
   fmt_bytes(j->mem > 0 ? j->mem : -1, buf, sizeof(buf));
   attr(b, "Memory limit", j->mem > 0 ? buf : "none");
@@ -112,9 +112,9 @@ plots(struct sb *b, const struct job_rec *j, const struct series_point *p, size_
       mem[nmem++] = (double)p[i].mem;
   }
   char lim[64];
-  snprintf(lim, sizeof(lim), "ncpus %lld", (long long)(j->ncpus > 0 ? j->ncpus : 1));
+  snprintf(lim, sizeof(lim), "ncpus %lld", (long long)job_cpus(j));
   struct line cl = {"CPUs used", "#3558d6", x, cpu, n, false};
-  svg_lines(b, "CPU", NULL, &cl, 1, (double)(j->ncpus > 0 ? j->ncpus : 1), lim);
+  svg_lines(b, "CPU", NULL, &cl, 1, (double)job_cpus(j), lim);
   sb_puts(b, "</div><div class=\"card\" id=\"plot-mem\">");
   char mb[32];
   fmt_bytes(j->mem, mb, sizeof(mb));

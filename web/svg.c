@@ -53,6 +53,27 @@ fmt_value(double v, const char *unit, char *buf, size_t len) {
   }
 }
 
+/* A plot's frame: the <svg> of W x H, its title, and four grid lines up
+ * to ymax with their labels, the plot area starting L from the left and
+ * T from the top, ph high, R short of the right. */
+static void
+plot_open(struct sb *b, const char *title, const char *unit, double ymax, double W, double H,
+          double L, double R, double T, double ph) {
+  sb_printf(b, "<svg class=\"plot\" width=\"100%%\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">", W, H);
+  sb_printf(b, "<text x=\"%.0f\" y=\"16\" style=\"font-weight:600;fill:#1d2330\">", L);
+  sb_html(b, title);
+  sb_puts(b, "</text>");
+  for (int g = 0; g <= 4; g++) {
+    double y = T + ph - ph * g / 4;
+    char lab[32];
+    fmt_value(ymax * g / 4, unit, lab, sizeof(lab));
+    sb_printf(b,
+              "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e6ee\"/>"
+              "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+              L, W - R, y, y, L - 6, y + 4, lab);
+  }
+}
+
 void
 svg_stacked_bar(struct sb *b, const struct bar_part *parts, size_t n, double total,
                 const char *unit) {
@@ -115,19 +136,7 @@ svg_lines(struct sb *b, const char *title, const char *unit, const struct line *
     }
   ymax = nice_axis(ymax * 1.05, unit);
   double pw = W - L - R, ph = H - T - B;
-  sb_printf(b, "<svg class=\"plot\" width=\"100%%\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">", W, H);
-  sb_printf(b, "<text x=\"%.0f\" y=\"16\" style=\"font-weight:600;fill:#1d2330\">", L);
-  sb_html(b, title);
-  sb_puts(b, "</text>");
-  for (int g = 0; g <= 4; g++) { /* grid and y labels */
-    double y = T + ph - ph * g / 4, v = ymax * g / 4;
-    char lab[32];
-    fmt_value(v, unit, lab, sizeof(lab));
-    sb_printf(b,
-              "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e6ee\"/>"
-              "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
-              L, W - R, y, y, L - 6, y + 4, lab);
-  }
+  plot_open(b, title, unit, ymax, W, H, L, R, T, ph);
   for (int g = 0; g <= 4; g++) { /* x labels: time since start */
     double x = L + pw * g / 4;
     char lab[32];
@@ -187,19 +196,7 @@ svg_day_bars(struct sb *b, const char *title, const char *unit, char *const *day
   if (!unit && ymax < 40) /* counts: whole numbers on the four grid lines */
     ymax = ymax <= 4 ? 4 : ceil(ymax / 4) * 4;
   double pw = W - L - R, ph = H - T - B, slot = ndays ? pw / (double)ndays : pw;
-  sb_printf(b, "<svg class=\"plot\" width=\"100%%\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">", W, H);
-  sb_printf(b, "<text x=\"%.0f\" y=\"16\" style=\"font-weight:600;fill:#1d2330\">", L);
-  sb_html(b, title);
-  sb_puts(b, "</text>");
-  for (int g = 0; g <= 4; g++) {
-    double y = T + ph - ph * g / 4;
-    char lab[32];
-    fmt_value(ymax * g / 4, unit, lab, sizeof(lab));
-    sb_printf(b,
-              "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e6ee\"/>"
-              "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
-              L, W - R, y, y, L - 6, y + 4, lab);
-  }
+  plot_open(b, title, unit, ymax, W, H, L, R, T, ph);
   for (size_t d = 0; d < ndays; d++) {
     double x = L + slot * (double)d, y = T + ph;
     for (size_t s = 0; s < nseries; s++) {

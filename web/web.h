@@ -7,6 +7,7 @@
  *
  *   main.c          options, the listening socket, libmicrohttpd
  *   source.c        requests to boxqd (one connection, reopened as needed)
+ *   box.c           the box as / and /metrics see it: jobs, who holds what
  *   html.c          text building and escaping, the page frame
  *   svg.c           bars, lines over time, bars by day
  *   page_box.c      /          the box now: who holds what, running, queue
@@ -69,6 +70,27 @@ struct web_group {
 int web_acct(struct web *w, const char *by, int64_t since, int64_t reasons, struct web_group **ret,
              size_t *ret_n);
 void web_groups_free(struct web_group *g, size_t n);
+
+/* box.c: the box as / and /metrics see it. jobs holds the unfinished
+ * jobs, an array job beside its tasks (job_is_array_job: count its
+ * tasks, not it); holds what running jobs hold per user, the heaviest
+ * CPU holder first, held the same in all. */
+struct user_hold {
+  const char *user;
+  int64_t cpus, mem, gpus;
+};
+struct box {
+  char *info; /* boxqd's "key=value" server info */
+  struct joblist jobs;
+  struct user_hold *holds, held;
+  size_t nholds;
+};
+int box_fetch(struct web *w, struct box *box);
+void box_free(struct box *box);
+bool job_is_array_job(const struct job_rec *j);
+/* The CPUs a job holds (1 when it named none), its memory (0: none). */
+int64_t job_cpus(const struct job_rec *j);
+int64_t job_mem(const struct job_rec *j);
 
 /* html.c: the page around a page's content. */
 void html_head(struct sb *b, const char *title, const char *nav);
